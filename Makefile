@@ -1,0 +1,45 @@
+# One entry point for humans and CI.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOME_DIR ?= lakegate-data
+
+.PHONY: up install dev lint fmt test bench docs clean services
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+up: install
+	$(BIN)/lakegate up --home $(HOME_DIR)
+
+lint: dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+fmt: dev
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+services:
+	bash .ci/services
+
+test: dev services lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python bench/arrival_to_query.py
+	$(BIN)/python bench/query_overhead.py
+
+docs: install
+	$(BIN)/python -m lakegate.docs_gen > docs/settings.md
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

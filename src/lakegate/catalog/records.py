@@ -1,0 +1,130 @@
+"""Plain records the catalog hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakegate.crawler.evolve import Column
+
+# The object ledger's states. Each arrow is one committed transition.
+#   landed → validated → copied → cataloged → done
+#   landed | validated → rejected → quarantine_copied → quarantined
+#   validated | copied → duplicate → skipped        (identical content already in the table)
+#   any → vanished                                   (the landing object disappeared before it was taken)
+LANDED = "landed"
+VALIDATED = "validated"
+COPIED = "copied"
+CATALOGED = "cataloged"
+DONE = "done"
+REJECTED = "rejected"
+QUARANTINE_COPIED = "quarantine_copied"
+QUARANTINED = "quarantined"
+DUPLICATE = "duplicate"
+SKIPPED = "skipped"
+VANISHED = "vanished"
+TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED})
+STATES = (
+    LANDED,
+    VALIDATED,
+    COPIED,
+    CATALOGED,
+    DONE,
+    REJECTED,
+    QUARANTINE_COPIED,
+    QUARANTINED,
+    DUPLICATE,
+    SKIPPED,
+    VANISHED,
+)
+
+
+@dataclass
+class ObjectRecord:
+    """One landed object in the ledger."""
+
+    id: int
+    source_key: str
+    size: int
+    mtime_ns: int
+    state: str
+    sha256: str | None = None
+    database: str | None = None
+    table: str | None = None
+    partition_path: str | None = None
+    target_key: str | None = None
+    plan: dict[str, Any] | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    reason_details: dict[str, Any] | None = None
+    attempts: int = 0
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    @property
+    def qualified_table(self) -> str:
+        return f"{self.database}.{self.table}"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    key: str
+    size: int
+    sha256: str
+    row_count: int
+    format: str
+    options: dict[str, Any]
+    columns: list[Column]
+    partition: dict[str, str]
+
+
+@dataclass
+class TableInfo:
+    """A table as queries and listings see it."""
+
+    id: int
+    database: str
+    name: str
+    location: str
+    schema_version: int
+    columns: list[Column]
+    partition_keys: list[str]
+    files: list[FileRecord] = field(default_factory=list)
+    row_count: int = 0
+    file_count: int = 0
+    total_bytes: int = 0
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.database}.{self.name}"
+
+
+@dataclass(frozen=True)
+class TableVersion:
+    version: int
+    columns: list[Column]
+    partition_keys: list[str]
+    diff: dict[str, Any]
+    cause: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    path: str
+    values: dict[str, str]
+    file_count: int
+    row_count: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What one catalog commit changed, for status lines."""
+
+    table: str
+    partition: str
+    rows: int
+    schema_version: int
+    schema_diff: dict[str, Any] | None
+    duplicate_of: str | None = None

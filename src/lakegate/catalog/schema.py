@@ -1,0 +1,114 @@
+"""The catalog's tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` build the same."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+databases = sa.Table(
+    "databases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+tables = sa.Table(
+    "tables",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("database_id", sa.Integer, sa.ForeignKey("databases.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("location", sa.Text, nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    # Hive-style partition keys, in path order: ["dt", "region"]; always typed VARCHAR.
+    sa.Column("partition_keys", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("database_id", "name", name="uq_tables_database_name"),
+)
+
+columns = sa.Table(
+    "columns",
+    metadata,
+    sa.Column("table_id", sa.Integer, sa.ForeignKey("tables.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("original_name", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("added_in", sa.Integer, nullable=False),
+)
+
+table_versions = sa.Table(
+    "table_versions",
+    metadata,
+    sa.Column("table_id", sa.Integer, sa.ForeignKey("tables.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("columns", sa.JSON, nullable=False),
+    sa.Column("partition_keys", sa.JSON, nullable=False),
+    sa.Column("diff", sa.JSON, nullable=False),
+    sa.Column("cause", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+partitions = sa.Table(
+    "partitions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("table_id", sa.Integer, sa.ForeignKey("tables.id"), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),  # "dt=2026-11-26/region=eu", "" when unpartitioned
+    sa.Column("values", sa.JSON, nullable=False),  # {"dt": "2026-11-26", "region": "eu"}
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("table_id", "path", name="uq_partitions_table_path"),
+)
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("table_id", sa.Integer, sa.ForeignKey("tables.id"), nullable=False),
+    sa.Column("partition_id", sa.Integer, sa.ForeignKey("partitions.id"), nullable=False),
+    sa.Column("key", sa.Text, nullable=False, unique=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("schema_fingerprint", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(32), nullable=False),  # csv | json | parquet
+    sa.Column("options", sa.JSON, nullable=False),  # delimiter, quote, header, compression, ...
+    sa.Column("columns", sa.JSON, nullable=False),  # this file's own columns: name, original, type
+    # A derived columnar copy (acceleration, later): its key, hash and state.
+    sa.Column("derived_key", sa.Text, nullable=True),
+    sa.Column("derived_sha256", sa.String(64), nullable=True),
+    sa.Column("derived_state", sa.String(32), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_files_table_sha", "table_id", "sha256"),
+)
+
+objects = sa.Table(
+    "objects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_key", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("database", sa.String(255), nullable=True),
+    sa.Column("table", sa.String(255), nullable=True),
+    sa.Column("partition_path", sa.Text, nullable=True),
+    sa.Column("target_key", sa.Text, nullable=True),
+    sa.Column("plan", sa.JSON, nullable=True),  # what the crawler found: format, options, columns, rows
+    sa.Column("reason_code", sa.String(64), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("reason_details", sa.JSON, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # For several workers sharing one PostgreSQL catalog: who holds the object, since when.
+    sa.Column("claimed_by", sa.String(255), nullable=True),
+    sa.Column("claimed_at", sa.Float, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_objects_source_active", "source_key", "active"),
+    sa.Index("ix_objects_state", "state"),
+)

@@ -1,0 +1,517 @@
+"""The catalog on a SQL database: SQLite (default, WAL) or PostgreSQL, through SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from lakegate.catalog import records as r
+from lakegate.catalog.records import (
+    FileRecord,
+    ObjectRecord,
+    PartitionInfo,
+    Registration,
+    TableInfo,
+    TableVersion,
+)
+from lakegate.catalog.schema import (
+    columns,
+    databases,
+    files,
+    metadata,
+    objects,
+    partitions,
+    table_versions,
+    tables,
+)
+from lakegate.crawler.evolve import Column, merge
+from lakegate.errors import CatalogError
+
+logger = logging.getLogger(__name__)
+
+HEAD_REVISION = "0001"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def engine_url(url: str) -> str:
+    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _fingerprint(cols: list[Column]) -> str:
+    text = json.dumps([[c.name, c.type] for c in cols])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def translate_errors(what: str) -> Iterator[None]:
+    """Map SQLAlchemy/driver errors to ``CatalogError`` at the edge."""
+    try:
+        yield
+    except CatalogError:
+        raise
+    except sa.exc.IntegrityError as exc:
+        # Two writers created the same row at once; the retry will find it.
+        raise CatalogError(f"catalog conflict while {what}: {exc.orig}", code="catalog.conflict",
+                           transient=True) from exc
+    except sa.exc.DBAPIError as exc:
+        raise CatalogError(
+            f"catalog database unavailable while {what}: {str(exc.orig).strip().splitlines()[0]}",
+            code="catalog.unavailable",
+            transient=True,
+            hint="check the `catalog` setting and that the database is running",
+        ) from exc
+
+
+class Catalog:
+    """Databases, tables, partitions, files, schema versions and the object ledger."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = sa.create_engine(engine_url(url), **kwargs)
+        if self.is_sqlite:
+            self._sqlite_setup(self.engine)
+        self._writer = self.engine.execution_options(lakegate_write=True)
+        self._lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        with translate_errors("opening the catalog"):
+            self.migrate()
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @staticmethod
+    def _sqlite_setup(engine: Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the ingest writer
+            cur.execute("PRAGMA synchronous=FULL")  # a commit survives power loss before landing is cleared
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # Writers take the write lock up front so two writers never deadlock on upgrade.
+            immediate = conn.get_execution_options().get("lakegate_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- migrations -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the catalog schema to the newest revision (cheap when it already is)."""
+        with self._writer.begin() as conn:
+            current = None
+            if sa.inspect(conn).has_table("alembic_version"):
+                current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            if current == HEAD_REVISION:
+                return
+            from alembic import command
+            from alembic.config import Config
+
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    # -- transactions -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self, what: str) -> Iterator[Connection]:
+        with translate_errors(what), self._lock, self._writer.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _read(self, what: str) -> Iterator[Connection]:
+        with translate_errors(what), self.engine.connect() as conn:
+            yield conn
+
+    # -- the object ledger ------------------------------------------------------------------
+
+    def land(self, key: str, size: int, mtime_ns: int) -> ObjectRecord:
+        """The active ledger row for a landing object, created in state ``landed`` if new."""
+        now = time.time()
+        with self._write("recording a landed object") as conn:
+            row = conn.execute(
+                sa.select(objects).where(objects.c.source_key == key, objects.c.active.is_(True))
+            ).first()
+            if row is not None:
+                if row.state == r.LANDED and (row.size, row.mtime_ns) != (size, mtime_ns):
+                    row = conn.execute(
+                        objects.update()
+                        .where(objects.c.id == row.id)
+                        .values(size=size, mtime_ns=mtime_ns, updated_at=now)
+                        .returning(*objects.c)
+                    ).one()
+                return _object(row)
+            row = conn.execute(
+                objects.insert()
+                .values(
+                    source_key=key,
+                    size=size,
+                    mtime_ns=mtime_ns,
+                    state=r.LANDED,
+                    active=True,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(*objects.c)
+            ).one()
+            return _object(row)
+
+    def transition(self, obj: ObjectRecord, state: str, **fields: Any) -> ObjectRecord:
+        """Move ``obj`` from its current state to ``state``, with ``fields``, in one commit.
+
+        Raises:
+            CatalogError: ``catalog.state_conflict`` if someone else moved it first.
+        """
+        with self._write(f"moving {obj.source_key} to {state}") as conn:
+            return self._transition(conn, obj, state, **fields)
+
+    def _transition(self, conn: Connection, obj: ObjectRecord, state: str, **fields: Any) -> ObjectRecord:
+        values: dict[str, Any] = {"state": state, "updated_at": time.time(), **fields}
+        if state in r.TERMINAL:
+            values["active"] = False
+        row = conn.execute(
+            objects.update()
+            .where(objects.c.id == obj.id, objects.c.state == obj.state)
+            .values(**values)
+            .returning(*objects.c)
+        ).first()
+        if row is None:
+            raise CatalogError(
+                f"ledger row {obj.id} for {obj.source_key} is no longer in state {obj.state}",
+                code="catalog.state_conflict",
+            )
+        return _object(row)
+
+    def bump_attempts(self, obj: ObjectRecord, reason: str) -> None:
+        with self._write("counting a retry") as conn:
+            conn.execute(
+                objects.update()
+                .where(objects.c.id == obj.id)
+                .values(attempts=objects.c.attempts + 1, reason=reason, updated_at=time.time())
+            )
+
+    def get_object(self, object_id: int) -> ObjectRecord | None:
+        with self._read("reading the ledger") as conn:
+            row = conn.execute(sa.select(objects).where(objects.c.id == object_id)).first()
+        return None if row is None else _object(row)
+
+    def active_objects(self) -> list[ObjectRecord]:
+        with self._read("reading the ledger") as conn:
+            rows = conn.execute(
+                sa.select(objects).where(objects.c.active.is_(True)).order_by(objects.c.id)
+            ).all()
+        return [_object(row) for row in rows]
+
+    def objects_in(self, states: tuple[str, ...], limit: int = 1000) -> list[ObjectRecord]:
+        with self._read("reading the ledger") as conn:
+            rows = conn.execute(
+                sa.select(objects)
+                .where(objects.c.state.in_(states))
+                .order_by(objects.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [_object(row) for row in rows]
+
+    # -- registering files ------------------------------------------------------------------
+
+    def register(self, obj: ObjectRecord) -> tuple[ObjectRecord, Registration]:
+        """Register ``obj``'s file, its partition and any schema change, and mark it cataloged.
+
+        All in one transaction: data is queryable exactly when this commits. Identical content
+        already in the table moves the object to ``duplicate`` instead.
+        """
+        assert obj.plan is not None and obj.database and obj.table and obj.target_key and obj.sha256
+        plan = obj.plan
+        file_cols = [Column.from_dict(c) for c in plan["columns"]]
+        part_values: dict[str, str] = plan.get("partition", {})
+        now = time.time()
+        with self._write(f"registering {obj.target_key}") as conn:
+            db_id = conn.execute(sa.select(databases.c.id).where(databases.c.name == obj.database)).scalar()
+            if db_id is None:
+                db_id = conn.execute(
+                    databases.insert().values(name=obj.database, created_at=now).returning(databases.c.id)
+                ).scalar_one()
+            trow = conn.execute(
+                sa.select(tables).where(tables.c.database_id == db_id, tables.c.name == obj.table)
+            ).first()
+            if trow is None:
+                table_id = conn.execute(
+                    tables.insert()
+                    .values(
+                        database_id=db_id,
+                        name=obj.table,
+                        location=plan["location"],
+                        schema_version=0,
+                        partition_keys=[],
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(tables.c.id)
+                ).scalar_one()
+                current: list[Column] = []
+                version = 0
+                part_keys: list[str] = []
+            else:
+                table_id = trow.id
+                version = trow.schema_version
+                part_keys = list(trow.partition_keys)
+                current = self._columns(conn, table_id)
+            dup = conn.execute(
+                sa.select(files.c.key).where(files.c.table_id == table_id, files.c.sha256 == obj.sha256)
+            ).scalar()
+            if dup is not None:
+                done = self._transition(conn, obj, r.DUPLICATE, reason_details={"duplicate_of": dup})
+                return done, Registration(obj.qualified_table, obj.partition_path or "", 0, version, None, dup)
+            change = merge(current, file_cols, version + 1)
+            new_keys = [k for k in part_values if k not in part_keys]
+            diff: dict[str, Any] | None = None
+            if change.changed or new_keys or trow is None:
+                version += 1
+                part_keys += new_keys
+                diff = {**change.diff(), "partition_keys_added": new_keys}
+                conn.execute(columns.delete().where(columns.c.table_id == table_id))
+                conn.execute(
+                    columns.insert(),
+                    [
+                        {"table_id": table_id, "position": i, "name": c.name, "original_name": c.original,
+                         "type": c.type, "added_in": c.added_in}
+                        for i, c in enumerate(change.columns)
+                    ],
+                )
+                conn.execute(
+                    tables.update()
+                    .where(tables.c.id == table_id)
+                    .values(schema_version=version, partition_keys=part_keys, updated_at=now)
+                )
+                conn.execute(
+                    table_versions.insert().values(
+                        table_id=table_id,
+                        version=version,
+                        columns=[c.as_dict() for c in change.columns],
+                        partition_keys=part_keys,
+                        diff=diff,
+                        cause=obj.target_key,
+                        created_at=now,
+                    )
+                )
+            path = obj.partition_path or ""
+            part_id = conn.execute(
+                sa.select(partitions.c.id).where(partitions.c.table_id == table_id, partitions.c.path == path)
+            ).scalar()
+            if part_id is None:
+                part_id = conn.execute(
+                    partitions.insert()
+                    .values(table_id=table_id, path=path, values=part_values, created_at=now)
+                    .returning(partitions.c.id)
+                ).scalar_one()
+            conn.execute(
+                files.insert().values(
+                    table_id=table_id,
+                    partition_id=part_id,
+                    key=obj.target_key,
+                    size=plan["size"],
+                    sha256=obj.sha256,
+                    row_count=plan["rows"],
+                    schema_fingerprint=_fingerprint(file_cols),
+                    format=plan["format"],
+                    options=plan["options"],
+                    columns=[c.as_dict() for c in file_cols],
+                    created_at=now,
+                )
+            )
+            done = self._transition(conn, obj, r.CATALOGED)
+            return done, Registration(obj.qualified_table, path, plan["rows"], version, diff)
+
+    def file_sha(self, key: str) -> str | None:
+        """The content hash of a registered lake file, or ``None`` if ``key`` is not registered."""
+        with self._read("looking up a file") as conn:
+            return conn.execute(sa.select(files.c.sha256).where(files.c.key == key)).scalar()
+
+    def duplicate_in_table(self, database: str, table: str, sha256: str) -> str | None:
+        with self._read("looking for duplicates") as conn:
+            return conn.execute(
+                sa.select(files.c.key)
+                .join(tables, tables.c.id == files.c.table_id)
+                .join(databases, databases.c.id == tables.c.database_id)
+                .where(databases.c.name == database, tables.c.name == table, files.c.sha256 == sha256)
+            ).scalar()
+
+    # -- reading the catalog ----------------------------------------------------------------
+
+    @staticmethod
+    def _columns(conn: Connection, table_id: int) -> list[Column]:
+        rows = conn.execute(
+            sa.select(columns).where(columns.c.table_id == table_id).order_by(columns.c.position)
+        ).all()
+        return [Column(row.name, row.original_name, row.type, row.added_in) for row in rows]
+
+    def databases(self) -> list[str]:
+        with self._read("listing databases") as conn:
+            return list(conn.execute(sa.select(databases.c.name).order_by(databases.c.name)).scalars())
+
+    def tables(self, database: str | None = None) -> list[TableInfo]:
+        """Tables with their columns and statistics (no file lists)."""
+        stats = (
+            sa.select(
+                files.c.table_id,
+                sa.func.count().label("n"),
+                sa.func.sum(files.c.row_count).label("rows"),
+                sa.func.sum(files.c.size).label("bytes"),
+            )
+            .group_by(files.c.table_id)
+            .subquery()
+        )
+        query = (
+            sa.select(tables, databases.c.name.label("db"), stats.c.n, stats.c.rows, stats.c.bytes)
+            .join(databases, databases.c.id == tables.c.database_id)
+            .outerjoin(stats, stats.c.table_id == tables.c.id)
+            .order_by(databases.c.name, tables.c.name)
+        )
+        if database is not None:
+            query = query.where(databases.c.name == database)
+        with self._read("listing tables") as conn:
+            out = []
+            for row in conn.execute(query).all():
+                info = _table(row, self._columns(conn, row.id))
+                info.file_count, info.row_count, info.total_bytes = row.n or 0, row.rows or 0, row.bytes or 0
+                out.append(info)
+            return out
+
+    def table(self, database: str, name: str) -> TableInfo | None:
+        """One table with its columns and every registered file (what a query reads)."""
+        with self._read(f"reading {database}.{name}") as conn:
+            row = conn.execute(
+                sa.select(tables, databases.c.name.label("db"))
+                .join(databases, databases.c.id == tables.c.database_id)
+                .where(databases.c.name == database, tables.c.name == name)
+            ).first()
+            if row is None:
+                return None
+            info = _table(row, self._columns(conn, row.id))
+            file_rows = conn.execute(
+                sa.select(files, partitions.c["values"].label("pvalues"))
+                .join(partitions, partitions.c.id == files.c.partition_id)
+                .where(files.c.table_id == row.id)
+                .order_by(files.c.id)
+            ).all()
+        info.files = [
+            FileRecord(
+                key=f.key,
+                size=f.size,
+                sha256=f.sha256,
+                row_count=f.row_count,
+                format=f.format,
+                options=f.options,
+                columns=[Column.from_dict(c) for c in f.columns],
+                partition=f.pvalues,
+            )
+            for f in file_rows
+        ]
+        info.file_count = len(info.files)
+        info.row_count = sum(f.row_count for f in info.files)
+        info.total_bytes = sum(f.size for f in info.files)
+        return info
+
+    def versions(self, database: str, name: str) -> list[TableVersion]:
+        with self._read(f"reading versions of {database}.{name}") as conn:
+            rows = conn.execute(
+                sa.select(table_versions)
+                .join(tables, tables.c.id == table_versions.c.table_id)
+                .join(databases, databases.c.id == tables.c.database_id)
+                .where(databases.c.name == database, tables.c.name == name)
+                .order_by(table_versions.c.version)
+            ).all()
+        return [
+            TableVersion(
+                row.version,
+                [Column.from_dict(c) for c in row.columns],
+                list(row.partition_keys),
+                row.diff,
+                row.cause,
+                row.created_at,
+            )
+            for row in rows
+        ]
+
+    def partitions(self, database: str, name: str) -> list[PartitionInfo]:
+        with self._read(f"listing partitions of {database}.{name}") as conn:
+            rows = conn.execute(
+                sa.select(
+                    partitions.c.path,
+                    partitions.c["values"],
+                    sa.func.count(files.c.id).label("n"),
+                    sa.func.coalesce(sa.func.sum(files.c.row_count), 0).label("rows"),
+                    sa.func.coalesce(sa.func.sum(files.c.size), 0).label("bytes"),
+                )
+                .join(tables, tables.c.id == partitions.c.table_id)
+                .join(databases, databases.c.id == tables.c.database_id)
+                .outerjoin(files, files.c.partition_id == partitions.c.id)
+                .where(databases.c.name == database, tables.c.name == name)
+                .group_by(partitions.c.id, partitions.c.path, partitions.c["values"])
+                .order_by(partitions.c.path)
+            ).all()
+        return [PartitionInfo(row.path, row[1], row.n, row.rows, row.bytes) for row in rows]
+
+
+def _table(row: Any, cols: list[Column]) -> TableInfo:
+    return TableInfo(
+        id=row.id,
+        database=row.db,
+        name=row.name,
+        location=row.location,
+        schema_version=row.schema_version,
+        columns=cols,
+        partition_keys=list(row.partition_keys),
+    )
+
+
+def _object(row: Any) -> ObjectRecord:
+    return ObjectRecord(
+        id=row.id,
+        source_key=row.source_key,
+        size=row.size,
+        mtime_ns=row.mtime_ns,
+        state=row.state,
+        sha256=row.sha256,
+        database=row.database,
+        table=row.table,
+        partition_path=row.partition_path,
+        target_key=row.target_key,
+        plan=row.plan,
+        reason_code=row.reason_code,
+        reason=row.reason,
+        reason_details=row.reason_details,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+__all__ = ["HEAD_REVISION", "Catalog", "metadata"]

@@ -1,0 +1,235 @@
+"""Settings: the ``lakegate.yaml`` model, environment overrides and readable errors.
+
+No file is needed: every setting has a default. A file, when present, may set any subset.
+``LAKEGATE_<SECTION>__<KEY>`` environment variables override the file
+(``LAKEGATE_INGEST__WORKERS=8``; ``LAKEGATE_CATALOG=postgresql://...`` for top-level keys).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lakegate.errors import ConfigError
+from lakegate.home import Home
+
+ENV_PREFIX = "LAKEGATE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestSettings(_Section):
+    workers: int = Field(4, ge=1, le=64, description="Objects processed in parallel.")
+    settle_seconds: float = Field(
+        0.2,
+        ge=0,
+        le=60,
+        description="A landed file is taken once its size and modification time have not changed "
+        "for this long, so half-written files are never read.",
+    )
+    reconcile_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        description="How often the landing folder is listed in full, so an object whose event was "
+        "lost is still processed.",
+    )
+    default_route: bool = Field(
+        True,
+        description="Route `landing/<database>/<table>/[k=v/...]<file>` to `database.table` "
+        "without any configuration.",
+    )
+    retry_max_seconds: float = Field(
+        30.0, gt=0, description="Longest wait between retries of a transient failure (storage, catalog)."
+    )
+
+
+class QuerySettings(_Section):
+    threads: int = Field(2, ge=1, le=256, description="Engine threads per query.")
+    memory_limit: str = Field(
+        "2GB",
+        pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="Engine memory per query, e.g. `512MB`, `4GB`. A query that needs more fails with "
+        "`query.memory`.",
+    )
+    timeout_seconds: float = Field(300.0, gt=0, description="A query running longer is interrupted.")
+    max_rows: int = Field(
+        1_000_000, ge=1, description="Most rows a query may return to a client (more fails `query.rows`)."
+    )
+
+
+class Settings(_Section):
+    """Everything in ``lakegate.yaml``."""
+
+    catalog: str = Field(
+        "sqlite",
+        description="`sqlite` (the file `catalog.db` in the home) or a SQLAlchemy URL such as "
+        "`postgresql://user@host:5432/db` or `sqlite:////path/to/catalog.db`.",
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+    query: QuerySettings = Field(default_factory=QuerySettings)  # type: ignore[arg-type]
+
+    def catalog_url(self, home: Home) -> str:
+        if self.catalog == "sqlite":
+            return f"sqlite:///{home.catalog_file}"
+        return self.catalog
+
+
+def _fields_of(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
+    for part in path:
+        annotation = model.model_fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _explain(error: ValidationError, source: str) -> ConfigError:
+    first = error.errors()[0]
+    loc = tuple(str(p) for p in first["loc"])
+    key = ".".join(loc)
+    if first["type"] == "extra_forbidden":
+        known = _fields_of(Settings, loc[:-1])
+        close = difflib.get_close_matches(loc[-1], known, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}"
+        return ConfigError(f"{source}: unknown setting `{key}`", code="config.unknown_key", hint=hint)
+    model: type[BaseModel] = Settings
+    help_text = ""
+    for part in loc:
+        field = model.model_fields.get(part)
+        if field is None:
+            break
+        help_text = field.description or ""
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            model = field.annotation
+    got = first.get("input")
+    return ConfigError(
+        f"{source}: bad value for `{key}`: {first['msg']} (got {got!r})",
+        code="config.bad_value",
+        hint=help_text or None,
+    )
+
+
+def _env_overrides(environ: dict[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    data: dict[str, Any] = {}
+    names: dict[tuple[str, ...], str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "LAKEGATE_HOME" or name.startswith("LAKEGATE_TEST"):
+            continue
+        path = tuple(p.lower() for p in name[len(ENV_PREFIX) :].split("__"))
+        if path[0] not in Settings.model_fields:
+            continue  # other LAKEGATE_* variables belong to other tools
+        target = data
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = value
+        names[path] = name
+    return data, names
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(home: Home, environ: dict[str, str] | None = None) -> Settings:
+    """Read ``lakegate.yaml`` (if any) and the environment into validated settings.
+
+    Raises:
+        ConfigError: naming the file or variable, the key and how to fix it.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    path = home.config_file
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = read_yaml(path)
+    try:
+        Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, str(path)) from None
+    overrides, names = _env_overrides(environ)
+    try:
+        return Settings.model_validate(_merge(data, overrides))
+    except ValidationError as exc:
+        loc = tuple(str(p) for p in exc.errors()[0]["loc"])
+        source = names.get(loc) or names.get(loc[:1]) or "environment"
+        raise _explain(exc, f"environment variable {source}") from None
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(
+            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+            code="config.yaml",
+            hint="fix the syntax; `lakegate init` writes a commented example",
+        ) from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level", code="config.yaml")
+    return loaded
+
+
+def _walk(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any, str, type[BaseModel] | None]]:
+    rows: list[tuple[str, Any, str, type[BaseModel] | None]] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        sub = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        default = None if sub else field.get_default(call_default_factory=True)
+        rows.append((prefix + name, default, field.description or "", sub))
+        if sub:
+            rows.extend(_walk(sub, prefix + name + "."))
+    return rows
+
+
+def settings_reference() -> str:
+    """Markdown reference of every setting, generated from the model (docs/settings.md)."""
+    lines = [
+        "# Settings reference",
+        "",
+        "Generated from `lakegate.config.Settings` by `make docs`; a test fails when it is stale.",
+        "Every setting is optional. Put them in `<home>/lakegate.yaml`, or override one with",
+        "`LAKEGATE_<SECTION>__<KEY>` (for example `LAKEGATE_INGEST__WORKERS=8`).",
+        "",
+        "| setting | default | environment | description |",
+        "|---|---|---|---|",
+    ]
+    for key, default, help_text, sub in _walk(Settings):
+        if sub:
+            continue
+        env = ENV_PREFIX + key.upper().replace(".", "__")
+        lines.append(f"| `{key}` | `{default}` | `{env}` | {help_text} |")
+    return "\n".join(lines) + "\n"
+
+
+def example_config() -> str:
+    """A commented ``lakegate.yaml`` with every default, written by ``lakegate init``."""
+    lines = ["# lakegate.yaml: every setting is optional; these are the defaults.", ""]
+    for key, default, help_text, sub in _walk(Settings):
+        depth = key.count(".")
+        indent = "  " * depth
+        name = key.rsplit(".", 1)[-1]
+        if help_text:
+            lines.append(f"{indent}## {help_text}")
+        if sub:
+            lines.append(f"# {indent}{name}:")
+        else:
+            value = yaml.safe_dump(default).strip().removesuffix("...").strip()
+            lines.append(f"# {indent}{name}: {value}")
+    return "\n".join(lines) + "\n"

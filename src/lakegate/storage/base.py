@@ -1,0 +1,105 @@
+"""The ``ObjectStore`` interface every storage backend implements.
+
+Keys are ``/``-separated relative names (``landing/sales/orders/a.csv``). Writes are atomic:
+a reader sees the old object, the new one, or nothing, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from lakegate.errors import StorageError
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing or a stat says about one object."""
+
+    key: str
+    size: int
+    mtime_ns: int
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if it is a safe relative object key.
+
+    Raises:
+        StorageError: ``storage.bad_key`` for empty, absolute, ``..`` or backslash keys.
+    """
+    problem = None
+    if not key:
+        problem = "it is empty"
+    elif key.startswith("/") or (len(key) > 1 and key[1] == ":"):
+        problem = "it is absolute"
+    elif "\\" in key or "\x00" in key:
+        problem = "it contains a backslash or NUL"
+    elif any(part in ("", ".", "..") for part in key.split("/")):
+        problem = "it has an empty, `.` or `..` segment"
+    if problem:
+        raise StorageError(
+            f"invalid object key {key!r}: {problem}",
+            code="storage.bad_key",
+            hint="keys are relative, `/`-separated names without `.` or `..` segments",
+        )
+    return key
+
+
+class ObjectStore(ABC):
+    """Where objects live. Implementations: ``LocalStore``, ``MemoryStore``."""
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo | None:
+        """Size and modification time of ``key``, or ``None`` when it does not exist."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix`` (a folder when it ends with ``/``), sorted."""
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """A binary stream over ``key``.
+
+        Raises:
+            StorageError: ``storage.not_found`` when it does not exist.
+        """
+
+    @abstractmethod
+    def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
+        """Atomically create or replace ``key`` with ``data``."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error."""
+
+    @abstractmethod
+    def url(self, key: str) -> str:
+        """Where a query engine reads ``key`` (a local path, or an ``s3://`` URL)."""
+
+    def read(self, key: str) -> bytes:
+        with self.open(key) as stream:
+            return stream.read()
+
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Copy ``src`` to ``dst`` atomically; backends may do it server-side."""
+        with self.open(src) as stream:
+            return self.write(dst, stream)
+
+    def sha256(self, key: str) -> str:
+        digest = hashlib.sha256()
+        with self.open(key) as stream:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def exists(self, key: str) -> bool:
+        return self.stat(key) is not None
+
+
+def not_found(key: str, where: str) -> StorageError:
+    return StorageError(f"object {key!r} not found in {where}", code="storage.not_found")

@@ -1,0 +1,141 @@
+"""A local folder as an object store: temp file + fsync + rename for every write."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from lakegate.errors import StorageError
+from lakegate.storage.base import CHUNK, ObjectInfo, ObjectStore, not_found, validate_key
+
+# Files a writer is still producing under a temporary name are not objects yet.
+_PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", "~")
+
+
+def is_partial_name(name: str) -> bool:
+    return name.startswith(".") or name.endswith(_PARTIAL_SUFFIXES)
+
+
+class LocalStore(ObjectStore):
+    """Objects are files under ``root``; keys are their relative paths."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def path(self, key: str) -> Path:
+        return self.root / validate_key(key)
+
+    def url(self, key: str) -> str:
+        return str(self.path(key))
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            st = self.path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise _error("stat", key, exc) from exc
+        return ObjectInfo(key, st.st_size, st.st_mtime_ns)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        base = self.root
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = base / folder if folder else base
+        if not start.is_dir():
+            return
+        found: list[ObjectInfo] = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in filenames:
+                if is_partial_name(name):
+                    continue
+                full = Path(dirpath) / name
+                key = full.relative_to(base).as_posix()
+                if not key.startswith(prefix):
+                    continue
+                try:
+                    st = full.stat()
+                except FileNotFoundError:
+                    continue  # removed while listing
+                found.append(ObjectInfo(key, st.st_size, st.st_mtime_ns))
+        yield from sorted(found, key=lambda info: info.key)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self.path(key).open("rb")
+        except (FileNotFoundError, NotADirectoryError):
+            raise not_found(key, str(self.root)) from None
+        except OSError as exc:
+            raise _error("open", key, exc) from exc
+
+    def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
+        target = self.path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".lakegate-", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    if isinstance(data, bytes | bytearray | memoryview):
+                        out.write(data)
+                    else:
+                        shutil.copyfileobj(data, out, CHUNK)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            raise _error("write", key, exc) from exc
+        info = self.stat(key)
+        assert info is not None
+        return info
+
+    def delete(self, key: str) -> None:
+        path = self.path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _error("delete", key, exc) from exc
+        _fsync_dir(path.parent)
+        # Tidy empty folders left behind, never above the store root.
+        parent = path.parent
+        while parent != self.root:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _error(op: str, key: str, exc: OSError) -> StorageError:
+    transient = exc.errno not in (13, 1, 21, 20, 36)  # EACCES, EPERM, EISDIR, ENOTDIR, ENAMETOOLONG
+    return StorageError(
+        f"local storage could not {op} {key!r}: {exc.strerror or exc}",
+        code=f"storage.{op}",
+        transient=transient,
+    )
