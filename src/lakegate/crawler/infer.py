@@ -1,0 +1,238 @@
+"""Schema inference: columns, types, dialect and row count of one file, using DuckDB's readers.
+
+Everything found is stored per file in the catalog, so queries build tables from it and never
+re-sniff. Each file is read in full once here, which proves it parses with the stored options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from lakegate.crawler.detect import Detected
+from lakegate.crawler.evolve import Column
+from lakegate.crawler.names import column_names
+from lakegate.crawler.types import parse_type
+from lakegate.errors import Rejection
+
+_ISO_TZ = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
+
+
+@dataclass
+class FilePlan:
+    format: str
+    options: dict[str, Any]
+    columns: list[Column]
+    rows: int
+
+
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def struct_literal(items: list[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in items) + "}"
+
+
+def reader_sql(paths: list[str], fmt: str, options: dict[str, Any], types: list[tuple[str, str]]) -> str:
+    """The DuckDB table function call that reads ``paths`` with stored ``options`` and column types.
+
+    ``types`` pairs each column's name *as the reader sees it* with the type to read it as.
+    """
+    files = "[" + ", ".join(sql_literal(p) for p in paths) + "]"
+    # A column seen only as nulls has the lattice's bottom type NULL; readers take it as text.
+    types = [(name, "VARCHAR" if typ == "NULL" else typ) for name, typ in types]
+    if fmt == "parquet":
+        return f"read_parquet({files})"
+    args = [files]
+    if fmt == "csv":
+        args += [
+            "auto_detect=false",
+            f"delim={sql_literal(options['delim'])}",
+            f"quote={sql_literal(options['quote'])}",
+            f"escape={sql_literal(options['escape'])}",
+            f"header={'true' if options['header'] else 'false'}",
+            f"skip={int(options.get('skip', 0))}",
+            f"compression={sql_literal(options.get('compression', 'none'))}",
+            "null_padding=false",
+            f"columns={struct_literal(types)}",
+        ]
+        if options.get("new_line"):
+            args.append(f"new_line={sql_literal(options['new_line'])}")
+        if options.get("comment"):
+            args.append(f"comment={sql_literal(options['comment'])}")
+        for key in ("dateformat", "timestampformat"):
+            if options.get(key):
+                args.append(f"{key}={sql_literal(options[key])}")
+        return f"read_csv({', '.join(args)})"
+    args += [
+        f"format={sql_literal(options['format'])}",
+        f"compression={sql_literal(_json_compression(options.get('compression', 'none')))}",
+        "maximum_object_size=1073741824",
+        f"columns={struct_literal(types)}",
+    ]
+    return f"read_json({', '.join(args)})"
+
+
+def _json_compression(compression: str) -> str:
+    return "uncompressed" if compression == "none" else compression  # read_json's spelling
+
+
+def _engine_error(exc: duckdb.Error) -> str:
+    text = str(exc).strip()
+    return text.split("\n\n")[0][:500]
+
+
+def infer(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, size: int) -> FilePlan:
+    """Infer one file's plan, reading it in full.
+
+    Raises:
+        Rejection: ``reject.unparseable``, ``reject.json_not_records`` or ``reject.truncated_parquet``.
+    """
+    if detected.format == "parquet":
+        return _parquet(conn, path)
+    if detected.format == "json":
+        return _json(conn, path, detected)
+    return _csv(conn, path, detected)
+
+
+def _count_all(conn: duckdb.DuckDBPyConnection, reader: str, names: list[str]) -> int:
+    # count(col) for every column forces every value to be parsed and converted: projection
+    # pushdown would otherwise let a bad value in an unread column pass.
+    counts = ", ".join(f'count("{n.replace(chr(34), chr(34) * 2)}")' for n in names)
+    row = conn.execute(f"SELECT count(*){', ' + counts if counts else ''} FROM {reader}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
+    lit = sql_literal(path)
+    try:
+        described = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({lit})").fetchall()
+        row = conn.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit})").fetchone()
+    except duckdb.Error as exc:
+        raise Rejection(
+            f"the Parquet file cannot be read: {_engine_error(exc)}",
+            code="reject.truncated_parquet",
+            hint="deliver the complete file again",
+        ) from None
+    originals = [d[0] for d in described]
+    names = column_names(originals)
+    cols = [Column(n, o, str(parse_type(d[1]))) for n, o, d in zip(names, originals, described, strict=True)]
+    return FilePlan("parquet", {}, cols, int(row[0] or 0) if row else 0)
+
+
+def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> FilePlan:
+    last_error = ""
+    for sample in (20480, -1):  # when the sample misled the sniffer, look at the whole file
+        try:
+            sniffed = conn.execute(
+                "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns, "
+                "DateFormat, TimestampFormat FROM sniff_csv(?, sample_size=?, compression=?)",
+                [path, sample, detected.compression],
+            ).fetchone()
+        except duckdb.Error as exc:
+            last_error = _engine_error(exc)
+            continue
+        assert sniffed is not None
+        delim, quote, escape, newline, comment, skip, header, cols, datefmt, tsfmt = sniffed
+        quote = '"' if quote in ("(empty)", "") else quote
+        escape = quote if escape in ("(empty)", "") else escape
+        options: dict[str, Any] = {
+            "delim": delim,
+            "quote": quote,
+            "escape": escape,
+            "header": bool(header),
+            "skip": int(skip or 0),
+            "compression": detected.compression,
+            "new_line": "" if newline in ("(empty)", None) else newline,  # DuckDB spelling, e.g. \\r\\n
+            "comment": "" if comment in ("(empty)", None) else comment,
+            "dateformat": datefmt or "",
+            "timestampformat": tsfmt or "",
+        }
+        originals = [c["name"] for c in cols] if header else [""] * len(cols)
+        names = column_names(originals)
+        if not header:
+            originals = names
+        types = [str(parse_type(c["type"])) for c in cols]
+        reader = reader_sql([path], "csv", options, list(zip(names, types, strict=True)))
+        try:
+            rows = _count_all(conn, reader, names)
+        except duckdb.Error as exc:
+            last_error = _engine_error(exc)
+            continue
+        columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
+        return FilePlan("csv", options, columns, rows)
+    raise Rejection(
+        f"the file cannot be parsed as CSV: {last_error}",
+        code="reject.unparseable",
+        hint="fix the rows named above and deliver the file again",
+        details={"engine_error": last_error},
+    )
+
+
+def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> FilePlan:
+    options = {"format": detected.json_layout, "compression": detected.compression}
+    lit = sql_literal(path)
+    auto = (
+        f"read_json({lit}, format={sql_literal(detected.json_layout)}, "
+        f"compression={sql_literal(_json_compression(detected.compression))}, sample_size=-1, "
+        "maximum_object_size=1073741824)"
+    )
+    try:
+        described = conn.execute(f"DESCRIBE SELECT * FROM {auto}").fetchall()
+    except duckdb.Error as exc:
+        message = _engine_error(exc)
+        code = "reject.unparseable"
+        if "array of objects" in message or "records" in message.lower() or "STRUCT" in message:
+            code = "reject.json_not_records"
+        raise Rejection(
+            f"the file cannot be read as JSON records: {message}",
+            code=code,
+            hint="deliver one JSON object per line (NDJSON) or a JSON array of objects",
+            details={"engine_error": message},
+        ) from None
+    if len(described) == 1 and described[0][0] == "json":
+        raise Rejection(
+            "the JSON holds values that are not objects, so it has no columns",
+            code="reject.json_not_records",
+            hint="deliver one JSON object per line (NDJSON) or a JSON array of objects",
+        )
+    originals = [d[0] for d in described]
+    names = column_names(originals)
+    types: list[str] = []
+    for original, (_, typ, *_rest) in zip(originals, described, strict=True):
+        types.append(_refine_json_type(conn, auto, original, typ))
+    reader = reader_sql([path], "json", options, list(zip(originals, types, strict=True)))
+    try:
+        rows = _count_all(conn, reader, originals)
+    except duckdb.Error as exc:
+        message = _engine_error(exc)
+        raise Rejection(
+            f"the file cannot be read as JSON records: {message}",
+            code="reject.unparseable",
+            details={"engine_error": message},
+        ) from None
+    columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
+    return FilePlan("json", options, columns, rows)
+
+
+def _refine_json_type(conn: duckdb.DuckDBPyConnection, reader: str, original: str, typ: str) -> str:
+    """DuckDB leaves mixed or all-null fields as JSON and zoned ISO timestamps as VARCHAR; fix both."""
+    quoted = '"' + original.replace('"', '""') + '"'
+    if typ == "JSON":
+        row = conn.execute(f"SELECT count({quoted}) FROM {reader}").fetchone()
+        return "NULL" if row and row[0] == 0 else "VARCHAR"
+    if typ == "VARCHAR":
+        row = conn.execute(
+            f"SELECT count({quoted}), count(*) FILTER (WHERE regexp_matches({quoted}, ?)) FROM {reader}",
+            [_ISO_TZ],
+        ).fetchone()
+        if row and row[0] > 0 and row[0] == row[1]:
+            return "TIMESTAMP WITH TIME ZONE"
+    return str(parse_type(typ))
+
+
+__all__ = ["FilePlan", "infer", "reader_sql", "sql_literal"]

@@ -1,0 +1,209 @@
+"""The read-only statement guard: refuse everything that is not one plain query over catalog tables.
+
+Two real parsers look at every statement:
+
+1. sqlglot (an allow-list of statement kinds): exactly one statement, a SELECT or a set
+   operation of SELECTs; every table reference must be a catalog table ``database.table`` or a
+   CTE name, so a quoted path (``FROM '/etc/passwd'``) is refused as an unknown table.
+2. DuckDB's own parser (``json_serialize_sql``, which serializes SELECT statements only):
+   every function called must be in ``functions.txt``, table functions are limited to
+   ``unnest``, ``range`` and ``generate_series``, and every base table must again be a catalog
+   table. What DuckDB will run is what was checked, whatever sqlglot made of it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from lakegate import engine_setup
+from lakegate.errors import GuardError
+
+TABLE_FUNCTIONS = frozenset({"unnest", "range", "generate_series"})
+_READ_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery)
+_WRITE_NODES = tuple(
+    getattr(exp, name)
+    for name in (
+        "Create", "Insert", "Update", "Delete", "Drop", "Alter", "Merge", "Copy", "Command",
+        "Set", "Pragma", "Use", "Transaction", "Commit", "Rollback", "Attach", "Detach",
+        "Install", "Load", "Export", "Describe", "Summarize", "Show",
+    )
+    if hasattr(exp, name)
+)  # fmt: skip
+
+
+@cache
+def allowed_functions() -> frozenset[str]:
+    text = (Path(__file__).parent / "functions.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A statement the guard accepted, and the catalog tables it reads."""
+
+    sql: str
+    tables: frozenset[tuple[str, str]]
+
+
+TableExists = Callable[[str, str], bool]
+
+
+def check(sql: str, table_exists: TableExists) -> Checked:
+    """Accept ``sql`` or raise ``GuardError`` saying what is refused, where, and what to do.
+
+    Args:
+        sql: one statement, DuckDB dialect.
+        table_exists: tells whether ``database.table`` is a catalog table this caller may read.
+    """
+    text = sql.strip().rstrip(";").strip()
+    if not text:
+        raise GuardError("the query is empty", code="guard.empty", hint="write a SELECT statement")
+    tree = _parse(text)
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    tables: set[tuple[str, str]] = set()
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function: checked against the allow-list below
+        tables.add(_resolve(table.catalog, table.db, table.name, ctes, table_exists))
+    tables.discard(("", ""))
+    for database, name in _duckdb_view(text, ctes, table_exists):
+        tables.add((database, name))
+    tables.discard(("", ""))
+    return Checked(text, frozenset(tables))
+
+
+def _parse(text: str) -> exp.Expr:
+    try:
+        statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        line, col = first.get("line"), first.get("col")
+        where = f" at line {line}, column {col}" if line else ""
+        message = str(first.get("description") or exc).split("\n")[0]
+        raise GuardError(
+            f"syntax error{where}: {message}",
+            code="guard.syntax",
+            details={"line": line, "column": col},
+        ) from None
+    except TokenError as exc:
+        raise GuardError(f"syntax error: {exc}", code="guard.syntax") from None
+    if len(statements) != 1:
+        raise GuardError(
+            f"one statement per query, got {len(statements)}",
+            code="guard.multiple_statements",
+            hint="send each statement on its own",
+        )
+    tree = statements[0]
+    if not isinstance(tree, _READ_ROOTS):
+        raise GuardError(
+            f"only queries are accepted; {_kind(tree)} statements are refused (lakegate is read-only)",
+            code="guard.not_read_only",
+            hint="write a SELECT statement",
+        )
+    for node in tree.walk():
+        if isinstance(node, _WRITE_NODES):
+            raise GuardError(
+                f"{_kind(node)} is refused inside a query (lakegate is read-only)",
+                code="guard.not_read_only",
+            )
+    return tree
+
+
+def _kind(node: exp.Expr) -> str:
+    if isinstance(node, exp.Command):
+        return str(node.this).upper()
+    return type(node).__name__.upper()
+
+
+def _resolve(catalog: str, db: str, name: str, ctes: set[str], table_exists: TableExists) -> tuple[str, str]:
+    database, table = db.lower(), name.lower()
+    if not database and not catalog and table in ctes:
+        return ("", "")
+    shown = ".".join(p for p in (catalog, db, name) if p)
+    if catalog or not database:
+        raise GuardError(
+            f"unknown table {shown!r}",
+            code="guard.table_unknown",
+            hint="name tables as database.table; `lakegate ls` lists them",
+        )
+    if not table_exists(database, table):
+        raise GuardError(
+            f"unknown table {shown!r}",
+            code="guard.table_unknown",
+            hint="`lakegate ls` lists the tables you can query",
+        )
+    return (database, table)
+
+
+_parser_lock = threading.Lock()
+_parser_conn = None
+
+
+def _serialize(text: str) -> dict[str, Any]:
+    global _parser_conn
+    with _parser_lock:
+        if _parser_conn is None:
+            _parser_conn = engine_setup.connect(threads=1)
+        row = _parser_conn.execute("SELECT json_serialize_sql(?)", [text]).fetchone()
+    assert row is not None
+    parsed: dict[str, Any] = json.loads(row[0])
+    return parsed
+
+
+def _duckdb_view(text: str, ctes: set[str], table_exists: TableExists) -> Iterator[tuple[str, str]]:
+    parsed = _serialize(text)
+    if parsed.get("error"):
+        message = parsed.get("error_message", "refused")
+        raise GuardError(f"the engine refuses this statement: {message}", code="guard.not_read_only")
+    if len(parsed.get("statements", [])) != 1:
+        raise GuardError("one statement per query", code="guard.multiple_statements")
+    allowed = allowed_functions()
+    for node in _nodes(parsed["statements"][0]):
+        kind = node.get("type")
+        if "function_name" in node:
+            name = str(node["function_name"]).lower()
+            qualified = node.get("schema", "") not in ("", "main") or node.get("catalog", "") not in ("", "system")
+            if qualified or name not in allowed:
+                raise GuardError(
+                    f"function {name}() is not allowed in lakegate queries",
+                    code="guard.function",
+                    hint="functions that read files, settings or the environment, or run SQL, are refused",
+                )
+        if kind == "TABLE_FUNCTION":
+            name = str(node.get("function", {}).get("function_name", "")).lower()
+            if name not in TABLE_FUNCTIONS:
+                raise GuardError(
+                    f"table function {name}() is not allowed in lakegate queries",
+                    code="guard.function",
+                    hint="only unnest, range and generate_series may appear in FROM",
+                )
+        elif kind == "BASE_TABLE":
+            yield _resolve(
+                str(node.get("catalog_name", "")),
+                str(node.get("schema_name", "")),
+                str(node.get("table_name", "")),
+                ctes,
+                table_exists,
+            )
+        elif kind == "SHOW_REF":
+            raise GuardError("DESCRIBE and SHOW are refused in queries", code="guard.not_read_only")
+
+
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        for child in value.values():
+            yield from _nodes(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _nodes(child)
