@@ -73,8 +73,8 @@ class Settings(_Section):
         description="`sqlite` (the file `catalog.db` in the home) or a SQLAlchemy URL such as "
         "`postgresql://user@host:5432/db` or `sqlite:////path/to/catalog.db`.",
     )
-    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
-    query: QuerySettings = Field(default_factory=QuerySettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    query: QuerySettings = Field(default_factory=QuerySettings)
 
     def catalog_url(self, home: Home) -> str:
         if self.catalog == "sqlite":

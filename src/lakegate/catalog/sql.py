@@ -65,8 +65,9 @@ def translate_errors(what: str) -> Iterator[None]:
         raise
     except sa.exc.IntegrityError as exc:
         # Two writers created the same row at once; the retry will find it.
-        raise CatalogError(f"catalog conflict while {what}: {exc.orig}", code="catalog.conflict",
-                           transient=True) from exc
+        raise CatalogError(
+            f"catalog conflict while {what}: {exc.orig}", code="catalog.conflict", transient=True
+        ) from exc
     except sa.exc.DBAPIError as exc:
         raise CatalogError(
             f"catalog database unavailable while {what}: {str(exc.orig).strip().splitlines()[0]}",
@@ -183,6 +184,14 @@ class Catalog:
             ).one()
             return _object(row)
 
+    def active_for(self, key: str) -> ObjectRecord | None:
+        """The unfinished ledger row for landing key ``key``, if any."""
+        with self._read("reading the ledger") as conn:
+            row = conn.execute(
+                sa.select(objects).where(objects.c.source_key == key, objects.c.active.is_(True))
+            ).first()
+        return None if row is None else _object(row)
+
     def transition(self, obj: ObjectRecord, state: str, **fields: Any) -> ObjectRecord:
         """Move ``obj`` from its current state to ``state``, with ``fields``, in one commit.
 
@@ -288,7 +297,9 @@ class Catalog:
             ).scalar()
             if dup is not None:
                 done = self._transition(conn, obj, r.DUPLICATE, reason_details={"duplicate_of": dup})
-                return done, Registration(obj.qualified_table, obj.partition_path or "", 0, version, None, dup)
+                return done, Registration(
+                    obj.qualified_table, obj.partition_path or "", 0, version, None, dup
+                )
             change = merge(current, file_cols, version + 1)
             new_keys = [k for k in part_values if k not in part_keys]
             diff: dict[str, Any] | None = None
@@ -300,8 +311,14 @@ class Catalog:
                 conn.execute(
                     columns.insert(),
                     [
-                        {"table_id": table_id, "position": i, "name": c.name, "original_name": c.original,
-                         "type": c.type, "added_in": c.added_in}
+                        {
+                            "table_id": table_id,
+                            "position": i,
+                            "name": c.name,
+                            "original_name": c.original,
+                            "type": c.type,
+                            "added_in": c.added_in,
+                        }
                         for i, c in enumerate(change.columns)
                     ],
                 )

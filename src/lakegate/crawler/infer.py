@@ -70,7 +70,6 @@ def reader_sql(paths: list[str], fmt: str, options: dict[str, Any], types: list[
     args += [
         f"format={sql_literal(options['format'])}",
         f"compression={sql_literal(_json_compression(options.get('compression', 'none')))}",
-        "maximum_object_size=1073741824",
         f"columns={struct_literal(types)}",
     ]
     return f"read_json({', '.join(args)})"
@@ -178,8 +177,7 @@ def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> Fil
     lit = sql_literal(path)
     auto = (
         f"read_json({lit}, format={sql_literal(detected.json_layout)}, "
-        f"compression={sql_literal(_json_compression(detected.compression))}, sample_size=-1, "
-        "maximum_object_size=1073741824)"
+        f"compression={sql_literal(_json_compression(detected.compression))}, sample_size=-1)"
     )
     try:
         described = conn.execute(f"DESCRIBE SELECT * FROM {auto}").fetchall()

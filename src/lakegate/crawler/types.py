@@ -77,6 +77,7 @@ _ALIASES = {
     "VARBINARY": "BLOB",
 }
 
+
 class TypeParseError(LakegateError):
     code = "crawler.bad_type"
 

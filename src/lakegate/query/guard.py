@@ -172,7 +172,10 @@ def _duckdb_view(text: str, ctes: set[str], table_exists: TableExists) -> Iterat
         kind = node.get("type")
         if "function_name" in node:
             name = str(node["function_name"]).lower()
-            qualified = node.get("schema", "") not in ("", "main") or node.get("catalog", "") not in ("", "system")
+            qualified = node.get("schema", "") not in ("", "main") or node.get("catalog", "") not in (
+                "",
+                "system",
+            )
             if qualified or name not in allowed:
                 raise GuardError(
                     f"function {name}() is not allowed in lakegate queries",

@@ -63,10 +63,8 @@ def restrict_current_thread(allow_tcp_ports: tuple[int, ...] = ()) -> bool:
     if abi < 1:
         return False
     fs = _FS_WRITE_V1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
-    if abi >= 4:
-        attr = struct.pack("=QQ", fs, _NET_CONNECT_TCP | _NET_BIND_TCP)
-    else:
-        attr = struct.pack("=Q", fs)
+    net = _NET_CONNECT_TCP | _NET_BIND_TCP
+    attr = struct.pack("=QQ", fs, net) if abi >= 4 else struct.pack("=Q", fs)
     buffer = ctypes.create_string_buffer(attr, len(attr))
     fd = _libc.syscall(_CREATE_RULESET, buffer, ctypes.c_size_t(len(attr)), 0)
     if fd < 0:

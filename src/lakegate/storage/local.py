@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,8 @@ class LocalStore(ObjectStore):
             return None
         except OSError as exc:
             raise _error("stat", key, exc) from exc
+        if not stat.S_ISREG(st.st_mode):
+            return None  # folders and special files are not objects
         return ObjectInfo(key, st.st_size, st.st_mtime_ns)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
@@ -90,10 +93,10 @@ class LocalStore(ObjectStore):
                         shutil.copyfileobj(data, out, CHUNK)
                     out.flush()
                     os.fsync(out.fileno())
-                os.replace(tmp, target)
+                Path(tmp).replace(target)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
+                    Path(tmp).unlink()
                 raise
             _fsync_dir(target.parent)
         except OSError as exc:
@@ -110,15 +113,8 @@ class LocalStore(ObjectStore):
             return
         except OSError as exc:
             raise _error("delete", key, exc) from exc
+        # Empty folders stay: a provider may be about to write into the folder it just made.
         _fsync_dir(path.parent)
-        # Tidy empty folders left behind, never above the store root.
-        parent = path.parent
-        while parent != self.root:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-            parent = parent.parent
 
 
 def _fsync_dir(path: Path) -> None:

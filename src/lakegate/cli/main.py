@@ -1,0 +1,395 @@
+"""The ``lakegate`` command.
+
+Every command takes ``--home DIR`` (else $LAKEGATE_HOME, else ./lakegate-data).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lakegate.app import LANDING_PREFIX, App, open_app
+from lakegate.catalog import records as r
+from lakegate.cli import output
+from lakegate.config import example_config
+from lakegate.errors import ConfigError, LakegateError
+from lakegate.home import resolve_home
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="lakegate: drop files into landing/, query them with read-only SQL a second later.",
+)
+quarantine_app = typer.Typer(no_args_is_help=True, help="Objects that were rejected, with their reasons.")
+app.add_typer(quarantine_app, name="quarantine")
+
+HomeOption = Annotated[
+    str | None,
+    typer.Option("--home", help="The lakegate home folder (default: $LAKEGATE_HOME, else ./lakegate-data)."),
+]
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def fail(exc: LakegateError) -> typer.Exit:
+    err.print(exc.one_line(), markup=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+@contextmanager
+def opened(home: str | None, *, create: bool = False) -> Iterator[App]:
+    try:
+        application = open_app(home, create=create)
+    except LakegateError as exc:
+        raise fail(exc) from None
+    try:
+        yield application
+    except LakegateError as exc:
+        raise fail(exc) from None
+    finally:
+        application.close()
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+# -- init and up ------------------------------------------------------------------------------
+
+
+@app.command()
+def init(home: HomeOption = None) -> None:
+    """Create a home folder with landing/, lake/, quarantine/ and a commented lakegate.yaml."""
+    try:
+        resolved = resolve_home(home, create=True)
+    except LakegateError as exc:
+        raise fail(exc) from None
+    if resolved.config_file.exists():
+        out.print(f"{resolved.root}: already a lakegate home; {resolved.config_file.name} left as it is")
+    else:
+        resolved.config_file.write_text(example_config(), encoding="utf-8")
+        out.print(f"created {resolved.root} (landing/, lake/, quarantine/, lakegate.yaml)")
+    with opened(str(resolved.root)):
+        pass
+
+
+class HomeLock:
+    """One ``lakegate up`` per home."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / ".lakegate.lock"
+        self.fd = -1
+
+    def acquire(self) -> bool:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = -1
+            return False
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, f"{os.getpid()}\n".encode())
+        return True
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+@app.command()
+def up(
+    home: HomeOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more detail to stderr.")] = False,
+) -> None:
+    """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
+    from lakegate.ingest.pipeline import Outcome
+    from lakegate.ingest.service import IngestService
+    from lakegate.query.sandbox import landlock_abi
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    with opened(home, create=True) as application:
+        lock = HomeLock(application.home.root)
+        if not lock.acquire():
+            raise fail(
+                ConfigError(
+                    f"another `lakegate up` is already running on {application.home.root}",
+                    code="home.busy",
+                    hint="stop it first, or use another --home",
+                )
+            )
+        print_lock = threading.Lock()
+
+        def status(o: Outcome) -> None:
+            if o.kind == "accepted":
+                where = f" {o.partition}" if o.partition else ""
+                rows = f"{o.rows} row{'' if o.rows == 1 else 's'}"
+                line = f"accepted     {o.source_key} -> {o.table}{where} ({rows})"
+            elif o.kind == "quarantined":
+                line = f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}"
+            elif o.kind == "duplicate":
+                line = f"duplicate    {o.source_key}: identical content already in {o.table}"
+            else:
+                line = f"{o.kind:<12} {o.source_key}: {o.reason}"
+            with print_lock:
+                print(line, flush=True)
+
+        service = IngestService(application, on_outcome=status)
+        stop = threading.Event()
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        started = time.monotonic()
+        service.start()
+        sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
+        err.print(
+            f"lakegate is up on {application.home.root}: drop files into {application.home.landing}/"
+            f"<database>/<table>/ ({sandbox}). Ctrl-C stops.",
+            markup=False,
+            soft_wrap=True,
+        )
+        while not stop.wait(0.5):
+            pass
+        service.stop()
+        lock.release()
+        counts = service.counts
+        summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("accepted", "quarantined", "duplicate"))
+        err.print(f"stopped after {time.monotonic() - started:.0f} s: {summary}", markup=False)
+
+
+# -- sql ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only SQL statement over database.table names.")],
+    home: HomeOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Run a read-only SQL query and print the result."""
+    from lakegate.query.engine import QueryEngine
+
+    if fmt not in ("table", "csv", "json"):
+        raise fail(
+            ConfigError(f"unknown --format {fmt!r}", code="cli.bad_format", hint="use table, csv or json")
+        )
+    with opened(home) as application:
+        engine = QueryEngine(application.catalog, application.store, application.settings.query)
+        try:
+            result = engine.execute(query)
+        finally:
+            engine.close()
+        writer = {"table": output.write_table, "csv": output.write_csv, "json": output.write_json}[fmt]
+        writer(result.table, sys.stdout)
+        sys.stdout.flush()
+        if fmt == "table":
+            rows = result.table.num_rows
+            err.print(f"{rows} row{'s' if rows != 1 else ''} in {result.elapsed_ms:.0f} ms", markup=False)
+
+
+# -- catalog listings ---------------------------------------------------------------------------
+
+
+def _split_table(name: str) -> tuple[str, str]:
+    database, dot, table = name.partition(".")
+    if not dot or not database or not table:
+        raise ConfigError(f"{name!r} is not database.table", code="cli.bad_table", hint="e.g. sales.orders")
+    return database, table
+
+
+@app.command("ls")
+def ls(
+    target: Annotated[
+        str | None, typer.Argument(help="A database, or database.table for its partitions.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """List databases and tables (rows, files, bytes), or the partitions of one table."""
+    with opened(home) as application:
+        catalog = application.catalog
+        if target and "." in target:
+            database, name = _split_table(target)
+            if catalog.table(database, name) is None:
+                raise fail(
+                    ConfigError(
+                        f"no table {target}", code="catalog.no_table", hint="`lakegate ls` lists them"
+                    )
+                )
+            grid = Table("partition", "files", "rows", "bytes", box=None)
+            for part in catalog.partitions(database, name):
+                grid.add_row(
+                    part.path or "(none)",
+                    str(part.file_count),
+                    str(part.row_count),
+                    _human_bytes(part.total_bytes),
+                )
+            out.print(grid)
+            return
+        tables = catalog.tables(target)
+        if not tables:
+            out.print("no tables yet: drop a file into landing/<database>/<table>/ while `lakegate up` runs")
+            return
+        grid = Table("table", "rows", "files", "bytes", "partitions", "schema", box=None)
+        for t in tables:
+            grid.add_row(
+                t.qualified,
+                str(t.row_count),
+                str(t.file_count),
+                _human_bytes(t.total_bytes),
+                ", ".join(t.partition_keys) or "-",
+                f"v{t.schema_version}",
+            )
+        out.print(grid)
+
+
+@app.command()
+def describe(
+    table: Annotated[str, typer.Argument(help="database.table")],
+    home: HomeOption = None,
+) -> None:
+    """Columns, types, partition keys and the schema history of one table."""
+    with opened(home) as application:
+        database, name = _split_table(table)
+        info = application.catalog.table(database, name)
+        if info is None:
+            raise fail(
+                ConfigError(f"no table {table}", code="catalog.no_table", hint="`lakegate ls` lists them")
+            )
+        out.print(
+            f"{info.qualified}: {info.row_count} rows in {info.file_count} files, "
+            f"{_human_bytes(info.total_bytes)}, schema v{info.schema_version}, location {info.location}/"
+        )
+        grid = Table("column", "type", "original name", "since", box=None)
+        for c in info.columns:
+            grid.add_row(c.name, c.type, c.original, f"v{c.added_in}")
+        for k in info.partition_keys:
+            grid.add_row(k, "VARCHAR", f"{k}=… (partition)", "")
+        out.print(grid)
+        out.print("schema versions:")
+        for v in application.catalog.versions(database, name):
+            changes = []
+            if v.diff.get("added"):
+                changes.append("added " + ", ".join(v.diff["added"]))
+            for w in v.diff.get("widened", []):
+                changes.append(f"widened {w['column']} {w['from']} -> {w['to']}")
+            if v.diff.get("partition_keys_added"):
+                changes.append("partition keys " + ", ".join(v.diff["partition_keys_added"]))
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.created_at))
+            out.print(
+                f"  v{v.version}  {when}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
+            )
+
+
+# -- put ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def put(
+    file: Annotated[Path, typer.Argument(help="The file to deliver.", exists=True, dir_okay=False)],
+    to: Annotated[str, typer.Option("--to", help="database.table to deliver it to.")],
+    partition: Annotated[
+        list[str] | None, typer.Option("--partition", "-p", help="key=value, repeatable, in folder order.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Deliver a file as a drop into landing/ would (processed at once if `lakegate up` is not running)."""
+    from lakegate.ingest.pipeline import Pipeline
+
+    with opened(home, create=True) as application:
+        database, table = _split_table(to)
+        parts = [database, table, *(partition or []), file.name]
+        for p in partition or []:
+            if "=" not in p or "/" in p:
+                raise fail(ConfigError(f"--partition {p!r} is not key=value", code="cli.bad_partition"))
+        key = LANDING_PREFIX + "/".join(parts)
+        with file.open("rb") as stream:
+            application.store.write(key, stream)
+        lock = HomeLock(application.home.root)
+        if lock.acquire():
+            try:
+                obj = Pipeline(
+                    application.catalog,
+                    application.store,
+                    default_route_enabled=application.settings.ingest.default_route,
+                ).process(key)
+            finally:
+                lock.release()
+        else:
+            obj = _wait_for(application, key, timeout=60)
+        if obj is None:
+            out.print(f"delivered {key}; `lakegate up` is still working on it")
+        elif obj.state == r.DONE:
+            rows = (obj.plan or {}).get("rows", 0)
+            out.print(f"accepted {key} -> {obj.qualified_table} ({rows} rows)")
+        elif obj.state == r.SKIPPED:
+            out.print(f"duplicate {key}: identical content already in {obj.qualified_table}")
+        else:
+            err.print(f"quarantined {key}: {obj.reason_code}: {obj.reason}", markup=False, soft_wrap=True)
+            raise typer.Exit(1)
+
+
+def _wait_for(application: App, key: str, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        active = application.catalog.active_for(key)
+        if active is not None:
+            seen = active.id
+        elif seen is not None:
+            return application.catalog.get_object(seen)
+        time.sleep(0.1)
+    return None
+
+
+# -- quarantine ---------------------------------------------------------------------------------
+
+
+@quarantine_app.command("list")
+def quarantine_list(home: HomeOption = None) -> None:
+    """Every quarantined object with its reason."""
+    with opened(home) as application:
+        rows = application.catalog.objects_in((r.QUARANTINED, r.REJECTED, r.QUARANTINE_COPIED))
+        if not rows:
+            out.print("quarantine is empty")
+            return
+        grid = Table("when", "object", "kept at", "reason", box=None)
+        for o in rows:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(o.updated_at))
+            grid.add_row(when, o.source_key, o.target_key or "", f"{o.reason_code}: {o.reason}")
+        out.print(grid)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

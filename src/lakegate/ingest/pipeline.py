@@ -1,0 +1,275 @@
+"""The per-object state machine: validate, organize, catalog, and only then remove the landing copy.
+
+Each step is idempotent and its result is committed to the ledger before the next begins, so
+a crash anywhere resumes from the last committed state without losing or doubling anything:
+
+    landed ──validate──► validated ──copy+verify──► copied ──register──► cataloged ──remove──► done
+       │                     │                         │
+       └──────reject─────────┴──► rejected ──copy+verify──► quarantine_copied ──remove──► quarantined
+                             └────────────────duplicate ──remove──► skipped
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakegate import engine_setup
+from lakegate.catalog import Catalog, ObjectRecord
+from lakegate.catalog import records as r
+from lakegate.crawler.detect import HEAD_BYTES, detect
+from lakegate.crawler.infer import infer
+from lakegate.errors import LakegateError, Rejection, StorageError
+from lakegate.ingest import faults
+from lakegate.ingest.routing import LANDING, default_route, with_suffix
+from lakegate.storage import ObjectStore
+
+logger = logging.getLogger(__name__)
+
+QUARANTINE = "quarantine/"
+MAX_INTERNAL_ATTEMPTS = 3
+
+
+@dataclass
+class Outcome:
+    """What happened to one object, reported once it reached a final state."""
+
+    kind: str  # accepted | quarantined | duplicate | vanished
+    source_key: str
+    table: str = ""
+    partition: str = ""
+    rows: int = 0
+    target_key: str = ""
+    reason_code: str = ""
+    reason: str = ""
+    schema_diff: dict[str, Any] | None = field(default=None)
+
+
+class Pipeline:
+    """Moves one landed object through its states. Safe to call from several threads."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: ObjectStore,
+        *,
+        default_route_enabled: bool = True,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.default_route_enabled = default_route_enabled
+        self.on_outcome = on_outcome or (lambda _o: None)
+        self._local = threading.local()
+
+    def _duckdb(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = engine_setup.connect(threads=2)
+            self._local.conn = conn
+        return conn
+
+    # -- entry points -----------------------------------------------------------------------
+
+    def process(self, key: str) -> ObjectRecord | None:
+        """Take the landing object ``key`` through to a final state."""
+        info = self.store.stat(key)
+        if info is None:
+            # Gone from landing: perhaps a crash after its removal, before the final commit.
+            active = self.catalog.active_for(key)
+            return None if active is None else self.advance(active)
+        obj = self.catalog.land(key, info.size, info.mtime_ns)
+        return self.advance(obj)
+
+    def advance(self, obj: ObjectRecord) -> ObjectRecord:
+        """Run ``obj`` from its current state to a final one (raises on transient failures)."""
+        steps: dict[str, Callable[[ObjectRecord], ObjectRecord]] = {
+            r.LANDED: self._validate,
+            r.VALIDATED: self._organize,
+            r.COPIED: self._register,
+            r.CATALOGED: self._finish,
+            r.REJECTED: self._quarantine,
+            r.QUARANTINE_COPIED: self._finish,
+            r.DUPLICATE: self._finish,
+        }
+        while obj.state not in r.TERMINAL:
+            obj = steps[obj.state](obj)
+            faults.checkpoint(obj.state)
+        return obj
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _validate(self, obj: ObjectRecord) -> ObjectRecord:
+        info = self.store.stat(obj.source_key)
+        if info is None:
+            return self._vanish(obj)
+        sha = self.store.sha256(obj.source_key)
+        try:
+            return self._judge(obj, sha, info.size)
+        except Rejection as rejection:
+            return self._reject(obj, rejection, sha)
+        except StorageError:
+            raise
+        except LakegateError as exc:
+            if exc.transient:
+                raise
+            return self._reject(obj, Rejection(str(exc), code="reject.invalid"), sha)
+        except Exception as exc:
+            # A bug must not lose the file or stop the daemon: retry, then quarantine with the cause.
+            logger.exception("unexpected error validating %s", obj.source_key)
+            if obj.attempts + 1 >= MAX_INTERNAL_ATTEMPTS:
+                reason = Rejection(
+                    f"lakegate failed on this file: {type(exc).__name__}: {exc}",
+                    code="reject.internal_error",
+                    hint="this is a lakegate bug; report it, then replay the file",
+                )
+                return self._reject(obj, reason, sha)
+            self.catalog.bump_attempts(obj, f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _judge(self, obj: ObjectRecord, sha: str, size: int) -> ObjectRecord:
+        if not self.default_route_enabled:
+            raise Rejection("no dataset matches this key", code="reject.route")
+        route = default_route(obj.source_key)
+        with self.store.open(obj.source_key) as stream:
+            head = stream.read(HEAD_BYTES)
+        tail = b""
+        if size > 16:
+            with self.store.open(obj.source_key) as stream:
+                stream.seek(max(size - 16, 0))
+                tail = stream.read()
+        detected = detect(head, tail, size)
+        plan = infer(self._duckdb(), self.store.url(obj.source_key), detected, size)
+        clash = [c.original for c in plan.columns if c.name in route.partition]
+        if clash:
+            raise Rejection(
+                f"the file has a column named like its partition folder: {', '.join(clash)}",
+                code="reject.partition_column_clash",
+                hint="rename the column or the key=value folder",
+                details={"columns": clash},
+            )
+        duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
+        target = route.target_key
+        if duplicate is None:
+            registered_sha = self.catalog.file_sha(target)
+            if registered_sha is not None and registered_sha != sha:
+                target = with_suffix(target, sha)  # new content under a known name: keep both
+        fields: dict[str, Any] = {
+            "sha256": sha,
+            "database": route.database,
+            "table": route.table,
+            "partition_path": route.partition_path,
+            "target_key": duplicate or target,
+            "plan": {
+                "format": plan.format,
+                "options": plan.options,
+                "columns": [c.as_dict() for c in plan.columns],
+                "rows": plan.rows,
+                "size": size,
+                "partition": route.partition,
+                "location": route.location,
+            },
+        }
+        if duplicate is not None:
+            return self.catalog.transition(
+                obj, r.DUPLICATE, reason_details={"duplicate_of": duplicate}, **fields
+            )
+        return self.catalog.transition(obj, r.VALIDATED, **fields)
+
+    def _reject(self, obj: ObjectRecord, rejection: Rejection, sha: str) -> ObjectRecord:
+        day = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+        target = f"{QUARANTINE}{day}/{obj.source_key.removeprefix(LANDING)}"
+        existing = self.store.stat(target)
+        if existing is not None and self.store.sha256(target) != sha:
+            target = with_suffix(target, sha)
+        details = dict(rejection.details)
+        if rejection.hint:
+            details["hint"] = rejection.hint
+        return self.catalog.transition(
+            obj,
+            r.REJECTED,
+            sha256=sha,
+            target_key=target,
+            reason_code=rejection.code,
+            reason=rejection.message,
+            reason_details=details,
+        )
+
+    def _copy_verified(self, obj: ObjectRecord) -> bool:
+        """Copy source → target and verify size and hash; False when the source is gone."""
+        assert obj.target_key and obj.sha256
+        target = self.store.stat(obj.target_key)
+        if target is not None and self.store.sha256(obj.target_key) == obj.sha256:
+            return True  # copied before a crash
+        if self.store.stat(obj.source_key) is None:
+            return False
+        info = self.store.copy(obj.source_key, obj.target_key)
+        if info.size != obj.size or self.store.sha256(obj.target_key) != obj.sha256:
+            self.store.delete(obj.target_key)
+            raise StorageError(
+                f"the copy of {obj.source_key} at {obj.target_key} does not match the original",
+                code="storage.verify",
+                transient=True,
+            )
+        return True
+
+    def _organize(self, obj: ObjectRecord) -> ObjectRecord:
+        if not self._copy_verified(obj):
+            return self._vanish(obj)
+        return self.catalog.transition(obj, r.COPIED)
+
+    def _register(self, obj: ObjectRecord) -> ObjectRecord:
+        obj, _registration = self.catalog.register(obj)
+        if obj.state == r.DUPLICATE and obj.target_key and self.catalog.file_sha(obj.target_key) is None:
+            self.store.delete(obj.target_key)  # our own unregistered copy of content already there
+        return obj
+
+    def _quarantine(self, obj: ObjectRecord) -> ObjectRecord:
+        if not self._copy_verified(obj):
+            return self._vanish(obj)
+        return self.catalog.transition(obj, r.QUARANTINE_COPIED)
+
+    def _finish(self, obj: ObjectRecord) -> ObjectRecord:
+        faults.checkpoint("before_remove_source")
+        info = self.store.stat(obj.source_key)
+        if info is not None and info.size == obj.size and info.mtime_ns == obj.mtime_ns:
+            self.store.delete(obj.source_key)
+        # A different object now at the same key is a new delivery: the reconciler will land it.
+        final = {r.CATALOGED: r.DONE, r.QUARANTINE_COPIED: r.QUARANTINED, r.DUPLICATE: r.SKIPPED}[obj.state]
+        done = self.catalog.transition(obj, final)
+        self._report(done)
+        return done
+
+    def _vanish(self, obj: ObjectRecord) -> ObjectRecord:
+        done = self.catalog.transition(
+            obj,
+            r.VANISHED,
+            reason_code="vanished",
+            reason="the landing object disappeared before it was taken",
+        )
+        self._report(done)
+        return done
+
+    def _report(self, obj: ObjectRecord) -> None:
+        plan = obj.plan or {}
+        kind = {r.DONE: "accepted", r.QUARANTINED: "quarantined", r.SKIPPED: "duplicate"}.get(
+            obj.state, obj.state
+        )
+        outcome = Outcome(
+            kind=kind,
+            source_key=obj.source_key,
+            table=obj.qualified_table if obj.database else "",
+            partition=obj.partition_path or "",
+            rows=int(plan.get("rows", 0)),
+            target_key=obj.target_key or "",
+            reason_code=obj.reason_code or "",
+            reason=obj.reason or "",
+        )
+        try:
+            self.on_outcome(outcome)
+        except Exception:
+            logger.exception("status callback failed for %s", obj.source_key)

@@ -1,0 +1,171 @@
+"""The ingest service: events and the reconciler feed candidates; settled files go to workers.
+
+A file is taken only once its size and modification time have stayed the same for
+``settle_seconds`` (so half-written files are never read). Work for one key never runs twice
+at once. Transient failures (storage or catalog unavailable) are retried with exponential
+backoff and jitter; the object stays in its committed state meanwhile, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from lakegate.app import LANDING_PREFIX, App
+from lakegate.catalog import ObjectRecord
+from lakegate.errors import LakegateError
+from lakegate.events.reconciler import Reconciler
+from lakegate.events.watcher import Watcher
+from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.storage import ObjectInfo
+from lakegate.storage.local import LocalStore, is_partial_name
+
+logger = logging.getLogger(__name__)
+
+
+class IngestService:
+    def __init__(self, app: App, on_outcome: Callable[[Outcome], None] | None = None) -> None:
+        self.app = app
+        self.settings = app.settings.ingest
+        self.counts: dict[str, int] = {}
+        self._user_outcome = on_outcome
+        self.pipeline = Pipeline(
+            app.catalog,
+            app.store,
+            default_route_enabled=self.settings.default_route,
+            on_outcome=self._outcome,
+        )
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[int, int, float]] = {}  # key → (size, mtime, since)
+        self._busy: set[str] = set()
+        self._retry: list[tuple[float, str]] = []
+        self._failures: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.settings.workers, thread_name_prefix="lakegate-ingest"
+        )
+        self.reconciler = Reconciler(app.store, LANDING_PREFIX, self.settings.reconcile_seconds, self._listed)
+        self.watcher: Watcher | None = None
+        if isinstance(app.store, LocalStore):
+            self.watcher = Watcher(app.store.root, LANDING_PREFIX, self.notify)
+        self._ticker = threading.Thread(target=self._tick_loop, name="lakegate-settle", daemon=True)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for obj in self.app.catalog.active_objects():
+            self._submit_resume(obj)
+        if self.watcher:
+            self.watcher.start()
+        self.reconciler.start()
+        self._ticker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.watcher:
+            self.watcher.stop()
+        self.reconciler.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _outcome(self, outcome: Outcome) -> None:
+        with self._lock:
+            self.counts[outcome.kind] = self.counts.get(outcome.kind, 0) + 1
+        if self._user_outcome:
+            self._user_outcome(outcome)
+
+    # -- candidates -------------------------------------------------------------------------
+
+    def notify(self, key: str) -> None:
+        """An event says ``key`` may have changed."""
+        if is_partial_name(key.rsplit("/", 1)[-1]):
+            return
+        try:
+            info = self.app.store.stat(key)
+        except LakegateError:
+            return  # the reconciler will see it
+        if info is not None:
+            self._listed(info)
+
+    def _listed(self, info: ObjectInfo) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if info.key in self._busy:
+                return
+            seen = self._pending.get(info.key)
+            if seen is None or seen[:2] != (info.size, info.mtime_ns):
+                self._pending[info.key] = (info.size, info.mtime_ns, now)
+
+    def _tick_loop(self) -> None:
+        step = min(0.05, max(self.settings.settle_seconds / 4, 0.01))
+        while not self._stop.wait(step):
+            try:
+                self._tick()
+            except Exception:
+                logger.exception("ingest scheduler tick failed")
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            candidates = [
+                (key, size, mtime)
+                for key, (size, mtime, since) in self._pending.items()
+                if now - since >= self.settings.settle_seconds
+            ]
+            due = []
+            while self._retry and self._retry[0][0] <= now:
+                due.append(heapq.heappop(self._retry)[1])
+        for key, size, mtime in candidates:
+            info = self.app.store.stat(key)
+            with self._lock:
+                if info is None:
+                    self._pending.pop(key, None)
+                    continue
+                if (info.size, info.mtime_ns) != (size, mtime):
+                    self._pending[key] = (info.size, info.mtime_ns, now)  # still being written
+                    continue
+                self._pending.pop(key, None)
+            self._submit(key)
+        for key in due:
+            self._submit(key)
+
+    def _submit(self, key: str) -> None:
+        with self._lock:
+            if key in self._busy:
+                return
+            self._busy.add(key)
+        self._pool.submit(self._work, key, None)
+
+    def _submit_resume(self, obj: ObjectRecord) -> None:
+        with self._lock:
+            self._busy.add(obj.source_key)
+        self._pool.submit(self._work, obj.source_key, obj)
+
+    def _work(self, key: str, resume: ObjectRecord | None) -> None:
+        try:
+            if resume is not None:
+                self.pipeline.advance(resume)
+            else:
+                self.pipeline.process(key)
+            self._failures.pop(key, None)
+        except Exception as exc:
+            self._schedule_retry(key, exc)
+        finally:
+            with self._lock:
+                self._busy.discard(key)
+
+    def _schedule_retry(self, key: str, exc: Exception) -> None:
+        n = self._failures.get(key, 0) + 1
+        self._failures[key] = n
+        delay = min(self.settings.retry_max_seconds, 0.25 * 2 ** min(n, 10)) * (0.5 + random.random() / 2)
+        code = getattr(exc, "code", type(exc).__name__)
+        if isinstance(exc, LakegateError):
+            logger.warning("%s: %s (%s); retry %d in %.1f s", key, exc.message, code, n, delay)
+        else:
+            logger.error("%s: %s; retry %d in %.1f s", key, exc, n, delay, exc_info=exc)
+        with self._lock:
+            heapq.heappush(self._retry, (time.monotonic() + delay, key))

@@ -1,0 +1,183 @@
+"""Running a guarded query on a DuckDB instance sandboxed to exactly the files it reads.
+
+Per query: the guard names the catalog tables; their file lists come from the catalog; a DuckDB
+instance is opened on a Landlock-restricted thread with ``allowed_paths`` set to those files,
+external access off, no temp directory, memory and thread limits, configuration locked, and one
+view per table built from catalog metadata. A watchdog interrupts it at the deadline.
+
+An instance built for one set of views is kept and reused by later queries over the identical
+set (same tables, same files, same schemas), each on its own cursor: a new file or schema change
+gives a new set and so a new instance. This keeps small queries within a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lakegate import engine_setup
+from lakegate.catalog import Catalog, TableInfo
+from lakegate.config import QuerySettings
+from lakegate.errors import GuardError, QueryError
+from lakegate.query import guard
+from lakegate.query.sandbox import ReadOnlyExecutor
+from lakegate.query.views import quote_ident, table_sql
+from lakegate.storage import ObjectStore
+
+logger = logging.getLogger(__name__)
+
+_CACHE_SIZE = 16
+
+
+@dataclass
+class Result:
+    table: pa.Table
+    elapsed_ms: float
+
+
+class _Instance:
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+
+class QueryEngine:
+    """Guard, sandbox and run queries against one catalog and one lake store."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        lake: ObjectStore,
+        settings: QuerySettings,
+        *,
+        guard_enabled: bool = True,
+    ) -> None:
+        self.catalog = catalog
+        self.lake = lake
+        self.settings = settings
+        self.guard_enabled = guard_enabled  # switched off only by tests proving the sandbox alone holds
+        self.executor = ReadOnlyExecutor(workers=4)
+        self._instances: OrderedDict[str, _Instance] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._instances.clear()
+        self.executor.shutdown()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+        """Run one read-only statement and return its whole result as Arrow.
+
+        Raises:
+            GuardError: the statement was refused.
+            QueryError: it failed while running (``query.timeout``, ``query.memory``, ``query.failed``).
+        """
+        started = time.perf_counter()
+        tables = self._tables_for(sql)
+        views = {t.qualified: table_sql(t, self.lake.url) for t in tables}
+        paths = sorted({self.lake.url(f.key) for t in tables for f in t.files})
+        key = hashlib.sha256(repr((sorted(views.items()), paths)).encode()).hexdigest()
+        text = sql.strip().rstrip(";")
+        instance = self._instance(key, views, paths)
+        result = self.executor.run(lambda: self._run(instance, text, params))
+        return Result(result, (time.perf_counter() - started) * 1000)
+
+    def _tables_for(self, sql: str) -> list[TableInfo]:
+        found: dict[tuple[str, str], TableInfo] = {}
+
+        def exists(database: str, name: str) -> bool:
+            if (database, name) not in found:
+                table = self.catalog.table(database, name)
+                if table is None:
+                    return False
+                found[(database, name)] = table
+            return True
+
+        if self.guard_enabled:
+            checked = guard.check(sql, exists)
+            return [found[t] for t in sorted(checked.tables)]
+        for table in self.catalog.tables():
+            exists(table.database, table.name)
+        return list(found.values())
+
+    def _instance(self, key: str, views: dict[str, str], paths: list[str]) -> _Instance:
+        with self._lock:
+            instance = self._instances.get(key)
+            if instance is not None:
+                self._instances.move_to_end(key)
+                return instance
+        instance = self.executor.run(lambda: self._open(views, paths))
+        with self._lock:
+            self._instances[key] = instance
+            while len(self._instances) > _CACHE_SIZE:
+                self._instances.popitem(last=False)
+        return instance
+
+    def _open(self, views: dict[str, str], paths: list[str]) -> _Instance:
+        conn = engine_setup.connect(threads=self.settings.threads, memory_limit=self.settings.memory_limit)
+        conn.execute("SET temp_directory=''")  # no spilling: nothing to write, nowhere to write it
+        conn.execute("SET max_temp_directory_size='0B'")
+        if paths:
+            conn.execute("SET allowed_paths=?", [paths])
+        conn.execute("SET enable_external_access=false")
+        schemas = {name.split(".", 1)[0] for name in views}
+        for schema in sorted(schemas):
+            conn.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+        for name, body in views.items():
+            database, table = name.split(".", 1)
+            conn.execute(f"CREATE VIEW {quote_ident(database)}.{quote_ident(table)} AS {body}")
+        conn.execute("SET lock_configuration=true")
+        return _Instance(conn)
+
+    def _run(self, instance: _Instance, sql: str, params: Sequence[Any] | None) -> pa.Table:
+        cursor = instance.conn.cursor()
+        timer = threading.Timer(self.settings.timeout_seconds, cursor.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            relation = cursor.execute(sql, list(params) if params else None)
+            reader = relation.fetch_record_batch(rows_per_batch=65536)
+            batches = []
+            rows = 0
+            for batch in reader:
+                rows += batch.num_rows
+                if rows > self.settings.max_rows:
+                    raise QueryError(
+                        f"the result has more than {self.settings.max_rows} rows",
+                        code="query.rows",
+                        hint="add a LIMIT or aggregate; the cap is query.max_rows",
+                    )
+                batches.append(batch)
+            return pa.Table.from_batches(batches, schema=reader.schema)
+        except duckdb.InterruptException:
+            raise QueryError(
+                f"the query ran longer than {self.settings.timeout_seconds:g} s and was stopped",
+                code="query.timeout",
+                hint="narrow it, or raise query.timeout_seconds",
+            ) from None
+        except duckdb.OutOfMemoryException as exc:
+            raise QueryError(
+                f"the query needs more than {self.settings.memory_limit} of memory: {_first_line(exc)}",
+                code="query.memory",
+                hint="aggregate or filter more, or raise query.memory_limit",
+            ) from None
+        except duckdb.ParserException as exc:
+            raise GuardError(f"syntax error: {_first_line(exc)}", code="guard.syntax") from None
+        except duckdb.Error as exc:
+            raise QueryError(_first_line(exc), code="query.failed") from None
+        finally:
+            timer.cancel()
+            cursor.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().split("\n")[0]
