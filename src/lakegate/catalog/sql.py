@@ -68,13 +68,15 @@ def translate_errors(what: str) -> Iterator[None]:
         raise CatalogError(
             f"catalog conflict while {what}: {exc.orig}", code="catalog.conflict", transient=True
         ) from exc
-    except sa.exc.DBAPIError as exc:
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise CatalogError(
             f"catalog database unavailable while {what}: {str(exc.orig).strip().splitlines()[0]}",
             code="catalog.unavailable",
             transient=True,
             hint="check the `catalog` setting and that the database is running",
         ) from exc
+    except sa.exc.DBAPIError as exc:
+        raise CatalogError(f"catalog error while {what}: {exc.orig}", code="catalog.failed") from exc
 
 
 class Catalog:
@@ -478,23 +480,26 @@ class Catalog:
         ]
 
     def partitions(self, database: str, name: str) -> list[PartitionInfo]:
+        stats = (
+            sa.select(
+                files.c.partition_id,
+                sa.func.count().label("n"),
+                sa.func.sum(files.c.row_count).label("rows"),
+                sa.func.sum(files.c.size).label("bytes"),
+            )
+            .group_by(files.c.partition_id)
+            .subquery()
+        )
         with self._read(f"listing partitions of {database}.{name}") as conn:
             rows = conn.execute(
-                sa.select(
-                    partitions.c.path,
-                    partitions.c["values"],
-                    sa.func.count(files.c.id).label("n"),
-                    sa.func.coalesce(sa.func.sum(files.c.row_count), 0).label("rows"),
-                    sa.func.coalesce(sa.func.sum(files.c.size), 0).label("bytes"),
-                )
+                sa.select(partitions.c.path, partitions.c["values"], stats.c.n, stats.c.rows, stats.c.bytes)
                 .join(tables, tables.c.id == partitions.c.table_id)
                 .join(databases, databases.c.id == tables.c.database_id)
-                .outerjoin(files, files.c.partition_id == partitions.c.id)
+                .outerjoin(stats, stats.c.partition_id == partitions.c.id)
                 .where(databases.c.name == database, tables.c.name == name)
-                .group_by(partitions.c.id, partitions.c.path, partitions.c["values"])
                 .order_by(partitions.c.path)
             ).all()
-        return [PartitionInfo(row.path, row[1], row.n, row.rows, row.bytes) for row in rows]
+        return [PartitionInfo(row.path, row[1], row.n or 0, row.rows or 0, row.bytes or 0) for row in rows]
 
 
 def _table(row: Any, cols: list[Column]) -> TableInfo:

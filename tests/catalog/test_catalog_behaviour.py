@@ -1,0 +1,166 @@
+"""One behaviour suite for the catalog on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from lakegate.catalog import Catalog, ObjectRecord
+from lakegate.catalog import records as r
+from lakegate.catalog.schema import metadata
+from lakegate.errors import CatalogError
+
+
+def _plan(columns: list[tuple[str, str]], rows: int = 2, partition: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "format": "csv",
+        "options": {"delim": ",", "quote": '"', "escape": '"', "header": True},
+        "columns": [{"name": n, "original": n.upper(), "type": t, "added_in": 1} for n, t in columns],
+        "rows": rows,
+        "size": 10,
+        "partition": partition or {},
+        "location": "lake/sales/orders",
+    }
+
+
+def _through_copy(catalog: Catalog, key: str, sha: str, plan: dict[str, Any], target: str) -> ObjectRecord:
+    obj = catalog.land(key, 10, 1)
+    part = "/".join(f"{k}={v}" for k, v in plan["partition"].items())
+    obj = catalog.transition(
+        obj, r.VALIDATED, sha256=sha, database="sales", table="orders", partition_path=part,
+        target_key=target, plan=plan,
+    )  # fmt: skip
+    return catalog.transition(obj, r.COPIED)
+
+
+def test_land_is_idempotent_per_active_object(catalog: Catalog) -> None:
+    first = catalog.land("landing/sales/orders/a.csv", 10, 1)
+    again = catalog.land("landing/sales/orders/a.csv", 10, 1)
+    assert first.id == again.id and again.state == r.LANDED
+    assert [o.id for o in catalog.active_objects()] == [first.id]
+
+
+def test_transition_refuses_a_stale_state(catalog: Catalog) -> None:
+    obj = catalog.land("landing/x/y/z.csv", 1, 1)
+    catalog.transition(obj, r.REJECTED, reason_code="reject.empty", reason="empty")
+    with pytest.raises(CatalogError) as err:
+        catalog.transition(obj, r.VALIDATED)
+    assert err.value.code == "catalog.state_conflict"
+
+
+def test_register_creates_table_partition_file_and_version(catalog: Catalog) -> None:
+    obj = _through_copy(catalog, "landing/sales/orders/dt=1/a.csv", "a" * 64,
+                        _plan([("id", "BIGINT")], partition={"dt": "1"}), "lake/sales/orders/dt=1/a.csv")
+    done, reg = catalog.register(obj)
+    assert done.state == r.CATALOGED
+    assert reg.schema_version == 1 and reg.rows == 2
+    table = catalog.table("sales", "orders")
+    assert table is not None
+    assert [(c.name, c.original, c.type) for c in table.columns] == [("id", "ID", "BIGINT")]
+    assert table.partition_keys == ["dt"]
+    assert [f.key for f in table.files] == ["lake/sales/orders/dt=1/a.csv"]
+    assert table.files[0].options["delim"] == ","
+    assert table.files[0].partition == {"dt": "1"}
+    assert catalog.databases() == ["sales"]
+    assert [p.path for p in catalog.partitions("sales", "orders")] == ["dt=1"]
+
+
+def test_schema_evolution_is_versioned_with_a_diff(catalog: Catalog) -> None:
+    one = _through_copy(catalog, "landing/sales/orders/a.csv", "a" * 64, _plan([("id", "BIGINT")]), "lake/a")
+    catalog.register(one)
+    two = _through_copy(catalog, "landing/sales/orders/b.csv", "b" * 64,
+                        _plan([("id", "DOUBLE"), ("note", "VARCHAR")]), "lake/b")
+    _, reg = catalog.register(two)
+    assert reg.schema_version == 2
+    table = catalog.table("sales", "orders")
+    assert table is not None
+    assert [(c.name, c.type, c.added_in) for c in table.columns] == [("id", "DOUBLE", 1), ("note", "VARCHAR", 2)]
+    versions = catalog.versions("sales", "orders")
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[1].diff["added"] == ["note"]
+    assert versions[1].diff["widened"] == [{"column": "id", "from": "BIGINT", "to": "DOUBLE"}]
+    assert [c.type for c in versions[0].columns] == ["BIGINT"]  # the old definition is archived
+
+
+def test_same_schema_does_not_bump_the_version(catalog: Catalog) -> None:
+    for i, sha in enumerate(["a", "b"]):
+        obj = _through_copy(catalog, f"landing/sales/orders/{i}.csv", sha * 64, _plan([("id", "BIGINT")]), f"lake/{i}")
+        catalog.register(obj)
+    table = catalog.table("sales", "orders")
+    assert table is not None and table.schema_version == 1 and table.row_count == 4 and table.file_count == 2
+
+
+def test_identical_content_is_a_duplicate(catalog: Catalog) -> None:
+    one = _through_copy(catalog, "landing/sales/orders/a.csv", "c" * 64, _plan([("id", "BIGINT")]), "lake/a")
+    catalog.register(one)
+    two = _through_copy(catalog, "landing/sales/orders/again.csv", "c" * 64, _plan([("id", "BIGINT")]), "lake/b")
+    done, reg = catalog.register(two)
+    assert done.state == r.DUPLICATE and reg.duplicate_of == "lake/a"
+    table = catalog.table("sales", "orders")
+    assert table is not None and table.file_count == 1
+    assert catalog.duplicate_in_table("sales", "orders", "c" * 64) == "lake/a"
+
+
+def test_concurrent_registrations_into_one_new_table(catalog: Catalog) -> None:
+    objs = [
+        _through_copy(catalog, f"landing/sales/orders/{i}.csv", f"{i:064d}", _plan([("id", "BIGINT")]), f"lake/{i}")
+        for i in range(8)
+    ]
+    errors: list[Exception] = []
+
+    def register(obj: ObjectRecord) -> None:
+        for _ in range(5):
+            try:
+                catalog.register(obj)
+                return
+            except CatalogError as exc:
+                if not exc.transient:
+                    errors.append(exc)
+                    return
+        errors.append(RuntimeError("no progress"))
+
+    threads = [threading.Thread(target=register, args=(o,)) for o in objs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    table = catalog.table("sales", "orders")
+    assert table is not None and table.file_count == 8 and table.schema_version == 1
+
+
+def test_terminal_states_end_the_active_row(catalog: Catalog) -> None:
+    obj = catalog.land("landing/a/b/c.csv", 1, 1)
+    obj = catalog.transition(obj, r.REJECTED, reason_code="reject.empty", reason="empty", target_key="q/c.csv")
+    obj = catalog.transition(obj, r.QUARANTINE_COPIED)
+    catalog.transition(obj, r.QUARANTINED)
+    assert catalog.active_objects() == []
+    assert catalog.active_for("landing/a/b/c.csv") is None
+    new = catalog.land("landing/a/b/c.csv", 2, 2)  # a new delivery under the same name
+    assert new.id != obj.id and new.state == r.LANDED
+    assert [o.reason_code for o in catalog.objects_in((r.QUARANTINED,))] == ["reject.empty"]
+
+
+def test_migrations_build_exactly_the_model(catalog: Catalog) -> None:
+    with catalog.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert diff == []
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_reopening_an_existing_catalog_keeps_its_data(catalog: Catalog) -> None:
+    catalog.land("landing/a/b/c.csv", 1, 1)
+    again = Catalog(catalog.url)
+    assert len(again.active_objects()) == 1
+    again.close()
+
+
+def test_unreachable_catalog_is_a_clear_transient_error() -> None:
+    with pytest.raises(CatalogError) as err:
+        Catalog("postgresql://postgres@127.0.0.1:1/nothing")
+    assert err.value.code == "catalog.unavailable" and err.value.transient

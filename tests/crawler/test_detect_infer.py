@@ -1,0 +1,105 @@
+"""Format detection and schema inference on small focused files."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lakegate import engine_setup
+from lakegate.crawler.detect import detect
+from lakegate.crawler.infer import FilePlan, infer
+from lakegate.errors import Rejection
+
+
+def plan_of(path: Path) -> FilePlan:
+    data = path.read_bytes()
+    return infer(engine_setup.connect(), str(path), detect(data[:65536], data[-16:], len(data)), len(data))
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_csv_with_quoted_delimiters_and_newlines(tmp_path: Path) -> None:
+    plan = plan_of(write(tmp_path, "a.csv", b'ID,Note text,When\n1,"a, b",2026-01-02\n2,"line\nbreak ""q""",2026-01-03\n'))
+    assert plan.format == "csv" and plan.rows == 2
+    assert [(c.name, c.original, c.type) for c in plan.columns] == [
+        ("id", "ID", "BIGINT"),
+        ("note_text", "Note text", "VARCHAR"),
+        ("when", "When", "DATE"),
+    ]
+    assert plan.options["delim"] == "," and plan.options["header"] is True
+
+
+def test_all_text_csv_keeps_its_header(tmp_path: Path) -> None:
+    plan = plan_of(write(tmp_path, "names.csv", b"name,city\nalice,paris\nbob,rome\n"))
+    assert [c.name for c in plan.columns] == ["name", "city"] and plan.rows == 2
+
+
+def test_semicolon_and_gzip(tmp_path: Path) -> None:
+    semi = plan_of(write(tmp_path, "s.csv", b"a;b\n1;x\n"))
+    assert semi.options["delim"] == ";"
+    gz = plan_of(write(tmp_path, "g.csv.gz", gzip.compress(b"a,b\n1,x\n2,y\n")))
+    assert gz.options["compression"] == "gzip" and gz.rows == 2
+
+
+def test_type_change_after_the_sniff_sample_is_caught(tmp_path: Path) -> None:
+    rows = b"".join(b"%d\n" % i for i in range(30000)) + b"not a number\n"
+    plan = plan_of(write(tmp_path, "late.csv", b"n\n" + rows))
+    assert plan.columns[0].type == "VARCHAR" and plan.rows == 30001
+
+
+def test_ndjson_nested_and_iso_timestamps(tmp_path: Path) -> None:
+    data = (
+        b'{"id":1,"s":{"x":1,"tags":["a"]},"at":"2026-01-02T03:04:05","z":"2026-01-02T03:04:05Z","n":null}\n'
+        b'{"id":2,"s":{"x":2,"tags":[]},"at":"2026-01-03T03:04:05","z":"2026-01-02T03:04:05+02:00","n":null}\n'
+    )
+    plan = plan_of(write(tmp_path, "e.json", data))
+    types = {c.name: c.type for c in plan.columns}
+    assert types == {
+        "id": "BIGINT",
+        "s": 'STRUCT("x" BIGINT, "tags" VARCHAR[])',
+        "at": "TIMESTAMP",
+        "z": "TIMESTAMP WITH TIME ZONE",
+        "n": "NULL",
+    }
+    assert plan.options["format"] == "newline_delimited" and plan.rows == 2
+
+
+def test_json_array(tmp_path: Path) -> None:
+    plan = plan_of(write(tmp_path, "a.json", b'[{"a": 1}, {"a": 2, "b": "x"}]'))
+    assert plan.options["format"] == "array" and plan.rows == 2
+    assert [c.name for c in plan.columns] == ["a", "b"]
+
+
+def test_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    duckdb.connect().execute(f"COPY (SELECT range AS \"Id\", 'x' AS v FROM range(5)) TO '{path}'")
+    plan = plan_of(path)
+    assert plan.format == "parquet" and plan.rows == 5
+    assert [(c.name, c.original) for c in plan.columns] == [("id", "Id"), ("v", "v")]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("empty.csv", b"", "reject.empty"),
+        ("blank.csv", b"  \n\n", "reject.empty"),
+        ("junk.csv", bytes(range(256)) * 20, "reject.binary"),
+        ("utf16.csv", "a,b\n1,2\n".encode("utf-16"), "reject.encoding"),
+        ("latin1.csv", "name\ncafé\n".encode("latin-1"), "reject.encoding"),
+        ("cut.parquet", b"PAR1" + b"\x00" * 100, "reject.truncated_parquet"),
+        ("x.csv.bz2", b"BZh91AY&SY" + b"\x00" * 50, "reject.unsupported_compression"),
+        ("scalars.json", b"[1, 2, 3]", "reject.json_not_records"),
+    ],
+)
+def test_bad_files_are_rejected_with_a_specific_reason(tmp_path: Path, name: str, data: bytes, code: str) -> None:
+    with pytest.raises(Rejection) as err:
+        plan_of(write(tmp_path, name, data))
+    assert err.value.code == code
+    assert err.value.message
