@@ -16,7 +16,9 @@ from lakegate.catalog.schema import metadata
 from lakegate.errors import CatalogError
 
 
-def _plan(columns: list[tuple[str, str]], rows: int = 2, partition: dict[str, str] | None = None) -> dict[str, Any]:
+def _plan(
+    columns: list[tuple[str, str]], rows: int = 2, partition: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "format": "csv",
         "options": {"delim": ",", "quote": '"', "escape": '"', "header": True},
@@ -54,8 +56,13 @@ def test_transition_refuses_a_stale_state(catalog: Catalog) -> None:
 
 
 def test_register_creates_table_partition_file_and_version(catalog: Catalog) -> None:
-    obj = _through_copy(catalog, "landing/sales/orders/dt=1/a.csv", "a" * 64,
-                        _plan([("id", "BIGINT")], partition={"dt": "1"}), "lake/sales/orders/dt=1/a.csv")
+    obj = _through_copy(
+        catalog,
+        "landing/sales/orders/dt=1/a.csv",
+        "a" * 64,
+        _plan([("id", "BIGINT")], partition={"dt": "1"}),
+        "lake/sales/orders/dt=1/a.csv",
+    )
     done, reg = catalog.register(obj)
     assert done.state == r.CATALOGED
     assert reg.schema_version == 1 and reg.rows == 2
@@ -73,13 +80,21 @@ def test_register_creates_table_partition_file_and_version(catalog: Catalog) -> 
 def test_schema_evolution_is_versioned_with_a_diff(catalog: Catalog) -> None:
     one = _through_copy(catalog, "landing/sales/orders/a.csv", "a" * 64, _plan([("id", "BIGINT")]), "lake/a")
     catalog.register(one)
-    two = _through_copy(catalog, "landing/sales/orders/b.csv", "b" * 64,
-                        _plan([("id", "DOUBLE"), ("note", "VARCHAR")]), "lake/b")
+    two = _through_copy(
+        catalog,
+        "landing/sales/orders/b.csv",
+        "b" * 64,
+        _plan([("id", "DOUBLE"), ("note", "VARCHAR")]),
+        "lake/b",
+    )
     _, reg = catalog.register(two)
     assert reg.schema_version == 2
     table = catalog.table("sales", "orders")
     assert table is not None
-    assert [(c.name, c.type, c.added_in) for c in table.columns] == [("id", "DOUBLE", 1), ("note", "VARCHAR", 2)]
+    assert [(c.name, c.type, c.added_in) for c in table.columns] == [
+        ("id", "DOUBLE", 1),
+        ("note", "VARCHAR", 2),
+    ]
     versions = catalog.versions("sales", "orders")
     assert [v.version for v in versions] == [1, 2]
     assert versions[1].diff["added"] == ["note"]
@@ -89,7 +104,9 @@ def test_schema_evolution_is_versioned_with_a_diff(catalog: Catalog) -> None:
 
 def test_same_schema_does_not_bump_the_version(catalog: Catalog) -> None:
     for i, sha in enumerate(["a", "b"]):
-        obj = _through_copy(catalog, f"landing/sales/orders/{i}.csv", sha * 64, _plan([("id", "BIGINT")]), f"lake/{i}")
+        obj = _through_copy(
+            catalog, f"landing/sales/orders/{i}.csv", sha * 64, _plan([("id", "BIGINT")]), f"lake/{i}"
+        )
         catalog.register(obj)
     table = catalog.table("sales", "orders")
     assert table is not None and table.schema_version == 1 and table.row_count == 4 and table.file_count == 2
@@ -98,7 +115,9 @@ def test_same_schema_does_not_bump_the_version(catalog: Catalog) -> None:
 def test_identical_content_is_a_duplicate(catalog: Catalog) -> None:
     one = _through_copy(catalog, "landing/sales/orders/a.csv", "c" * 64, _plan([("id", "BIGINT")]), "lake/a")
     catalog.register(one)
-    two = _through_copy(catalog, "landing/sales/orders/again.csv", "c" * 64, _plan([("id", "BIGINT")]), "lake/b")
+    two = _through_copy(
+        catalog, "landing/sales/orders/again.csv", "c" * 64, _plan([("id", "BIGINT")]), "lake/b"
+    )
     done, reg = catalog.register(two)
     assert done.state == r.DUPLICATE and reg.duplicate_of == "lake/a"
     table = catalog.table("sales", "orders")
@@ -108,7 +127,9 @@ def test_identical_content_is_a_duplicate(catalog: Catalog) -> None:
 
 def test_concurrent_registrations_into_one_new_table(catalog: Catalog) -> None:
     objs = [
-        _through_copy(catalog, f"landing/sales/orders/{i}.csv", f"{i:064d}", _plan([("id", "BIGINT")]), f"lake/{i}")
+        _through_copy(
+            catalog, f"landing/sales/orders/{i}.csv", f"{i:064d}", _plan([("id", "BIGINT")]), f"lake/{i}"
+        )
         for i in range(8)
     ]
     errors: list[Exception] = []
@@ -136,7 +157,9 @@ def test_concurrent_registrations_into_one_new_table(catalog: Catalog) -> None:
 
 def test_terminal_states_end_the_active_row(catalog: Catalog) -> None:
     obj = catalog.land("landing/a/b/c.csv", 1, 1)
-    obj = catalog.transition(obj, r.REJECTED, reason_code="reject.empty", reason="empty", target_key="q/c.csv")
+    obj = catalog.transition(
+        obj, r.REJECTED, reason_code="reject.empty", reason="empty", target_key="q/c.csv"
+    )
     obj = catalog.transition(obj, r.QUARANTINE_COPIED)
     catalog.transition(obj, r.QUARANTINED)
     assert catalog.active_objects() == []

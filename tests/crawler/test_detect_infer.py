@@ -26,7 +26,11 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 
 def test_csv_with_quoted_delimiters_and_newlines(tmp_path: Path) -> None:
-    plan = plan_of(write(tmp_path, "a.csv", b'ID,Note text,When\n1,"a, b",2026-01-02\n2,"line\nbreak ""q""",2026-01-03\n'))
+    plan = plan_of(
+        write(
+            tmp_path, "a.csv", b'ID,Note text,When\n1,"a, b",2026-01-02\n2,"line\nbreak ""q""",2026-01-03\n'
+        )
+    )
     assert plan.format == "csv" and plan.rows == 2
     assert [(c.name, c.original, c.type) for c in plan.columns] == [
         ("id", "ID", "BIGINT"),
@@ -98,7 +102,9 @@ def test_parquet(tmp_path: Path) -> None:
         ("scalars.json", b"[1, 2, 3]", "reject.json_not_records"),
     ],
 )
-def test_bad_files_are_rejected_with_a_specific_reason(tmp_path: Path, name: str, data: bytes, code: str) -> None:
+def test_bad_files_are_rejected_with_a_specific_reason(
+    tmp_path: Path, name: str, data: bytes, code: str
+) -> None:
     with pytest.raises(Rejection) as err:
         plan_of(write(tmp_path, name, data))
     assert err.value.code == code

@@ -15,7 +15,7 @@ SCALARS = [
     "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_MS", "VARCHAR", "BLOB", "UUID", "INTERVAL", "NULL",
 ]  # fmt: skip
 
-names = st.text(alphabet="abcdefgh_ X\"", min_size=1, max_size=6)
+names = st.text(alphabet='abcdefgh_ X"', min_size=1, max_size=6)
 
 
 def types(depth: int = 2) -> st.SearchStrategy[DType]:
@@ -50,7 +50,9 @@ def test_join_is_idempotent(a: DType) -> None:
     assert join(a, a) == a
 
 
-@given(st.sampled_from([s for s in SCALARS if s != "NULL"]), st.sampled_from([s for s in SCALARS if s != "NULL"]))
+@given(
+    st.sampled_from([s for s in SCALARS if s != "NULL"]), st.sampled_from([s for s in SCALARS if s != "NULL"])
+)
 def test_join_casts_both_sides_without_error(a: str, b: str) -> None:
     """DuckDB accepts a cast from either side to the join (the view casts file types to table types)."""
     target = join_text(a, b)

@@ -86,7 +86,9 @@ def test_readers_never_see_partial_writes(store: ObjectStore) -> None:
     assert seen <= {b"a2000000", b"b3000000"}
 
 
-segment = st.text(alphabet=st.characters(blacklist_characters="/\\\x00", blacklist_categories=["Cs"]), min_size=1)
+segment = st.text(
+    alphabet=st.characters(blacklist_characters="/\\\x00", blacklist_categories=["Cs"]), min_size=1
+)
 
 
 @given(st.lists(segment, min_size=1, max_size=5))

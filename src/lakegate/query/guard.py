@@ -82,10 +82,26 @@ def check(sql: str, table_exists: TableExists) -> Checked:
     return Checked(text, frozenset(tables))
 
 
+def referenced_tables(sql: str) -> set[tuple[str, str]]:
+    """``database.table`` names in ``sql`` without judging anything (for the guard-off test mode)."""
+    try:
+        trees = sqlglot.parse(sql, read="duckdb")
+    except (ParseError, TokenError):
+        return set()
+    return {
+        (t.db.lower(), t.name.lower())
+        for tree in trees
+        if tree is not None
+        for t in tree.find_all(exp.Table)
+        if isinstance(t.this, exp.Identifier) and t.db
+    }
+
+
 def _parse(text: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
     except ParseError as exc:
+        _refuse_engine_statement(text)
         first = exc.errors[0] if exc.errors else {}
         line, col = first.get("line"), first.get("col")
         where = f" at line {line}, column {col}" if line else ""
@@ -117,6 +133,24 @@ def _parse(text: str) -> exp.Expr:
                 code="guard.not_read_only",
             )
     return tree
+
+
+def _refuse_engine_statement(text: str) -> None:
+    """Name a non-SELECT statement that sqlglot cannot parse but DuckDB can (EXPORT, ...)."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(text)
+    except duckdb.Error:
+        return
+    for statement in statements:
+        kind = statement.type.name
+        if kind != "SELECT":
+            raise GuardError(
+                f"only queries are accepted; {kind} statements are refused (lakegate is read-only)",
+                code="guard.not_read_only",
+                hint="write a SELECT statement",
+            )
 
 
 def _kind(node: exp.Expr) -> str:
