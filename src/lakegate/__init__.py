@@ -9,7 +9,10 @@ from lakegate.errors import (
     Rejection,
     StorageError,
 )
-from lakegate.query.dbapi import Connection, Cursor, connect
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from lakegate.query.dbapi import Connection, Cursor, connect
 
 __version__ = "0.1.0"
 
@@ -26,3 +29,12 @@ __all__ = [
     "__version__",
     "connect",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The query stack (DuckDB, Arrow, sqlglot) loads on first use, so the CLI starts fast.
+    if name in ("connect", "Connection", "Cursor"):
+        from lakegate.query import dbapi
+
+        return getattr(dbapi, name)
+    raise AttributeError(f"module 'lakegate' has no attribute {name!r}")

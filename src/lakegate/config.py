@@ -226,7 +226,7 @@ def example_config() -> str:
         indent = "  " * depth
         name = key.rsplit(".", 1)[-1]
         if help_text:
-            lines.append(f"{indent}## {help_text}")
+            lines.append(f"# {indent}# {help_text}")
         if sub:
             lines.append(f"# {indent}{name}:")
         else:

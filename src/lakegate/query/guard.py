@@ -198,6 +198,12 @@ def _duckdb_view(text: str, ctes: set[str], table_exists: TableExists) -> Iterat
     parsed = _serialize(text)
     if parsed.get("error"):
         message = parsed.get("error_message", "refused")
+        if parsed.get("error_type") == "parser":
+            raise GuardError(
+                f"syntax error: {message}",
+                code="guard.syntax",
+                hint="a column named like an SQL keyword (user, order, ...) needs double quotes",
+            )
         raise GuardError(f"the engine refuses this statement: {message}", code="guard.not_read_only")
     if len(parsed.get("statements", [])) != 1:
         raise GuardError("one statement per query", code="guard.multiple_statements")

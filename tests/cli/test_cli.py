@@ -1,0 +1,120 @@
+"""The lakegate command as a user runs it: a real process, real output, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def lakegate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lakegate", *args], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli") / "home"
+    sources = root.parent / "src"
+    sources.mkdir()
+    (sources / "orders.csv").write_text('id,note,amount\n1,"a, ""b""",1.5\n2,,\n3,"two\nlines",3\n')
+    (sources / "empty.csv").write_text("")
+    (sources / "people.ndjson").write_text('{"name":"ann","born":"1990-01-02"}\n')
+    assert (
+        lakegate(
+            "put",
+            str(sources / "orders.csv"),
+            "--to",
+            "sales.orders",
+            "-p",
+            "dt=2026-01-01",
+            "--home",
+            str(root),
+        ).returncode
+        == 0
+    )
+    assert (
+        lakegate("put", str(sources / "people.ndjson"), "--to", "hr.people", "--home", str(root)).returncode
+        == 0
+    )
+    bad = lakegate("put", str(sources / "empty.csv"), "--to", "sales.orders", "--home", str(root))
+    assert bad.returncode == 1 and "reject.empty" in bad.stderr
+    return root
+
+
+def raw_stdout(*args: str) -> bytes:
+    return subprocess.run([sys.executable, "-m", "lakegate", *args], capture_output=True, timeout=120).stdout
+
+
+def test_csv_output_is_rfc4180_data_only(home: Path) -> None:
+    sql = "SELECT id, note, amount FROM sales.orders ORDER BY id"
+    out = raw_stdout("sql", "--home", str(home), "--format", "csv", sql)
+    assert out == b'id,note,amount\r\n1,"a, ""b""",1.5\r\n2,,\r\n3,"two\nlines",3.0\r\n'
+
+
+def test_csv_with_zero_rows_still_has_a_header(home: Path) -> None:
+    out = raw_stdout("sql", "--home", str(home), "-f", "csv", "SELECT id, dt FROM sales.orders WHERE false")
+    assert out == b"id,dt\r\n"
+
+
+def test_json_output(home: Path) -> None:
+    result = lakegate("sql", "--home", str(home), "-f", "json", "SELECT name, born FROM hr.people")
+    assert json.loads(result.stdout) == [{"name": "ann", "born": "1990-01-02"}]
+
+
+def test_table_output_and_row_count_on_stderr(home: Path) -> None:
+    result = lakegate("sql", "--home", str(home), "SELECT count(*) AS n FROM sales.orders")
+    assert result.stdout.splitlines()[0].strip() == "n" and result.stdout.splitlines()[2].strip() == "3"
+    assert "1 row in" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("sql", "code"),
+    [
+        ("SELECT * FROM '/etc/passwd'", "guard.table_unknown"),
+        ("DROP TABLE sales.orders", "guard.not_read_only"),
+        ("SELECT * FRM sales.orders", "guard.syntax"),
+        ("SELECT getenv('HOME')", "guard.function"),
+    ],
+)
+def test_errors_are_one_clear_line(home: Path, sql: str, code: str) -> None:
+    result = lakegate("sql", "--home", str(home), sql)
+    assert result.returncode == 1 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error[{code}]:"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ls_describe_and_quarantine(home: Path) -> None:
+    listing = lakegate("ls", "--home", str(home)).stdout
+    assert "sales.orders" in listing and "hr.people" in listing
+    parts = lakegate("ls", "sales.orders", "--home", str(home)).stdout
+    assert "dt=2026-01-01" in parts
+    described = lakegate("describe", "sales.orders", "--home", str(home)).stdout
+    assert "amount" in described and "DOUBLE" in described and "v1" in described
+    quarantine = lakegate("quarantine", "list", "--home", str(home)).stdout
+    assert "reject.empty" in quarantine and "empty.csv" in quarantine
+
+
+def test_commands_other_than_up_and_init_need_a_home(tmp_path: Path) -> None:
+    result = lakegate("ls", "--home", str(tmp_path / "none"))
+    assert result.returncode == 1 and result.stderr.startswith("error[home.missing]")
+    assert not (tmp_path / "none").exists()
+
+
+def test_init_writes_a_commented_config(tmp_path: Path) -> None:
+    result = lakegate("init", "--home", str(tmp_path / "new"))
+    assert result.returncode == 0
+    assert (tmp_path / "new" / "lakegate.yaml").read_text().startswith("# lakegate.yaml")
+    assert (tmp_path / "new" / "landing").is_dir()
+
+
+def test_home_from_environment(home: Path) -> None:
+    import os
+
+    env = {**os.environ, "LAKEGATE_HOME": str(home)}
+    assert "sales.orders" in lakegate("ls", env=env).stdout

@@ -1,0 +1,73 @@
+"""Running `lakegate up` as a real subprocess and reading its status lines."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+class Daemon:
+    def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
+        self.home = home
+        full_env = {
+            **os.environ,
+            "LAKEGATE_INGEST__SETTLE_SECONDS": "0.1",
+            "LAKEGATE_INGEST__RECONCILE_SECONDS": "0.5",
+        }
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lakegate", "up", "--home", str(home)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=full_env,
+        )
+        self.lines: list[str] = []
+        self.stderr = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self._err_reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr += line
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"lakegate up exited with {self.proc.returncode}: {self.stderr}")
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; status lines: {self.lines}; stderr: {self.stderr[-2000:]}")
+
+    def wait_lines(self, n: int, timeout: float = 60) -> list[str]:
+        self.wait_until(lambda: len(self.lines) >= n, timeout)
+        return self.lines
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=30)
+        self._reader.join(timeout=5)
+        self._err_reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
