@@ -12,7 +12,12 @@ import pytest
 
 def lakegate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lakegate", *args], capture_output=True, text=True, timeout=120, env=env
+        [sys.executable, "-m", "lakegate", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
 
 
@@ -47,7 +52,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def raw_stdout(*args: str) -> bytes:
-    return subprocess.run([sys.executable, "-m", "lakegate", *args], capture_output=True, timeout=120).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "lakegate", *args], capture_output=True, timeout=120, check=False
+    ).stdout
 
 
 def test_csv_output_is_rfc4180_data_only(home: Path) -> None:

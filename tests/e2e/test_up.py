@@ -31,7 +31,7 @@ def test_every_format_lands_in_its_table(tmp_path: Path) -> None:
     home = tmp_path / "home"
     daemon = Daemon(home)
     try:
-        daemon.wait_until(lambda: (home / "landing").is_dir(), timeout=30)
+        daemon.wait_until((home / "landing").is_dir, timeout=30)
         drop(
             home,
             "sales/orders/dt=2026-01-01/a.csv",
@@ -75,7 +75,7 @@ def test_bad_input_is_quarantined_while_the_daemon_keeps_going(tmp_path: Path) -
     home = tmp_path / "home"
     daemon = Daemon(home)
     try:
-        daemon.wait_until(lambda: (home / "landing").is_dir(), timeout=30)
+        daemon.wait_until((home / "landing").is_dir, timeout=30)
         drop(home, "s/t/empty.csv", b"")
         drop(home, "s/t/garbage.csv", bytes(range(256)) * 50)
         drop(home, "s/t/cut.parquet", b"PAR1" + b"\x01" * 500)
@@ -118,7 +118,7 @@ def test_schema_evolution_through_the_daemon(tmp_path: Path) -> None:
     home = tmp_path / "home"
     daemon = Daemon(home)
     try:
-        daemon.wait_until(lambda: (home / "landing").is_dir(), timeout=30)
+        daemon.wait_until((home / "landing").is_dir, timeout=30)
         drop(home, "s/t/1.csv", b"id,qty\n1,5\n")
         daemon.wait_lines(1)
         drop(home, "s/t/2.csv", b"id,qty,comment\n2,5.5,new column\n")
