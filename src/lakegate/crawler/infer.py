@@ -129,8 +129,8 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> File
         try:
             sniffed = conn.execute(
                 "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns, "
-                "DateFormat, TimestampFormat FROM sniff_csv(?, sample_size=?, compression=?)",
-                [path, sample, detected.compression],
+                f"DateFormat, TimestampFormat FROM sniff_csv({sql_literal(path)}, sample_size={sample}, "
+                f"compression={sql_literal(detected.compression)})"
             ).fetchone()
         except duckdb.Error as exc:
             last_error = _engine_error(exc)
@@ -225,8 +225,8 @@ def _refine_json_type(conn: duckdb.DuckDBPyConnection, reader: str, original: st
         return "NULL" if row and row[0] == 0 else "VARCHAR"
     if typ == "VARCHAR":
         row = conn.execute(
-            f"SELECT count({quoted}), count(*) FILTER (WHERE regexp_matches({quoted}, ?)) FROM {reader}",
-            [_ISO_TZ],
+            f"SELECT count({quoted}), count(*) FILTER (WHERE regexp_matches({quoted}, {sql_literal(_ISO_TZ)})) "
+            f"FROM {reader}"
         ).fetchone()
         if row and row[0] > 0 and row[0] == row[1]:
             return "TIMESTAMP WITH TIME ZONE"

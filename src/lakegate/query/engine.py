@@ -27,6 +27,7 @@ import pyarrow as pa
 from lakegate import engine_setup
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.config import QuerySettings
+from lakegate.crawler.infer import sql_literal
 from lakegate.errors import GuardError, QueryError
 from lakegate.query import guard
 from lakegate.query.sandbox import ReadOnlyExecutor
@@ -128,7 +129,7 @@ class QueryEngine:
         conn.execute("SET temp_directory=''")  # no spilling: nothing to write, nowhere to write it
         conn.execute("SET max_temp_directory_size='0B'")
         if paths:
-            conn.execute("SET allowed_paths=?", [paths])
+            conn.execute(f"SET allowed_paths=[{', '.join(sql_literal(p) for p in paths)}]")
         conn.execute("SET enable_external_access=false")
         schemas = {name.split(".", 1)[0] for name in views}
         for schema in sorted(schemas):

@@ -26,6 +26,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from lakegate import engine_setup
+from lakegate.crawler.infer import sql_literal
 from lakegate.errors import GuardError
 
 TABLE_FUNCTIONS = frozenset({"unnest", "range", "generate_series"})
@@ -188,7 +189,8 @@ def _serialize(text: str) -> dict[str, Any]:
     with _parser_lock:
         if _parser_conn is None:
             _parser_conn = engine_setup.connect(threads=1)
-        row = _parser_conn.execute("SELECT json_serialize_sql(?)", [text]).fetchone()
+        # A literal, not a bound parameter: binding Python values makes DuckDB import pandas (~0.3 s).
+        row = _parser_conn.execute(f"SELECT json_serialize_sql({sql_literal(text)})").fetchone()
     assert row is not None
     parsed: dict[str, Any] = json.loads(row[0])
     return parsed
