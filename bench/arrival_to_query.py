@@ -2,8 +2,8 @@
 
 Three processes, as in real use: `lakegate up`; a writer process that writes each file in 64 KB
 chunks into landing/ and reports the time of its last byte; a querier process (lakegate.connect)
-that polls `count(*)` of the file's new partition until its rows appear. Prints p50/p95/max per kind and the ratio of p95 to
-the 1 s target. Usage: python bench/arrival_to_query.py [files-per-kind]
+that polls `count(*)` of the file's new partition until its rows appear. Prints p50/p95/max per
+kind and the ratio of p95 to the 1 s target. Usage: python bench/arrival_to_query.py [files-per-kind]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import percentile, print_table, start_up  # noqa: E402
+from _common import percentile, print_table, start_up
 
 WRITER = textwrap.dedent(
     """
@@ -40,7 +40,8 @@ QUERIER = textwrap.dedent(
     con = lakegate.connect(sys.argv[1])
     for line in sys.stdin:
         table, part, expected = line.split()
-        while True:
+        deadline = time.time() + 60
+        while time.time() < deadline:
             try:
                 n = con.execute(f"SELECT count(*) FROM {table} WHERE n = ?", [part]).fetchone()[0]
             except lakegate.LakegateError:
@@ -49,6 +50,8 @@ QUERIER = textwrap.dedent(
                 print(repr(time.time()), flush=True)
                 break
             time.sleep(0.01)
+        else:
+            sys.exit(f"{table} partition {part} never showed {expected} rows")
     """
 )
 
@@ -65,7 +68,8 @@ def make_sources(folder: Path, per_kind: int) -> dict[str, list[tuple[Path, int]
             con.execute(
                 f"COPY (SELECT range + {i * rows} AS id, 'customer ' || (range % 997) AS customer,"
                 f" round(random() * 1000, 2) AS amount, range % 13 AS qty,"
-                f" TIMESTAMP '2026-01-01' + INTERVAL (range) SECOND AS ts FROM range({rows})) TO '{path}' {fmt}"
+                f" TIMESTAMP '2026-01-01' + INTERVAL (range) SECOND AS ts"
+                f" FROM range({rows})) TO '{path}' {fmt}"
             )
             out[name].append((path, rows))
     return out
@@ -80,7 +84,10 @@ def main() -> None:
         home = root / "home"
         daemon = start_up(home)
         querier = subprocess.Popen(
-            [sys.executable, "-c", QUERIER, str(home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", QUERIER, str(home)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert querier.stdin and querier.stdout
         results: dict[str, list[float]] = {}
@@ -99,7 +106,10 @@ def main() -> None:
                     last_byte = float(done.stdout)
                     querier.stdin.write(f"bench.{kind} {i:03d} {rows}\n")
                     querier.stdin.flush()
-                    seen = float(querier.stdout.readline())
+                    answer = querier.stdout.readline()
+                    if not answer:
+                        raise SystemExit(f"the querier gave up on {dst}")
+                    seen = float(answer)
                     results[kind].append((seen - last_byte) * 1000)
         finally:
             querier.kill()
@@ -111,8 +121,17 @@ def main() -> None:
         ms = results[kind]
         p95 = percentile(ms, 95)
         size = sizes[kind]
-        table.append([kind, f"{size:.1f} MB", f"{percentile(ms, 50):.0f} ms", f"{p95:.0f} ms", f"{max(ms):.0f} ms",
-                      f"{p95 / 1000:.2f}"])  # fmt: skip
+        p50 = percentile(ms, 50)
+        table.append(
+            [
+                kind,
+                f"{size:.1f} MB",
+                f"{p50:.0f} ms",
+                f"{p95:.0f} ms",
+                f"{max(ms):.0f} ms",
+                f"{p95 / 1000:.2f}",
+            ]
+        )
     print_table(["kind", "size", "p50", "p95", "max", "p95 / 1 s target"], table)
 
 

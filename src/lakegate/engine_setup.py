@@ -66,3 +66,8 @@ def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     """``LOAD`` an extension by its file path (never ``INSTALL``)."""
     path = str(extension_path(name)).replace("'", "''")
     conn.execute(f"LOAD '{path}'")
+
+
+def engine_message(exc: BaseException, limit: int = 500) -> str:
+    """The first paragraph of a DuckDB error: what users need, without the engine's extra context."""
+    return str(exc).strip().split("\n\n")[0].split("\n")[0][:limit]

@@ -109,3 +109,15 @@ def test_bad_files_are_rejected_with_a_specific_reason(
         plan_of(write(tmp_path, name, data))
     assert err.value.code == code
     assert err.value.message
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.json", "a.parquet"])
+def test_key_value_folders_never_become_columns(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "dt=2026-01-01"
+    folder.mkdir()
+    path = folder / name
+    if name.endswith(".parquet"):
+        duckdb.connect().execute(f"COPY (SELECT 1 AS id) TO '{path}'")
+    else:
+        path.write_bytes(b'{"id": 1}\n' if name.endswith(".json") else b"id\n1\n")
+    assert [c.name for c in plan_of(path).columns] == ["id"]

@@ -15,6 +15,7 @@ from lakegate.crawler.detect import Detected
 from lakegate.crawler.evolve import Column
 from lakegate.crawler.names import column_names
 from lakegate.crawler.types import parse_type
+from lakegate.engine_setup import engine_message
 from lakegate.errors import Rejection
 
 _ISO_TZ = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
@@ -36,16 +37,21 @@ def struct_literal(items: list[tuple[str, str]]) -> str:
     return "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in items) + "}"
 
 
-def reader_sql(paths: list[str], fmt: str, options: dict[str, Any], types: list[tuple[str, str]]) -> str:
+def reader_sql(
+    paths: list[str], fmt: str, options: dict[str, Any], types: list[tuple[str, str]], *, hive: bool = False
+) -> str:
     """The DuckDB table function call that reads ``paths`` with stored ``options`` and column types.
 
     ``types`` pairs each column's name *as the reader sees it* with the type to read it as.
+    ``hive`` adds the ``key=value`` folders of the paths as text columns. It is always explicit:
+    DuckDB would otherwise guess from the paths, and a folder would turn into a column.
     """
+    hive_args = "hive_partitioning=true, hive_types_autocast=false" if hive else "hive_partitioning=false"
     files = "[" + ", ".join(sql_literal(p) for p in paths) + "]"
     # A column seen only as nulls has the lattice's bottom type NULL; readers take it as text.
     types = [(name, "VARCHAR" if typ == "NULL" else typ) for name, typ in types]
     if fmt == "parquet":
-        return f"read_parquet({files})"
+        return f"read_parquet({files}, {hive_args})"
     args = [files]
     if fmt == "csv":
         args += [
@@ -58,6 +64,7 @@ def reader_sql(paths: list[str], fmt: str, options: dict[str, Any], types: list[
             f"compression={sql_literal(options.get('compression', 'none'))}",
             "null_padding=false",
             f"columns={struct_literal(types)}",
+            hive_args,
         ]
         if options.get("new_line"):
             args.append(f"new_line={sql_literal(options['new_line'])}")
@@ -71,17 +78,13 @@ def reader_sql(paths: list[str], fmt: str, options: dict[str, Any], types: list[
         f"format={sql_literal(options['format'])}",
         f"compression={sql_literal(_json_compression(options.get('compression', 'none')))}",
         f"columns={struct_literal(types)}",
+        hive_args,
     ]
     return f"read_json({', '.join(args)})"
 
 
 def _json_compression(compression: str) -> str:
     return "uncompressed" if compression == "none" else compression  # read_json's spelling
-
-
-def _engine_error(exc: duckdb.Error) -> str:
-    text = str(exc).strip()
-    return text.split("\n\n")[0][:500]
 
 
 def infer(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, size: int) -> FilePlan:
@@ -109,11 +112,13 @@ def _count_all(conn: duckdb.DuckDBPyConnection, reader: str, names: list[str]) -
 def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     lit = sql_literal(path)
     try:
-        described = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({lit})").fetchall()
+        described = conn.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({lit}, hive_partitioning=false)"
+        ).fetchall()
         row = conn.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit})").fetchone()
     except duckdb.Error as exc:
         raise Rejection(
-            f"the Parquet file cannot be read: {_engine_error(exc)}",
+            f"the Parquet file cannot be read: {engine_message(exc)}",
             code="reject.truncated_parquet",
             hint="deliver the complete file again",
         ) from None
@@ -133,7 +138,7 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> File
                 f"compression={sql_literal(detected.compression)})"
             ).fetchone()
         except duckdb.Error as exc:
-            last_error = _engine_error(exc)
+            last_error = engine_message(exc)
             continue
         assert sniffed is not None
         delim, quote, escape, newline, comment, skip, header, cols, datefmt, tsfmt = sniffed
@@ -160,7 +165,7 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> File
         try:
             rows = _count_all(conn, reader, names)
         except duckdb.Error as exc:
-            last_error = _engine_error(exc)
+            last_error = engine_message(exc)
             continue
         columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
         return FilePlan("csv", options, columns, rows)
@@ -177,12 +182,13 @@ def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> Fil
     lit = sql_literal(path)
     auto = (
         f"read_json({lit}, format={sql_literal(detected.json_layout)}, "
-        f"compression={sql_literal(_json_compression(detected.compression))}, sample_size=-1)"
+        f"compression={sql_literal(_json_compression(detected.compression))}, sample_size=-1, "
+        "hive_partitioning=false)"
     )
     try:
         described = conn.execute(f"DESCRIBE SELECT * FROM {auto}").fetchall()
     except duckdb.Error as exc:
-        message = _engine_error(exc)
+        message = engine_message(exc)
         code = "reject.unparseable"
         if "array of objects" in message or "records" in message.lower() or "STRUCT" in message:
             code = "reject.json_not_records"
@@ -207,7 +213,7 @@ def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> Fil
     try:
         rows = _count_all(conn, reader, originals)
     except duckdb.Error as exc:
-        message = _engine_error(exc)
+        message = engine_message(exc)
         raise Rejection(
             f"the file cannot be read as JSON records: {message}",
             code="reject.unparseable",
@@ -224,9 +230,9 @@ def _refine_json_type(conn: duckdb.DuckDBPyConnection, reader: str, original: st
         row = conn.execute(f"SELECT count({quoted}) FROM {reader}").fetchone()
         return "NULL" if row and row[0] == 0 else "VARCHAR"
     if typ == "VARCHAR":
+        zoned = f"regexp_matches({quoted}, {sql_literal(_ISO_TZ)})"
         row = conn.execute(
-            f"SELECT count({quoted}), count(*) FILTER (WHERE regexp_matches({quoted}, {sql_literal(_ISO_TZ)})) "
-            f"FROM {reader}"
+            f"SELECT count({quoted}), count(*) FILTER (WHERE {zoned}) FROM {reader}"
         ).fetchone()
         if row and row[0] > 0 and row[0] == row[1]:
             return "TIMESTAMP WITH TIME ZONE"

@@ -73,6 +73,15 @@ class Pipeline:
             self._local.conn = conn
         return conn
 
+    def warm_up(self) -> None:
+        """Pay this thread's one-time engine costs now rather than on the first delivery."""
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("wb", suffix=".csv") as sample:
+            sample.write(b"a,b\n1,x\n")
+            sample.flush()
+            infer(self._duckdb(), sample.name, detect(b"a,b\n1,x\n", b"", 8), 8)
+
     # -- entry points -----------------------------------------------------------------------
 
     def process(self, key: str) -> ObjectRecord | None:

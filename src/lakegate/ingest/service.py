@@ -58,6 +58,8 @@ class IngestService:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        for _ in range(self.settings.workers):
+            self._pool.submit(self._warm_up)
         for obj in self.app.catalog.active_objects():
             self._submit_resume(obj)
         if self.watcher:
@@ -71,6 +73,12 @@ class IngestService:
             self.watcher.stop()
         self.reconciler.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _warm_up(self) -> None:
+        try:
+            self.pipeline.warm_up()
+        except Exception:
+            logger.exception("warming up an ingest worker failed")
 
     def _outcome(self, outcome: Outcome) -> None:
         with self._lock:

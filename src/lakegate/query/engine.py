@@ -28,6 +28,7 @@ from lakegate import engine_setup
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.config import QuerySettings
 from lakegate.crawler.infer import sql_literal
+from lakegate.engine_setup import engine_message
 from lakegate.errors import GuardError, QueryError
 from lakegate.query import guard
 from lakegate.query.sandbox import ReadOnlyExecutor
@@ -168,18 +169,14 @@ class QueryEngine:
             ) from None
         except duckdb.OutOfMemoryException as exc:
             raise QueryError(
-                f"the query needs more than {self.settings.memory_limit} of memory: {_first_line(exc)}",
+                f"the query needs more than {self.settings.memory_limit} of memory: {engine_message(exc)}",
                 code="query.memory",
                 hint="aggregate or filter more, or raise query.memory_limit",
             ) from None
         except duckdb.ParserException as exc:
-            raise GuardError(f"syntax error: {_first_line(exc)}", code="guard.syntax") from None
+            raise GuardError(f"syntax error: {engine_message(exc)}", code="guard.syntax") from None
         except duckdb.Error as exc:
-            raise QueryError(_first_line(exc), code="query.failed") from None
+            raise QueryError(engine_message(exc), code="query.failed") from None
         finally:
             timer.cancel()
             cursor.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().split("\n")[0]

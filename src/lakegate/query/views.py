@@ -47,10 +47,8 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
             first.format,
             first.options,
             [(rn, c.type) for rn, c in zip(reader_names, first.columns, strict=True)],
+            hive=bool(first.partition),  # the lake layout is Hive-style: partition values from the folders
         )
-        if first.partition:
-            # The lake layout is Hive-style; keep partition values as text, exactly as in the catalog.
-            reader = reader[:-1] + ", hive_partitioning=true, hive_types_autocast=false)"
         projection: list[str] = []
         for name, typ in out_cols:
             col = by_name.get(name)
