@@ -46,7 +46,16 @@ def test_cannot_read_outside_its_tables(unguarded: QueryEngine, app: App) -> Non
     lake = app.home.lake
     salaries = lake / "hr/salaries/s.csv"
     quarantined = next(app.home.quarantine.rglob("bad.csv"))
-    for path in ["/etc/passwd", str(salaries), str(quarantined), str(app.home.catalog_file)]:
+    implicit_temp = Path.cwd() / ".tmp" / "x.txt"  # DuckDB allows <cwd>/.tmp unless told otherwise
+    implicit_temp.parent.mkdir()
+    implicit_temp.write_text("secret")
+    for path in [
+        "/etc/passwd",
+        str(salaries),
+        str(quarantined),
+        str(app.home.catalog_file),
+        str(implicit_temp),
+    ]:
         message = refused(unguarded, f"SELECT * FROM sales.orders, read_text('{path}')")
         assert "disabled" in message or "Permission" in message
 

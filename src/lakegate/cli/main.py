@@ -42,8 +42,8 @@ HomeOption = Annotated[
 ]
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(width=None if sys.stdout.isatty() else 200, highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 
 def fail(exc: LakegateError) -> typer.Exit:
@@ -63,6 +63,10 @@ def opened(home: str | None, *, create: bool = False) -> Iterator[App]:
         raise fail(exc) from None
     finally:
         application.close()
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def _human_bytes(n: int) -> str:
@@ -148,8 +152,7 @@ def up(
         def status(o: Outcome) -> None:
             if o.kind == "accepted":
                 where = f" {o.partition}" if o.partition else ""
-                rows = f"{o.rows} row{'' if o.rows == 1 else 's'}"
-                line = f"accepted     {o.source_key} -> {o.table}{where} ({rows})"
+                line = f"accepted     {o.source_key} -> {o.table}{where} ({_rows(o.rows)})"
             elif o.kind == "quarantined":
                 line = f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}"
             elif o.kind == "duplicate":
@@ -212,7 +215,7 @@ def sql(
         sys.stdout.flush()
         if fmt == "table":
             rows = result.table.num_rows
-            err.print(f"{rows} row{'s' if rows != 1 else ''} in {result.elapsed_ms:.0f} ms", markup=False)
+            err.print(f"{_rows(rows)} in {result.elapsed_ms:.0f} ms", markup=False)
 
 
 # -- catalog listings ---------------------------------------------------------------------------
@@ -348,7 +351,7 @@ def put(
             out.print(f"delivered {key}; `lakegate up` is still working on it")
         elif obj.state == r.DONE:
             rows = (obj.plan or {}).get("rows", 0)
-            out.print(f"accepted {key} -> {obj.qualified_table} ({rows} rows)")
+            out.print(f"accepted {key} -> {obj.qualified_table} ({_rows(rows)})", markup=False)
         elif obj.state == r.SKIPPED:
             out.print(f"duplicate {key}: identical content already in {obj.qualified_table}")
         else:
