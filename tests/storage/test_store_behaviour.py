@@ -99,3 +99,9 @@ def test_key_validation_property(parts: list[str]) -> None:
             validate_key(key)
     else:
         assert validate_key(key) == key
+
+
+def test_colons_and_odd_characters_are_ordinary(store: ObjectStore) -> None:
+    for key in ["0:", "c:/x", "a b/ü+=%/x:y.csv"]:
+        store.write(key, b"1")
+        assert store.read(key) == b"1"

@@ -35,7 +35,7 @@ def validate_key(key: str) -> str:
     problem = None
     if not key:
         problem = "it is empty"
-    elif key.startswith("/") or (len(key) > 1 and key[1] == ":"):
+    elif key.startswith("/"):
         problem = "it is absolute"
     elif "\\" in key or "\x00" in key:
         problem = "it contains a backslash or NUL"
