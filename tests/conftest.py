@@ -68,3 +68,11 @@ def app(home: Path) -> Iterator[App]:
     application = open_app(home, create=True)
     yield application
     application.close()
+
+
+# CI runs a fixed sequence of examples (no flakes on a submission); developers explore new ones.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+_hypothesis_settings.register_profile("dev", deadline=None)
+_hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
