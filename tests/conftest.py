@@ -13,6 +13,9 @@ import pytest
 from lakegate.app import App, open_app
 from lakegate.catalog import Catalog
 from lakegate.storage import LocalStore, MemoryStore, ObjectStore
+from lakegate.storage.s3 import S3Store
+from tests import s3server
+from tests.s3server import SeaweedS3
 
 PG_ADMIN = os.environ.get("LAKEGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -25,10 +28,28 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """One real S3 server for the whole run."""
+    server = s3server.start(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(seaweed: SeaweedS3) -> S3Store:
+    """A fresh bucket, written with the ingest identity."""
+    bucket = seaweed.new_bucket()
+    return S3Store(bucket, "lakegate", endpoint_url=seaweed.endpoint, access_key=s3server.INGEST[0],
+                   secret_key=s3server.INGEST[1])  # fmt: skip
+
+
+@pytest.fixture(params=["local", "memory", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     if request.param == "local":
         return LocalStore(tmp_path / "store")
+    if request.param == "s3":
+        return request.getfixturevalue("s3_store")  # type: ignore[no-any-return]
     return MemoryStore()
 
 

@@ -1,4 +1,4 @@
-"""Object stores: one interface over local folders and memory (S3 drops in beside them)."""
+"""Object stores: one interface over local folders, memory and S3-compatible buckets (``storage.s3``)."""
 
 from lakegate.storage.base import ObjectInfo, ObjectStore, validate_key
 from lakegate.storage.local import LocalStore

@@ -1,0 +1,226 @@
+"""An S3-compatible bucket (AWS, MinIO, Ceph, SeaweedFS, ...) as an object store, through boto3.
+
+Keys live under an optional prefix of one bucket. Every write is a single PUT (S3 objects appear
+whole or not at all); ``copy`` is server-side (``CopyObject``, multipart ``UploadPartCopy`` above
+the single-copy limit), conditional on the source's ETag so a replaced source is never copied
+half-old. botocore errors are translated here, at the edge, into ``StorageError``s that say
+whether a retry can help.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import IO, Any, BinaryIO, cast
+
+from lakegate.errors import StorageError
+from lakegate.storage.base import CHUNK, ObjectInfo, ObjectStore, validate_key
+
+COPY_LIMIT = 5 * 1024**3  # the largest single CopyObject S3 allows
+PART_SIZE = 512 * 1024**2
+
+_TERMINAL_CODES = {
+    "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "InvalidBucketName",
+    "AllAccessDisabled", "InvalidObjectState", "MethodNotAllowed",
+}  # fmt: skip
+
+
+class S3Store(ObjectStore):
+    """Objects in ``bucket`` under ``prefix``.
+
+    Args:
+        bucket: the bucket name.
+        prefix: a key prefix inside the bucket ("" for the whole bucket).
+        endpoint_url: a custom endpoint (MinIO, SeaweedFS, ...); None for AWS.
+        region: the region name.
+        access_key, secret_key: explicit credentials; None uses the standard AWS credential chain.
+        path_style: path-style addressing (most self-hosted stores need it).
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        path_style: bool = True,
+        copy_limit: int = COPY_LIMIT,
+        part_size: int = PART_SIZE,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.endpoint_url = endpoint_url
+        self.copy_limit = copy_limit
+        self.part_size = part_size
+        config = Config(
+            s3={"addressing_style": "path" if path_style else "virtual"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+        )
+        session = boto3.session.Session(
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region or "us-east-1"
+        )
+        self.client: Any = session.client("s3", endpoint_url=endpoint_url, config=config)
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.url('')!r}, endpoint={self.endpoint_url!r})"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + validate_key(key)
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def _error(self, op: str, key: str, exc: Exception) -> StorageError:
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, StorageError):
+            return exc
+        code = ""
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            message = str(exc.response.get("Error", {}).get("Message", "")) or code
+        else:
+            message = str(exc)
+        transient = code not in _TERMINAL_CODES
+        return StorageError(
+            f"S3 {op} of {self.url(key)} failed: {code + ': ' if code and code not in message else ''}{message}",
+            code=f"storage.{op}",
+            transient=transient,
+            hint="check the bucket, the endpoint and the credentials" if not transient else None,
+            details={"s3_code": code},
+        )
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._error("stat", key, exc) from exc
+        except Exception as exc:
+            raise self._error("stat", key, exc) from exc
+        return ObjectInfo(key, int(head["ContentLength"]), int(head["LastModified"].timestamp() * 1e9))
+
+    def etag(self, key: str) -> str | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception:
+            return None
+        return str(head["ETag"])
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    key = item["Key"][len(self.prefix) :]
+                    if not key or key.endswith("/"):
+                        continue  # folder markers some tools create
+                    yield ObjectInfo(key, int(item["Size"]), int(item["LastModified"].timestamp() * 1e9))
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise self._error("list", prefix, exc) from exc
+
+    def open(self, key: str) -> BinaryIO:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise StorageError(f"object {self.url(key)} not found", code="storage.not_found") from None
+            raise self._error("open", key, exc) from exc
+        except Exception as exc:
+            raise self._error("open", key, exc) from exc
+        return cast(BinaryIO, response["Body"])
+
+    def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
+        try:
+            if isinstance(data, bytes | bytearray | memoryview):
+                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=bytes(data))
+            else:
+                self.client.upload_fileobj(cast(IO[bytes], data), self.bucket, self._key(key))
+        except Exception as exc:
+            raise self._error("write", key, exc) from exc
+        info = self.stat(key)
+        if info is None:
+            raise StorageError(f"{self.url(key)} is missing right after it was written", code="storage.write",
+                               transient=True)  # fmt: skip
+        return info
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise self._error("delete", key, exc) from exc
+
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Server-side copy; multipart above ``copy_limit``; only from the ETag seen at the start."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(src))
+        except Exception as exc:
+            raise self._error("copy", src, exc) from exc
+        size, etag = int(head["ContentLength"]), head["ETag"]
+        source = {"Bucket": self.bucket, "Key": self._key(src)}
+        try:
+            if size <= self.copy_limit:
+                self.client.copy_object(
+                    Bucket=self.bucket, Key=self._key(dst), CopySource=source, CopySourceIfMatch=etag
+                )
+            else:
+                self._multipart_copy(source, dst, size, etag)
+        except Exception as exc:
+            raise self._error("copy", src, exc) from exc
+        info = self.stat(dst)
+        if info is None:
+            raise StorageError(
+                f"{self.url(dst)} is missing right after a copy", code="storage.copy", transient=True
+            )
+        return info
+
+    def _multipart_copy(self, source: dict[str, str], dst: str, size: int, etag: str) -> None:
+        upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(dst))
+        upload_id = upload["UploadId"]
+        parts = []
+        try:
+            for number, start in enumerate(range(0, size, self.part_size), start=1):
+                end = min(start + self.part_size, size) - 1
+                part = self.client.upload_part_copy(
+                    Bucket=self.bucket,
+                    Key=self._key(dst),
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=source,
+                    CopySourceRange=f"bytes={start}-{end}",
+                    CopySourceIfMatch=etag,
+                )
+                parts.append({"PartNumber": number, "ETag": part["CopyPartResult"]["ETag"]})
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self._key(dst), UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except Exception:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(dst), UploadId=upload_id)
+            raise
+
+    def sha256(self, key: str) -> str:
+        digest = hashlib.sha256()
+        stream = self.open(key)
+        try:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+        except Exception as exc:
+            raise self._error("read", key, exc) from exc
+        finally:
+            stream.close()
+        return digest.hexdigest()
