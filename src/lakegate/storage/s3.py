@@ -90,8 +90,9 @@ class S3Store(ObjectStore):
         else:
             message = str(exc)
         transient = code not in _TERMINAL_CODES
+        label = f"{code}: " if code and code not in message else ""
         return StorageError(
-            f"S3 {op} of {self.url(key)} failed: {code + ': ' if code and code not in message else ''}{message}",
+            f"S3 {op} of {self.url(key)} failed: {label}{message}",
             code=f"storage.{op}",
             transient=transient,
             hint="check the bucket, the endpoint and the credentials" if not transient else None,
