@@ -38,10 +38,9 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
 
 @pytest.fixture
 def s3_store(seaweed: SeaweedS3) -> S3Store:
-    """A fresh bucket, written with the ingest identity."""
-    bucket = seaweed.new_bucket()
-    return S3Store(bucket, "lakegate", endpoint_url=seaweed.endpoint, access_key=s3server.INGEST[0],
-                   secret_key=s3server.INGEST[1])  # fmt: skip
+    """A fresh prefix of the run's bucket, written with the ingest identity."""
+    return S3Store(seaweed.bucket, seaweed.new_prefix(), endpoint_url=seaweed.endpoint,
+                   access_key=s3server.INGEST[0], secret_key=s3server.INGEST[1])  # fmt: skip
 
 
 @pytest.fixture(params=["local", "memory", "s3"])

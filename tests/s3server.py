@@ -45,6 +45,7 @@ class SeaweedS3:
     endpoint: str
     process: subprocess.Popen[bytes]
     log: Path
+    bucket: str = ""  # one bucket for the run: each bucket costs SeaweedFS volumes; tests use prefixes
 
     def client(self, identity: tuple[str, str] = INGEST):  # type: ignore[no-untyped-def]
         import boto3
@@ -63,6 +64,10 @@ class SeaweedS3:
         name = f"lg-{uuid.uuid4().hex[:16]}"
         self.client().create_bucket(Bucket=name)
         return name
+
+    def new_prefix(self) -> str:
+        """A fresh, empty place in the run's bucket for one test."""
+        return f"t-{uuid.uuid4().hex[:12]}"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -98,7 +103,7 @@ def start(workdir: Path) -> SeaweedS3:
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
         "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-metricsPort={metrics}", f"-iam.port={iam}", f"-debug.port={debug}",
-        "-master.telemetry=false", "-volume.max=50", "-master.volumeSizeLimitMB=64",
+        "-master.telemetry=false", "-volume.max=100", "-master.volumeSizeLimitMB=64",
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
@@ -109,8 +114,8 @@ def start(workdir: Path) -> SeaweedS3:
         if process.poll() is not None:
             raise RuntimeError(f"SeaweedFS exited: {log.read_text()[-2000:]}")
         try:
-            bucket = server.new_bucket()
-            server.client().put_object(Bucket=bucket, Key="ready", Body=b"1")
+            server.bucket = server.new_bucket()
+            server.client().put_object(Bucket=server.bucket, Key="ready", Body=b"1")
             return server
         except Exception as exc:
             last = exc

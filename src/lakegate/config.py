@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -65,6 +65,32 @@ class QuerySettings(_Section):
     )
 
 
+class StorageSettings(_Section):
+    kind: Literal["local", "s3"] = Field(
+        "local",
+        description="`local`: landing/, lake/ and quarantine/ are folders in the home. `s3`: prefixes of a bucket.",
+    )
+    bucket: str = Field("", description="S3 bucket holding landing/, lake/ and quarantine/ (kind `s3`).")
+    prefix: str = Field("", description="Key prefix inside the bucket, e.g. `teams/sales` (kind `s3`).")
+    endpoint_url: str | None = Field(
+        None, description="S3 endpoint for MinIO, Ceph, SeaweedFS...; unset for AWS (kind `s3`)."
+    )
+    region: str = Field("us-east-1", description="S3 region (kind `s3`).")
+    path_style: bool = Field(
+        True, description="Path-style addressing; false for virtual-host style (kind `s3`)."
+    )
+    access_key: str | None = Field(
+        None, description="Ingest identity (read, write, delete). Unset: the standard AWS credential chain."
+    )
+    secret_key: str | None = Field(None, description="Secret of the ingest identity.")
+    query_access_key: str | None = Field(
+        None,
+        description="Read-only identity the query engine uses, so no query can write even through the engine. "
+        "Unset: the ingest identity (lakegate warns).",
+    )
+    query_secret_key: str | None = Field(None, description="Secret of the read-only query identity.")
+
+
 class Settings(_Section):
     """Everything in ``lakegate.yaml``."""
 
@@ -73,6 +99,7 @@ class Settings(_Section):
         description="`sqlite` (the file `catalog.db` in the home) or a SQLAlchemy URL such as "
         "`postgresql://user@host:5432/db` or `sqlite:////path/to/catalog.db`.",
     )
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     query: QuerySettings = Field(default_factory=QuerySettings)
 

@@ -71,3 +71,49 @@ def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
 def engine_message(exc: BaseException, limit: int = 500) -> str:
     """The first paragraph of a DuckDB error: what users need, without the engine's extra context."""
     return str(exc).strip().split("\n\n")[0].split("\n")[0][:limit]
+
+
+def store_ports(store: object) -> tuple[int, ...]:
+    """The TCP ports an engine must reach to read ``store`` (none for local files)."""
+    from urllib.parse import urlsplit
+
+    from lakegate.storage.s3 import S3Store
+
+    if not isinstance(store, S3Store):
+        return ()
+    if not store.endpoint_url:
+        return (443,)
+    parts = urlsplit(store.endpoint_url)
+    return (parts.port or (443 if parts.scheme == "https" else 80),)
+
+
+def attach_store(conn: duckdb.DuckDBPyConnection, store: object) -> None:
+    """Let ``conn`` read ``store``'s URLs (nothing to do for local files).
+
+    For S3 this loads httpfs by path and creates a secret with the store's own credentials, so an
+    engine opened for queries reads with the read-only identity it was given.
+    """
+    from lakegate.storage.s3 import S3Store
+
+    if not isinstance(store, S3Store):
+        return
+    from urllib.parse import urlsplit
+
+    load_extension(conn, "httpfs")
+    credentials = store.client._request_signer._credentials
+    frozen = credentials.get_frozen_credentials() if credentials else None
+    options = {"REGION": store.client.meta.region_name, "URL_STYLE": "path" if store.path_style else "vhost"}
+    if store.endpoint_url:
+        parts = urlsplit(store.endpoint_url)
+        options["ENDPOINT"] = parts.netloc
+        options["USE_SSL"] = "true" if parts.scheme == "https" else "false"
+    if frozen:
+        options["KEY_ID"] = frozen.access_key
+        options["SECRET"] = frozen.secret_key
+        if frozen.token:
+            options["SESSION_TOKEN"] = frozen.token
+    body = ", ".join(
+        f"{k} {v}" if v in ("true", "false") else f"{k} '{str(v).replace(chr(39), chr(39) * 2)}'"
+        for k, v in options.items()
+    )
+    conn.execute(f"CREATE OR REPLACE SECRET lakegate_store (TYPE s3, {body})")

@@ -25,7 +25,7 @@ def test_multipart_server_side_copy_above_the_limit(s3_store: S3Store) -> None:
 
 def test_query_identity_reads_and_lists_but_cannot_write(s3_store: S3Store, seaweed: SeaweedS3) -> None:
     s3_store.write("lake/t/a.csv", b"a\n1\n")
-    reader = S3Store(s3_store.bucket, "lakegate", endpoint_url=seaweed.endpoint,
+    reader = S3Store(s3_store.bucket, s3_store.prefix, endpoint_url=seaweed.endpoint,
                      access_key=s3server.QUERY[0], secret_key=s3server.QUERY[1])  # fmt: skip
     assert reader.read("lake/t/a.csv") == b"a\n1\n"
     assert [i.key for i in reader.list("lake/")] == ["lake/t/a.csv"]
@@ -40,7 +40,7 @@ def test_query_identity_reads_and_lists_but_cannot_write(s3_store: S3Store, seaw
 
 def test_listing_pages_through_many_objects(s3_store: S3Store) -> None:
     for i in range(1005):  # more than one page of 1000
-        s3_store.client.put_object(Bucket=s3_store.bucket, Key=f"lakegate/landing/k{i:04d}", Body=b"")
+        s3_store.client.put_object(Bucket=s3_store.bucket, Key=f"{s3_store.prefix}landing/k{i:04d}", Body=b"")
     keys = [i.key for i in s3_store.list("landing/")]
     assert len(keys) == 1005 and keys == sorted(keys)
 

@@ -105,3 +105,10 @@ def test_colons_and_odd_characters_are_ordinary(store: ObjectStore) -> None:
     for key in ["0:", "c:/x", "a b/ü+=%/x:y.csv"]:
         store.write(key, b"1")
         assert store.read(key) == b"1"
+
+
+def test_ranged_reads(store: ObjectStore) -> None:
+    store.write("r/x", b"0123456789")
+    assert store.read_range("r/x", 0, 4) == b"0123"
+    assert store.read_range("r/x", 6, 100) == b"6789"
+    assert store.read_range("r/x", -3, 3) == b"789"

@@ -205,7 +205,7 @@ def sql(
             ConfigError(f"unknown --format {fmt!r}", code="cli.bad_format", hint="use table, csv or json")
         )
     with opened(home) as application:
-        engine = QueryEngine(application.catalog, application.store, application.settings.query)
+        engine = QueryEngine(application.catalog, application.query_store(), application.settings.query)
         try:
             result = engine.execute(query)
         finally:

@@ -70,6 +70,7 @@ class Pipeline:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = engine_setup.connect(threads=2)
+            engine_setup.attach_store(conn, self.store)
             self._local.conn = conn
         return conn
 
@@ -144,13 +145,8 @@ class Pipeline:
         if not self.default_route_enabled:
             raise Rejection("no dataset matches this key", code="reject.route")
         route = default_route(obj.source_key)
-        with self.store.open(obj.source_key) as stream:
-            head = stream.read(HEAD_BYTES)
-        tail = b""
-        if size > 16:
-            with self.store.open(obj.source_key) as stream:
-                stream.seek(max(size - 16, 0))
-                tail = stream.read()
+        head = self.store.read_range(obj.source_key, 0, HEAD_BYTES) if size else b""
+        tail = self.store.read_range(obj.source_key, -16, 16) if size > 16 else b""
         detected = detect(head, tail, size)
         plan = infer(self._duckdb(), self.store.url(obj.source_key), detected, size)
         clash = [c.original for c in plan.columns if c.name in route.partition]

@@ -133,5 +133,5 @@ class Connection:
 def connect(home: str | Path | None = None) -> Connection:
     """Open a read-only connection to the lakegate home ``home`` (flag > $LAKEGATE_HOME > ./lakegate-data)."""
     app = open_app(home)
-    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
     return Connection(app, engine)

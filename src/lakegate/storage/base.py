@@ -85,6 +85,15 @@ class ObjectStore(ABC):
         with self.open(key) as stream:
             return stream.read()
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes of ``key`` from offset ``start`` (a negative start counts from the end)."""
+        with self.open(key) as stream:
+            if start < 0:
+                stream.seek(0, 2)
+                start = max(stream.tell() + start, 0)
+            stream.seek(start)
+            return stream.read(length)
+
     def copy(self, src: str, dst: str) -> ObjectInfo:
         """Copy ``src`` to ``dst`` atomically; backends may do it server-side."""
         with self.open(src) as stream:

@@ -56,6 +56,7 @@ class S3Store(ObjectStore):
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.endpoint_url = endpoint_url
+        self.path_style = path_style
         self.copy_limit = copy_limit
         self.part_size = part_size
         config = Config(
@@ -145,6 +146,15 @@ class S3Store(ObjectStore):
         except Exception as exc:
             raise self._error("open", key, exc) from exc
         return cast(BinaryIO, response["Body"])
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """One ranged GET; a negative ``start`` asks for the last ``-start`` bytes."""
+        wanted = f"bytes=-{-start}" if start < 0 else f"bytes={start}-{start + length - 1}"
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key), Range=wanted)
+            return bytes(response["Body"].read())[:length]
+        except Exception as exc:
+            raise self._error("read", key, exc) from exc
 
     def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
         try:

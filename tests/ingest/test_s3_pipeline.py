@@ -1,0 +1,84 @@
+"""The whole flow on a real S3 server: organize, catalog, quarantine and query, all in one bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import lakegate
+from lakegate.app import App, open_app
+from lakegate.errors import LakegateError
+from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.query.engine import QueryEngine
+from tests import s3server
+from tests.s3server import SeaweedS3
+
+
+@pytest.fixture
+def s3_app(seaweed: SeaweedS3, tmp_path: Path) -> Iterator[App]:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "landing").mkdir()
+    (home / "lakegate.yaml").write_text(
+        "storage:\n"
+        "  kind: s3\n"
+        f"  bucket: {seaweed.bucket}\n"
+        f"  prefix: {seaweed.new_prefix()}/team\n"
+        f"  endpoint_url: {seaweed.endpoint}\n"
+        f"  access_key: {s3server.INGEST[0]}\n"
+        f"  secret_key: {s3server.INGEST[1]}\n"
+        f"  query_access_key: {s3server.QUERY[0]}\n"
+        f"  query_secret_key: {s3server.QUERY[1]}\n"
+    )
+    app = open_app(home)
+    yield app
+    app.close()
+
+
+def deliver(app: App, key: str, data: bytes) -> Outcome:
+    outcomes: list[Outcome] = []
+    app.store.write(key, data)
+    Pipeline(app.catalog, app.store, on_outcome=outcomes.append).process(key)
+    return outcomes[0]
+
+
+def test_files_with_awkward_names_are_organized_and_queryable(s3_app: App) -> None:
+    key = "landing/sales/orders/dt=2026-11-26/été 50% off+more=yes.csv"
+    outcome = deliver(s3_app, key, b'id,note\n1,"a, b"\n2,c\n')
+    assert outcome.kind == "accepted", outcome
+    assert outcome.target_key == "lake/sales/orders/dt=2026-11-26/été 50% off+more=yes.csv"
+    assert s3_app.store.stat(key) is None
+    assert s3_app.store.read(outcome.target_key) == b'id,note\n1,"a, b"\n2,c\n'
+    deliver(
+        s3_app, "landing/sales/orders/dt=2026-11-27/b.csv.gz", __import__("gzip").compress(b"id,note\n3,gz\n")
+    )
+    with lakegate.connect(s3_app.home.root) as con:
+        rows = con.execute("SELECT id, note, dt FROM sales.orders ORDER BY id").fetchall()
+    assert rows == [(1, "a, b", "2026-11-26"), (2, "c", "2026-11-26"), (3, "gz", "2026-11-27")]
+
+
+def test_rejects_go_to_quarantine_in_the_bucket(s3_app: App) -> None:
+    outcome = deliver(s3_app, "landing/sales/orders/empty.csv", b"")
+    assert outcome.kind == "quarantined" and outcome.reason_code == "reject.empty"
+    assert outcome.target_key.startswith("quarantine/") and s3_app.store.read(outcome.target_key) == b""
+    assert list(s3_app.store.list("landing/")) == []
+
+
+def test_queries_read_with_the_read_only_identity(s3_app: App) -> None:
+    deliver(s3_app, "landing/s/t/a.csv", b"a\n1\n")
+    deliver(s3_app, "landing/s/other/b.csv", b"secret\n42\n")
+    engine = QueryEngine(s3_app.catalog, s3_app.query_store(), s3_app.settings.query, guard_enabled=False)
+    lake_file = s3_app.store.url("lake/s/t/a.csv")
+    try:
+        assert engine.execute("SELECT a FROM s.t").table.to_pylist() == [{"a": 1}]
+        for sql in [
+            f"COPY (SELECT 2 AS a) TO '{lake_file}' (FORMAT csv)",
+            f"SELECT * FROM s.t, read_text('{s3_app.store.url('lake/s/other/b.csv')}')",
+        ]:
+            with pytest.raises(LakegateError):
+                engine.execute(sql)
+    finally:
+        engine.close()
+    assert s3_app.store.read("lake/s/t/a.csv") == b"a\n1\n"
