@@ -68,7 +68,8 @@ class QuerySettings(_Section):
 class StorageSettings(_Section):
     kind: Literal["local", "s3"] = Field(
         "local",
-        description="`local`: landing/, lake/ and quarantine/ are folders in the home. `s3`: prefixes of a bucket.",
+        description="`local`: landing/, lake/ and quarantine/ are folders in the home; "
+        "`s3`: prefixes of a bucket.",
     )
     bucket: str = Field("", description="S3 bucket holding landing/, lake/ and quarantine/ (kind `s3`).")
     prefix: str = Field("", description="Key prefix inside the bucket, e.g. `teams/sales` (kind `s3`).")
@@ -85,8 +86,8 @@ class StorageSettings(_Section):
     secret_key: str | None = Field(None, description="Secret of the ingest identity.")
     query_access_key: str | None = Field(
         None,
-        description="Read-only identity the query engine uses, so no query can write even through the engine. "
-        "Unset: the ingest identity (lakegate warns).",
+        description="Read-only identity the query engine uses, so no query can write even through the "
+        "engine. Unset: the ingest identity (lakegate warns).",
     )
     query_secret_key: str | None = Field(None, description="Secret of the read-only query identity.")
 

@@ -179,6 +179,13 @@ def up(
             markup=False,
             soft_wrap=True,
         )
+        storage = application.settings.storage
+        if storage.kind == "s3" and not storage.query_access_key:
+            err.print(
+                "warning: storage.query_access_key is not set, so queries read S3 with the ingest identity; "
+                "give them a read-only one",
+                soft_wrap=True,
+            )
         while not stop.wait(0.5):
             pass
         service.stop()
