@@ -28,7 +28,7 @@ def write(home: Path, key: str, data: bytes) -> None:
 def assert_settled(home: Path, good: dict[str, int], bad: int) -> None:
     """Landing empty, each good file in the lake once with its rows once, each bad one quarantined once."""
     assert [p for p in (home / "landing").rglob("*") if p.is_file() and not p.name.startswith(".")] == []
-    lake = sorted(p.name for p in (home / "lake").rglob("*") if p.is_file())
+    lake = sorted(p.name for p in (home / "lake").rglob("*") if p.is_file())  # partial copies included
     assert lake == sorted(good)
     assert len([p for p in (home / "quarantine").rglob("*") if p.is_file()]) == bad
     app = open_app(home)

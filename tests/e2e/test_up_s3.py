@@ -18,7 +18,8 @@ def s3_home(tmp_path: Path, seaweed: SeaweedS3) -> tuple[Path, str]:
     (home / "landing").mkdir(parents=True)
     prefix = seaweed.new_prefix()
     (home / "lakegate.yaml").write_text(
-        f"storage:\n  kind: s3\n  bucket: {seaweed.bucket}\n  prefix: {prefix}\n  endpoint_url: {seaweed.endpoint}\n"
+        f"storage:\n  kind: s3\n  bucket: {seaweed.bucket}\n  prefix: {prefix}\n"
+        f"  endpoint_url: {seaweed.endpoint}\n"
         f"  access_key: {s3server.INGEST[0]}\n  secret_key: {s3server.INGEST[1]}\n"
         f"  query_access_key: {s3server.QUERY[0]}\n  query_secret_key: {s3server.QUERY[1]}\n"
     )

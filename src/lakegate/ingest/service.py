@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from lakegate.app import LANDING_PREFIX, App
+from lakegate.app import LAKE_PREFIX, LANDING_PREFIX, QUARANTINE_PREFIX, App
 from lakegate.catalog import ObjectRecord
 from lakegate.errors import LakegateError
 from lakegate.events.reconciler import Reconciler
@@ -58,6 +58,12 @@ class IngestService:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        if isinstance(self.app.store, LocalStore):
+            # Only this process (it holds the home lock) writes under lake/ and quarantine/.
+            for prefix in (LAKE_PREFIX, QUARANTINE_PREFIX):
+                removed = self.app.store.remove_stale_temp_files(prefix)
+                if removed:
+                    logger.info("removed %d partial copies left in %s by an earlier stop", removed, prefix)
         for _ in range(self.settings.workers):
             self._pool.submit(self._warm_up)
         for obj in self.app.catalog.active_objects():

@@ -105,6 +105,15 @@ class LocalStore(ObjectStore):
         assert info is not None
         return info
 
+    def remove_stale_temp_files(self, prefix: str) -> int:
+        """Remove temp files a killed writer left under ``prefix``; call only when no writer runs there."""
+        removed = 0
+        for path in (self.root / prefix).rglob(".lakegate-*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+        return removed
+
     def delete(self, key: str) -> None:
         path = self.path(key)
         try:
