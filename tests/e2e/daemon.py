@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 class Daemon:
-    def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, home: Path, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
         self.home = home
         full_env = {
             **os.environ,
@@ -22,7 +22,7 @@ class Daemon:
         }
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lakegate", "up", "--home", str(home)],
+            [sys.executable, "-m", "lakegate", "up", "--home", str(home), *(args or [])],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -126,6 +126,12 @@ class HomeLock:
 def up(
     home: HomeOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more detail to stderr.")] = False,
+    events_port: Annotated[
+        int | None, typer.Option("--events-port", help="Serve POST /v1/events/s3 for S3 event notifications.")
+    ] = None,
+    events_host: Annotated[
+        str, typer.Option("--events-host", help="Address the events endpoint binds.")
+    ] = "127.0.0.1",
 ) -> None:
     """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
     from lakegate.ingest.pipeline import Outcome
@@ -163,6 +169,23 @@ def up(
                 print(line, flush=True)
 
         service = IngestService(application, on_outcome=status)
+        webhook = None
+        if events_port is not None:
+            storage = application.settings.storage
+            if storage.kind != "s3":
+                lock.release()
+                raise fail(
+                    ConfigError(
+                        "--events-port needs S3 storage: a local landing folder is watched directly",
+                        code="cli.events_need_s3",
+                        hint="set storage.kind: s3 in lakegate.yaml, or drop --events-port",
+                    )
+                )
+            from lakegate.events.webhook import WebhookServer, make_app
+
+            webhook = WebhookServer(
+                make_app(storage.bucket, storage.prefix, service.notify), events_host, events_port
+            )
         stop = threading.Event()
 
         def on_signal(signum: int, _frame: Any) -> None:
@@ -172,6 +195,9 @@ def up(
         signal.signal(signal.SIGTERM, on_signal)
         started = time.monotonic()
         service.start()
+        if webhook:
+            webhook.start()
+            err.print(f"S3 events: POST http://{events_host}:{events_port}/v1/events/s3", soft_wrap=True)
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         err.print(
             f"lakegate is up on {application.home.root}: drop files into {application.home.landing}/"
@@ -188,6 +214,8 @@ def up(
             )
         while not stop.wait(0.5):
             pass
+        if webhook:
+            webhook.stop()
         service.stop()
         lock.release()
         counts = service.counts

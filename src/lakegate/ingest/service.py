@@ -112,7 +112,9 @@ class IngestService:
                 return
             seen = self._pending.get(info.key)
             if seen is None or seen[:2] != (info.size, info.mtime_ns):
-                self._pending[info.key] = (info.size, info.mtime_ns, now)
+                # S3 objects appear whole, so they need no settling; files in a folder grow.
+                since = now if isinstance(self.app.store, LocalStore) else float("-inf")
+                self._pending[info.key] = (info.size, info.mtime_ns, since)
 
     def _tick_loop(self) -> None:
         step = min(0.05, max(self.settings.settle_seconds / 4, 0.01))

@@ -1,0 +1,66 @@
+"""``POST /v1/events/s3``: S3 event notifications over HTTP (`lakegate up --events-port`).
+
+Events make ingest fast; the reconciler keeps it complete. So this endpoint never does work
+itself: it tells the ingest service which keys to look at and answers at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from lakegate.events.s3_notifications import BadEvent, parse
+
+logger = logging.getLogger(__name__)
+
+
+def make_app(bucket: str, prefix: str, notify: Callable[[str], None]) -> FastAPI:
+    """The FastAPI app; ``notify`` receives store keys (the bucket prefix removed)."""
+    app = FastAPI(title="lakegate events", version="1")
+    root = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    @app.post("/v1/events/s3")
+    async def s3_events(request: Request) -> JSONResponse:
+        body = await request.body()
+        try:
+            created = parse(body)
+        except BadEvent as exc:
+            return JSONResponse({"error": {"code": exc.code, "message": str(exc)}}, status_code=400)
+        accepted = ignored = 0
+        for event in created:
+            if event.bucket != bucket or not event.key.startswith(root):
+                ignored += 1
+                continue
+            notify(event.key[len(root) :])
+            accepted += 1
+        return JSONResponse({"accepted": accepted, "ignored": ignored})
+
+    @app.get("/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+class WebhookServer:
+    """uvicorn on a background thread, stopped with the service."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        )
+        self._thread = threading.Thread(target=self.server.run, name="lakegate-events", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
