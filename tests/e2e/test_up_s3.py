@@ -83,3 +83,13 @@ def test_sigkill_on_s3_loses_nothing(tmp_path: Path, seaweed: SeaweedS3, point: 
             assert con.execute("SELECT count(*) FROM s.t").fetchall() == [(2,)]
     else:
         assert len(keys(seaweed, prefix, "quarantine/")) == 1
+
+
+def test_bad_credentials_are_reported_at_start_up(tmp_path: Path, seaweed: SeaweedS3) -> None:
+    home, _prefix = s3_home(tmp_path, seaweed)
+    config = home / "lakegate.yaml"
+    config.write_text(config.read_text().replace(s3server.INGEST[1], "wrong-secret"))
+    daemon = Daemon(home)
+    assert daemon.proc.wait(timeout=30) == 1
+    daemon.stop()
+    assert "error[storage.HeadBucket]" in daemon.stderr and "start-up" in daemon.stderr

@@ -168,6 +168,13 @@ def up(
             with print_lock:
                 print(line, flush=True)
 
+        try:
+            application.store.check()
+        except LakegateError as exc:
+            if not exc.transient:
+                lock.release()
+                raise fail(exc) from None
+            err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
         service = IngestService(application, on_outcome=status)
         webhook = None
         if events_port is not None:

@@ -81,6 +81,9 @@ class ObjectStore(ABC):
     def url(self, key: str) -> str:
         """Where a query engine reads ``key`` (a local path, or an ``s3://`` URL)."""
 
+    def check(self) -> None:  # noqa: B027 - a hook: most stores have nothing to check
+        """Fail now, naming the failing call, if this store cannot be used (bad bucket, bad credentials)."""
+
     def read(self, key: str) -> bytes:
         with self.open(key) as stream:
             return stream.read()

@@ -10,7 +10,7 @@ whether a retry can help.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, cast
 
 from lakegate.errors import StorageError
@@ -21,7 +21,7 @@ PART_SIZE = 512 * 1024**2
 
 _TERMINAL_CODES = {
     "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "InvalidBucketName",
-    "AllAccessDisabled", "InvalidObjectState", "MethodNotAllowed",
+    "AllAccessDisabled", "InvalidObjectState", "MethodNotAllowed", "403", "401", "Forbidden", "404",
 }  # fmt: skip
 
 
@@ -99,6 +99,23 @@ class S3Store(ObjectStore):
             hint="check the bucket, the endpoint and the credentials" if not transient else None,
             details={"s3_code": code},
         )
+
+    def check(self) -> None:
+        """HeadBucket, then one ListObjectsV2 page: the two calls every later step depends on."""
+        calls: list[tuple[str, Callable[[], object]]] = [
+            ("HeadBucket", lambda: self.client.head_bucket(Bucket=self.bucket)),
+            (
+                "ListObjectsV2",
+                lambda: self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1),
+            ),
+        ]
+        for op, call in calls:
+            try:
+                call()
+            except Exception as exc:
+                error = self._error(op, "", exc)
+                error.message = f"{error.message} (the {op} call at start-up)"
+                raise error from exc
 
     def stat(self, key: str) -> ObjectInfo | None:
         from botocore.exceptions import ClientError
