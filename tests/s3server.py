@@ -122,3 +122,15 @@ def start(workdir: Path) -> SeaweedS3:
             time.sleep(0.5)
     server.stop()
     raise RuntimeError(f"SeaweedFS did not become ready: {last}; {log.read_text()[-2000:]}")
+
+
+def s3_config(server: SeaweedS3, prefix: str) -> str:
+    """A lakegate.yaml with all three areas under ``prefix`` of the run's bucket."""
+    areas = "".join(
+        f"  {area}: s3://{server.bucket}/{prefix}/{area}/\n" for area in ("landing", "lake", "quarantine")
+    )
+    return (
+        f"storage:\n{areas}  s3:\n    endpoint_url: {server.endpoint}\n"
+        f"    access_key: {INGEST[0]}\n    secret_key: {INGEST[1]}\n"
+        f"    query_access_key: {QUERY[0]}\n    query_secret_key: {QUERY[1]}\n"
+    )

@@ -90,3 +90,23 @@ def test_example_config_is_valid_when_uncommented(tmp_path: Path) -> None:
     )
     assert Settings.model_validate(data) == Settings()
     assert yaml.safe_load(text) is None  # as written, everything is a comment
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("gs://bucket/x/", "unknown scheme `gs://`"),
+        ("s3:///x/", "names no bucket"),
+        ("http://h/x", "unknown scheme"),
+    ],
+)
+def test_storage_areas_are_validated(tmp_path: Path, value: str, message: str) -> None:
+    home = resolve_home(tmp_path / "h", create=True)
+    home.config_file.write_text(f"storage:\n  lake: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(home, environ={})
+    assert (
+        err.value.code == "config.bad_value"
+        and "storage.lake" in str(err.value)
+        and message in str(err.value)
+    )

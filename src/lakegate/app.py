@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakegate.catalog import Catalog
-from lakegate.config import Settings, StorageSettings, load_settings
-from lakegate.errors import ConfigError
+from lakegate.config import S3Settings, Settings, StorageSettings, load_settings
 from lakegate.home import Home, resolve_home
 from lakegate.storage import LocalStore, ObjectStore
+from lakegate.storage.areas import AREAS, AreaStore
 
 LANDING_PREFIX = "landing/"
 LAKE_PREFIX = "lake/"
@@ -21,14 +21,14 @@ class App:
     home: Home
     settings: Settings
     catalog: Catalog
-    store: ObjectStore
+    store: AreaStore
 
     def close(self) -> None:
         self.catalog.close()
 
     def query_store(self) -> ObjectStore:
         """The store as the query engine sees it: on S3, with the read-only query identity."""
-        if self.settings.storage.kind == "local":
+        if not self.settings.storage.uses_s3():
             return self.store
         return open_store(self.home, self.settings.storage, query=True)
 
@@ -42,27 +42,34 @@ def open_app(home: str | Path | None = None, *, create: bool = False) -> App:
     return App(resolved, settings, catalog, store)
 
 
-def open_store(home: Home, storage: StorageSettings, *, query: bool = False) -> ObjectStore:
-    """The object store holding landing/, lake/ and quarantine/ (``query``: with the read-only identity)."""
-    if storage.kind == "local":
-        return LocalStore(home.root)
-    if not storage.bucket:
-        raise ConfigError(
-            "storage.kind is `s3` but storage.bucket is not set",
-            code="config.bad_value",
-            hint="set storage.bucket in lakegate.yaml or LAKEGATE_STORAGE__BUCKET",
-        )
+def open_store(home: Home, storage: StorageSettings, *, query: bool = False) -> AreaStore:
+    """The store for landing/, lake/ and quarantine/ (``query``: S3 with the read-only identity)."""
+    areas: dict[str, ObjectStore] = {}
+    for area in AREAS:
+        url = getattr(storage, area)
+        if url.startswith("s3://"):
+            areas[area] = _s3(url, storage.s3, query=query)
+        elif url:
+            path = Path(url.removeprefix("file://")).expanduser()
+            areas[area] = LocalStore(path if path.is_absolute() else home.root / path)
+        else:
+            areas[area] = LocalStore(home.root / area)
+    return AreaStore(areas)
+
+
+def _s3(url: str, s3: S3Settings, *, query: bool) -> ObjectStore:
     from lakegate.storage.s3 import S3Store
 
-    key, secret = storage.access_key, storage.secret_key
-    if query and storage.query_access_key:
-        key, secret = storage.query_access_key, storage.query_secret_key
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    key, secret = s3.access_key, s3.secret_key
+    if query and s3.query_access_key:
+        key, secret = s3.query_access_key, s3.query_secret_key
     return S3Store(
-        storage.bucket,
-        storage.prefix,
-        endpoint_url=storage.endpoint_url,
-        region=storage.region,
+        bucket,
+        prefix,
+        endpoint_url=s3.endpoint_url,
+        region=s3.region,
         access_key=key,
         secret_key=secret,
-        path_style=storage.path_style,
+        path_style=s3.path_style,
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lakegate.errors import ConfigError
 from lakegate.home import Home
@@ -65,21 +65,12 @@ class QuerySettings(_Section):
     )
 
 
-class StorageSettings(_Section):
-    kind: Literal["local", "s3"] = Field(
-        "local",
-        description="`local`: landing/, lake/ and quarantine/ are folders in the home; "
-        "`s3`: prefixes of a bucket.",
-    )
-    bucket: str = Field("", description="S3 bucket holding landing/, lake/ and quarantine/ (kind `s3`).")
-    prefix: str = Field("", description="Key prefix inside the bucket, e.g. `teams/sales` (kind `s3`).")
+class S3Settings(_Section):
     endpoint_url: str | None = Field(
-        None, description="S3 endpoint for MinIO, Ceph, SeaweedFS...; unset for AWS (kind `s3`)."
+        None, description="S3 endpoint for MinIO, Ceph, SeaweedFS...; unset for AWS."
     )
-    region: str = Field("us-east-1", description="S3 region (kind `s3`).")
-    path_style: bool = Field(
-        True, description="Path-style addressing; false for virtual-host style (kind `s3`)."
-    )
+    region: str = Field("us-east-1", description="S3 region.")
+    path_style: bool = Field(True, description="Path-style addressing; false for virtual-host style.")
     access_key: str | None = Field(
         None, description="Ingest identity (read, write, delete). Unset: the standard AWS credential chain."
     )
@@ -90,6 +81,33 @@ class StorageSettings(_Section):
         "engine. Unset: the ingest identity (lakegate warns).",
     )
     query_secret_key: str | None = Field(None, description="Secret of the read-only query identity.")
+
+
+_AREA_HELP = (
+    "Where the {area} area lives: `s3://bucket/prefix/`, `file:///path/` or a folder path. "
+    "Unset: the folder `{area}/` in the home."
+)
+
+
+class StorageSettings(_Section):
+    landing: str = Field("", description=_AREA_HELP.format(area="landing"))
+    lake: str = Field("", description=_AREA_HELP.format(area="lake"))
+    quarantine: str = Field("", description=_AREA_HELP.format(area="quarantine"))
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+    @field_validator("landing", "lake", "quarantine")
+    @classmethod
+    def _area_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme and scheme not in ("s3", "file"):
+            raise ValueError(f"unknown scheme `{scheme}://`: use s3://bucket/prefix/ or file:///path/")
+        if scheme == "s3" and not value[5:].split("/", 1)[0]:
+            raise ValueError("the s3:// URL names no bucket: use s3://bucket/prefix/")
+        return value
+
+    def uses_s3(self) -> bool:
+        return any(v.startswith("s3://") for v in (self.landing, self.lake, self.quarantine))
 
 
 class Settings(_Section):

@@ -73,36 +73,53 @@ def engine_message(exc: BaseException, limit: int = 500) -> str:
     return str(exc).strip().split("\n\n")[0].split("\n")[0][:limit]
 
 
+def _s3_stores(store: object) -> list[Any]:
+    from lakegate.storage.areas import AreaStore
+    from lakegate.storage.s3 import S3Store
+
+    if isinstance(store, AreaStore):
+        return [s for s in store.areas.values() if isinstance(s, S3Store)]
+    return [store] if isinstance(store, S3Store) else []
+
+
 def store_ports(store: object) -> tuple[int, ...]:
     """The TCP ports an engine must reach to read ``store`` (none for local files)."""
     from urllib.parse import urlsplit
 
-    from lakegate.storage.s3 import S3Store
-
-    if not isinstance(store, S3Store):
-        return ()
-    if not store.endpoint_url:
-        return (443,)
-    parts = urlsplit(store.endpoint_url)
-    return (parts.port or (443 if parts.scheme == "https" else 80),)
+    ports = set()
+    for s3 in _s3_stores(store):
+        if not s3.endpoint_url:
+            ports.add(443)
+            continue
+        parts = urlsplit(s3.endpoint_url)
+        ports.add(parts.port or (443 if parts.scheme == "https" else 80))
+    return tuple(sorted(ports))
 
 
 def attach_store(conn: duckdb.DuckDBPyConnection, store: object) -> None:
     """Let ``conn`` read ``store``'s URLs (nothing to do for local files).
 
-    For S3 this loads httpfs by path and creates a secret with the store's own credentials, so an
-    engine opened for queries reads with the read-only identity it was given.
+    For each S3 area this loads httpfs by path and creates a secret scoped to the area's URL with
+    that area's own credentials, so an engine opened for queries reads with the read-only identity.
     """
-    from lakegate.storage.s3 import S3Store
-
-    if not isinstance(store, S3Store):
+    stores = _s3_stores(store)
+    if not stores:
         return
+    load_extension(conn, "httpfs")
+    for number, s3 in enumerate(stores):
+        _create_secret(conn, s3, f"lakegate_area_{number}")
+
+
+def _create_secret(conn: duckdb.DuckDBPyConnection, store: Any, name: str) -> None:
     from urllib.parse import urlsplit
 
-    load_extension(conn, "httpfs")
     credentials = store.client._request_signer._credentials
     frozen = credentials.get_frozen_credentials() if credentials else None
-    options = {"REGION": store.client.meta.region_name, "URL_STYLE": "path" if store.path_style else "vhost"}
+    options = {
+        "REGION": store.client.meta.region_name,
+        "URL_STYLE": "path" if store.path_style else "vhost",
+        "SCOPE": store.url(""),
+    }
     if store.endpoint_url:
         parts = urlsplit(store.endpoint_url)
         options["ENDPOINT"] = parts.netloc
@@ -116,4 +133,4 @@ def attach_store(conn: duckdb.DuckDBPyConnection, store: object) -> None:
         f"{k} {v}" if v in ("true", "false") else f"{k} '{str(v).replace(chr(39), chr(39) * 2)}'"
         for k, v in options.items()
     )
-    conn.execute(f"CREATE OR REPLACE SECRET lakegate_store (TYPE s3, {body})")
+    conn.execute(f"CREATE OR REPLACE SECRET {name} (TYPE s3, {body})")

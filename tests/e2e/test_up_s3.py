@@ -10,19 +10,14 @@ import lakegate
 from lakegate.catalog import records as r
 from tests import s3server
 from tests.e2e.daemon import Daemon
-from tests.s3server import SeaweedS3
+from tests.s3server import SeaweedS3, s3_config
 
 
 def s3_home(tmp_path: Path, seaweed: SeaweedS3) -> tuple[Path, str]:
     home = tmp_path / "home"
     (home / "landing").mkdir(parents=True)
     prefix = seaweed.new_prefix()
-    (home / "lakegate.yaml").write_text(
-        f"storage:\n  kind: s3\n  bucket: {seaweed.bucket}\n  prefix: {prefix}\n"
-        f"  endpoint_url: {seaweed.endpoint}\n"
-        f"  access_key: {s3server.INGEST[0]}\n  secret_key: {s3server.INGEST[1]}\n"
-        f"  query_access_key: {s3server.QUERY[0]}\n  query_secret_key: {s3server.QUERY[1]}\n"
-    )
+    (home / "lakegate.yaml").write_text(s3_config(seaweed, prefix))
     return home, prefix
 
 

@@ -12,8 +12,7 @@ from lakegate.app import App, open_app
 from lakegate.errors import LakegateError
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.query.engine import QueryEngine
-from tests import s3server
-from tests.s3server import SeaweedS3
+from tests.s3server import SeaweedS3, s3_config
 
 
 @pytest.fixture
@@ -21,17 +20,7 @@ def s3_app(seaweed: SeaweedS3, tmp_path: Path) -> Iterator[App]:
     home = tmp_path / "home"
     home.mkdir()
     (home / "landing").mkdir()
-    (home / "lakegate.yaml").write_text(
-        "storage:\n"
-        "  kind: s3\n"
-        f"  bucket: {seaweed.bucket}\n"
-        f"  prefix: {seaweed.new_prefix()}/team\n"
-        f"  endpoint_url: {seaweed.endpoint}\n"
-        f"  access_key: {s3server.INGEST[0]}\n"
-        f"  secret_key: {s3server.INGEST[1]}\n"
-        f"  query_access_key: {s3server.QUERY[0]}\n"
-        f"  query_secret_key: {s3server.QUERY[1]}\n"
-    )
+    (home / "lakegate.yaml").write_text(s3_config(seaweed, f"{seaweed.new_prefix()}/team"))
     app = open_app(home)
     yield app
     app.close()

@@ -178,21 +178,22 @@ def up(
         service = IngestService(application, on_outcome=status)
         webhook = None
         if events_port is not None:
-            storage = application.settings.storage
-            if storage.kind != "s3":
+            from lakegate.storage.s3 import S3Store
+
+            landing = application.store.area("landing")
+            if not isinstance(landing, S3Store):
                 lock.release()
                 raise fail(
                     ConfigError(
-                        "--events-port needs S3 storage: a local landing folder is watched directly",
+                        "--events-port needs an S3 landing area: a landing folder is watched directly",
                         code="cli.events_need_s3",
-                        hint="set storage.kind: s3 in lakegate.yaml, or drop --events-port",
+                        hint="set storage.landing to s3://bucket/prefix/, or drop --events-port",
                     )
                 )
             from lakegate.events.webhook import WebhookServer, make_app
 
-            webhook = WebhookServer(
-                make_app(storage.bucket, storage.prefix, service.notify), events_host, events_port
-            )
+            app_ = make_app(landing.bucket, landing.prefix, lambda key: service.notify(LANDING_PREFIX + key))
+            webhook = WebhookServer(app_, events_host, events_port)
         stop = threading.Event()
 
         def on_signal(signum: int, _frame: Any) -> None:
@@ -207,16 +208,17 @@ def up(
             err.print(f"S3 events: POST http://{events_host}:{events_port}/v1/events/s3", soft_wrap=True)
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         err.print(
-            f"lakegate is up on {application.home.root}: drop files into {application.home.landing}/"
+            f"lakegate is up on {application.home.root}: drop files into "
+            f"{application.store.area('landing').url('')}<database>/<table>/"
             f"<database>/<table>/ ({sandbox}). Ctrl-C stops.",
             markup=False,
             soft_wrap=True,
         )
         storage = application.settings.storage
-        if storage.kind == "s3" and not storage.query_access_key:
+        if storage.uses_s3() and not storage.s3.query_access_key:
             err.print(
-                "warning: storage.query_access_key is not set, so queries read S3 with the ingest identity; "
-                "give them a read-only one",
+                "warning: storage.s3.query_access_key is not set, so queries read S3 with the ingest "
+                "identity; give them a read-only one",
                 soft_wrap=True,
             )
         while not stop.wait(0.5):

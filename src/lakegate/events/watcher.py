@@ -13,10 +13,10 @@ logger = logging.getLogger(__name__)
 
 
 class Watcher:
-    """Calls ``notify(key)`` for every file added or changed under ``root/prefix``."""
+    """Calls ``notify(prefix + relative path)`` for every file added or changed under ``folder``."""
 
-    def __init__(self, root: Path, prefix: str, notify: Callable[[str], None]) -> None:
-        self.root = root
+    def __init__(self, folder: Path, prefix: str, notify: Callable[[str], None]) -> None:
+        self.folder = folder
         self.prefix = prefix
         self.notify = notify
         self._stop = threading.Event()
@@ -30,7 +30,7 @@ class Watcher:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        folder = self.root / self.prefix
+        folder = self.folder
         folder.mkdir(parents=True, exist_ok=True)
         while not self._stop.is_set():
             try:
@@ -39,7 +39,7 @@ class Watcher:
                 ):
                     for _change, path in changes:
                         try:
-                            key = Path(path).relative_to(self.root).as_posix()
+                            key = self.prefix + Path(path).relative_to(folder).as_posix()
                         except ValueError:
                             continue
                         self.notify(key)

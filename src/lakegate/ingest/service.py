@@ -16,14 +16,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from lakegate.app import LAKE_PREFIX, LANDING_PREFIX, QUARANTINE_PREFIX, App
+from lakegate.app import LANDING_PREFIX, App
 from lakegate.catalog import ObjectRecord
 from lakegate.errors import LakegateError
 from lakegate.events.reconciler import Reconciler
 from lakegate.events.watcher import Watcher
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.storage import ObjectInfo
-from lakegate.storage.local import LocalStore, is_partial_name
+from lakegate.storage.local import is_partial_name
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +51,20 @@ class IngestService:
         )
         self.reconciler = Reconciler(app.store, LANDING_PREFIX, self.settings.reconcile_seconds, self._listed)
         self.watcher: Watcher | None = None
-        if isinstance(app.store, LocalStore):
-            self.watcher = Watcher(app.store.root, LANDING_PREFIX, self.notify)
+        self._landing_folder = app.store.local_folder("landing")
+        if self._landing_folder is not None:
+            self.watcher = Watcher(self._landing_folder.root, LANDING_PREFIX, self.notify)
         self._ticker = threading.Thread(target=self._tick_loop, name="lakegate-settle", daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        if isinstance(self.app.store, LocalStore):
-            # Only this process (it holds the home lock) writes under lake/ and quarantine/.
-            for prefix in (LAKE_PREFIX, QUARANTINE_PREFIX):
-                removed = self.app.store.remove_stale_temp_files(prefix)
-                if removed:
-                    logger.info("removed %d partial copies left in %s by an earlier stop", removed, prefix)
+        # Only this process (it holds the home lock) writes in lake/ and quarantine/.
+        for area in ("lake", "quarantine"):
+            folder = self.app.store.local_folder(area)
+            removed = folder.remove_stale_temp_files("") if folder else 0
+            if removed:
+                logger.info("removed %d partial copies left in %s by an earlier stop", removed, area)
         for _ in range(self.settings.workers):
             self._pool.submit(self._warm_up)
         for obj in self.app.catalog.active_objects():
@@ -113,7 +114,7 @@ class IngestService:
             seen = self._pending.get(info.key)
             if seen is None or seen[:2] != (info.size, info.mtime_ns):
                 # S3 objects appear whole, so they need no settling; files in a folder grow.
-                since = now if isinstance(self.app.store, LocalStore) else float("-inf")
+                since = now if self._landing_folder is not None else float("-inf")
                 self._pending[info.key] = (info.size, info.mtime_ns, since)
 
     def _tick_loop(self) -> None:

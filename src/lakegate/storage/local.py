@@ -36,7 +36,7 @@ class LocalStore(ObjectStore):
         return self.root / validate_key(key)
 
     def url(self, key: str) -> str:
-        return str(self.path(key))
+        return str(self.path(key)) if key else f"{self.root}/"
 
     def stat(self, key: str) -> ObjectInfo | None:
         try:

@@ -193,14 +193,29 @@ class S3Store(ObjectStore):
         except Exception as exc:
             raise self._error("delete", key, exc) from exc
 
+    def same_account(self, other: S3Store) -> bool:
+        """True when this store's credentials can read ``other``'s objects in a server-side copy."""
+        mine = self.client._request_signer._credentials
+        theirs = other.client._request_signer._credentials
+        return bool(
+            self.endpoint_url == other.endpoint_url
+            and mine is not None
+            and theirs is not None
+            and mine.get_frozen_credentials() == theirs.get_frozen_credentials()
+        )
+
     def copy(self, src: str, dst: str) -> ObjectInfo:
         """Server-side copy; multipart above ``copy_limit``; only from the ETag seen at the start."""
+        return self.copy_from(self, src, dst)
+
+    def copy_from(self, origin: S3Store, src: str, dst: str) -> ObjectInfo:
+        """Server-side copy of ``origin``'s ``src`` (any bucket this account reads) to ``dst`` here."""
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._key(src))
+            head = origin.client.head_object(Bucket=origin.bucket, Key=origin._key(src))
         except Exception as exc:
-            raise self._error("copy", src, exc) from exc
+            raise origin._error("copy", src, exc) from exc
         size, etag = int(head["ContentLength"]), head["ETag"]
-        source = {"Bucket": self.bucket, "Key": self._key(src)}
+        source = {"Bucket": origin.bucket, "Key": origin._key(src)}
         try:
             if size <= self.copy_limit:
                 self.client.copy_object(

@@ -1,0 +1,101 @@
+"""The three areas — landing, lake, quarantine — each in the store its URL names.
+
+Keys stay ``landing/...``, ``lake/...``, ``quarantine/...`` everywhere in lakegate; this store
+sends each to the right place: a folder (``file:///data/in/``), a prefix of a bucket
+(``s3://bucket/landing/``), or all three in one bucket. Copies between two S3 areas are
+server-side, also across buckets; between different kinds of store they stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from lakegate.errors import StorageError
+from lakegate.storage.base import ObjectInfo, ObjectStore, validate_key
+from lakegate.storage.local import LocalStore
+from lakegate.storage.s3 import S3Store
+
+AREAS = ("landing", "lake", "quarantine")
+
+
+class AreaStore(ObjectStore):
+    def __init__(self, areas: dict[str, ObjectStore]) -> None:
+        missing = [a for a in AREAS if a not in areas]
+        if missing:
+            raise ValueError(f"no store for {missing}")
+        self.areas = areas
+
+    def __repr__(self) -> str:
+        return "AreaStore(" + ", ".join(f"{a}={s!r}" for a, s in self.areas.items()) + ")"
+
+    def area(self, name: str) -> ObjectStore:
+        return self.areas[name]
+
+    def _split(self, key: str) -> tuple[ObjectStore, str]:
+        area, _, rest = validate_key(key).partition("/")
+        store = self.areas.get(area)
+        if store is None or not rest:
+            raise StorageError(
+                f"{key!r} is in no area",
+                code="storage.bad_key",
+                hint="keys start with landing/, lake/ or quarantine/",
+            )
+        return store, rest
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        store, rest = self._split(key)
+        info = store.stat(rest)
+        return None if info is None else ObjectInfo(key, info.size, info.mtime_ns)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        area, _, rest = prefix.partition("/")
+        areas = [area] if area in self.areas else [a for a in AREAS if a.startswith(prefix)]
+        for name in sorted(areas):
+            for info in self.areas[name].list(rest if area == name else ""):
+                yield ObjectInfo(f"{name}/{info.key}", info.size, info.mtime_ns)
+
+    def open(self, key: str) -> BinaryIO:
+        store, rest = self._split(key)
+        return store.open(rest)
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        store, rest = self._split(key)
+        return store.read_range(rest, start, length)
+
+    def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
+        store, rest = self._split(key)
+        info = store.write(rest, data)
+        return ObjectInfo(key, info.size, info.mtime_ns)
+
+    def delete(self, key: str) -> None:
+        store, rest = self._split(key)
+        store.delete(rest)
+
+    def url(self, key: str) -> str:
+        store, rest = self._split(key)
+        return store.url(rest)
+
+    def sha256(self, key: str) -> str:
+        store, rest = self._split(key)
+        return store.sha256(rest)
+
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        source, src_rest = self._split(src)
+        target, dst_rest = self._split(dst)
+        if source is target:
+            info = source.copy(src_rest, dst_rest)
+        elif isinstance(source, S3Store) and isinstance(target, S3Store) and target.same_account(source):
+            info = target.copy_from(source, src_rest, dst_rest)
+        else:
+            with source.open(src_rest) as stream:
+                info = target.write(dst_rest, stream)
+        return ObjectInfo(dst, info.size, info.mtime_ns)
+
+    def check(self) -> None:
+        for store in self.areas.values():
+            store.check()
+
+    def local_folder(self, area: str) -> LocalStore | None:
+        store = self.areas[area]
+        return store if isinstance(store, LocalStore) else None
