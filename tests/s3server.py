@@ -46,6 +46,8 @@ class SeaweedS3:
     process: subprocess.Popen[bytes]
     log: Path
     bucket: str = ""  # one bucket for the run: each bucket costs SeaweedFS volumes; tests use prefixes
+    ports: list[int] | None = None
+    workdir: Path | None = None
 
     def client(self, identity: tuple[str, str] = INGEST):  # type: ignore[no-untyped-def]
         import boto3
@@ -75,9 +77,10 @@ class SeaweedS3:
             self.process.wait(timeout=30)
 
 
-def start(workdir: Path) -> SeaweedS3:
+def start(workdir: Path, ports: list[int] | None = None) -> SeaweedS3:
+    """Start SeaweedFS in ``workdir``; the same ``workdir`` and ``ports`` restart it with its data."""
     data = workdir / "data"
-    data.mkdir(parents=True)
+    data.mkdir(parents=True, exist_ok=True)
     config = workdir / "s3.json"
     config.write_text(
         json.dumps(
@@ -91,9 +94,8 @@ def start(workdir: Path) -> SeaweedS3:
             }
         )
     )  # fmt: skip
-    (master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc, metrics, iam, debug) = (
-        free_ports(11)
-    )
+    ports = ports or free_ports(11)
+    (master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc, metrics, iam, debug) = ports
     log = workdir / "weed.log"
     args = [
         weed_binary(), "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
@@ -105,16 +107,17 @@ def start(workdir: Path) -> SeaweedS3:
         f"-metricsPort={metrics}", f"-iam.port={iam}", f"-debug.port={debug}",
         "-master.telemetry=false", "-volume.max=100", "-master.volumeSizeLimitMB=64",
     ]  # fmt: skip
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
-    server = SeaweedS3(f"http://127.0.0.1:{s3}", process, log)
+    server = SeaweedS3(f"http://127.0.0.1:{s3}", process, log, ports=ports, workdir=workdir)
     deadline = time.monotonic() + 90
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"SeaweedFS exited: {log.read_text()[-2000:]}")
         try:
-            server.bucket = server.new_bucket()
+            buckets = [b["Name"] for b in server.client().list_buckets().get("Buckets", [])]
+            server.bucket = buckets[0] if buckets else server.new_bucket()
             server.client().put_object(Bucket=server.bucket, Key="ready", Body=b"1")
             return server
         except Exception as exc:

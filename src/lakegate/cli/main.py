@@ -134,10 +134,13 @@ def up(
     ] = "127.0.0.1",
 ) -> None:
     """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
+    import faulthandler
+
     from lakegate.ingest.pipeline import Outcome
     from lakegate.ingest.service import IngestService
     from lakegate.query.sandbox import landlock_abi
 
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -209,8 +212,7 @@ def up(
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         err.print(
             f"lakegate is up on {application.home.root}: drop files into "
-            f"{application.store.area('landing').url('')}<database>/<table>/"
-            f"<database>/<table>/ ({sandbox}). Ctrl-C stops.",
+            f"{application.store.area('landing').url('')}<database>/<table>/ ({sandbox}). Ctrl-C stops.",
             markup=False,
             soft_wrap=True,
         )

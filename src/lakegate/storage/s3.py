@@ -63,7 +63,7 @@ class S3Store(ObjectStore):
             s3={"addressing_style": "path" if path_style else "virtual"},
             retries={"max_attempts": 3, "mode": "standard"},
             connect_timeout=5,
-            read_timeout=60,
+            read_timeout=15,  # per socket read: a stalled server must not hold a worker for minutes
         )
         session = boto3.session.Session(
             aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region or "us-east-1"

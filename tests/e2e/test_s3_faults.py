@@ -1,0 +1,116 @@
+"""Faults on S3: kill -9 while objects arrive, and the S3 server itself gone for 20 s."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import lakegate
+from lakegate.app import open_app
+from tests import s3server
+from tests.e2e.daemon import Daemon
+from tests.e2e.test_up_s3 import keys
+from tests.s3server import SeaweedS3, s3_config
+
+
+@pytest.fixture
+def private_s3(tmp_path: Path) -> Iterator[SeaweedS3]:
+    """A SeaweedFS of this test's own, so stopping it disturbs no other test."""
+    server = s3server.start(tmp_path / "seaweedfs")
+    yield server
+    server.stop()
+
+
+def objects(n: int, bad_every: int) -> tuple[list[tuple[str, bytes]], dict[str, int], int]:
+    plan, good, bad = [], {}, 0
+    for i in range(n):
+        name = f"f{i:03d}.csv"
+        if i % bad_every == 7:
+            plan.append((f"landing/s/t/{name}", b""))
+            bad += 1
+        else:
+            rows = 1 + i % 4
+            good[name] = rows
+            plan.append(
+                (
+                    f"landing/s/t/{name}",
+                    b"file,n\n" + b"".join(b"%s,%d\n" % (name.encode(), j) for j in range(rows)),
+                )
+            )
+    return plan, good, bad
+
+
+def settle(home: Path, server: SeaweedS3, prefix: str, good: dict[str, int], bad: int) -> None:
+    final = Daemon(home)
+    try:
+        final.wait_until(lambda: keys(server, prefix, "landing/") == [], timeout=180)
+        app = open_app(home)
+        try:
+            final.wait_until(lambda: app.catalog.active_objects() == [], timeout=60)
+        finally:
+            app.close()
+    finally:
+        final.stop()
+    assert [k.rsplit("/", 1)[-1] for k in keys(server, prefix, "lake/")] == sorted(good)
+    assert len(keys(server, prefix, "quarantine/")) == bad
+    with lakegate.connect(home) as con:
+        rows = con.execute("SELECT file, count(*) FROM s.t GROUP BY file ORDER BY file").fetchall()
+    assert rows == sorted(good.items())
+
+
+def home_for(tmp_path: Path, server: SeaweedS3) -> tuple[Path, str]:
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    prefix = server.new_prefix()
+    (home / "lakegate.yaml").write_text(s3_config(server, prefix))
+    return home, prefix
+
+
+def test_kill_9_at_random_moments_while_200_objects_arrive_on_s3(tmp_path: Path, seaweed: SeaweedS3) -> None:
+    home, prefix = home_for(tmp_path, seaweed)
+    plan, good, bad = objects(200, 25)
+    rng = random.Random(27)
+    client = seaweed.client()
+
+    def provider() -> None:
+        for key, data in plan:
+            client.put_object(Bucket=seaweed.bucket, Key=f"{prefix}/{key}", Body=data)
+            time.sleep(rng.uniform(0, 0.02))
+
+    writer = threading.Thread(target=provider)
+    writer.start()
+    kills = 0
+    while writer.is_alive() or kills < 4:
+        daemon = Daemon(home)
+        time.sleep(rng.uniform(1.0, 3.0))
+        daemon.kill()
+        kills += 1
+    writer.join()
+    settle(home, seaweed, prefix, good, bad)
+
+
+def test_s3_server_gone_for_20_seconds_mid_ingest(tmp_path: Path, private_s3: SeaweedS3) -> None:
+    home, prefix = home_for(tmp_path, private_s3)
+    plan, good, bad = objects(60, 20)
+    client = private_s3.client()
+    for key, data in plan:
+        client.put_object(Bucket=private_s3.bucket, Key=f"{prefix}/{key}", Body=data)
+    daemon = Daemon(home)
+    try:
+        daemon.wait_lines(5, timeout=60)  # ingest is under way
+        private_s3.stop()
+        time.sleep(20)
+        assert daemon.proc.poll() is None  # an outage delays work; it does not stop the daemon
+        assert private_s3.workdir is not None
+        restarted = s3server.start(private_s3.workdir, private_s3.ports)
+        private_s3.process = restarted.process
+        daemon.wait_lines(len(plan), timeout=120)
+    finally:
+        daemon.stop()
+    assert len(daemon.lines) == len(plan)  # each object reported once
+    settle(home, private_s3, prefix, good, bad)
