@@ -136,8 +136,13 @@ class IngestService:
             due = []
             while self._retry and self._retry[0][0] <= now:
                 due.append(heapq.heappop(self._retry)[1])
+        for key in due:
+            self._submit(key)
         for key, size, mtime in candidates:
-            info = self.app.store.stat(key)
+            try:
+                info = self.app.store.stat(key)
+            except LakegateError:
+                continue  # the store is unreachable: the key stays pending and is looked at again
             with self._lock:
                 if info is None:
                     self._pending.pop(key, None)
@@ -146,8 +151,6 @@ class IngestService:
                     self._pending[key] = (info.size, info.mtime_ns, now)  # still being written
                     continue
                 self._pending.pop(key, None)
-            self._submit(key)
-        for key in due:
             self._submit(key)
 
     def _submit(self, key: str) -> None:
