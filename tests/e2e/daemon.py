@@ -71,3 +71,23 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=30)
+
+
+def deliveries(n: int, bad_every: int) -> tuple[list[tuple[str, bytes]], dict[str, int], int]:
+    """``n`` distinct CSV objects for table s.t (every ``bad_every``-th one empty), the rows each
+    good file holds, and the number of bad ones. Each row names its file, so a query can count
+    rows per file and catch any loss or doubling."""
+    plan: list[tuple[str, bytes]] = []
+    good: dict[str, int] = {}
+    bad = 0
+    for i in range(n):
+        name = f"f{i:03d}.csv"
+        if i % bad_every == 7:
+            plan.append((f"landing/s/t/{name}", b""))
+            bad += 1
+            continue
+        rows = 1 + i % 4
+        good[name] = rows
+        body = b"file,n\n" + b"".join(b"%s,%d\n" % (name.encode(), j) for j in range(rows))
+        plan.append((f"landing/s/t/{name}", body))
+    return plan, good, bad

@@ -12,7 +12,7 @@ import pytest
 import lakegate
 from lakegate.app import open_app
 from lakegate.catalog import records as r
-from tests.e2e.daemon import Daemon
+from tests.e2e.daemon import Daemon, deliveries
 
 ACCEPT_POINTS = [r.VALIDATED, r.COPIED, r.CATALOGED, "before_remove_source", r.DONE]
 REJECT_POINTS = [r.REJECTED, r.QUARANTINE_COPIED, r.QUARANTINED]
@@ -81,24 +81,11 @@ def test_sigkill_at_every_ledger_transition(tmp_path: Path, point: str) -> None:
 def test_kill_9_at_random_moments_while_200_files_arrive(tmp_path: Path) -> None:
     home = tmp_path / "home"
     rng = random.Random(20261127)
-    good: dict[str, int] = {}
-    bad = 0
-    plan = []
-    for i in range(200):
-        name = f"f{i:03d}.csv"
-        if i % 25 == 7:
-            plan.append((f"s/t/{name}", b""))  # an empty file: quarantined
-            bad += 1
-        else:
-            n = 1 + i % 5
-            good[name] = n
-            plan.append(
-                (f"s/t/{name}", b"file,n\n" + b"".join(b"%s,%d\n" % (name.encode(), j) for j in range(n)))
-            )
+    plan, good, bad = deliveries(200, 25)
 
     def provider() -> None:
         for key, data in plan:
-            write(home, key, data)
+            write(home, key.removeprefix("landing/"), data)
             time.sleep(rng.uniform(0, 0.02))
 
     (home / "landing").mkdir(parents=True)

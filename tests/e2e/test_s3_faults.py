@@ -13,9 +13,9 @@ import pytest
 import lakegate
 from lakegate.app import open_app
 from tests import s3server
-from tests.e2e.daemon import Daemon
-from tests.e2e.test_up_s3 import keys
-from tests.s3server import SeaweedS3, s3_config
+from tests.e2e.daemon import Daemon, deliveries
+from tests.e2e.test_up_s3 import keys, s3_home
+from tests.s3server import SeaweedS3
 
 
 @pytest.fixture
@@ -24,25 +24,6 @@ def private_s3(tmp_path: Path) -> Iterator[SeaweedS3]:
     server = s3server.start(tmp_path / "seaweedfs")
     yield server
     server.stop()
-
-
-def objects(n: int, bad_every: int) -> tuple[list[tuple[str, bytes]], dict[str, int], int]:
-    plan, good, bad = [], {}, 0
-    for i in range(n):
-        name = f"f{i:03d}.csv"
-        if i % bad_every == 7:
-            plan.append((f"landing/s/t/{name}", b""))
-            bad += 1
-        else:
-            rows = 1 + i % 4
-            good[name] = rows
-            plan.append(
-                (
-                    f"landing/s/t/{name}",
-                    b"file,n\n" + b"".join(b"%s,%d\n" % (name.encode(), j) for j in range(rows)),
-                )
-            )
-    return plan, good, bad
 
 
 def settle(home: Path, server: SeaweedS3, prefix: str, good: dict[str, int], bad: int) -> None:
@@ -63,17 +44,9 @@ def settle(home: Path, server: SeaweedS3, prefix: str, good: dict[str, int], bad
     assert rows == sorted(good.items())
 
 
-def home_for(tmp_path: Path, server: SeaweedS3) -> tuple[Path, str]:
-    home = tmp_path / "home"
-    (home / "landing").mkdir(parents=True)
-    prefix = server.new_prefix()
-    (home / "lakegate.yaml").write_text(s3_config(server, prefix))
-    return home, prefix
-
-
 def test_kill_9_at_random_moments_while_200_objects_arrive_on_s3(tmp_path: Path, seaweed: SeaweedS3) -> None:
-    home, prefix = home_for(tmp_path, seaweed)
-    plan, good, bad = objects(200, 25)
+    home, prefix = s3_home(tmp_path, seaweed)
+    plan, good, bad = deliveries(200, 25)
     rng = random.Random(27)
     client = seaweed.client()
 
@@ -95,8 +68,8 @@ def test_kill_9_at_random_moments_while_200_objects_arrive_on_s3(tmp_path: Path,
 
 
 def test_s3_server_gone_for_20_seconds_mid_ingest(tmp_path: Path, private_s3: SeaweedS3) -> None:
-    home, prefix = home_for(tmp_path, private_s3)
-    plan, good, bad = objects(60, 20)
+    home, prefix = s3_home(tmp_path, private_s3)
+    plan, good, bad = deliveries(60, 20)
     client = private_s3.client()
     for key, data in plan:
         client.put_object(Bucket=private_s3.bucket, Key=f"{prefix}/{key}", Body=data)
