@@ -24,19 +24,6 @@ DUPLICATE = "duplicate"
 SKIPPED = "skipped"
 VANISHED = "vanished"
 TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED})
-STATES = (
-    LANDED,
-    VALIDATED,
-    COPIED,
-    CATALOGED,
-    DONE,
-    REJECTED,
-    QUARANTINE_COPIED,
-    QUARANTINED,
-    DUPLICATE,
-    SKIPPED,
-    VANISHED,
-)
 
 
 @dataclass

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import reduce
 
 from lakegate.errors import LakegateError
 
@@ -244,7 +243,6 @@ _NUMERIC = _INTEGERS | {"FLOAT", "DOUBLE", "DECIMAL"}
 _TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
 VARCHAR = DType("VARCHAR")
-NULL = DType("NULL")
 
 
 def _int_rank(name: str) -> int:
@@ -281,10 +279,6 @@ def join(a: DType, b: DType) -> DType:
         assert a.element is not None and b.element is not None
         return DType("LIST", element=join(a.element, b.element))
     return VARCHAR
-
-
-def join_all(types: list[DType]) -> DType:
-    return reduce(join, types, NULL)
 
 
 def join_text(a: str, b: str) -> str:

@@ -130,13 +130,6 @@ class S3Store(ObjectStore):
             raise self._error("stat", key, exc) from exc
         return ObjectInfo(key, int(head["ContentLength"]), int(head["LastModified"].timestamp() * 1e9))
 
-    def etag(self, key: str) -> str | None:
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception:
-            return None
-        return str(head["ETag"])
-
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")
         try:
