@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -91,3 +92,30 @@ def deliveries(n: int, bad_every: int) -> tuple[list[tuple[str, bytes]], dict[st
         body = b"file,n\n" + b"".join(b"%s,%d\n" % (name.encode(), j) for j in range(rows))
         plan.append((f"landing/s/t/{name}", body))
     return plan, good, bad
+
+
+def kill_while_delivering(
+    home: Path,
+    plan: list[tuple[str, bytes]],
+    deliver: Callable[[str, bytes], None],
+    rng: random.Random,
+    pause: tuple[float, float],
+    min_kills: int = 4,
+) -> int:
+    """Deliver ``plan`` from a thread while `lakegate up` is started and kill -9'd again and again."""
+
+    def provider() -> None:
+        for key, data in plan:
+            deliver(key, data)
+            time.sleep(rng.uniform(0, 0.02))
+
+    writer = threading.Thread(target=provider)
+    writer.start()
+    kills = 0
+    while writer.is_alive() or kills < min_kills:
+        daemon = Daemon(home)
+        time.sleep(rng.uniform(*pause))
+        daemon.kill()
+        kills += 1
+    writer.join()
+    return kills

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 import lakegate
 from lakegate.app import open_app
 from lakegate.catalog import records as r
-from tests.e2e.daemon import Daemon, deliveries
+from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering
 
 ACCEPT_POINTS = [r.VALIDATED, r.COPIED, r.CATALOGED, "before_remove_source", r.DONE]
 REJECT_POINTS = [r.REJECTED, r.QUARANTINE_COPIED, r.QUARANTINED]
@@ -83,21 +82,10 @@ def test_kill_9_at_random_moments_while_200_files_arrive(tmp_path: Path) -> None
     rng = random.Random(20261127)
     plan, good, bad = deliveries(200, 25)
 
-    def provider() -> None:
-        for key, data in plan:
-            write(home, key.removeprefix("landing/"), data)
-            time.sleep(rng.uniform(0, 0.02))
-
     (home / "landing").mkdir(parents=True)
-    writer = threading.Thread(target=provider)
-    writer.start()
-    kills = 0
-    while writer.is_alive() or kills < 4:
-        daemon = Daemon(home)
-        time.sleep(rng.uniform(0.8, 2.5))
-        daemon.kill()
-        kills += 1
-    writer.join()
+    kills = kill_while_delivering(
+        home, plan, lambda key, data: write(home, key.removeprefix("landing/"), data), rng, pause=(0.8, 2.5)
+    )
     final = Daemon(home)
     try:
         final.wait_until(

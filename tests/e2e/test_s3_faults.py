@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 import lakegate
 from lakegate.app import open_app
 from tests import s3server
-from tests.e2e.daemon import Daemon, deliveries
+from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering
 from tests.e2e.test_up_s3 import keys, s3_home
 from tests.s3server import SeaweedS3
 
@@ -50,20 +49,10 @@ def test_kill_9_at_random_moments_while_200_objects_arrive_on_s3(tmp_path: Path,
     rng = random.Random(27)
     client = seaweed.client()
 
-    def provider() -> None:
-        for key, data in plan:
-            client.put_object(Bucket=seaweed.bucket, Key=f"{prefix}/{key}", Body=data)
-            time.sleep(rng.uniform(0, 0.02))
+    def deliver(key: str, data: bytes) -> None:
+        client.put_object(Bucket=seaweed.bucket, Key=f"{prefix}/{key}", Body=data)
 
-    writer = threading.Thread(target=provider)
-    writer.start()
-    kills = 0
-    while writer.is_alive() or kills < 4:
-        daemon = Daemon(home)
-        time.sleep(rng.uniform(1.0, 3.0))
-        daemon.kill()
-        kills += 1
-    writer.join()
+    assert kill_while_delivering(home, plan, deliver, rng, pause=(1.0, 3.0)) >= 4
     settle(home, seaweed, prefix, good, bad)
 
 
