@@ -48,11 +48,14 @@ class AreaStore(ObjectStore):
         info = store.stat(rest)
         return None if info is None else ObjectInfo(key, info.size, info.mtime_ns)
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+    def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         area, _, rest = prefix.partition("/")
         areas = [area] if area in self.areas else [a for a in AREAS if a.startswith(prefix)]
         for name in sorted(areas):
-            for info in self.areas[name].list(rest if area == name else ""):
+            if start_after >= name + "0":  # "0" follows "/": every key of this area sorts before
+                continue
+            after = start_after[len(name) + 1 :] if start_after.startswith(name + "/") else ""
+            for info in self.areas[name].list(rest if area == name else "", after):
                 yield ObjectInfo(f"{name}/{info.key}", info.size, info.mtime_ns)
 
     def open(self, key: str) -> BinaryIO:

@@ -58,8 +58,11 @@ class ObjectStore(ABC):
         """Size and modification time of ``key``, or ``None`` when it does not exist."""
 
     @abstractmethod
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Every object whose key starts with ``prefix`` (a folder when it ends with ``/``), sorted."""
+    def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix`` (a folder when it ends with ``/``), sorted.
+
+        With ``start_after``, only keys sorting after it: a listing that broke off resumes there.
+        """
 
     @abstractmethod
     def open(self, key: str) -> BinaryIO:

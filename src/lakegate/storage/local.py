@@ -49,7 +49,7 @@ class LocalStore(ObjectStore):
             return None  # folders and special files are not objects
         return ObjectInfo(key, st.st_size, st.st_mtime_ns)
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+    def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         base = self.root
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         start = base / folder if folder else base
@@ -63,7 +63,7 @@ class LocalStore(ObjectStore):
                     continue
                 full = Path(dirpath) / name
                 key = full.relative_to(base).as_posix()
-                if not key.startswith(prefix):
+                if not key.startswith(prefix) or key <= start_after:
                     continue
                 try:
                     st = full.stat()

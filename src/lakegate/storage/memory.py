@@ -22,9 +22,13 @@ class MemoryStore(ObjectStore):
             found = self._objects.get(validate_key(key))
         return None if found is None else ObjectInfo(key, len(found[0]), found[1])
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+    def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         with self._lock:
-            items = sorted((k, len(v), t) for k, (v, t) in self._objects.items() if k.startswith(prefix))
+            items = sorted(
+                (k, len(v), t)
+                for k, (v, t) in self._objects.items()
+                if k.startswith(prefix) and k > start_after
+            )
         for key, size, mtime in items:
             yield ObjectInfo(key, size, mtime)
 

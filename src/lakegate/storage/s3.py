@@ -130,10 +130,11 @@ class S3Store(ObjectStore):
             raise self._error("stat", key, exc) from exc
         return ObjectInfo(key, int(head["ContentLength"]), int(head["LastModified"].timestamp() * 1e9))
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+    def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")
+        where = {"StartAfter": self.prefix + start_after} if start_after else {}
         try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix, **where):
                 for item in page.get("Contents", []):
                     key = item["Key"][len(self.prefix) :]
                     if not key or key.endswith("/"):
