@@ -14,8 +14,9 @@ from lakegate.app import App, open_app
 from lakegate.catalog import Catalog
 from lakegate.storage import LocalStore, MemoryStore, ObjectStore
 from lakegate.storage.s3 import S3Store
-from tests import s3server
+from tests import s3server, sqsserver
 from tests.s3server import SeaweedS3
+from tests.sqsserver import MotoSQS
 
 PG_ADMIN = os.environ.get("LAKEGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -32,6 +33,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     """One real S3 server for the whole run."""
     server = s3server.start(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoSQS]:
+    """moto's SQS server for the run (SQS has no open-source server; see tests/sqsserver.py)."""
+    server = sqsserver.start(tmp_path_factory.mktemp("moto"))
     yield server
     server.stop()
 

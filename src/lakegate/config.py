@@ -51,6 +51,22 @@ class IngestSettings(_Section):
     )
 
 
+class EventsSettings(_Section):
+    sqs_queue_url: str | None = Field(
+        None,
+        description="Read S3 event notifications (sent by S3 directly or through SNS) from this SQS "
+        "queue, with the `storage.s3` ingest identity. Unset: no SQS consumer; the reconciler and "
+        "`lakegate up --events-port` still see every object.",
+    )
+    sqs_endpoint_url: str | None = Field(None, description="SQS endpoint of a non-AWS queue service.")
+    sqs_region: str | None = Field(
+        None, description="SQS region. Unset: the region in the queue URL, else `storage.s3.region`."
+    )
+    sqs_wait_seconds: int = Field(
+        20, ge=0, le=20, description="Long-poll wait of each ReceiveMessage call (0 to 20 s)."
+    )
+
+
 class QuerySettings(_Section):
     threads: int = Field(2, ge=1, le=256, description="Engine threads per query.")
     memory_limit: str = Field(
@@ -120,6 +136,7 @@ class Settings(_Section):
     )
     storage: StorageSettings = Field(default_factory=StorageSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
     query: QuerySettings = Field(default_factory=QuerySettings)
 
     def catalog_url(self, home: Home) -> str:

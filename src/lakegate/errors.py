@@ -4,6 +4,7 @@
     ├── ConfigError                bad lakegate.yaml, bad environment override, missing home
     ├── StorageError               an object store operation failed
     ├── CatalogError               the catalog database refused or is unreachable
+    ├── EventsError                an event source (webhook body, SQS queue) is unusable
     ├── QueryError                 a query failed while running (timeout, memory, engine error)
     │   └── GuardError             a statement was refused before it ran
     └── Rejection                  a landed object cannot be accepted; it goes to quarantine
@@ -61,6 +62,10 @@ class StorageError(LakegateError):
 
 class CatalogError(LakegateError):
     code = "catalog.failed"
+
+
+class EventsError(LakegateError):
+    code = "events.failed"
 
 
 class QueryError(LakegateError):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,6 +27,9 @@ from lakegate.cli import output
 from lakegate.config import example_config
 from lakegate.errors import ConfigError, LakegateError
 from lakegate.home import resolve_home
+
+if TYPE_CHECKING:
+    from lakegate.storage.s3 import S3Store
 
 app = typer.Typer(
     add_completion=False,
@@ -122,6 +125,20 @@ class HomeLock:
             self.fd = -1
 
 
+def _s3_landing(application: App, option: str) -> S3Store:
+    """The landing area, which event notifications only make sense for when it is on S3."""
+    from lakegate.storage.s3 import S3Store
+
+    landing = application.store.area("landing")
+    if not isinstance(landing, S3Store):
+        raise ConfigError(
+            f"{option} needs an S3 landing area: a landing folder is watched directly",
+            code="cli.events_need_s3",
+            hint=f"set storage.landing to s3://bucket/prefix/, or drop {option}",
+        )
+    return landing
+
+
 @app.command()
 def up(
     home: HomeOption = None,
@@ -179,24 +196,42 @@ def up(
                 raise fail(exc) from None
             err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
         service = IngestService(application, on_outcome=status)
-        webhook = None
-        if events_port is not None:
-            from lakegate.storage.s3 import S3Store
-
-            landing = application.store.area("landing")
-            if not isinstance(landing, S3Store):
+        webhook = consumer = None
+        events = application.settings.events
+        if events_port is not None or events.sqs_queue_url:
+            try:
+                landing = _s3_landing(application, "--events-port" if events_port else "events.sqs_queue_url")
+            except LakegateError as exc:
                 lock.release()
-                raise fail(
-                    ConfigError(
-                        "--events-port needs an S3 landing area: a landing folder is watched directly",
-                        code="cli.events_need_s3",
-                        hint="set storage.landing to s3://bucket/prefix/, or drop --events-port",
-                    )
-                )
-            from lakegate.events.webhook import WebhookServer, make_app
+                raise fail(exc) from None
 
-            app_ = make_app(landing.bucket, landing.prefix, lambda key: service.notify(LANDING_PREFIX + key))
-            webhook = WebhookServer(app_, events_host, events_port)
+            def notify(key: str) -> None:
+                service.notify(LANDING_PREFIX + key)
+
+            if events_port is not None:
+                from lakegate.events.webhook import WebhookServer, make_app
+
+                webhook = WebhookServer(
+                    make_app(landing.bucket, landing.prefix, notify), events_host, events_port
+                )
+            if events.sqs_queue_url:
+                from lakegate.events.s3_notifications import LandingFilter
+                from lakegate.events.sqs import SqsConsumer, sqs_client
+
+                consumer = SqsConsumer(
+                    sqs_client(application.settings),
+                    events.sqs_queue_url,
+                    LandingFilter(landing.bucket, landing.prefix),
+                    notify,
+                    wait_seconds=events.sqs_wait_seconds,
+                )
+                try:
+                    consumer.check()
+                except LakegateError as exc:
+                    if not exc.transient:
+                        lock.release()
+                        raise fail(exc) from None
+                    err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
         stop = threading.Event()
 
         def on_signal(signum: int, _frame: Any) -> None:
@@ -209,6 +244,9 @@ def up(
         if webhook:
             webhook.start()
             err.print(f"S3 events: POST http://{events_host}:{events_port}/v1/events/s3", soft_wrap=True)
+        if consumer:
+            consumer.start()
+            err.print(f"S3 events: reading the SQS queue {consumer.queue_url}", soft_wrap=True)
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         err.print(
             f"lakegate is up on {application.home.root}: drop files into "
@@ -227,6 +265,8 @@ def up(
             pass
         if webhook:
             webhook.stop()
+        if consumer:
+            consumer.stop()
         service.stop()
         lock.release()
         counts = service.counts

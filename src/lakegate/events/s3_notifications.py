@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from lakegate.errors import LakegateError
+from lakegate.errors import EventsError
 
 
-class BadEvent(LakegateError):
+class BadEvent(EventsError):
     code = "events.bad_payload"
 
 
@@ -73,3 +73,24 @@ def parse(payload: Any) -> list[ObjectCreated]:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadEvent(f"record {index} is not an S3 event record: missing or bad {exc}") from None
     return found
+
+
+class LandingFilter:
+    """Which created objects are landing objects: those in ``bucket`` under ``prefix``.
+
+    Returns their keys relative to the prefix, the keys the landing store uses. A notification
+    for another bucket or prefix (one queue often serves several) is counted and ignored.
+    """
+
+    def __init__(self, bucket: str, prefix: str) -> None:
+        self.bucket = bucket
+        self.root = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    def keys(self, created: list[ObjectCreated]) -> tuple[list[str], int]:
+        """``(landing keys, number ignored)``."""
+        keys = [
+            event.key[len(self.root) :]
+            for event in created
+            if event.bucket == self.bucket and event.key.startswith(self.root) and event.key != self.root
+        ]
+        return keys, len(created) - len(keys)

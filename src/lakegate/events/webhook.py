@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from lakegate.events.s3_notifications import BadEvent, parse
+from lakegate.events.s3_notifications import BadEvent, LandingFilter, parse
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 def make_app(bucket: str, prefix: str, notify: Callable[[str], None]) -> FastAPI:
     """The FastAPI app; ``notify`` receives store keys (the bucket prefix removed)."""
     app = FastAPI(title="lakegate events", version="1")
-    root = prefix.strip("/") + "/" if prefix.strip("/") else ""
+    landing = LandingFilter(bucket, prefix)
 
     @app.post("/v1/events/s3")
     async def s3_events(request: Request) -> JSONResponse:
@@ -31,14 +31,10 @@ def make_app(bucket: str, prefix: str, notify: Callable[[str], None]) -> FastAPI
             created = parse(body)
         except BadEvent as exc:
             return JSONResponse({"error": {"code": exc.code, "message": str(exc)}}, status_code=400)
-        accepted = ignored = 0
-        for event in created:
-            if event.bucket != bucket or not event.key.startswith(root):
-                ignored += 1
-                continue
-            notify(event.key[len(root) :])
-            accepted += 1
-        return JSONResponse({"accepted": accepted, "ignored": ignored})
+        keys, ignored = landing.keys(created)
+        for key in keys:
+            notify(key)
+        return JSONResponse({"accepted": len(keys), "ignored": ignored})
 
     @app.get("/v1/health")
     async def health() -> dict[str, str]:

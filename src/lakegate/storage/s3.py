@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, cast
 
+from lakegate.aws import describe_failure
 from lakegate.errors import StorageError
 from lakegate.storage.base import CHUNK, ObjectInfo, ObjectStore, validate_key
 
@@ -80,20 +81,12 @@ class S3Store(ObjectStore):
         return f"s3://{self.bucket}/{self.prefix}{key}"
 
     def _error(self, op: str, key: str, exc: Exception) -> StorageError:
-        from botocore.exceptions import ClientError
-
         if isinstance(exc, StorageError):
             return exc
-        code = ""
-        if isinstance(exc, ClientError):
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            message = str(exc.response.get("Error", {}).get("Message", "")) or code
-        else:
-            message = str(exc)
+        code, message = describe_failure(exc)
         transient = code not in _TERMINAL_CODES
-        label = f"{code}: " if code and code not in message else ""
         return StorageError(
-            f"S3 {op} of {self.url(key)} failed: {label}{message}",
+            f"S3 {op} of {self.url(key)} failed: {message}",
             code=f"storage.{op}",
             transient=transient,
             hint="check the bucket, the endpoint and the credentials" if not transient else None,
