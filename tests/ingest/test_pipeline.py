@@ -154,3 +154,29 @@ def test_resume_after_a_stop_at_every_reject_step(
         Pipeline(app.catalog, app.store).advance(obj)
     assert len(list(app.store.list("quarantine/"))) == 1
     assert landing_keys(app) == [] and app.catalog.active_objects() == []
+
+
+def replaced_after_validation(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider overwrites a file after lakegate validated it and before it was copied."""
+    _crash_once_at(monkeypatch, r.VALIDATED)
+    key = "landing/s/t/a.csv"
+    app.store.write(key, b"id\n1\n2\n")
+    with pytest.raises(Crash):
+        Pipeline(app.catalog, app.store).process(key)
+    app.store.write(key, b"id\n7\n8\n9\n")
+    outcomes: list[Outcome] = []
+    pipeline = Pipeline(app.catalog, app.store, on_outcome=outcomes.append)
+    for obj in app.catalog.active_objects():
+        pipeline.advance(obj)
+    assert [o.kind for o in outcomes] == ["vanished"]  # the validated version is gone: not copied
+    assert list(app.store.list("lake/")) == []
+    pipeline.process(key)  # the reconciler sees the new version: a delivery of its own
+    assert [o.kind for o in outcomes] == ["vanished", "accepted"]
+    assert rows(app, "SELECT id FROM s.t ORDER BY id") == [(7,), (8,), (9,)]
+    assert landing_keys(app) == [] and app.catalog.active_objects() == []
+
+
+def test_a_file_replaced_after_validation_is_taken_as_a_new_delivery(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced_after_validation(app, monkeypatch)

@@ -12,6 +12,7 @@ from lakegate.app import App, open_app
 from lakegate.errors import LakegateError
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.query.engine import QueryEngine
+from tests.ingest.test_pipeline import replaced_after_validation
 from tests.s3server import SeaweedS3, s3_config
 
 
@@ -71,3 +72,22 @@ def test_queries_read_with_the_read_only_identity(s3_app: App) -> None:
     finally:
         engine.close()
     assert s3_app.store.read("lake/s/t/a.csv") == b"a\n1\n"
+
+
+def test_an_object_replaced_after_validation_is_never_copied(
+    s3_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced_after_validation(s3_app, monkeypatch)  # on S3 the copy is conditional on the validated ETag
+
+
+def test_an_accepted_small_object_costs_six_requests(s3_app: App) -> None:
+    """HEAD, one GET (hash, sniff and a local copy to infer from), HEAD + conditional CopyObject,
+    HEAD and DELETE: requests are what S3 bills and what bounds small-object throughput."""
+    calls: list[str] = []
+    for area in ("landing", "lake", "quarantine"):
+        client = s3_app.store.area(area).client  # type: ignore[attr-defined]
+        client.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    outcome = deliver(s3_app, "landing/s/t/dt=1/small.csv", b"id,name\n1,a\n2,b\n")
+    assert outcome.kind == "accepted"
+    calls = calls[2:]  # the PutObject (and its HeadObject) that delivered it
+    assert calls == ["HeadObject", "GetObject", "HeadObject", "CopyObject", "HeadObject", "DeleteObject"]

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO, cast
 
 from lakegate import engine_setup
 from lakegate.catalog import Catalog, ObjectRecord
@@ -26,11 +30,13 @@ from lakegate.crawler.infer import infer
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
 from lakegate.ingest.routing import LANDING, default_route, with_suffix
-from lakegate.storage import ObjectStore
+from lakegate.storage import ObjectInfo, ObjectStore
+from lakegate.storage.base import Scan
 
 logger = logging.getLogger(__name__)
 
 QUARANTINE = "quarantine/"
+SPOOL_LIMIT = 256 * 1024**2  # remote objects up to this size are inferred from a local copy
 MAX_INTERNAL_ATTEMPTS = 3
 
 
@@ -65,6 +71,7 @@ class Pipeline:
         self.default_route_enabled = default_route_enabled
         self.on_outcome = on_outcome or (lambda _o: None)
         self._local = threading.local()
+        self._resumed = threading.local()
 
     def _duckdb(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -106,49 +113,70 @@ class Pipeline:
             r.QUARANTINE_COPIED: self._finish,
             r.DUPLICATE: self._finish,
         }
+        resumed = True  # the first step may find its work done before a crash; later ones cannot
         while obj.state not in r.TERMINAL:
+            self._resumed.value = resumed
             obj = steps[obj.state](obj)
+            resumed = False
             faults.checkpoint(obj.state)
         return obj
 
     # -- steps ------------------------------------------------------------------------------
 
     def _validate(self, obj: ObjectRecord) -> ObjectRecord:
-        info = self.store.stat(obj.source_key)
-        if info is None:
-            return self._vanish(obj)
-        sha = self.store.sha256(obj.source_key)
-        try:
-            return self._judge(obj, sha, info.size)
-        except Rejection as rejection:
-            return self._reject(obj, rejection, sha)
-        except StorageError:
-            raise
-        except LakegateError as exc:
-            if exc.transient:
+        with self._spool(obj) as spool:
+            try:
+                scan = self.store.scan(obj.source_key, HEAD_BYTES, 16, spool)
+            except StorageError as exc:
+                if exc.code == "storage.not_found":
+                    return self._vanish(obj)
                 raise
-            return self._reject(obj, Rejection(str(exc), code="reject.invalid"), sha)
-        except Exception as exc:
-            # A bug must not lose the file or stop the daemon: retry, then quarantine with the cause.
-            logger.exception("unexpected error validating %s", obj.source_key)
-            if obj.attempts + 1 >= MAX_INTERNAL_ATTEMPTS:
-                reason = Rejection(
-                    f"lakegate failed on this file: {type(exc).__name__}: {exc}",
-                    code="reject.internal_error",
-                    hint="this is a lakegate bug; report it, then replay the file",
-                )
-                return self._reject(obj, reason, sha)
-            self.catalog.bump_attempts(obj, f"{type(exc).__name__}: {exc}")
-            raise
+            if spool is not None:
+                spool.flush()
+            read_from = spool.name if spool is not None else self.store.url(obj.source_key)
+            try:
+                return self._judge(obj, scan, read_from)
+            except Rejection as rejection:
+                return self._reject(obj, rejection, scan)
+            except StorageError:
+                raise
+            except LakegateError as exc:
+                if exc.transient:
+                    raise
+                return self._reject(obj, Rejection(str(exc), code="reject.invalid"), scan)
+            except Exception as exc:
+                # A bug must not lose the file or stop the daemon: retry, then quarantine with the cause.
+                logger.exception("unexpected error validating %s", obj.source_key)
+                if obj.attempts + 1 >= MAX_INTERNAL_ATTEMPTS:
+                    reason = Rejection(
+                        f"lakegate failed on this file: {type(exc).__name__}: {exc}",
+                        code="reject.internal_error",
+                        hint="this is a lakegate bug; report it, then replay the file",
+                    )
+                    return self._reject(obj, reason, scan)
+                self.catalog.bump_attempts(obj, f"{type(exc).__name__}: {exc}")
+                raise
 
-    def _judge(self, obj: ObjectRecord, sha: str, size: int) -> ObjectRecord:
+    @contextmanager
+    def _spool(self, obj: ObjectRecord) -> Iterator[BinaryIO | None]:
+        """A local temporary copy, written while hashing, for an object not in a local folder.
+
+        The engine then infers the schema from local disk instead of reading the object again
+        over the network. Objects above ``SPOOL_LIMIT`` are read in place.
+        """
+        if "://" not in self.store.url(obj.source_key) or obj.size > SPOOL_LIMIT:
+            yield None
+            return
+        suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(PurePosixPath(obj.source_key).suffixes))[-24:]
+        with tempfile.NamedTemporaryFile("w+b", prefix="lakegate-", suffix=suffix) as spool:
+            yield cast(BinaryIO, spool)
+
+    def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
         if not self.default_route_enabled:
             raise Rejection("no dataset matches this key", code="reject.route")
         route = default_route(obj.source_key)
-        head = self.store.read_range(obj.source_key, 0, HEAD_BYTES) if size else b""
-        tail = self.store.read_range(obj.source_key, -16, 16) if size > 16 else b""
-        detected = detect(head, tail, size)
-        plan = infer(self._duckdb(), self.store.url(obj.source_key), detected, size)
+        detected = detect(scan.head, scan.tail if scan.size > 16 else b"", scan.size)
+        plan = infer(self._duckdb(), read_from, detected, scan.size)
         clash = [c.original for c in plan.columns if c.name in route.partition]
         if clash:
             raise Rejection(
@@ -157,6 +185,7 @@ class Pipeline:
                 hint="rename the column or the key=value folder",
                 details={"columns": clash},
             )
+        sha = scan.sha256
         duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
         target = route.target_key
         if duplicate is None:
@@ -174,7 +203,8 @@ class Pipeline:
                 "options": plan.options,
                 "columns": [c.as_dict() for c in plan.columns],
                 "rows": plan.rows,
-                "size": size,
+                "size": scan.size,
+                "etag": scan.etag,
                 "partition": route.partition,
                 "location": route.location,
             },
@@ -185,42 +215,63 @@ class Pipeline:
             )
         return self.catalog.transition(obj, r.VALIDATED, **fields)
 
-    def _reject(self, obj: ObjectRecord, rejection: Rejection, sha: str) -> ObjectRecord:
+    def _reject(self, obj: ObjectRecord, rejection: Rejection, scan: Scan) -> ObjectRecord:
         day = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
         target = f"{QUARANTINE}{day}/{obj.source_key.removeprefix(LANDING)}"
         existing = self.store.stat(target)
-        if existing is not None and self.store.sha256(target) != sha:
-            target = with_suffix(target, sha)
+        if existing is not None and self.store.sha256(target) != scan.sha256:
+            target = with_suffix(target, scan.sha256)
         details = dict(rejection.details)
         if rejection.hint:
             details["hint"] = rejection.hint
         return self.catalog.transition(
             obj,
             r.REJECTED,
-            sha256=sha,
+            sha256=scan.sha256,
             target_key=target,
             reason_code=rejection.code,
             reason=rejection.message,
             reason_details=details,
+            plan={"size": scan.size, "etag": scan.etag},
         )
 
     def _copy_verified(self, obj: ObjectRecord) -> bool:
-        """Copy source → target and verify size and hash; False when the source is gone."""
+        """Copy the validated source to its target and verify it; False when the source is gone.
+
+        The copy is conditional on the ETag read at validation (on S3), so a source replaced
+        since then is never copied; the copy is verified by size and ETag, or by SHA-256 where
+        ETags cannot be compared (stores without them, multipart copies).
+        """
         assert obj.target_key and obj.sha256
-        target = self.store.stat(obj.target_key)
-        if target is not None and self.store.sha256(obj.target_key) == obj.sha256:
-            return True  # copied before a crash
-        if self.store.stat(obj.source_key) is None:
-            return False
-        info = self.store.copy(obj.source_key, obj.target_key)
-        if info.size != obj.size or self.store.sha256(obj.target_key) != obj.sha256:
+        plan = obj.plan or {}
+        etag, size = plan.get("etag"), int(plan.get("size", obj.size))
+
+        def same(info: ObjectInfo) -> bool:
+            if info.size != size:
+                return False
+            if etag is not None and info.etag == etag:
+                return True
+            return self.store.sha256(info.key) == obj.sha256
+
+        if getattr(self._resumed, "value", True):
+            target = self.store.stat(obj.target_key)
+            if target is not None and same(target):
+                return True  # copied before a crash
+        try:
+            if same(self.store.copy(obj.source_key, obj.target_key, if_etag=etag)):
+                return True
             self.store.delete(obj.target_key)
-            raise StorageError(
-                f"the copy of {obj.source_key} at {obj.target_key} does not match the original",
-                code="storage.verify",
-                transient=True,
-            )
-        return True
+            if self.store.sha256(obj.source_key) != obj.sha256:
+                return False  # replaced since it was validated: the new version is a new delivery
+        except StorageError as exc:
+            if exc.code in ("storage.not_found", "storage.changed"):
+                return False
+            raise
+        raise StorageError(
+            f"the copy of {obj.source_key} at {obj.target_key} does not match the original",
+            code="storage.verify",
+            transient=True,
+        )
 
     def _organize(self, obj: ObjectRecord) -> ObjectRecord:
         if not self._copy_verified(obj):
@@ -254,7 +305,8 @@ class Pipeline:
             obj,
             r.VANISHED,
             reason_code="vanished",
-            reason="the landing object disappeared before it was taken",
+            reason="the landing object disappeared or was replaced before it was taken "
+            "(a replacement is taken as a new delivery)",
         )
         self._report(done)
         return done

@@ -9,10 +9,11 @@ server-side, also across buckets; between different kinds of store they stream.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import BinaryIO
 
 from lakegate.errors import StorageError
-from lakegate.storage.base import ObjectInfo, ObjectStore, validate_key
+from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, validate_key
 from lakegate.storage.local import LocalStore
 from lakegate.storage.s3 import S3Store
 
@@ -46,7 +47,7 @@ class AreaStore(ObjectStore):
     def stat(self, key: str) -> ObjectInfo | None:
         store, rest = self._split(key)
         info = store.stat(rest)
-        return None if info is None else ObjectInfo(key, info.size, info.mtime_ns)
+        return None if info is None else replace(info, key=key)
 
     def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         area, _, rest = prefix.partition("/")
@@ -56,7 +57,7 @@ class AreaStore(ObjectStore):
                 continue
             after = start_after[len(name) + 1 :] if start_after.startswith(name + "/") else ""
             for info in self.areas[name].list(rest if area == name else "", after):
-                yield ObjectInfo(f"{name}/{info.key}", info.size, info.mtime_ns)
+                yield replace(info, key=f"{name}/{info.key}")
 
     def open(self, key: str) -> BinaryIO:
         store, rest = self._split(key)
@@ -68,8 +69,7 @@ class AreaStore(ObjectStore):
 
     def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
         store, rest = self._split(key)
-        info = store.write(rest, data)
-        return ObjectInfo(key, info.size, info.mtime_ns)
+        return replace(store.write(rest, data), key=key)
 
     def delete(self, key: str) -> None:
         store, rest = self._split(key)
@@ -79,21 +79,27 @@ class AreaStore(ObjectStore):
         store, rest = self._split(key)
         return store.url(rest)
 
-    def sha256(self, key: str) -> str:
+    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: BinaryIO | None = None) -> Scan:
         store, rest = self._split(key)
-        return store.sha256(rest)
+        return store.scan(rest, head_bytes, tail_bytes, spool)
 
-    def copy(self, src: str, dst: str) -> ObjectInfo:
+    def copy(self, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
         source, src_rest = self._split(src)
         target, dst_rest = self._split(dst)
         if source is target:
-            info = source.copy(src_rest, dst_rest)
+            info = source.copy(src_rest, dst_rest, if_etag=if_etag)
         elif isinstance(source, S3Store) and isinstance(target, S3Store) and target.same_account(source):
-            info = target.copy_from(source, src_rest, dst_rest)
+            info = target.copy_from(source, src_rest, dst_rest, if_etag=if_etag)
         else:
+            if if_etag is not None:
+                current = source.stat(src_rest)
+                if current is not None and current.etag != if_etag:
+                    raise StorageError(
+                        f"{source.url(src_rest)} was replaced since it was read", code="storage.changed"
+                    )
             with source.open(src_rest) as stream:
                 info = target.write(dst_rest, stream)
-        return ObjectInfo(dst, info.size, info.mtime_ns)
+        return replace(info, key=dst)
 
     def check(self) -> None:
         for store in self.areas.values():

@@ -24,6 +24,38 @@ class ObjectInfo:
     key: str
     size: int
     mtime_ns: int
+    etag: str | None = None  # S3's entity tag; None where a store has none
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One full read of an object: its SHA-256, first and last bytes, and S3's ETag if any."""
+
+    size: int
+    sha256: str
+    head: bytes
+    tail: bytes
+    etag: str | None = None
+
+
+def scan_stream(
+    stream: BinaryIO, head_bytes: int, tail_bytes: int, spool: BinaryIO | None, etag: str | None = None
+) -> Scan:
+    """Hash ``stream`` in one pass, keeping its first and last bytes and copying it to ``spool``."""
+    digest = hashlib.sha256()
+    head = bytearray()
+    tail = b""
+    size = 0
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        if len(head) < head_bytes:
+            head += chunk[: head_bytes - len(head)]
+        if tail_bytes:
+            tail = (tail + chunk)[-tail_bytes:]
+        if spool is not None:
+            spool.write(chunk)
+    return Scan(size, digest.hexdigest(), bytes(head), tail, etag)
 
 
 def validate_key(key: str) -> str:
@@ -100,17 +132,30 @@ class ObjectStore(ABC):
             stream.seek(start)
             return stream.read(length)
 
-    def copy(self, src: str, dst: str) -> ObjectInfo:
-        """Copy ``src`` to ``dst`` atomically; backends may do it server-side."""
+    def copy(self, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
+        """Copy ``src`` to ``dst`` atomically; backends may do it server-side.
+
+        ``if_etag`` copies only if ``src`` still has that ETag (stores with ETags), so a source
+        replaced since it was read is never copied.
+
+        Raises:
+            StorageError: ``storage.not_found`` when ``src`` is gone, ``storage.changed`` when its
+                ETag is no longer ``if_etag``.
+        """
         with self.open(src) as stream:
             return self.write(dst, stream)
 
-    def sha256(self, key: str) -> str:
-        digest = hashlib.sha256()
+    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: BinaryIO | None = None) -> Scan:
+        """Read ``key`` once: its hash, first and last bytes, and a copy into ``spool`` if given.
+
+        Raises:
+            StorageError: ``storage.not_found`` when it does not exist.
+        """
         with self.open(key) as stream:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
+            return scan_stream(stream, head_bytes, tail_bytes, spool)
+
+    def sha256(self, key: str) -> str:
+        return self.scan(key).sha256
 
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None

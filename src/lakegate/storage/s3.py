@@ -9,13 +9,12 @@ whether a retry can help.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, cast
 
 from lakegate.aws import describe_failure
 from lakegate.errors import StorageError
-from lakegate.storage.base import CHUNK, ObjectInfo, ObjectStore, validate_key
+from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, scan_stream, validate_key
 
 COPY_LIMIT = 5 * 1024**3  # the largest single CopyObject S3 allows
 PART_SIZE = 512 * 1024**2
@@ -65,6 +64,9 @@ class S3Store(ObjectStore):
             retries={"max_attempts": 3, "mode": "standard"},
             connect_timeout=5,
             read_timeout=15,  # per socket read: a stalled server must not hold a worker for minutes
+            parameter_validation=False,  # lakegate builds every call itself; validation costs CPU per call
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",  # the pipeline hashes what it reads itself
         )
         session = boto3.session.Session(
             aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region or "us-east-1"
@@ -121,7 +123,7 @@ class S3Store(ObjectStore):
             raise self._error("stat", key, exc) from exc
         except Exception as exc:
             raise self._error("stat", key, exc) from exc
-        return ObjectInfo(key, int(head["ContentLength"]), int(head["LastModified"].timestamp() * 1e9))
+        return ObjectInfo(key, int(head["ContentLength"]), _ns(head["LastModified"]), _etag(head))
 
     def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -132,24 +134,27 @@ class S3Store(ObjectStore):
                     key = item["Key"][len(self.prefix) :]
                     if not key or key.endswith("/"):
                         continue  # folder markers some tools create
-                    yield ObjectInfo(key, int(item["Size"]), int(item["LastModified"].timestamp() * 1e9))
+                    yield ObjectInfo(key, int(item["Size"]), _ns(item["LastModified"]), _etag(item))
         except StorageError:
             raise
         except Exception as exc:
             raise self._error("list", prefix, exc) from exc
 
-    def open(self, key: str) -> BinaryIO:
+    def _get(self, key: str) -> dict[str, Any]:
+        """GetObject: the answer, whose ``Body`` streams the content."""
         from botocore.exceptions import ClientError
 
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return cast(dict[str, Any], self.client.get_object(Bucket=self.bucket, Key=self._key(key)))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 raise StorageError(f"object {self.url(key)} not found", code="storage.not_found") from None
             raise self._error("open", key, exc) from exc
         except Exception as exc:
             raise self._error("open", key, exc) from exc
-        return cast(BinaryIO, response["Body"])
+
+    def open(self, key: str) -> BinaryIO:
+        return cast(BinaryIO, self._get(key)["Body"])
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         """One ranged GET; a negative ``start`` asks for the last ``-start`` bytes."""
@@ -191,33 +196,50 @@ class S3Store(ObjectStore):
             and mine.get_frozen_credentials() == theirs.get_frozen_credentials()
         )
 
-    def copy(self, src: str, dst: str) -> ObjectInfo:
+    def copy(self, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
         """Server-side copy; multipart above ``copy_limit``; only from the ETag seen at the start."""
-        return self.copy_from(self, src, dst)
+        return self.copy_from(self, src, dst, if_etag=if_etag)
 
-    def copy_from(self, origin: S3Store, src: str, dst: str) -> ObjectInfo:
-        """Server-side copy of ``origin``'s ``src`` (any bucket this account reads) to ``dst`` here."""
-        try:
-            head = origin.client.head_object(Bucket=origin.bucket, Key=origin._key(src))
-        except Exception as exc:
-            raise origin._error("copy", src, exc) from exc
-        size, etag = int(head["ContentLength"]), head["ETag"]
+    def copy_from(self, origin: S3Store, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
+        """Server-side copy of ``origin``'s ``src`` (any bucket this account reads) to ``dst`` here.
+
+        Two calls for a single copy: HeadObject (size, ETag), then CopyObject conditional on that
+        ETag. The returned info carries the new object's ETag and time from CopyObject's answer.
+        """
+        from botocore.exceptions import ClientError
+
+        info = origin.stat(src)
+        if info is None:
+            raise StorageError(f"object {origin.url(src)} not found", code="storage.not_found")
+        if if_etag is not None and info.etag != if_etag:
+            raise origin._changed(src)
+        etag = f'"{info.etag}"' if info.etag else ""
         source = {"Bucket": origin.bucket, "Key": origin._key(src)}
         try:
-            if size <= self.copy_limit:
-                self.client.copy_object(
+            if info.size <= self.copy_limit:
+                result = self.client.copy_object(
                     Bucket=self.bucket, Key=self._key(dst), CopySource=source, CopySourceIfMatch=etag
-                )
-            else:
-                self._multipart_copy(source, dst, size, etag)
+                )["CopyObjectResult"]
+                return ObjectInfo(dst, info.size, _ns(result["LastModified"]), _etag(result))
+            self._multipart_copy(source, dst, info.size, etag)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "412"):
+                raise origin._changed(src) from None
+            if code in ("NoSuchKey", "404"):
+                raise StorageError(f"object {origin.url(src)} not found", code="storage.not_found") from None
+            raise self._error("copy", src, exc) from exc
         except Exception as exc:
             raise self._error("copy", src, exc) from exc
-        info = self.stat(dst)
-        if info is None:
+        copied = self.stat(dst)
+        if copied is None:
             raise StorageError(
                 f"{self.url(dst)} is missing right after a copy", code="storage.copy", transient=True
             )
-        return info
+        return copied
+
+    def _changed(self, key: str) -> StorageError:
+        return StorageError(f"{self.url(key)} was replaced while it was being copied", code="storage.changed")
 
     def _multipart_copy(self, source: dict[str, str], dst: str, size: int, etag: str) -> None:
         upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(dst))
@@ -243,14 +265,24 @@ class S3Store(ObjectStore):
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(dst), UploadId=upload_id)
             raise
 
-    def sha256(self, key: str) -> str:
-        digest = hashlib.sha256()
-        stream = self.open(key)
+    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: BinaryIO | None = None) -> Scan:
+        """One GET: the hash, first and last bytes, and the ETag of the version read."""
+        response = self._get(key)
+        body = response["Body"]
         try:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
+            return scan_stream(body, head_bytes, tail_bytes, spool, _etag(response))
         except Exception as exc:
             raise self._error("read", key, exc) from exc
         finally:
-            stream.close()
-        return digest.hexdigest()
+            body.close()
+
+
+def _etag(answer: dict[str, Any]) -> str | None:
+    """The ETag of an S3 answer without its quotes (some servers send them, some do not)."""
+    value = answer.get("ETag")
+    return str(value).strip('"') if value else None
+
+
+def _ns(when: Any) -> int:
+    """A botocore datetime as nanoseconds since the epoch."""
+    return int(when.timestamp() * 1e9)
