@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,22 +22,42 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def start_up(home: Path, **settings: str) -> subprocess.Popen[str]:
-    env = {**os.environ, **{f"LAKEGATE_{k.upper()}": v for k, v in settings.items()}}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lakegate", "up", "--home", str(home)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while not (home / "landing").is_dir():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise RuntimeError("lakegate up did not start")
-        time.sleep(0.05)
-    time.sleep(1.0)
-    return proc
+class Up:
+    """`lakegate up` as a subprocess; counts its status lines, keeps its stderr."""
+
+    def __init__(self, home: Path, args: list[str] | None = None, **settings: str) -> None:
+        env = {**os.environ, **{f"LAKEGATE_{k.upper()}": v for k, v in settings.items()}}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lakegate", "up", "--home", str(home), *(args or [])],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+        self.stderr = ""
+        threading.Thread(target=self._read_out, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+        deadline = time.monotonic() + 60
+        while "lakegate is up" not in self.stderr:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"lakegate up did not start: {self.stderr}")
+            time.sleep(0.05)
+        time.sleep(1.0)  # workers warmed up, first listing done
+
+    def _read_out(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr += line
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
 
 
 def print_table(header: list[str], rows: list[list[str]]) -> None:

@@ -8,17 +8,17 @@ kind and the ratio of p95 to the 1 s target. Usage: python bench/arrival_to_quer
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import percentile, print_table, start_up
+from _common import Up, percentile, print_table
 
 WRITER = textwrap.dedent(
     """
@@ -75,64 +75,100 @@ def make_sources(folder: Path, per_kind: int) -> dict[str, list[tuple[Path, int]
     return out
 
 
-def main() -> None:
-    per_kind = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    with tempfile.TemporaryDirectory(prefix="lakegate-bench-") as tmp:
-        root = Path(tmp)
-        sources = make_sources(root, per_kind)
-        sizes = {kind: files[0][0].stat().st_size / 1e6 for kind, files in sources.items()}
-        home = root / "home"
-        daemon = start_up(home)
-        querier = subprocess.Popen(
+class Querier:
+    """A separate process polling lakegate.connect(home) until a partition shows its rows."""
+
+    def __init__(self, home: Path) -> None:
+        self.proc = subprocess.Popen(
             [sys.executable, "-c", QUERIER, str(home)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert querier.stdin and querier.stdout
-        results: dict[str, list[float]] = {}
-        try:
-            for kind, files in sources.items():
-                results[kind] = []
-                for i, (path, rows) in enumerate(files):
-                    ext = ".parquet" if kind == "parquet" else ".csv"
-                    dst = home / "landing" / "bench" / kind / f"n={i:03d}" / f"file{ext}"
-                    done = subprocess.run(
-                        [sys.executable, "-c", WRITER, str(path), str(dst)],
-                        capture_output=True,
-                        text=True,
-                        check=True,
-                    )
-                    last_byte = float(done.stdout)
-                    querier.stdin.write(f"bench.{kind} {i:03d} {rows}\n")
-                    querier.stdin.flush()
-                    answer = querier.stdout.readline()
-                    if not answer:
-                        raise SystemExit(f"the querier gave up on {dst}")
-                    seen = float(answer)
-                    results[kind].append((seen - last_byte) * 1000)
-        finally:
-            querier.kill()
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(timeout=30)
-    print(f"arrival to query, {per_kind} files per kind, default settings (settle_seconds 0.2)")
+
+    def seen_at(self, table: str, part: str, rows: int) -> float:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(f"{table} {part} {rows}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise SystemExit(f"the querier gave up on {table} n={part}")
+        return float(answer)
+
+    def close(self) -> None:
+        self.proc.kill()
+
+
+Deliver = Callable[[Path, str], float]  # (source file, landing key) -> time.time() of arrival
+
+
+def measure(
+    home: Path, sources: dict[str, list[tuple[Path, int]]], deliver: Deliver
+) -> dict[str, list[float]]:
+    """Milliseconds from arrival to the first query that sees the rows, per kind."""
+    querier = Querier(home)
+    results: dict[str, list[float]] = {}
+    try:
+        for kind, files in sources.items():
+            results[kind] = []
+            for i, (path, rows) in enumerate(files):
+                key = f"landing/bench/{kind}/n={i:03d}/file{path.suffix}"
+                arrived = deliver(path, key)
+                results[kind].append((querier.seen_at(f"bench.{kind}", f"{i:03d}", rows) - arrived) * 1000)
+    finally:
+        querier.close()
+    return results
+
+
+def report(
+    sources: dict[str, list[tuple[Path, int]]], results: dict[str, list[float]], target_ms: float
+) -> None:
     table = []
-    for kind in sources:
+    for kind, files in sources.items():
         ms = results[kind]
         p95 = percentile(ms, 95)
-        size = sizes[kind]
-        p50 = percentile(ms, 50)
         table.append(
             [
                 kind,
-                f"{size:.1f} MB",
-                f"{p50:.0f} ms",
+                f"{files[0][0].stat().st_size / 1e6:.1f} MB",
+                f"{percentile(ms, 50):.0f} ms",
                 f"{p95:.0f} ms",
                 f"{max(ms):.0f} ms",
-                f"{p95 / 1000:.2f}",
+                f"{p95 / target_ms:.2f}",
             ]
         )
-    print_table(["kind", "size", "p50", "p95", "max", "p95 / 1 s target"], table)
+    print_table(["kind", "size", "p50", "p95", "max", f"p95 / {target_ms / 1000:g} s target"], table)
+
+
+def write_in_chunks(home: Path) -> Deliver:
+    """A writer process writing the file in 64 KB chunks into the landing folder."""
+
+    def deliver(path: Path, key: str) -> float:
+        done = subprocess.run(
+            [sys.executable, "-c", WRITER, str(path), str(home / key)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return float(done.stdout)
+
+    return deliver
+
+
+def main() -> None:
+    per_kind = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    with tempfile.TemporaryDirectory(prefix="lakegate-bench-") as tmp:
+        root = Path(tmp)
+        sources = make_sources(root, per_kind)
+        home = root / "home"
+        (home / "landing").mkdir(parents=True)
+        daemon = Up(home)
+        try:
+            results = measure(home, sources, write_in_chunks(home))
+        finally:
+            daemon.stop()
+        print(f"arrival to query, {per_kind} files per kind, default settings (settle_seconds 0.2)")
+        report(sources, results, 1000)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The ingest service: events and the reconciler feed candidates; settled files go to workers.
 
-A file is taken only once its size and modification time have stayed the same for
-``settle_seconds`` (so half-written files are never read). Work for one key never runs twice
+A file in a landing folder is taken only once its size and modification time have stayed the
+same for ``settle_seconds`` (so half-written files are never read); an S3 object appears whole,
+so it is taken at once. Work for one key never runs twice
 at once. Transient failures (storage or catalog unavailable) are retried with exponential
 backoff and jitter; the object stays in its committed state meanwhile, so nothing is lost.
 """
@@ -99,6 +100,11 @@ class IngestService:
         """An event says ``key`` may have changed."""
         if is_partial_name(key.rsplit("/", 1)[-1]):
             return
+        if self._landing_folder is None:
+            # S3 objects appear whole: no need to watch them settle, nor to look before taking
+            # one (the pipeline's first step does, and a missing key is a no-op there).
+            self._submit(key)
+            return
         try:
             info = self.app.store.stat(key)
         except LakegateError:
@@ -107,15 +113,16 @@ class IngestService:
             self._listed(info)
 
     def _listed(self, info: ObjectInfo) -> None:
+        if self._landing_folder is None:
+            self._submit(info.key)
+            return
         now = time.monotonic()
         with self._lock:
             if info.key in self._busy:
                 return
             seen = self._pending.get(info.key)
             if seen is None or seen[:2] != (info.size, info.mtime_ns):
-                # S3 objects appear whole, so they need no settling; files in a folder grow.
-                since = now if self._landing_folder is not None else float("-inf")
-                self._pending[info.key] = (info.size, info.mtime_ns, since)
+                self._pending[info.key] = (info.size, info.mtime_ns, now)
 
     def _tick_loop(self) -> None:
         step = min(0.05, max(self.settings.settle_seconds / 4, 0.01))
