@@ -27,6 +27,14 @@ class _Section(BaseModel):
 
 class IngestSettings(_Section):
     workers: int = Field(4, ge=1, le=64, description="Objects processed in parallel.")
+    processes: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Worker processes running the pipeline, so ingest uses every core. 0: threads "
+        "in the daemon only. Unset: `min(workers, 2 x cores)` when an area is on S3 (where CPU "
+        "per object is highest), else 0 (a folder is fast with threads, and starts at once).",
+    )
     settle_seconds: float = Field(
         0.2,
         ge=0,

@@ -47,9 +47,20 @@ class LakegateError(Exception):
             return f"{self.message} ({self.hint})"
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (ingest worker processes): keep code, hint and the rest.
+        state = {"code": self.code, "hint": self.hint, "transient": self.transient, "details": self.details}
+        return (_rebuild, (type(self), self.message, state))
+
     def one_line(self) -> str:
         """The form the CLI prints: ``error[code]: message (hint)``."""
         return f"error[{self.code}]: {self}"
+
+
+def _rebuild(cls: type[LakegateError], message: str, state: dict[str, Any]) -> LakegateError:
+    error = cls.__new__(cls)
+    LakegateError.__init__(error, message, **state)
+    return error
 
 
 class ConfigError(LakegateError):

@@ -248,9 +248,15 @@ def up(
             consumer.start()
             err.print(f"S3 events: reading the SQS queue {consumer.queue_url}", soft_wrap=True)
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
+        workers = (
+            f"{service.processes} worker processes"
+            if service.processes
+            else f"{application.settings.ingest.workers} worker threads"
+        )
         err.print(
             f"lakegate is up on {application.home.root}: drop files into "
-            f"{application.store.area('landing').url('')}<database>/<table>/ ({sandbox}). Ctrl-C stops.",
+            f"{application.store.area('landing').url('')}<database>/<table>/ ({workers}, {sandbox}). "
+            "Ctrl-C stops.",
             markup=False,
             soft_wrap=True,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import os
 import random
 import threading
 import time
@@ -23,6 +24,7 @@ from lakegate.errors import LakegateError
 from lakegate.events.reconciler import Reconciler
 from lakegate.events.watcher import Watcher
 from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.workers import WorkerProcesses
 from lakegate.storage import ObjectInfo
 from lakegate.storage.local import is_partial_name
 
@@ -56,6 +58,17 @@ class IngestService:
         if self._landing_folder is not None:
             self.watcher = Watcher(self._landing_folder.root, LANDING_PREFIX, self.notify)
         self._ticker = threading.Thread(target=self._tick_loop, name="lakegate-settle", daemon=True)
+        self.processes = min(self._process_count(), self.settings.workers)  # one object each at a time
+        self._processes: WorkerProcesses | None = None
+        if self.processes:
+            self._processes = WorkerProcesses(str(app.home.root), app.settings.model_dump(), self.processes)
+
+    def _process_count(self) -> int:
+        if self.settings.processes is not None:
+            return self.settings.processes
+        if not self.app.settings.storage.uses_s3():
+            return 0
+        return min(self.settings.workers, 2 * (os.cpu_count() or 1))
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -66,8 +79,11 @@ class IngestService:
             removed = folder.remove_stale_temp_files("") if folder else 0
             if removed:
                 logger.info("removed %d partial copies left in %s by an earlier stop", removed, area)
-        for _ in range(self.settings.workers):
-            self._pool.submit(self._warm_up)
+        if self._processes is not None:
+            self._processes.start()  # from this thread, which lives as long as the daemon
+        else:
+            for _ in range(self.settings.workers):
+                self._pool.submit(self._warm_up)
         for obj in self.app.catalog.active_objects():
             self._submit_resume(obj)
         if self.watcher:
@@ -81,6 +97,8 @@ class IngestService:
             self.watcher.stop()
         self.reconciler.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.stop()
 
     def _warm_up(self) -> None:
         try:
@@ -174,7 +192,9 @@ class IngestService:
 
     def _work(self, key: str, resume: ObjectRecord | None) -> None:
         try:
-            if resume is not None:
+            if self._processes is not None:
+                self._processes.run(key, resume is not None, self._outcome)
+            elif resume is not None:
                 self.pipeline.advance(resume)
             else:
                 self.pipeline.process(key)
