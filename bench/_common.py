@@ -22,6 +22,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Up:
     """`lakegate up` as a subprocess; counts its status lines, keeps its stderr."""
 
@@ -35,6 +44,7 @@ class Up:
             env=env,
         )
         self.lines: list[str] = []
+        self.times: list[float] = []  # time.monotonic() of each status line
         self.stderr = ""
         threading.Thread(target=self._read_out, daemon=True).start()
         threading.Thread(target=self._read_err, daemon=True).start()
@@ -48,12 +58,20 @@ class Up:
     def _read_out(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
+            self.times.append(time.monotonic())
             self.lines.append(line)
 
     def _read_err(self) -> None:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.stderr += line
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by `lakegate up` and its worker processes."""
+        pids = [self.proc.pid]
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+        return sum(process_cpu(pid) for pid in pids)
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)

@@ -30,7 +30,7 @@ from tests import s3server
 from tests.s3server import SeaweedS3
 
 import lakegate
-from _common import Up, median, print_table
+from _common import Up, median, print_table, process_cpu
 from arrival_to_query import Deliver, make_sources, measure, report
 from lakegate.engine_setup import load_extension
 
@@ -87,48 +87,79 @@ def arrival(root: Path, server: SeaweedS3, sources: dict[str, list[tuple[Path, i
     return home
 
 
+def small_object(prefix: str, n: int) -> tuple[str, bytes]:
+    key = f"{prefix}/landing/bench/small/part={n % 10}/obj-{n:05d}.csv"
+    return key, f"id,name,amount\n{n},name {n},{n * 1.5}\n{n + 1},other {n},{n / 3}\n".encode()
+
+
 def throughput(root: Path, server: SeaweedS3, count: int) -> None:
-    home, prefix = new_home(root, server, "throughput")
-    port = s3server.free_ports(1)[0]
-    daemon = Up(home, args=["--events-port", str(port)])
-    url = f"http://127.0.0.1:{port}/v1/events/s3"
+    """Live: 8 threads PUT objects and send their events while lakegate runs. Backlog: the
+    objects are in landing before `lakegate up` starts (its first listing finds them all)."""
     client = server.client()
-    http = httpx.Client(timeout=30)
+    rows = []
+    for mode in ("live", "backlog"):
+        home, prefix = new_home(root, server, f"throughput-{mode}")
+        port = s3server.free_ports(1)[0]
+        url = f"http://127.0.0.1:{port}/v1/events/s3"
+        http = httpx.Client(timeout=30)
 
-    def one(n: int) -> None:
-        key = f"{prefix}/landing/bench/small/part={n % 10}/obj-{n:05d}.csv"
-        body = f"id,name,amount\n{n},name {n},{n * 1.5}\n{n + 1},other {n},{n / 3}\n".encode()
-        client.put_object(Bucket=server.bucket, Key=key, Body=body)
-        http.post(url, json=notification(server.bucket, key, len(body)))
+        def put(
+            n: int, events: bool, prefix: str = prefix, url: str = url, http: httpx.Client = http
+        ) -> None:
+            key, body = small_object(prefix, n)
+            client.put_object(Bucket=server.bucket, Key=key, Body=body)
+            if events:
+                http.post(url, json=notification(server.bucket, key, len(body)))
 
-    try:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(one, range(count)))
-        uploaded = time.perf_counter() - started
-        deadline = time.monotonic() + 600
-        while len(daemon.lines) < count:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"only {len(daemon.lines)} of {count} objects ingested")
-            time.sleep(0.01)
-        elapsed = time.perf_counter() - started
-    finally:
-        daemon.stop()
-    accepted = sum(1 for line in daemon.lines if line.startswith("accepted"))
-    rate = count / elapsed
-    print(f"\ningest throughput on S3: {count} small objects, 8 uploading threads, events on, 4 workers")
+        if mode == "backlog":
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(lambda n: put(n, events=False), range(count)))
+        daemon = Up(home, args=["--events-port", str(port)])
+        try:
+            seaweed_cpu, own_cpu, lakegate_cpu = (
+                process_cpu(server.process.pid),
+                time.process_time(),
+                daemon.cpu_seconds(),
+            )
+            started = time.monotonic()
+            if mode == "live":
+                with ThreadPoolExecutor(8) as pool:
+                    list(pool.map(lambda n: put(n, events=True), range(count)))
+            deadline = time.monotonic() + 600
+            while len(daemon.lines) < count:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"only {len(daemon.lines)} of {count} objects ingested")
+                time.sleep(0.01)
+            lakegate_cpu = daemon.cpu_seconds() - lakegate_cpu
+            seaweed_cpu = process_cpu(server.process.pid) - seaweed_cpu
+            own_cpu = time.process_time() - own_cpu
+        finally:
+            daemon.stop()
+        if mode == "live":
+            elapsed = daemon.times[-1] - started
+        else:  # ingest had begun before `lakegate is up` printed: time first to last status line
+            elapsed = (daemon.times[-1] - daemon.times[0]) * count / (count - 1)
+        accepted = sum(1 for line in daemon.lines if line.startswith("accepted"))
+        rate = count / elapsed
+        per = [f"{cpu / count * 1000:.1f}" for cpu in (lakegate_cpu, seaweed_cpu, own_cpu)]
+        rows.append(
+            [mode, str(count), str(accepted), f"{elapsed:.1f} s", f"{rate:.0f}", f"{rate / 50:.2f}", *per]
+        )
+    workers = daemon.stderr.split("(", 1)[1].split(",", 1)[0] if "(" in daemon.stderr else "?"
+    print(f"\ningest throughput on S3, {count} small objects, {workers}, 2 cores shared with SeaweedFS")
     print_table(
-        ["objects", "accepted", "uploads done", "all ingested", "objects/s", "rate / 50/s target"],
         [
-            [
-                str(count),
-                str(accepted),
-                f"{uploaded:.1f} s",
-                f"{elapsed:.1f} s",
-                f"{rate:.0f}",
-                f"{rate / 50:.2f}",
-            ]
+            "mode",
+            "objects",
+            "accepted",
+            "time",
+            "objects/s",
+            "rate / 50/s",
+            "CPU ms/obj lakegate",
+            "SeaweedFS",
+            "uploader",
         ],
+        rows,
     )
 
 

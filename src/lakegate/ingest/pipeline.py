@@ -36,6 +36,7 @@ from lakegate.storage.base import Scan
 logger = logging.getLogger(__name__)
 
 QUARANTINE = "quarantine/"
+SMALL_FILE = 4 * 1024**2  # inferred with one engine thread: task scheduling costs more than it saves
 SPOOL_LIMIT = 256 * 1024**2  # remote objects up to this size are inferred from a local copy
 MAX_INTERNAL_ATTEMPTS = 3
 
@@ -53,6 +54,23 @@ class Outcome:
     reason_code: str = ""
     reason: str = ""
     schema_diff: dict[str, Any] | None = field(default=None)
+
+
+class _Spool:
+    """Where a scan copies an object for the engine, until ``SPOOL_LIMIT`` bytes."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.size = 0
+        self.overflow = False
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        if self.size > SPOOL_LIMIT:
+            self.overflow = True
+        if not self.overflow:
+            self.file.write(chunk)
+        return len(chunk)
 
 
 class Pipeline:
@@ -73,12 +91,14 @@ class Pipeline:
         self._local = threading.local()
         self._resumed = threading.local()
 
-    def _duckdb(self) -> Any:
-        conn = getattr(self._local, "conn", None)
+    def _duckdb(self, size: int = 0) -> Any:
+        """This thread's engine connection: one thread for small files (cheaper to start), two above."""
+        name = "small" if size < SMALL_FILE else "large"
+        conn = getattr(self._local, name, None)
         if conn is None:
-            conn = engine_setup.connect(threads=2)
+            conn = engine_setup.connect(threads=1 if name == "small" else 2)
             engine_setup.attach_store(conn, self.store)
-            self._local.conn = conn
+            setattr(self._local, name, conn)
         return conn
 
     def warm_up(self) -> None:
@@ -89,21 +109,37 @@ class Pipeline:
             sample.write(b"a,b\n1,x\n")
             sample.flush()
             infer(self._duckdb(), sample.name, detect(b"a,b\n1,x\n", b"", 8), 8)
+        self._duckdb(SMALL_FILE)
 
     # -- entry points -----------------------------------------------------------------------
 
     def process(self, key: str) -> ObjectRecord | None:
-        """Take the landing object ``key`` through to a final state."""
-        info = self.store.stat(key)
-        if info is None:
-            # Gone from landing: perhaps a crash after its removal, before the final commit.
-            active = self.catalog.active_for(key)
-            return None if active is None else self.advance(active)
-        obj = self.catalog.land(key, info.size, info.mtime_ns)
-        return self.advance(obj)
+        """Take the landing object ``key`` through to a final state.
 
-    def advance(self, obj: ObjectRecord) -> ObjectRecord:
-        """Run ``obj`` from its current state to a final one (raises on transient failures)."""
+        The object is read once, before it is recorded: that read gives the size and time the
+        ledger keeps and, for a new object, everything validation needs.
+        """
+        with self._spool(key) as spool:
+            try:
+                scan = self.store.scan(key, HEAD_BYTES, 16, spool)
+            except StorageError as exc:
+                if exc.code != "storage.not_found":
+                    raise
+                # Gone from landing: perhaps a crash after its removal, before the final commit.
+                active = self.catalog.active_for(key)
+                return None if active is None else self.advance(active)
+            obj = self.catalog.land(key, scan.size, scan.mtime_ns)
+            if obj.state != r.LANDED:
+                return self.advance(obj)  # resuming an earlier run's record
+            obj = self._validated(obj, scan, spool)
+            faults.checkpoint(obj.state)
+        return self.advance(obj, resumed=False)
+
+    def advance(self, obj: ObjectRecord, *, resumed: bool = True) -> ObjectRecord:
+        """Run ``obj`` from its current state to a final one (raises on transient failures).
+
+        ``resumed``: the record comes from the ledger, so its next step may find its work done.
+        """
         steps: dict[str, Callable[[ObjectRecord], ObjectRecord]] = {
             r.LANDED: self._validate,
             r.VALIDATED: self._organize,
@@ -113,70 +149,75 @@ class Pipeline:
             r.QUARANTINE_COPIED: self._finish,
             r.DUPLICATE: self._finish,
         }
-        resumed = True  # the first step may find its work done before a crash; later ones cannot
         while obj.state not in r.TERMINAL:
             self._resumed.value = resumed
             obj = steps[obj.state](obj)
-            resumed = False
+            resumed = False  # later steps follow this process's own commits
             faults.checkpoint(obj.state)
         return obj
 
     # -- steps ------------------------------------------------------------------------------
 
     def _validate(self, obj: ObjectRecord) -> ObjectRecord:
-        with self._spool(obj) as spool:
+        with self._spool(obj.source_key) as spool:
             try:
                 scan = self.store.scan(obj.source_key, HEAD_BYTES, 16, spool)
             except StorageError as exc:
                 if exc.code == "storage.not_found":
                     return self._vanish(obj)
                 raise
-            if spool is not None:
-                spool.flush()
-            read_from = spool.name if spool is not None else self.store.url(obj.source_key)
-            try:
-                return self._judge(obj, scan, read_from)
-            except Rejection as rejection:
-                return self._reject(obj, rejection, scan)
-            except StorageError:
+            return self._validated(obj, scan, spool)
+
+    def _validated(self, obj: ObjectRecord, scan: Scan, spool: _Spool | None) -> ObjectRecord:
+        """Judge a landed object from its scan; accepted, rejected or duplicate, committed."""
+        if spool is not None and not spool.overflow:
+            spool.file.flush()
+            read_from = spool.file.name
+        else:
+            read_from = self.store.url(obj.source_key)
+        try:
+            return self._judge(obj, scan, read_from)
+        except Rejection as rejection:
+            return self._reject(obj, rejection, scan)
+        except StorageError:
+            raise
+        except LakegateError as exc:
+            if exc.transient:
                 raise
-            except LakegateError as exc:
-                if exc.transient:
-                    raise
-                return self._reject(obj, Rejection(str(exc), code="reject.invalid"), scan)
-            except Exception as exc:
-                # A bug must not lose the file or stop the daemon: retry, then quarantine with the cause.
-                logger.exception("unexpected error validating %s", obj.source_key)
-                if obj.attempts + 1 >= MAX_INTERNAL_ATTEMPTS:
-                    reason = Rejection(
-                        f"lakegate failed on this file: {type(exc).__name__}: {exc}",
-                        code="reject.internal_error",
-                        hint="this is a lakegate bug; report it, then replay the file",
-                    )
-                    return self._reject(obj, reason, scan)
-                self.catalog.bump_attempts(obj, f"{type(exc).__name__}: {exc}")
-                raise
+            return self._reject(obj, Rejection(str(exc), code="reject.invalid"), scan)
+        except Exception as exc:
+            # A bug must not lose the file or stop the daemon: retry, then quarantine with the cause.
+            logger.exception("unexpected error validating %s", obj.source_key)
+            if obj.attempts + 1 >= MAX_INTERNAL_ATTEMPTS:
+                reason = Rejection(
+                    f"lakegate failed on this file: {type(exc).__name__}: {exc}",
+                    code="reject.internal_error",
+                    hint="this is a lakegate bug; report it, then replay the file",
+                )
+                return self._reject(obj, reason, scan)
+            self.catalog.bump_attempts(obj, f"{type(exc).__name__}: {exc}")
+            raise
 
     @contextmanager
-    def _spool(self, obj: ObjectRecord) -> Iterator[BinaryIO | None]:
+    def _spool(self, key: str) -> Iterator[_Spool | None]:
         """A local temporary copy, written while hashing, for an object not in a local folder.
 
         The engine then infers the schema from local disk instead of reading the object again
         over the network. Objects above ``SPOOL_LIMIT`` are read in place.
         """
-        if "://" not in self.store.url(obj.source_key) or obj.size > SPOOL_LIMIT:
+        if "://" not in self.store.url(key):
             yield None
             return
-        suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(PurePosixPath(obj.source_key).suffixes))[-24:]
-        with tempfile.NamedTemporaryFile("w+b", prefix="lakegate-", suffix=suffix) as spool:
-            yield cast(BinaryIO, spool)
+        suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(PurePosixPath(key).suffixes))[-24:]
+        with tempfile.NamedTemporaryFile("w+b", prefix="lakegate-", suffix=suffix) as file:
+            yield _Spool(cast(BinaryIO, file))
 
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
         if not self.default_route_enabled:
             raise Rejection("no dataset matches this key", code="reject.route")
         route = default_route(obj.source_key)
         detected = detect(scan.head, scan.tail if scan.size > 16 else b"", scan.size)
-        plan = infer(self._duckdb(), read_from, detected, scan.size)
+        plan = infer(self._duckdb(scan.size), read_from, detected, scan.size)
         clash = [c.original for c in plan.columns if c.name in route.partition]
         if clash:
             raise Rejection(
@@ -258,7 +299,7 @@ class Pipeline:
             if target is not None and same(target):
                 return True  # copied before a crash
         try:
-            if same(self.store.copy(obj.source_key, obj.target_key, if_etag=etag)):
+            if same(self.store.copy(obj.source_key, obj.target_key, if_etag=etag, size=size)):
                 return True
             self.store.delete(obj.target_key)
             if self.store.sha256(obj.source_key) != obj.sha256:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import BinaryIO
 
 from lakegate.errors import StorageError
-from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, validate_key
+from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, Sink, validate_key
 from lakegate.storage.local import LocalStore
 from lakegate.storage.s3 import S3Store
 
@@ -79,17 +79,17 @@ class AreaStore(ObjectStore):
         store, rest = self._split(key)
         return store.url(rest)
 
-    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: BinaryIO | None = None) -> Scan:
+    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: Sink | None = None) -> Scan:
         store, rest = self._split(key)
         return store.scan(rest, head_bytes, tail_bytes, spool)
 
-    def copy(self, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
+    def copy(self, src: str, dst: str, *, if_etag: str | None = None, size: int | None = None) -> ObjectInfo:
         source, src_rest = self._split(src)
         target, dst_rest = self._split(dst)
         if source is target:
-            info = source.copy(src_rest, dst_rest, if_etag=if_etag)
+            info = source.copy(src_rest, dst_rest, if_etag=if_etag, size=size)
         elif isinstance(source, S3Store) and isinstance(target, S3Store) and target.same_account(source):
-            info = target.copy_from(source, src_rest, dst_rest, if_etag=if_etag)
+            info = target.copy_from(source, src_rest, dst_rest, if_etag=if_etag, size=size)
         else:
             if if_etag is not None:
                 current = source.stat(src_rest)

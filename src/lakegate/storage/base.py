@@ -7,10 +7,12 @@ a reader sees the old object, the new one, or nothing, never half of one.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from lakegate.errors import StorageError
 
@@ -36,10 +38,23 @@ class Scan:
     head: bytes
     tail: bytes
     etag: str | None = None
+    mtime_ns: int = 0  # of the version read
+
+
+class Sink(Protocol):
+    """Anything a scan can copy an object into (a file, a size-capped spool)."""
+
+    def write(self, chunk: bytes, /) -> object: ...
 
 
 def scan_stream(
-    stream: BinaryIO, head_bytes: int, tail_bytes: int, spool: BinaryIO | None, etag: str | None = None
+    stream: BinaryIO,
+    head_bytes: int,
+    tail_bytes: int,
+    spool: Sink | None,
+    *,
+    etag: str | None = None,
+    mtime_ns: int = 0,
 ) -> Scan:
     """Hash ``stream`` in one pass, keeping its first and last bytes and copying it to ``spool``."""
     digest = hashlib.sha256()
@@ -55,7 +70,7 @@ def scan_stream(
             tail = (tail + chunk)[-tail_bytes:]
         if spool is not None:
             spool.write(chunk)
-    return Scan(size, digest.hexdigest(), bytes(head), tail, etag)
+    return Scan(size, digest.hexdigest(), bytes(head), tail, etag, mtime_ns)
 
 
 def validate_key(key: str) -> str:
@@ -132,11 +147,11 @@ class ObjectStore(ABC):
             stream.seek(start)
             return stream.read(length)
 
-    def copy(self, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
+    def copy(self, src: str, dst: str, *, if_etag: str | None = None, size: int | None = None) -> ObjectInfo:
         """Copy ``src`` to ``dst`` atomically; backends may do it server-side.
 
         ``if_etag`` copies only if ``src`` still has that ETag (stores with ETags), so a source
-        replaced since it was read is never copied.
+        replaced since it was read is never copied; ``size``, its size then, may spare a lookup.
 
         Raises:
             StorageError: ``storage.not_found`` when ``src`` is gone, ``storage.changed`` when its
@@ -145,14 +160,19 @@ class ObjectStore(ABC):
         with self.open(src) as stream:
             return self.write(dst, stream)
 
-    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: BinaryIO | None = None) -> Scan:
+    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: Sink | None = None) -> Scan:
         """Read ``key`` once: its hash, first and last bytes, and a copy into ``spool`` if given.
 
         Raises:
             StorageError: ``storage.not_found`` when it does not exist.
         """
         with self.open(key) as stream:
-            return scan_stream(stream, head_bytes, tail_bytes, spool)
+            try:
+                mtime_ns = os.fstat(stream.fileno()).st_mtime_ns
+            except (OSError, AttributeError, io.UnsupportedOperation):
+                info = self.stat(key)
+                mtime_ns = info.mtime_ns if info else 0
+            return scan_stream(stream, head_bytes, tail_bytes, spool, mtime_ns=mtime_ns)
 
     def sha256(self, key: str) -> str:
         return self.scan(key).sha256

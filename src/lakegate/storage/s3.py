@@ -14,7 +14,7 @@ from typing import IO, Any, BinaryIO, cast
 
 from lakegate.aws import describe_failure
 from lakegate.errors import StorageError
-from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, scan_stream, validate_key
+from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, Sink, scan_stream, validate_key
 
 COPY_LIMIT = 5 * 1024**3  # the largest single CopyObject S3 allows
 PART_SIZE = 512 * 1024**2
@@ -196,32 +196,37 @@ class S3Store(ObjectStore):
             and mine.get_frozen_credentials() == theirs.get_frozen_credentials()
         )
 
-    def copy(self, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
+    def copy(self, src: str, dst: str, *, if_etag: str | None = None, size: int | None = None) -> ObjectInfo:
         """Server-side copy; multipart above ``copy_limit``; only from the ETag seen at the start."""
-        return self.copy_from(self, src, dst, if_etag=if_etag)
+        return self.copy_from(self, src, dst, if_etag=if_etag, size=size)
 
-    def copy_from(self, origin: S3Store, src: str, dst: str, *, if_etag: str | None = None) -> ObjectInfo:
+    def copy_from(
+        self, origin: S3Store, src: str, dst: str, *, if_etag: str | None = None, size: int | None = None
+    ) -> ObjectInfo:
         """Server-side copy of ``origin``'s ``src`` (any bucket this account reads) to ``dst`` here.
 
-        Two calls for a single copy: HeadObject (size, ETag), then CopyObject conditional on that
-        ETag. The returned info carries the new object's ETag and time from CopyObject's answer.
+        CopyObject is conditional on the source's ETag: ``if_etag`` when the caller read the
+        source (then ``size`` spares a HeadObject), else the ETag a HeadObject finds. The returned
+        info carries the new object's ETag and time from CopyObject's answer.
         """
         from botocore.exceptions import ClientError
 
-        info = origin.stat(src)
-        if info is None:
-            raise StorageError(f"object {origin.url(src)} not found", code="storage.not_found")
-        if if_etag is not None and info.etag != if_etag:
-            raise origin._changed(src)
-        etag = f'"{info.etag}"' if info.etag else ""
+        if if_etag is None or size is None:
+            info = origin.stat(src)
+            if info is None:
+                raise StorageError(f"object {origin.url(src)} not found", code="storage.not_found")
+            if if_etag is not None and info.etag != if_etag:
+                raise origin._changed(src)
+            if_etag, size = info.etag, info.size
+        etag = f'"{if_etag}"' if if_etag else ""
         source = {"Bucket": origin.bucket, "Key": origin._key(src)}
         try:
-            if info.size <= self.copy_limit:
+            if size <= self.copy_limit:
                 result = self.client.copy_object(
                     Bucket=self.bucket, Key=self._key(dst), CopySource=source, CopySourceIfMatch=etag
                 )["CopyObjectResult"]
-                return ObjectInfo(dst, info.size, _ns(result["LastModified"]), _etag(result))
-            self._multipart_copy(source, dst, info.size, etag)
+                return ObjectInfo(dst, size, _ns(result["LastModified"]), _etag(result))
+            self._multipart_copy(source, dst, size, etag)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if code in ("PreconditionFailed", "412"):
@@ -265,12 +270,13 @@ class S3Store(ObjectStore):
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(dst), UploadId=upload_id)
             raise
 
-    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: BinaryIO | None = None) -> Scan:
+    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: Sink | None = None) -> Scan:
         """One GET: the hash, first and last bytes, and the ETag of the version read."""
         response = self._get(key)
         body = response["Body"]
         try:
-            return scan_stream(body, head_bytes, tail_bytes, spool, _etag(response))
+            etag, mtime_ns = _etag(response), _ns(response["LastModified"])
+            return scan_stream(body, head_bytes, tail_bytes, spool, etag=etag, mtime_ns=mtime_ns)
         except Exception as exc:
             raise self._error("read", key, exc) from exc
         finally:
