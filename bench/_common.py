@@ -66,12 +66,12 @@ class Up:
         for line in self.proc.stderr:
             self.stderr += line
 
-    def cpu_seconds(self) -> float:
-        """CPU used so far by `lakegate up` and its worker processes."""
-        pids = [self.proc.pid]
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU used so far by `lakegate up` itself and by its worker processes."""
+        children = []
         for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            pids += [int(c) for c in (task / "children").read_text().split()]
-        return sum(process_cpu(pid) for pid in pids)
+            children += [int(c) for c in (task / "children").read_text().split()]
+        return process_cpu(self.proc.pid), sum(process_cpu(pid) for pid in children)
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)

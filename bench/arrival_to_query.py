@@ -38,6 +38,7 @@ QUERIER = textwrap.dedent(
     """
     import sys, time, lakegate
     con = lakegate.connect(sys.argv[1])
+    print("ready", flush=True)
     for line in sys.stdin:
         table, part, expected = line.split()
         deadline = time.time() + 60

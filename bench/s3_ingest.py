@@ -130,7 +130,9 @@ def throughput(root: Path, server: SeaweedS3, count: int) -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"only {len(daemon.lines)} of {count} objects ingested")
                 time.sleep(0.01)
-            lakegate_cpu = daemon.cpu_seconds() - lakegate_cpu
+            daemon_cpu, workers_cpu = (
+                now - then for now, then in zip(daemon.cpu_seconds(), lakegate_cpu, strict=True)
+            )
             seaweed_cpu = process_cpu(server.process.pid) - seaweed_cpu
             own_cpu = time.process_time() - own_cpu
         finally:
@@ -141,7 +143,7 @@ def throughput(root: Path, server: SeaweedS3, count: int) -> None:
             elapsed = (daemon.times[-1] - daemon.times[0]) * count / (count - 1)
         accepted = sum(1 for line in daemon.lines if line.startswith("accepted"))
         rate = count / elapsed
-        per = [f"{cpu / count * 1000:.1f}" for cpu in (lakegate_cpu, seaweed_cpu, own_cpu)]
+        per = [f"{cpu / count * 1000:.1f}" for cpu in (daemon_cpu, workers_cpu, seaweed_cpu, own_cpu)]
         rows.append(
             [mode, str(count), str(accepted), f"{elapsed:.1f} s", f"{rate:.0f}", f"{rate / 50:.2f}", *per]
         )

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from lakegate import aws
 from lakegate.aws import describe_failure
 from lakegate.config import Settings
 from lakegate.errors import EventsError
@@ -38,21 +39,24 @@ def sqs_client(settings: Settings) -> Any:
     The region comes from ``events.sqs_region``, else the queue URL, else ``storage.s3.region``.
     Unset keys mean the standard AWS credential chain.
     """
-    import boto3
     from botocore.config import Config
 
     events, s3 = settings.events, settings.storage.s3
     match = _AWS_QUEUE_URL.match(events.sqs_queue_url or "")
     region = events.sqs_region or (match.group(1) if match else None) or s3.region
-    session = boto3.session.Session(
-        aws_access_key_id=s3.access_key, aws_secret_access_key=s3.secret_key, region_name=region
-    )
     config = Config(
         retries={"max_attempts": 3, "mode": "standard"},
         connect_timeout=5,
         read_timeout=events.sqs_wait_seconds + 10,  # a long poll holds the socket that long
     )
-    return session.client("sqs", endpoint_url=events.sqs_endpoint_url, config=config)
+    return aws.client(
+        "sqs",
+        region=region,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        endpoint_url=events.sqs_endpoint_url,
+        config=config,
+    )
 
 
 def _error(op: str, queue_url: str, exc: Exception) -> EventsError:

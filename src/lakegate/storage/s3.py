@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, cast
 
+from lakegate import aws
 from lakegate.aws import describe_failure
 from lakegate.errors import StorageError
 from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, Sink, scan_stream, validate_key
@@ -50,7 +51,6 @@ class S3Store(ObjectStore):
         copy_limit: int = COPY_LIMIT,
         part_size: int = PART_SIZE,
     ) -> None:
-        import boto3
         from botocore.config import Config
 
         self.bucket = bucket
@@ -68,10 +68,14 @@ class S3Store(ObjectStore):
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",  # the pipeline hashes what it reads itself
         )
-        session = boto3.session.Session(
-            aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region or "us-east-1"
+        self.client: Any = aws.client(
+            "s3",
+            region=region or "us-east-1",
+            access_key=access_key,
+            secret_key=secret_key,
+            endpoint_url=endpoint_url,
+            config=config,
         )
-        self.client: Any = session.client("s3", endpoint_url=endpoint_url, config=config)
 
     def __repr__(self) -> str:
         return f"S3Store({self.url('')!r}, endpoint={self.endpoint_url!r})"
