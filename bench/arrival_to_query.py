@@ -86,6 +86,9 @@ class Querier:
             stdout=subprocess.PIPE,
             text=True,
         )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":  # connected before the first delivery
+            raise SystemExit("the querier did not start")
 
     def seen_at(self, table: str, part: str, rows: int) -> float:
         assert self.proc.stdin and self.proc.stdout

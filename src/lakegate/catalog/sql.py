@@ -79,6 +79,29 @@ def translate_errors(what: str) -> Iterator[None]:
         raise CatalogError(f"catalog error while {what}: {exc.orig}", code="catalog.failed") from exc
 
 
+# The ledger's hot statements, built once: building a statement costs more CPU than running it.
+_ACTIVE_FOR = sa.select(objects).where(
+    objects.c.source_key == sa.bindparam("key"), objects.c.active.is_(True)
+)
+_LAND = objects.insert().returning(*objects.c)
+_MOVE = (
+    objects.update()
+    .where(objects.c.id == sa.bindparam("where_id"), objects.c.state == sa.bindparam("where_state"))
+    .returning(*objects.c)
+)
+_FILE_SHA = sa.select(files.c.sha256).where(files.c.key == sa.bindparam("key"))
+_DUPLICATE = (
+    sa.select(files.c.key)
+    .join(tables, tables.c.id == files.c.table_id)
+    .join(databases, databases.c.id == tables.c.database_id)
+    .where(
+        databases.c.name == sa.bindparam("database"),
+        tables.c.name == sa.bindparam("table"),
+        files.c.sha256 == sa.bindparam("sha256"),
+    )
+)
+
+
 class Catalog:
     """Databases, tables, partitions, files, schema versions and the object ledger."""
 
@@ -158,40 +181,26 @@ class Catalog:
         """The active ledger row for a landing object, created in state ``landed`` if new."""
         now = time.time()
         with self._write("recording a landed object") as conn:
-            row = conn.execute(
-                sa.select(objects).where(objects.c.source_key == key, objects.c.active.is_(True))
-            ).first()
+            row = conn.execute(_ACTIVE_FOR, {"key": key}).first()
             if row is not None:
                 if row.state == r.LANDED and (row.size, row.mtime_ns) != (size, mtime_ns):
-                    row = conn.execute(
-                        objects.update()
-                        .where(objects.c.id == row.id)
-                        .values(size=size, mtime_ns=mtime_ns, updated_at=now)
-                        .returning(*objects.c)
-                    ).one()
+                    changed = {"size": size, "mtime_ns": mtime_ns, "updated_at": now}
+                    row = conn.execute(_MOVE, {"where_id": row.id, "where_state": r.LANDED, **changed}).one()
                 return _object(row)
-            row = conn.execute(
-                objects.insert()
-                .values(
-                    source_key=key,
-                    size=size,
-                    mtime_ns=mtime_ns,
-                    state=r.LANDED,
-                    active=True,
-                    attempts=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(*objects.c)
-            ).one()
+            values = {
+                "source_key": key,
+                "size": size,
+                "mtime_ns": mtime_ns,
+                "state": r.LANDED,
+                "active": True,
+            }
+            row = conn.execute(_LAND, {**values, "attempts": 0, "created_at": now, "updated_at": now}).one()
             return _object(row)
 
     def active_for(self, key: str) -> ObjectRecord | None:
         """The unfinished ledger row for landing key ``key``, if any."""
         with self._read("reading the ledger") as conn:
-            row = conn.execute(
-                sa.select(objects).where(objects.c.source_key == key, objects.c.active.is_(True))
-            ).first()
+            row = conn.execute(_ACTIVE_FOR, {"key": key}).first()
         return None if row is None else _object(row)
 
     def transition(self, obj: ObjectRecord, state: str, **fields: Any) -> ObjectRecord:
@@ -207,12 +216,7 @@ class Catalog:
         values: dict[str, Any] = {"state": state, "updated_at": time.time(), **fields}
         if state in r.TERMINAL:
             values["active"] = False
-        row = conn.execute(
-            objects.update()
-            .where(objects.c.id == obj.id, objects.c.state == obj.state)
-            .values(**values)
-            .returning(*objects.c)
-        ).first()
+        row = conn.execute(_MOVE, {"where_id": obj.id, "where_state": obj.state, **values}).first()
         if row is None:
             raise CatalogError(
                 f"ledger row {obj.id} for {obj.source_key} is no longer in state {obj.state}",
@@ -371,16 +375,11 @@ class Catalog:
     def file_sha(self, key: str) -> str | None:
         """The content hash of a registered lake file, or ``None`` if ``key`` is not registered."""
         with self._read("looking up a file") as conn:
-            return conn.execute(sa.select(files.c.sha256).where(files.c.key == key)).scalar()
+            return conn.execute(_FILE_SHA, {"key": key}).scalar()
 
     def duplicate_in_table(self, database: str, table: str, sha256: str) -> str | None:
         with self._read("looking for duplicates") as conn:
-            return conn.execute(
-                sa.select(files.c.key)
-                .join(tables, tables.c.id == files.c.table_id)
-                .join(databases, databases.c.id == tables.c.database_id)
-                .where(databases.c.name == database, tables.c.name == table, files.c.sha256 == sha256)
-            ).scalar()
+            return conn.execute(_DUPLICATE, {"database": database, "table": table, "sha256": sha256}).scalar()
 
     # -- reading the catalog ----------------------------------------------------------------
 
