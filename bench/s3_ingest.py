@@ -40,7 +40,10 @@ COLUMNS = "{'id': 'BIGINT', 'customer': 'VARCHAR', 'amount': 'DOUBLE', 'qty': 'B
 QUERIES = [
     ("10 MB CSVs: count + sum", "SELECT count(*), sum(amount) FROM bench.csv_10mb"),
     ("parquet: group by", "SELECT qty, count(*), avg(amount) FROM bench.parquet GROUP BY qty ORDER BY 1"),
-    ("1 MB CSVs: top-n", "SELECT id, amount FROM bench.csv_1mb WHERE qty = 7 ORDER BY amount DESC LIMIT 10"),
+    (
+        "1 MB CSVs: top-n",
+        "SELECT id, amount FROM bench.csv_1mb WHERE qty = 7 ORDER BY amount DESC, id LIMIT 10",
+    ),
 ]
 
 
