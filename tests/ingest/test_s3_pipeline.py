@@ -103,3 +103,18 @@ def test_an_object_too_big_to_spool_is_inferred_in_place(
     data = b"id,name\n" + b"".join(b"%d,name %d\n" % (n, n) for n in range(50))
     outcome = deliver(s3_app, "landing/s/big/b.csv", data)
     assert (outcome.kind, outcome.rows) == ("accepted", 50)
+
+
+def test_partition_values_that_need_escaping_read_back_exactly_over_s3(s3_app: App) -> None:
+    for n, folder in enumerate(["k=a%3Db c", "k=NULL", "k=50%", "k=x%2Fy"]):
+        outcome = deliver(s3_app, f"landing/s/p/{folder}/f*{n}.csv", b"id\n%d\n" % n)
+        assert outcome.kind == "accepted", outcome
+    assert sorted(i.key for i in s3_app.store.list("lake/")) == [
+        "lake/s/p/k=%4EULL/f_1.csv",
+        "lake/s/p/k=50%25/f_2.csv",
+        "lake/s/p/k=a%3Db c/f_0.csv",
+        "lake/s/p/k=x%2Fy/f_3.csv",
+    ]
+    with lakegate.connect(s3_app.home.root) as con:
+        rows = con.execute("SELECT id, k FROM s.p ORDER BY id").fetchall()
+    assert rows == [(0, "a=b c"), (1, "NULL"), (2, "50%"), (3, "x/y")]

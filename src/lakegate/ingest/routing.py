@@ -2,14 +2,23 @@
 
 Zero-config rule: ``landing/<database>/<table>/[<k>=<v>/...]<file>`` goes to
 ``lake/<database>/<table>/[<k>=<v>/...]<file>``. Folder names become identifiers by the rule in
-``crawler/names.py`` (lowercase, ``[a-z0-9_]``); partition values and file names are kept as
-delivered. Anything else is rejected with the reason ``reject.route``.
+``crawler/names.py`` (lowercase, ``[a-z0-9_]``). Anything else is rejected with the reason
+``reject.route``.
+
+Partition folders follow Hive's escaping, as the engines reading them expect: in ``k=v`` the
+value is percent-encoded where a character would be read as structure (``/``, ``=``, ``%``),
+as a glob (``*``, ``?``, ``[``...) or is unprintable, and a value engines would read as NULL
+(``null``, ``__HIVE_DEFAULT_PARTITION__``) has its first character encoded. A delivered
+``dt=2026%2F11`` is the value ``2026/11``. File names are kept as delivered, but for glob
+characters, which would make the engine read other files too: those become ``_``.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from lakegate.crawler.names import identifier
 from lakegate.errors import Rejection
@@ -27,7 +36,7 @@ class Route:
 
     @property
     def partition_path(self) -> str:
-        return "/".join(f"{k}={v}" for k, v in self.partition.items())
+        return "/".join(f"{k}={escape_value(v)}" for k, v in self.partition.items())
 
     @property
     def location(self) -> str:
@@ -37,6 +46,31 @@ class Route:
     def target_key(self) -> str:
         parts = [self.location, self.partition_path, self.filename]
         return "/".join(p for p in parts if p)
+
+
+_ESCAPED = frozenset("\"#%'*/:=?\\[]^{}") | {chr(c) for c in range(0x20)} | {"\x7f"}
+_GLOB = re.compile(r"[*?\[\]{}]")
+
+
+_READ_AS_NULL = {"NULL", "__HIVE_DEFAULT_PARTITION__"}  # by engines, in any case, before decoding
+
+
+def escape_value(value: str) -> str:
+    """A partition value as it is written in a ``key=value`` folder name."""
+    text = "".join(f"%{ord(c):02X}" if c in _ESCAPED else c for c in value)
+    if text.upper() in _READ_AS_NULL:
+        text = f"%{ord(text[0]):02X}{text[1:]}"  # the text "null", not a missing value
+    return text
+
+
+def unescape_value(text: str) -> str:
+    """The value a ``key=value`` folder name holds (what engines read from it)."""
+    return unquote(text, errors="strict") if "%" in text else text
+
+
+def lake_file_name(name: str) -> str:
+    """A delivered file name as the lake keeps it: glob characters would make engines read more."""
+    return _GLOB.sub("_", name)
 
 
 _HINT = "deliver files as landing/<database>/<table>/<file>, optionally with key=value folders between"
@@ -72,8 +106,15 @@ def default_route(source_key: str) -> Route:
             )
         if name in partition:
             raise Rejection(f"the partition key {name!r} appears twice", code="reject.route", hint=_HINT)
-        partition[name] = value
-    return Route(database, table, partition, parts[-1])
+        try:
+            partition[name] = unescape_value(value)
+        except UnicodeDecodeError:
+            raise Rejection(
+                f"the partition folder {segment!r} has a %-escape that is not UTF-8",
+                code="reject.route",
+                hint="escape a value's bytes as UTF-8 (%C3%A9 for é), or do not escape it",
+            ) from None
+    return Route(database, table, partition, lake_file_name(parts[-1]))
 
 
 def with_suffix(key: str, sha256: str) -> str:
