@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakegate.errors import ConfigError
 from lakegate.home import Home
@@ -134,6 +134,63 @@ class StorageSettings(_Section):
         return any(v.startswith("s3://") for v in (self.landing, self.lake, self.quarantine))
 
 
+class DatasetSettings(_Section):
+    """One kind of delivery: which landing keys it covers and where they go."""
+
+    name: str = Field(
+        ..., pattern=r"^[A-Za-z0-9_.-]+$", description="A name for messages and records (unique)."
+    )
+    key: str = Field(
+        ...,
+        description="Key template of its landing keys, e.g. `landing/{customer}/sales_{date:%Y%m%d}.csv`: "
+        "`{name}` one folder level, `{name:%Y%m%d}` a date, `{name:**}` any depth, `*` and `**` "
+        "wildcards.",
+    )
+    database: str = Field(
+        ..., description="Database, as a value template over the key's fields: `{customer}`."
+    )
+    table: str = Field(..., description="Table, as a value template: `sales`.")
+    partition: dict[str, str] = Field(
+        default_factory=dict,
+        description='Partition keys and their value templates, in folder order: `{dt: "{date:%Y-%m-%d}"}`.',
+    )
+    formats: list[Literal["csv", "json", "parquet"]] = Field(
+        default_factory=list, description="Formats it accepts (by content, not extension); empty: any."
+    )
+    compressions: list[Literal["none", "gzip", "zstd"]] = Field(
+        default_factory=list, description="Compressions it accepts; empty: any."
+    )
+
+    @field_validator("key")
+    @classmethod
+    def _key_template(cls, value: str) -> str:
+        from lakegate.ingest.templates import KeyTemplate, TemplateError
+
+        try:
+            KeyTemplate(value)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _value_templates(self) -> DatasetSettings:
+        from lakegate.crawler.names import identifier
+        from lakegate.ingest.templates import KeyTemplate, TemplateError, ValueTemplate
+
+        key = KeyTemplate(self.key)
+        for what, text in [("database", self.database), ("table", self.table), *self.partition.items()]:
+            try:
+                ValueTemplate(text, key)
+            except TemplateError as exc:
+                raise ValueError(f"{what}: {exc}") from None
+        for name in self.partition:
+            if identifier(name) != name or not name.strip("_"):
+                raise ValueError(
+                    f"the partition key {name!r} is not a name: use lowercase letters, digits and _"
+                )
+        return self
+
+
 class Settings(_Section):
     """Everything in ``lakegate.yaml``."""
 
@@ -146,6 +203,20 @@ class Settings(_Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     query: QuerySettings = Field(default_factory=QuerySettings)
+    datasets: list[DatasetSettings] = Field(
+        default_factory=list,
+        description="Datasets, tried in order: the first whose key template matches a landing key "
+        "routes it; keys no dataset matches take the default route (`ingest.default_route`).",
+    )
+
+    @field_validator("datasets")
+    @classmethod
+    def _unique_dataset_names(cls, datasets: list[DatasetSettings]) -> list[DatasetSettings]:
+        names = [d.name for d in datasets]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"dataset names must be unique: {', '.join(repeated)} appears more than once")
+        return datasets
 
     def catalog_url(self, home: Home) -> str:
         if self.catalog == "sqlite":
@@ -153,36 +224,52 @@ class Settings(_Section):
         return self.catalog
 
 
-def _fields_of(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The settings model a field holds: itself, or the items of a list of models."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is list and args and isinstance(args[0], type):
+        return args[0] if issubclass(args[0], BaseModel) else None
+    return None
+
+
+def _follow(path: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, str]:
+    """The model at ``path`` (list indexes skipped) and the help text of its last field."""
+    model: type[BaseModel] | None = Settings
+    help_text = ""
     for part in path:
-        annotation = model.model_fields[part].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return list(model.model_fields)
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None, help_text
+        help_text = field.description or ""
+        model = _submodel(field.annotation)
+    return model, help_text
+
+
+def _fields_of(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
+    found, _ = _follow(path)
+    return list(found.model_fields) if found else []
 
 
 def _explain(error: ValidationError, source: str) -> ConfigError:
-    first = error.errors()[0]
-    loc = tuple(str(p) for p in first["loc"])
-    key = ".".join(loc)
+    errors = error.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(first["loc"])
+    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     if first["type"] == "extra_forbidden":
         known = _fields_of(Settings, loc[:-1])
-        close = difflib.get_close_matches(loc[-1], known, n=1)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}"
         return ConfigError(f"{source}: unknown setting `{key}`", code="config.unknown_key", hint=hint)
-    model: type[BaseModel] = Settings
-    help_text = ""
-    for part in loc:
-        field = model.model_fields.get(part)
-        if field is None:
-            break
-        help_text = field.description or ""
-        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
-            model = field.annotation
+    _, help_text = _follow(loc)
+    message = str(first["msg"]).removeprefix("Value error, ")
     got = first.get("input")
+    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
     return ConfigError(
-        f"{source}: bad value for `{key}`: {first['msg']} (got {got!r})",
+        f"{source}: bad value for `{key or 'the file'}`: {message}{shown}",
         code="config.bad_value",
         hint=help_text or None,
     )
@@ -258,14 +345,20 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _walk(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any, str, type[BaseModel] | None]]:
+    """Every setting: (dotted key, default, help, its model if it is a section). List items are
+    walked as ``key[].field`` (set in the file only, not from the environment)."""
     rows: list[tuple[str, Any, str, type[BaseModel] | None]] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
         sub = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
         default = None if sub else field.get_default(call_default_factory=True)
+        if field.is_required():
+            default = "(required)"
         rows.append((prefix + name, default, field.description or "", sub))
         if sub:
             rows.extend(_walk(sub, prefix + name + "."))
+        elif (item := _submodel(annotation)) is not None:
+            rows.extend(_walk(item, prefix + name + "[]."))
     return rows
 
 
@@ -281,18 +374,33 @@ def settings_reference() -> str:
         "| setting | default | environment | description |",
         "|---|---|---|---|",
     ]
-    for key, default, help_text, sub in _walk(Settings):
+    rows = _walk(Settings)
+    lists = {key.split("[]", 1)[0] for key, *_ in rows if "[]" in key}
+    for key, default, help_text, sub in rows:
         if sub:
             continue
-        env = ENV_PREFIX + key.upper().replace(".", "__")
-        lines.append(f"| `{key}` | `{default}` | `{env}` | {help_text} |")
+        file_only = "[]" in key or key in lists
+        env = "(file only)" if file_only else f"`{ENV_PREFIX + key.upper().replace('.', '__')}`"
+        lines.append(f"| `{key}` | `{default}` | {env} | {help_text} |")
     return "\n".join(lines) + "\n"
+
+
+_DATASET_EXAMPLE = """\
+#   for example:
+#   - name: sales
+#     key: "landing/{customer}/sales_{date:%Y%m%d}.csv"
+#     database: "{customer}"
+#     table: sales
+#     partition: {dt: "{date:%Y-%m-%d}"}
+#     formats: [csv]"""
 
 
 def example_config() -> str:
     """A commented ``lakegate.yaml`` with every default, written by ``lakegate init``."""
     lines = ["# lakegate.yaml: every setting is optional; these are the defaults.", ""]
     for key, default, help_text, sub in _walk(Settings):
+        if "[]" in key:
+            continue  # list items: one example follows the list instead
         depth = key.count(".")
         indent = "  " * depth
         name = key.rsplit(".", 1)[-1]
@@ -303,4 +411,6 @@ def example_config() -> str:
         else:
             value = yaml.safe_dump(default).strip().removesuffix("...").strip()
             lines.append(f"# {indent}{name}: {value}")
+            if key == "datasets":
+                lines += [f"# {line}" for line in _DATASET_EXAMPLE.splitlines()]
     return "\n".join(lines) + "\n"

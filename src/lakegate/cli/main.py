@@ -417,6 +417,7 @@ def put(
 ) -> None:
     """Deliver a file as a drop into landing/ would (processed at once if `lakegate up` is not running)."""
     from lakegate.ingest.pipeline import Pipeline
+    from lakegate.ingest.routing import Router
 
     with opened(home, create=True) as application:
         database, table = _split_table(to)
@@ -433,7 +434,7 @@ def put(
                 obj = Pipeline(
                     application.catalog,
                     application.store,
-                    default_route_enabled=application.settings.ingest.default_route,
+                    router=Router.from_settings(application.settings),
                 ).process(key)
             finally:
                 lock.release()

@@ -29,7 +29,7 @@ from lakegate.crawler.detect import HEAD_BYTES, detect
 from lakegate.crawler.infer import infer
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
-from lakegate.ingest.routing import LANDING, default_route, with_suffix
+from lakegate.ingest.routing import LANDING, Router, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -81,12 +81,12 @@ class Pipeline:
         catalog: Catalog,
         store: ObjectStore,
         *,
-        default_route_enabled: bool = True,
+        router: Router | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
-        self.default_route_enabled = default_route_enabled
+        self.router = router or Router([])
         self.on_outcome = on_outcome or (lambda _o: None)
         self._local = threading.local()
         self._resumed = threading.local()
@@ -213,10 +213,10 @@ class Pipeline:
             yield _Spool(cast(BinaryIO, file))
 
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
-        if not self.default_route_enabled:
-            raise Rejection("no dataset matches this key", code="reject.route")
-        route = default_route(obj.source_key)
+        route = self.router.route(obj.source_key)
         detected = detect(scan.head, scan.tail if scan.size > 16 else b"", scan.size)
+        if route.dataset is not None:
+            route.dataset.check_content(detected.format, detected.compression)
         plan = infer(self._duckdb(scan.size), read_from, detected, scan.size)
         clash = [c.original for c in plan.columns if c.name in route.partition]
         if clash:
@@ -248,6 +248,7 @@ class Pipeline:
                 "etag": scan.etag,
                 "partition": route.partition,
                 "location": route.location,
+                "dataset": route.dataset.name if route.dataset else None,
             },
         }
         if duplicate is not None:

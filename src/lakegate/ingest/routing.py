@@ -18,10 +18,15 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from lakegate.crawler.names import identifier
 from lakegate.errors import Rejection
+from lakegate.ingest.templates import KeyTemplate, ValueTemplate
+
+if TYPE_CHECKING:
+    from lakegate.config import DatasetSettings, Settings
 
 LANDING = "landing/"
 LAKE = "lake/"
@@ -33,6 +38,7 @@ class Route:
     table: str
     partition: dict[str, str] = field(default_factory=dict)
     filename: str = ""
+    dataset: Dataset | None = None  # None: the default route
 
     @property
     def partition_path(self) -> str:
@@ -123,3 +129,91 @@ def with_suffix(key: str, sha256: str) -> str:
     stem, dot, ext = name.partition(".")
     renamed = f"{stem}-{sha256[:12]}{dot}{ext}"
     return f"{folder}/{renamed}" if folder else renamed
+
+
+class Dataset:
+    """A configured dataset, its templates compiled."""
+
+    def __init__(self, settings: DatasetSettings) -> None:
+        self.name = settings.name
+        self.key = KeyTemplate(settings.key)
+        self.database = ValueTemplate(settings.database, self.key)
+        self.table = ValueTemplate(settings.table, self.key)
+        self.partition = {k: ValueTemplate(v, self.key) for k, v in settings.partition.items()}
+        self.formats = tuple(settings.formats)
+        self.compressions = tuple(settings.compressions)
+
+    def route(self, source_key: str) -> Route | None:
+        """Where ``source_key`` goes, or ``None`` when the key template does not match it.
+
+        Raises:
+            Rejection: ``reject.route`` when the templates make an empty database or table name,
+                or a partition value that is empty.
+        """
+        values = self.key.match(source_key)
+        if values is None:
+            return None
+        file = posixpath.basename(source_key)
+        names = {}
+        for what, template in (("database", self.database), ("table", self.table)):
+            rendered = template.render(values, file)
+            names[what] = identifier(rendered)
+            if not names[what].strip("_"):
+                raise Rejection(
+                    f"dataset {self.name!r} makes the {what} name {rendered!r} from this key: no usable name",
+                    code="reject.route",
+                    hint=f"change the dataset's {what} template ({template.text!r})",
+                )
+        partition = {}
+        for key, template in self.partition.items():
+            partition[key] = template.render(values, file)
+            if not partition[key]:
+                raise Rejection(
+                    f"dataset {self.name!r} makes an empty value for the partition {key!r} from this key",
+                    code="reject.route",
+                    hint=f"change its template ({template.text!r})",
+                )
+        return Route(names["database"], names["table"], partition, lake_file_name(file), self)
+
+    def check_content(self, fmt: str, compression: str) -> None:
+        """Raises: Rejection ``reject.format`` when the dataset does not take this kind of file."""
+        for what, found, allowed in (
+            ("format", fmt, self.formats),
+            ("compression", compression, self.compressions),
+        ):
+            if allowed and found not in allowed:
+                raise Rejection(
+                    f"dataset {self.name!r} accepts the {what}s {', '.join(allowed)}; this file is {found}",
+                    code="reject.format",
+                    hint=f"deliver it as {' or '.join(allowed)}, or add {found} to the dataset's {what}s",
+                    details={"dataset": self.name, what: found, "allowed": list(allowed)},
+                )
+
+
+class Router:
+    """Datasets first, in order; then the default route, unless it is switched off."""
+
+    def __init__(self, datasets: list[Dataset], default: bool = True) -> None:
+        self.datasets = datasets
+        self.default = default
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Router:
+        return cls([Dataset(d) for d in settings.datasets], settings.ingest.default_route)
+
+    def route(self, source_key: str) -> Route:
+        """Raises: Rejection ``reject.route`` when no dataset matches and the default route is off
+        (or does not fit the key)."""
+        for dataset in self.datasets:
+            found = dataset.route(source_key)
+            if found is not None:
+                return found
+        if self.default:
+            return default_route(source_key)
+        tried = ", ".join(d.name for d in self.datasets) or "none configured"
+        raise Rejection(
+            "no dataset matches this key",
+            code="reject.route",
+            hint=f"datasets tried: {tried}; add one whose key template matches, or set ingest.default_route",
+            details={"datasets_tried": [d.name for d in self.datasets]},
+        )

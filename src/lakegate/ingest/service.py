@@ -24,6 +24,7 @@ from lakegate.errors import LakegateError
 from lakegate.events.reconciler import Reconciler
 from lakegate.events.watcher import Watcher
 from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.routing import Router
 from lakegate.ingest.workers import WorkerProcesses
 from lakegate.storage import ObjectInfo
 from lakegate.storage.local import is_partial_name
@@ -40,7 +41,7 @@ class IngestService:
         self.pipeline = Pipeline(
             app.catalog,
             app.store,
-            default_route_enabled=self.settings.default_route,
+            router=Router.from_settings(app.settings),
             on_outcome=self._outcome,
         )
         self._lock = threading.Lock()

@@ -23,6 +23,7 @@ from typing import Any
 
 from lakegate.errors import LakegateError
 from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.routing import Router
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def _start(home: str, settings: dict[str, Any], parent: int) -> None:
     _pipeline = Pipeline(
         Catalog(loaded.catalog_url(resolved)),
         store,
-        default_route_enabled=loaded.ingest.default_route,
+        router=Router.from_settings(loaded),
         on_outcome=_outcomes.append,
     )
     _pipeline.warm_up()
