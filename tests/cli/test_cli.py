@@ -125,3 +125,39 @@ def test_home_from_environment(home: Path) -> None:
 
     env = {**os.environ, "LAKEGATE_HOME": str(home)}
     assert "sales.orders" in lakegate("ls", env=env).stdout
+
+
+def test_rules_test_shows_where_a_key_goes_and_judges_a_file_without_touching_anything(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    (home / "lakegate.yaml").write_text(
+        "ingest:\n  default_route: false\ndatasets:\n  - name: sales\n"
+        '    key: "landing/{customer}/sales_{date:%Y%m%d}.csv"\n    database: "{customer}"\n'
+        '    table: sales\n    partition: {dt: "{date:%Y-%m-%d}"}\n    formats: [csv]\n'
+    )
+    good = tmp_path / "good.csv"
+    good.write_text("id,amount\n1,2.5\n2,3\n")
+    clash = tmp_path / "clash.csv"
+    clash.write_text("id,dt\n1,x\n")
+    routed = lakegate("rules", "test", "acme/sales_20261126.csv", "--home", str(home))
+    assert routed.returncode == 0, routed.stderr
+    assert "sales" in routed.stdout and "acme.sales" in routed.stdout and "dt=2026-11-26" in routed.stdout
+    assert "lake/acme/sales/dt=2026-11-26/sales_20261126.csv" in routed.stdout
+    judged = lakegate("rules", "test", "acme/sales_20261126.csv", "-f", str(good), "--home", str(home))
+    assert (
+        judged.returncode == 0 and "id BIGINT, amount DOUBLE" in judged.stdout and "accepted" in judged.stdout
+    )
+    clashing = lakegate("rules", "test", "acme/sales_20261126.csv", "-f", str(clash), "--home", str(home))
+    assert clashing.returncode == 1 and "reject.partition_column_clash" in clashing.stdout
+    unmatched = lakegate("rules", "test", "landing/acme/notes.txt", "--home", str(home))
+    assert (
+        unmatched.returncode == 1
+        and "reject.route" in unmatched.stdout
+        and "datasets tried: sales" in unmatched.stdout
+    )
+    assert sorted(p.name for p in home.iterdir()) == [
+        "lakegate.yaml",
+        "landing",
+    ]  # no catalog, nothing written

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ from lakegate.app import LANDING_PREFIX, App, open_app
 from lakegate.catalog import records as r
 from lakegate.cli import output
 from lakegate.config import example_config
-from lakegate.errors import ConfigError, LakegateError
+from lakegate.errors import ConfigError, LakegateError, Rejection
 from lakegate.home import resolve_home
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ app = typer.Typer(
 )
 quarantine_app = typer.Typer(no_args_is_help=True, help="Objects that were rejected, with their reasons.")
 app.add_typer(quarantine_app, name="quarantine")
+rules_app = typer.Typer(no_args_is_help=True, help="Try the datasets and checks on a key or a file.")
+app.add_typer(rules_app, name="rules")
 
 HomeOption = Annotated[
     str | None,
@@ -481,6 +483,76 @@ def quarantine_list(home: HomeOption = None) -> None:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(o.updated_at))
             grid.add_row(when, o.source_key, o.target_key or "", f"{o.reason_code}: {o.reason}")
         out.print(grid)
+
+
+# -- rules --------------------------------------------------------------------------------------
+
+
+@rules_app.command("test")
+def rules_test(
+    key: Annotated[str, typer.Argument(help="A landing key, e.g. landing/acme/sales_20261126.csv.")],
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="A local file to check as if delivered under KEY.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Where KEY would go and, with --file, whether that file would be accepted. Touches nothing.
+
+    Exit code 0: it would be accepted (or routed, without --file); 1: it would be quarantined.
+    """
+    from lakegate.config import load_settings
+    from lakegate.ingest.routing import Router
+
+    try:
+        settings = load_settings(resolve_home(home))
+    except LakegateError as exc:
+        raise fail(exc) from None
+    key = key if key.startswith(LANDING_PREFIX) else LANDING_PREFIX + key.lstrip("/")
+    grid = Table(box=None, show_header=False)
+    grid.add_row("key", key)
+    try:
+        route = Router.from_settings(settings).route(key)
+    except Rejection as exc:
+        _verdict(grid, exc)
+    grid.add_row("dataset", route.dataset.name if route.dataset else "(none: the folder rule)")
+    grid.add_row("table", f"{route.database}.{route.table}")
+    if route.partition:
+        grid.add_row("partition", ", ".join(f"{k}={v}" for k, v in route.partition.items()))
+    grid.add_row("lake key", route.target_key)
+    if file is None:
+        out.print(grid)
+        return
+    if not file.is_file():
+        raise fail(ConfigError(f"--file {file}: no such file", code="cli.no_file"))
+    from lakegate import engine_setup
+    from lakegate.crawler.detect import HEAD_BYTES, detect
+    from lakegate.crawler.infer import infer
+    from lakegate.ingest.pipeline import check_partition_clash
+
+    size = file.stat().st_size
+    with file.open("rb") as stream:
+        head = stream.read(HEAD_BYTES)
+        stream.seek(max(size - 16, 0))
+        tail = stream.read(16)
+    try:
+        detected = detect(head, tail if size > 16 else b"", size)
+        grid.add_row("content", f"{detected.format}, compression {detected.compression}")
+        if route.dataset is not None:
+            route.dataset.check_content(detected.format, detected.compression)
+        plan = infer(engine_setup.connect(threads=1), str(file), detected, size)
+        check_partition_clash(plan, route)
+    except Rejection as exc:
+        _verdict(grid, exc)
+    grid.add_row("columns", ", ".join(f"{c.name} {c.type}" for c in plan.columns))
+    grid.add_row("rows", str(plan.rows))
+    grid.add_row("verdict", "accepted")
+    out.print(grid)
+
+
+def _verdict(grid: Table, rejection: Rejection) -> NoReturn:
+    grid.add_row("verdict", f"quarantined: {rejection.code}: {rejection}")
+    out.print(grid)
+    raise typer.Exit(1)
 
 
 def main() -> None:

@@ -26,10 +26,10 @@ from lakegate import engine_setup
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
 from lakegate.crawler.detect import HEAD_BYTES, detect
-from lakegate.crawler.infer import infer
+from lakegate.crawler.infer import FilePlan, infer
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
-from lakegate.ingest.routing import LANDING, Router, with_suffix
+from lakegate.ingest.routing import LANDING, Route, Router, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -54,6 +54,18 @@ class Outcome:
     reason_code: str = ""
     reason: str = ""
     schema_diff: dict[str, Any] | None = field(default=None)
+
+
+def check_partition_clash(plan: FilePlan, route: Route) -> None:
+    """Raises: Rejection ``reject.partition_column_clash`` when a column is named like a partition key."""
+    clash = [c.original for c in plan.columns if c.name in route.partition]
+    if clash:
+        raise Rejection(
+            f"the file has a column named like its partition folder: {', '.join(clash)}",
+            code="reject.partition_column_clash",
+            hint="rename the column or the key=value folder",
+            details={"columns": clash},
+        )
 
 
 class _Spool:
@@ -218,14 +230,7 @@ class Pipeline:
         if route.dataset is not None:
             route.dataset.check_content(detected.format, detected.compression)
         plan = infer(self._duckdb(scan.size), read_from, detected, scan.size)
-        clash = [c.original for c in plan.columns if c.name in route.partition]
-        if clash:
-            raise Rejection(
-                f"the file has a column named like its partition folder: {', '.join(clash)}",
-                code="reject.partition_column_clash",
-                hint="rename the column or the key=value folder",
-                details={"columns": clash},
-            )
+        check_partition_clash(plan, route)
         sha = scan.sha256
         duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
         target = route.target_key
