@@ -110,3 +110,16 @@ def test_storage_areas_are_validated(tmp_path: Path, value: str, message: str) -
         and "storage.lake" in str(err.value)
         and message in str(err.value)
     )
+
+
+def test_errors_name_the_line_of_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "lakegate.yaml").write_text(
+        "ingest:\n  workers: 4\ndatasets:\n  - name: a\n    key: landing/x.csv\n    database: d\n"
+        "    table: t\n  - name: b\n    key: y\n    database: d\n    tabel: t\n"
+    )
+    with pytest.raises(ConfigError, match=r"lakegate.yaml, line 11: unknown setting `datasets\[1\].tabel`"):
+        load_settings(resolve_home(tmp_path))
+    (tmp_path / "lakegate.yaml").write_text("ingest:\n  settle_seconds: 0.1\n  workers: lots\n")
+    with pytest.raises(ConfigError, match=r"line 3: bad value for `ingest.workers`"):
+        load_settings(resolve_home(tmp_path))

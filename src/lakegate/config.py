@@ -254,9 +254,35 @@ def _fields_of(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]
     return list(found.model_fields) if found else []
 
 
-def _explain(error: ValidationError, source: str) -> ConfigError:
+def _first_error(error: ValidationError) -> Any:
+    """The error to report: an unknown key first (it often causes the others), else the first."""
     errors = error.errors()
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def _line_of(path: Path, loc: tuple[str | int, ...]) -> int | None:
+    """The line of ``lakegate.yaml`` where the setting at ``loc`` is written (the deepest found)."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == part), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _explain(error: ValidationError, source: str) -> ConfigError:
+    first = _first_error(error)
     loc = tuple(first["loc"])
     key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     if first["type"] == "extra_forbidden":
@@ -316,7 +342,11 @@ def load_settings(home: Home, environ: dict[str, str] | None = None) -> Settings
     try:
         Settings.model_validate(data)
     except ValidationError as exc:
-        raise _explain(exc, str(path)) from None
+        error = _explain(exc, str(path))
+        line = _line_of(path, tuple(_first_error(exc)["loc"]))
+        if line:
+            error.message = error.message.replace(f"{path}: ", f"{path}, line {line}: ", 1)
+        raise error from None
     overrides, names = _env_overrides(environ)
     try:
         return Settings.model_validate(_merge(data, overrides))
