@@ -29,6 +29,7 @@ from lakegate.errors import ConfigError, LakegateError, Rejection
 from lakegate.home import resolve_home
 
 if TYPE_CHECKING:
+    from lakegate.ingest.service import IngestService
     from lakegate.storage.s3 import S3Store
 
 app = typer.Typer(
@@ -269,8 +270,10 @@ def up(
                 "identity; give them a read-only one",
                 soft_wrap=True,
             )
+        config = _FileWatch(application.home.config_file)
         while not stop.wait(0.5):
-            pass
+            if config.changed():
+                _reload(application, service)
         if webhook:
             webhook.stop()
         if consumer:
@@ -280,6 +283,58 @@ def up(
         counts = service.counts
         summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("accepted", "quarantined", "duplicate"))
         err.print(f"stopped after {time.monotonic() - started:.0f} s: {summary}", markup=False)
+
+
+class _FileWatch:
+    """Tells when a file was written, replaced or removed since the last look."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen = self._stat()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def changed(self) -> bool:
+        now = self._stat()
+        if now == self.seen:
+            return False
+        self.seen = now
+        return True
+
+
+def _reload(application: App, service: IngestService) -> None:
+    """Apply a changed lakegate.yaml: datasets and routing at once; the rest at the next start."""
+    from lakegate.config import load_settings
+
+    try:
+        new = load_settings(application.home)
+    except LakegateError as exc:
+        err.print(
+            f"lakegate.yaml not reloaded, the settings in force stay: {exc.one_line()}",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    current = application.settings
+    later = [n for n in ("catalog", "storage", "events", "query") if getattr(new, n) != getattr(current, n)]
+    if new.ingest.model_copy(update={"default_route": current.ingest.default_route}) != current.ingest:
+        later.insert(2, "ingest")
+    current.datasets = new.datasets
+    current.ingest.default_route = new.ingest.default_route
+    service.reload()
+    note = f"; changes to {', '.join(later)} take effect when lakegate up restarts" if later else ""
+    count = len(new.datasets)
+    err.print(
+        f"reloaded lakegate.yaml: {count} dataset{'' if count == 1 else 's'}, default route "
+        f"{'on' if new.ingest.default_route else 'off'}{note}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 # -- sql ----------------------------------------------------------------------------------------

@@ -101,6 +101,12 @@ class IngestService:
         if self._processes is not None:
             self._processes.stop()
 
+    def reload(self) -> None:
+        """Take the datasets and routing in ``app.settings`` for every object taken from now on."""
+        self.pipeline.router = Router.from_settings(self.app.settings)
+        if self._processes is not None:
+            self._processes.reload(self.app.settings.model_dump())
+
     def _warm_up(self) -> None:
         try:
             self.pipeline.warm_up()

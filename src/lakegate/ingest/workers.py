@@ -114,11 +114,29 @@ class WorkerProcesses:
         futures = [self._pool.submit(_ready) for _ in range(self.count)]
         return [f.result() for f in futures]
 
+    def reload(self, settings: dict[str, Any]) -> None:
+        """New workers with ``settings`` take the next objects; the old ones finish theirs and exit.
+
+        Call from the thread that called ``start`` (workers die with the thread that made them).
+        """
+        self.settings = settings
+        old, self._pool = self._pool, self._new_pool()
+        self.start()
+        old.shutdown(wait=False)
+
     def run(self, key: str, resume: bool, on_outcome: Callable[[Outcome], None]) -> None:
         """Raises what the pipeline raised in the worker (a transient error when a worker died)."""
-        pool = self._pool
+        while True:
+            pool = self._pool
+            try:
+                future = pool.submit(_run, key, resume)
+                break
+            except RuntimeError:
+                if pool is self._pool:
+                    raise
+                # a reload shut this pool down between reading and submitting: use the new one
         try:
-            outcomes, error = pool.submit(_run, key, resume).result()
+            outcomes, error = future.result()
         except BrokenProcessPool:
             if self._pool is pool:
                 logger.error("an ingest worker process died; starting new ones")
