@@ -161,3 +161,23 @@ def test_rules_test_shows_where_a_key_goes_and_judges_a_file_without_touching_an
         "lakegate.yaml",
         "landing",
     ]  # no catalog, nothing written
+
+
+def test_quarantine_show_and_purge(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert lakegate("put", str(empty), "--to", "s.t", "--home", str(home)).returncode == 1
+    listing = lakegate("quarantine", "list", "--home", str(home)).stdout
+    object_id = listing.splitlines()[1].split()[0]
+    shown = lakegate("quarantine", "show", object_id, "--home", str(home)).stdout
+    assert "reject.empty: the file is empty (0 bytes)" in shown and "deliver it again with data" in shown
+    [kept] = [p for p in (home / "quarantine").rglob("*") if p.is_file()]
+    dry = lakegate("quarantine", "purge", object_id, "--home", str(home))
+    assert "nothing deleted" in dry.stdout and kept.exists()
+    purged = lakegate("quarantine", "purge", object_id, "--yes", "--home", str(home))
+    assert purged.returncode == 0 and not kept.exists()
+    assert "quarantine is empty" in lakegate("quarantine", "list", "--home", str(home)).stdout
+    assert "(purged)" in lakegate("quarantine", "show", object_id, "--home", str(home)).stdout
+    unknown = lakegate("quarantine", "show", "999", "--home", str(home))
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error[quarantine.unknown]")

@@ -12,6 +12,7 @@ from lakegate.crawler.evolve import Column
 #   landed | validated → rejected → quarantine_copied → quarantined
 #   validated | copied → duplicate → skipped        (identical content already in the table)
 #   any → vanished                                   (the landing object disappeared before it was taken)
+#   quarantined → purged                             (`lakegate quarantine purge`: the copy is deleted)
 LANDED = "landed"
 VALIDATED = "validated"
 COPIED = "copied"
@@ -23,7 +24,8 @@ QUARANTINED = "quarantined"
 DUPLICATE = "duplicate"
 SKIPPED = "skipped"
 VANISHED = "vanished"
-TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED})
+PURGED = "purged"
+TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED})
 
 
 @dataclass

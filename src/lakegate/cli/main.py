@@ -527,17 +527,78 @@ def _wait_for(application: App, key: str, timeout: float) -> Any:
 
 @quarantine_app.command("list")
 def quarantine_list(home: HomeOption = None) -> None:
-    """Every quarantined object with its reason."""
+    """Every quarantined object with its reason (newest first)."""
     with opened(home) as application:
         rows = application.catalog.objects_in((r.QUARANTINED, r.REJECTED, r.QUARANTINE_COPIED))
         if not rows:
             out.print("quarantine is empty")
             return
-        grid = Table("when", "object", "kept at", "reason", box=None)
+        grid = Table("id", "when", "object", "kept at", "reason", box=None)
         for o in rows:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(o.updated_at))
-            grid.add_row(when, o.source_key, o.target_key or "", f"{o.reason_code}: {o.reason}")
+            grid.add_row(str(o.id), when, o.source_key, o.target_key or "", f"{o.reason_code}: {o.reason}")
         out.print(grid)
+
+
+def _quarantined(application: App, object_id: int) -> Any:
+    obj = application.catalog.get_object(object_id)
+    if obj is None or obj.state not in (r.QUARANTINED, r.PURGED):
+        raise ConfigError(
+            f"no quarantined object with id {object_id}",
+            code="quarantine.unknown",
+            hint="`lakegate quarantine list` shows the ids",
+        )
+    return obj
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    object_id: Annotated[int, typer.Argument(help="The id `lakegate quarantine list` shows.")],
+    home: HomeOption = None,
+) -> None:
+    """One quarantined object: why, where it is kept, and the details of its reason."""
+    import json
+
+    with opened(home) as application:
+        obj = _quarantined(application, object_id)
+        details = dict(obj.reason_details or {})
+        hint = details.pop("hint", None)
+        grid = Table(box=None, show_header=False)
+        grid.add_row("id", str(obj.id))
+        grid.add_row("object", obj.source_key)
+        grid.add_row("state", obj.state)
+        grid.add_row("kept at", (obj.target_key or "") if obj.state == r.QUARANTINED else "(purged)")
+        grid.add_row("reason", f"{obj.reason_code}: {obj.reason}")
+        if hint:
+            grid.add_row("how to fix", str(hint))
+        for name, value in details.items():
+            grid.add_row(name, value if isinstance(value, str) else json.dumps(value))
+        grid.add_row("size", f"{obj.size} bytes")
+        grid.add_row("sha256", obj.sha256 or "")
+        grid.add_row("landed", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(obj.created_at)))
+        out.print(grid)
+
+
+@quarantine_app.command("purge")
+def quarantine_purge(
+    object_ids: Annotated[list[int], typer.Argument(help="Ids from `lakegate quarantine list`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete them.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Delete quarantined objects for good. Nothing delivered is deleted without this."""
+    with opened(home) as application:
+        chosen = [_quarantined(application, i) for i in object_ids]
+        if not yes:
+            for obj in chosen:
+                out.print(f"would delete {obj.target_key} ({obj.source_key}, {obj.size} bytes)")
+            out.print("nothing deleted: add --yes to delete them")
+            return
+        for obj in chosen:
+            if obj.state != r.PURGED:  # recorded first; purging again finishes a purge a crash cut short
+                application.catalog.transition(obj, r.PURGED)
+            if obj.target_key:
+                application.store.delete(obj.target_key)
+            out.print(f"purged {obj.id}: {obj.target_key}")
 
 
 # -- rules --------------------------------------------------------------------------------------
