@@ -181,3 +181,28 @@ def test_quarantine_show_and_purge(tmp_path: Path) -> None:
     assert "(purged)" in lakegate("quarantine", "show", object_id, "--home", str(home)).stdout
     unknown = lakegate("quarantine", "show", "999", "--home", str(home))
     assert unknown.returncode == 1 and unknown.stderr.startswith("error[quarantine.unknown]")
+
+
+def test_quarantine_replay_after_fixing_the_dataset(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    config = home / "lakegate.yaml"
+    dataset = 'datasets:\n  - name: t\n    key: "landing/s/t/{name}"\n    database: s\n    table: t\n'
+    config.write_text(dataset + "    formats: [csv]\n")
+    people = tmp_path / "people.ndjson"
+    people.write_text('{"name": "ann"}\n{"name": "bob"}\n')
+    rejected = lakegate("put", str(people), "--to", "s.t", "--home", str(home))
+    assert rejected.returncode == 1 and "reject.format" in rejected.stderr
+    object_id = lakegate("quarantine", "list", "--home", str(home)).stdout.splitlines()[1].split()[0]
+    nothing = lakegate("quarantine", "replay", "--home", str(home))
+    assert nothing.returncode == 1 and "error[cli.nothing_chosen]" in nothing.stderr
+    again = lakegate("quarantine", "replay", object_id, "--home", str(home))  # not fixed yet
+    assert again.returncode == 1 and "quarantined  landing/s/t/people.ndjson: reject.format" in again.stdout
+    config.write_text(dataset + "    formats: [csv, json]\n")
+    new_id = lakegate("quarantine", "list", "--home", str(home)).stdout.splitlines()[1].split()[0]
+    fixed = lakegate("quarantine", "replay", "--reason", "reject.format", "--home", str(home))
+    assert fixed.returncode == 0 and "accepted     landing/s/t/people.ndjson -> s.t (2 rows)" in fixed.stdout
+    assert "quarantine is empty" in lakegate("quarantine", "list", "--home", str(home)).stdout
+    assert new_id != object_id  # each delivery attempt keeps its own record
+    count = lakegate("sql", "SELECT count(*) AS n FROM s.t", "--format", "csv", "--home", str(home)).stdout
+    assert count.split() == ["n", "2"]

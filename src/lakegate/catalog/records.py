@@ -13,6 +13,8 @@ from lakegate.crawler.evolve import Column
 #   validated | copied → duplicate → skipped        (identical content already in the table)
 #   any → vanished                                   (the landing object disappeared before it was taken)
 #   quarantined → purged                             (`lakegate quarantine purge`: the copy is deleted)
+#   quarantined → replaying → replayed               (`lakegate quarantine replay`: back to landing, where
+#               ↖────────────┘ (postponed)            it is a new delivery; postponed if the key is taken)
 LANDED = "landed"
 VALIDATED = "validated"
 COPIED = "copied"
@@ -25,7 +27,9 @@ DUPLICATE = "duplicate"
 SKIPPED = "skipped"
 VANISHED = "vanished"
 PURGED = "purged"
-TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED})
+REPLAYING = "replaying"
+REPLAYED = "replayed"
+TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED, REPLAYED})
 
 
 @dataclass

@@ -224,6 +224,23 @@ class Catalog:
             )
         return _object(row)
 
+    def begin_replay(self, obj: ObjectRecord) -> ObjectRecord:
+        """Mark a quarantined object for replay: ``replaying``, and active again, in one commit.
+
+        Raises:
+            CatalogError: ``quarantine.busy`` while another delivery of the same key is in progress;
+                ``catalog.state_conflict`` if it is no longer quarantined.
+        """
+        with self._write(f"replaying {obj.source_key}") as conn:
+            other = conn.execute(_ACTIVE_FOR, {"key": obj.source_key}).first()
+            if other is not None:
+                raise CatalogError(
+                    f"{obj.source_key} is being taken right now (ledger row {other.id})",
+                    code="quarantine.busy",
+                    hint="replay it once that delivery is done",
+                )
+            return self._transition(conn, obj, r.REPLAYING, active=True)
+
     def bump_attempts(self, obj: ObjectRecord, reason: str) -> None:
         with self._write("counting a retry") as conn:
             conn.execute(

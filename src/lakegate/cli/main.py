@@ -29,6 +29,7 @@ from lakegate.errors import ConfigError, LakegateError, Rejection
 from lakegate.home import resolve_home
 
 if TYPE_CHECKING:
+    from lakegate.ingest.pipeline import Outcome
     from lakegate.ingest.service import IngestService
     from lakegate.storage.s3 import S3Store
 
@@ -128,6 +129,18 @@ class HomeLock:
             self.fd = -1
 
 
+def _status_line(o: Outcome) -> str:
+    """One object's outcome as `lakegate up` prints it."""
+    if o.kind == "accepted":
+        where = f" {o.partition}" if o.partition else ""
+        return f"accepted     {o.source_key} -> {o.table}{where} ({_rows(o.rows)})"
+    if o.kind == "quarantined":
+        return f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}"
+    if o.kind == "duplicate":
+        return f"duplicate    {o.source_key}: identical content already in {o.table}"
+    return f"{o.kind:<12} {o.source_key}: {o.reason}"
+
+
 def _s3_landing(application: App, option: str) -> S3Store:
     """The landing area, which event notifications only make sense for when it is on S3."""
     from lakegate.storage.s3 import S3Store
@@ -156,7 +169,6 @@ def up(
     """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
     import faulthandler
 
-    from lakegate.ingest.pipeline import Outcome
     from lakegate.ingest.service import IngestService
     from lakegate.query.sandbox import landlock_abi
 
@@ -179,15 +191,7 @@ def up(
         print_lock = threading.Lock()
 
         def status(o: Outcome) -> None:
-            if o.kind == "accepted":
-                where = f" {o.partition}" if o.partition else ""
-                line = f"accepted     {o.source_key} -> {o.table}{where} ({_rows(o.rows)})"
-            elif o.kind == "quarantined":
-                line = f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}"
-            elif o.kind == "duplicate":
-                line = f"duplicate    {o.source_key}: identical content already in {o.table}"
-            else:
-                line = f"{o.kind:<12} {o.source_key}: {o.reason}"
+            line = _status_line(o)
             with print_lock:
                 print(line, flush=True)
 
@@ -577,6 +581,70 @@ def quarantine_show(
         grid.add_row("sha256", obj.sha256 or "")
         grid.add_row("landed", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(obj.created_at)))
         out.print(grid)
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    object_ids: Annotated[
+        list[int] | None, typer.Argument(help="Ids from `lakegate quarantine list`.")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every quarantined object.")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Those quarantined with this code.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Put quarantined objects back in landing, to be taken again after a fix to the rules or files.
+
+    Exit code 1 when any of them is quarantined again or could not be replayed.
+    """
+    from lakegate.errors import CatalogError
+    from lakegate.ingest.pipeline import Pipeline
+    from lakegate.ingest.routing import Router
+
+    with opened(home) as application:
+        catalog = application.catalog
+        if object_ids:
+            chosen = [_quarantined(application, i) for i in object_ids]
+        elif every or reason:
+            chosen = [
+                o for o in catalog.objects_in((r.QUARANTINED,)) if not reason or o.reason_code == reason
+            ]
+        else:
+            raise ConfigError(
+                "name the objects to replay", code="cli.nothing_chosen", hint="give ids, --all or --reason"
+            )
+        outcomes: list[Outcome] = []
+        pipeline = Pipeline(
+            catalog,
+            application.store,
+            router=Router.from_settings(application.settings),
+            on_outcome=outcomes.append,
+        )
+        lock = HomeLock(application.home.root)
+        daemon_running = not lock.acquire()  # if `lakegate up` runs, it takes the objects back in landing
+        refused = 0
+        try:
+            for obj in chosen:
+                if obj.state != r.QUARANTINED:
+                    continue
+                try:
+                    done = pipeline.advance(catalog.begin_replay(obj))
+                except CatalogError as exc:
+                    if exc.code != "catalog.state_conflict":  # else `lakegate up` finished the replay
+                        err.print(f"not replayed {obj.id}: {exc.one_line()}", soft_wrap=True)
+                        refused += 1
+                        continue
+                    done = catalog.get_object(obj.id) or obj
+                if done.state != r.REPLAYED:
+                    continue  # postponed: reported below
+                if not daemon_running:
+                    pipeline.process(obj.source_key)
+        finally:
+            lock.release()
+        for o in outcomes:
+            if o.kind != "replayed" or daemon_running:  # replayed, then taken: the outcome says it all
+                out.print(_status_line(o))
+        if refused or any(o.kind in ("quarantined", "replay postponed") for o in outcomes):
+            raise typer.Exit(1)
 
 
 @quarantine_app.command("purge")

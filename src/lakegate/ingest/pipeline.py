@@ -45,7 +45,7 @@ MAX_INTERNAL_ATTEMPTS = 3
 class Outcome:
     """What happened to one object, reported once it reached a final state."""
 
-    kind: str  # accepted | quarantined | duplicate | vanished
+    kind: str  # accepted | quarantined | duplicate | vanished | replayed | replay postponed
     source_key: str
     table: str = ""
     partition: str = ""
@@ -142,7 +142,10 @@ class Pipeline:
                 return None if active is None else self.advance(active)
             obj = self.catalog.land(key, scan.size, scan.mtime_ns)
             if obj.state != r.LANDED:
-                return self.advance(obj)  # resuming an earlier run's record
+                done = self.advance(obj)  # resuming an earlier run's record
+                if done.state != r.REPLAYED:
+                    return done
+                obj = self.catalog.land(key, scan.size, scan.mtime_ns)  # now a delivery of its own
             obj = self._validated(obj, scan, spool)
             faults.checkpoint(obj.state)
         return self.advance(obj, resumed=False)
@@ -160,6 +163,7 @@ class Pipeline:
             r.REJECTED: self._quarantine,
             r.QUARANTINE_COPIED: self._finish,
             r.DUPLICATE: self._finish,
+            r.REPLAYING: self._replay,
         }
         while obj.state not in r.TERMINAL:
             self._resumed.value = resumed
@@ -347,6 +351,46 @@ class Pipeline:
         self._report(done)
         return done
 
+    def _replay(self, obj: ObjectRecord) -> ObjectRecord:
+        """Put a quarantined object back in landing, where it is taken again as a new delivery.
+
+        Copy back, verify, then delete the quarantine copy and commit ``replayed``. Each step can
+        be redone after a crash. A different object already at the key postpones the replay.
+        """
+        assert obj.target_key and obj.sha256
+        try:
+            present: str | None = self.store.sha256(obj.source_key)
+        except StorageError as exc:
+            if exc.code != "storage.not_found":
+                raise
+            present = None
+        if present is not None and present != obj.sha256:
+            details = dict(obj.reason_details or {})
+            details["replay"] = f"postponed: {obj.source_key} holds another delivery; replay once it is taken"
+            done = self.catalog.transition(obj, r.QUARANTINED, reason_details=details)
+            self._report(done, kind="replay postponed", reason=details["replay"])
+            return done
+        if present is None:
+            try:
+                self.store.copy(obj.target_key, obj.source_key)
+            except StorageError as exc:
+                if exc.code != "storage.not_found":
+                    raise
+                # Both copies gone: an earlier run of this step got past the delete below.
+            else:
+                if self.store.sha256(obj.source_key) != obj.sha256:
+                    self.store.delete(obj.source_key)
+                    raise StorageError(
+                        f"the copy of {obj.target_key} back to {obj.source_key} does not match it",
+                        code="storage.verify",
+                        transient=True,
+                    )
+        faults.checkpoint("replay_copied")
+        self.store.delete(obj.target_key)
+        done = self.catalog.transition(obj, r.REPLAYED)
+        self._report(done, reason="back in landing, taken again as a new delivery")
+        return done
+
     def _vanish(self, obj: ObjectRecord) -> ObjectRecord:
         done = self.catalog.transition(
             obj,
@@ -358,9 +402,9 @@ class Pipeline:
         self._report(done)
         return done
 
-    def _report(self, obj: ObjectRecord) -> None:
+    def _report(self, obj: ObjectRecord, kind: str = "", reason: str = "") -> None:
         plan = obj.plan or {}
-        kind = {r.DONE: "accepted", r.QUARANTINED: "quarantined", r.SKIPPED: "duplicate"}.get(
+        kind = kind or {r.DONE: "accepted", r.QUARANTINED: "quarantined", r.SKIPPED: "duplicate"}.get(
             obj.state, obj.state
         )
         outcome = Outcome(
@@ -371,7 +415,7 @@ class Pipeline:
             rows=int(plan.get("rows", 0)),
             target_key=obj.target_key or "",
             reason_code=obj.reason_code or "",
-            reason=obj.reason or "",
+            reason=reason or obj.reason or "",
         )
         try:
             self.on_outcome(outcome)
