@@ -141,11 +141,11 @@ class Pipeline:
                 active = self.catalog.active_for(key)
                 return None if active is None else self.advance(active)
             obj = self.catalog.land(key, scan.size, scan.mtime_ns)
+            if obj.state == r.REPLAYING:
+                self.advance(obj)  # a replay a crash interrupted; what it put back is a new delivery
+                obj = self.catalog.land(key, scan.size, scan.mtime_ns)
             if obj.state != r.LANDED:
-                done = self.advance(obj)  # resuming an earlier run's record
-                if done.state != r.REPLAYED:
-                    return done
-                obj = self.catalog.land(key, scan.size, scan.mtime_ns)  # now a delivery of its own
+                return self.advance(obj)  # resuming an earlier run's record
             obj = self._validated(obj, scan, spool)
             faults.checkpoint(obj.state)
         return self.advance(obj, resumed=False)
