@@ -2,9 +2,10 @@
 
 A file in a landing folder is taken only once its size and modification time have stayed the
 same for ``settle_seconds`` (so half-written files are never read); an S3 object appears whole,
-so it is taken at once. Work for one key never runs twice
-at once. Transient failures (storage or catalog unavailable) are retried with exponential
-backoff and jitter; the object stays in its committed state meanwhile, so nothing is lost.
+so it is taken at once. Work for one key never runs twice at once. Transient failures (storage
+or catalog unavailable) are retried with exponential backoff and jitter; the object stays in
+its committed state meanwhile, so nothing is lost. On S3 the pipeline runs in worker processes
+(``ingest.processes``) so that ingest is not held to one core.
 """
 
 from __future__ import annotations
