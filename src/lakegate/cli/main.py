@@ -625,6 +625,8 @@ def quarantine_replay(
         try:
             for obj in chosen:
                 if obj.state != r.QUARANTINED:
+                    err.print(f"not replayed {obj.id}: it was {obj.state}", soft_wrap=True)
+                    refused += 1
                     continue
                 try:
                     done = pipeline.advance(catalog.begin_replay(obj))
