@@ -134,6 +134,37 @@ class StorageSettings(_Section):
         return any(v.startswith("s3://") for v in (self.landing, self.lake, self.quarantine))
 
 
+class RuleSettings(_Section):
+    """One validation rule of a dataset."""
+
+    check: Literal["size", "extension", "required_columns", "allowed_columns", "rows"] = Field(
+        ...,
+        description="`size` (bytes within min/max), `extension` (the name agrees with the content), "
+        "`required_columns` / `allowed_columns` (against `columns`), `rows` (data rows within min/max).",
+    )
+    severity: Literal["reject", "warn"] = Field(
+        "reject", description="`reject`: quarantine the file; `warn`: accept it and record the warning."
+    )
+    min: int | None = Field(None, ge=0, description="Lower bound for `size` (bytes) or `rows`.")
+    max: int | None = Field(None, ge=0, description="Upper bound for `size` (bytes) or `rows`.")
+    columns: list[str] = Field(
+        default_factory=list, description="Column names for `required_columns` and `allowed_columns`."
+    )
+
+    @model_validator(mode="after")
+    def _parameters_fit(self) -> RuleSettings:
+        bounds = self.min is not None or self.max is not None
+        if self.check in ("size", "rows") and (not bounds or self.columns):
+            raise ValueError(f"the {self.check} rule takes min and/or max, and no columns")
+        if self.check in ("required_columns", "allowed_columns") and (not self.columns or bounds):
+            raise ValueError(f"the {self.check} rule takes a list of columns, and no min or max")
+        if self.check == "extension" and (bounds or self.columns):
+            raise ValueError("the extension rule takes no parameters")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
 class DatasetSettings(_Section):
     """One kind of delivery: which landing keys it covers and where they go."""
 
@@ -159,6 +190,9 @@ class DatasetSettings(_Section):
     )
     compressions: list[Literal["none", "gzip", "zstd"]] = Field(
         default_factory=list, description="Compressions it accepts; empty: any."
+    )
+    rules: list[RuleSettings] = Field(
+        default_factory=list, description="Validation rules every file of the dataset must pass."
     )
 
     @field_validator("key")

@@ -133,7 +133,8 @@ def _status_line(o: Outcome) -> str:
     """One object's outcome as `lakegate up` prints it."""
     if o.kind == "accepted":
         where = f" {o.partition}" if o.partition else ""
-        return f"accepted     {o.source_key} -> {o.table}{where} ({_rows(o.rows)})"
+        warned = f"; warnings: {'; '.join(o.warnings)}" if o.warnings else ""
+        return f"accepted     {o.source_key} -> {o.table}{where} ({_rows(o.rows)}){warned}"
     if o.kind == "quarantined":
         return f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}"
     if o.kind == "duplicate":
@@ -714,6 +715,7 @@ def rules_test(
     from lakegate.crawler.detect import HEAD_BYTES, detect
     from lakegate.crawler.infer import infer
     from lakegate.ingest.pipeline import check_partition_clash
+    from lakegate.ingest.rules import Facts
 
     size = file.stat().st_size
     with file.open("rb") as stream:
@@ -727,8 +729,11 @@ def rules_test(
             route.dataset.check_content(detected.format, detected.compression)
         plan = infer(engine_setup.connect(threads=1), str(file), detected, size)
         check_partition_clash(plan, route)
+        warnings = route.dataset.judge(Facts(key, size, detected, plan)) if route.dataset else []
     except Rejection as exc:
         _verdict(grid, exc)
+    for warning in warnings:
+        grid.add_row("warning", warning)
     grid.add_row("columns", ", ".join(f"{c.name} {c.type}" for c in plan.columns))
     grid.add_row("rows", str(plan.rows))
     grid.add_row("verdict", "accepted")

@@ -30,6 +30,7 @@ from lakegate.crawler.infer import FilePlan, infer
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
 from lakegate.ingest.routing import LANDING, Route, Router, with_suffix
+from lakegate.ingest.rules import Facts
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -54,6 +55,7 @@ class Outcome:
     reason_code: str = ""
     reason: str = ""
     schema_diff: dict[str, Any] | None = field(default=None)
+    warnings: list[str] = field(default_factory=list)  # of the dataset's `warn` rules
 
 
 def check_partition_clash(plan: FilePlan, route: Route) -> None:
@@ -235,6 +237,9 @@ class Pipeline:
             route.dataset.check_content(detected.format, detected.compression)
         plan = infer(self._duckdb(scan.size), read_from, detected, scan.size)
         check_partition_clash(plan, route)
+        warnings = (
+            route.dataset.judge(Facts(obj.source_key, scan.size, detected, plan)) if route.dataset else []
+        )
         sha = scan.sha256
         duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
         target = route.target_key
@@ -258,6 +263,7 @@ class Pipeline:
                 "partition": route.partition,
                 "location": route.location,
                 "dataset": route.dataset.name if route.dataset else None,
+                "warnings": warnings,
             },
         }
         if duplicate is not None:
@@ -416,6 +422,7 @@ class Pipeline:
             target_key=obj.target_key or "",
             reason_code=obj.reason_code or "",
             reason=reason or obj.reason or "",
+            warnings=list(plan.get("warnings") or []) if kind == "accepted" else [],
         )
         try:
             self.on_outcome(outcome)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from lakegate.crawler.names import identifier
 from lakegate.errors import Rejection
+from lakegate.ingest.rules import Facts, Finding, checks
 from lakegate.ingest.templates import KeyTemplate, ValueTemplate
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class Dataset:
         self.partition = {k: ValueTemplate(v, self.key) for k, v in settings.partition.items()}
         self.formats = tuple(settings.formats)
         self.compressions = tuple(settings.compressions)
+        self.rules = [rule.model_dump() for rule in settings.rules]
 
     def route(self, source_key: str) -> Route | None:
         """Where ``source_key`` goes, or ``None`` when the key template does not match it.
@@ -188,6 +190,37 @@ class Dataset:
                     hint=f"deliver it as {' or '.join(allowed)}, or add {found} to the dataset's {what}s",
                     details={"dataset": self.name, what: found, "allowed": list(allowed)},
                 )
+
+    def judge(self, facts: Facts) -> list[str]:
+        """Run the dataset's rules; returns the warnings of ``warn`` rules.
+
+        Raises:
+            Rejection: ``reject.rule.<check>`` for the first ``reject`` rule that finds something,
+                with every other finding in its details.
+        """
+        table = checks()
+        warnings: list[str] = []
+        rejections: list[tuple[str, Finding]] = []
+        for rule in self.rules:
+            finding = table[rule["check"]](rule, facts)
+            if finding is None:
+                continue
+            if rule["severity"] == "warn":
+                warnings.append(f"{rule['check']}: {finding.message}")
+            else:
+                rejections.append((rule["check"], finding))
+        if rejections:
+            check, finding = rejections[0]
+            details: dict[str, Any] = {"dataset": self.name, "rule": check, **finding.details}
+            if len(rejections) > 1:
+                details["other_findings"] = [f"{c}: {f.message}" for c, f in rejections[1:]]
+            raise Rejection(
+                f"dataset {self.name!r}, rule {check}: {finding.message}",
+                code=f"reject.rule.{check}",
+                hint="fix the file and deliver it again, or change the rule and replay it",
+                details=details,
+            )
+        return warnings
 
 
 class Router:
