@@ -80,3 +80,25 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, IndexError):
         return "Z"
+
+
+def test_a_worker_that_dies_is_replaced_and_its_object_taken_again(app: App) -> None:
+    app.settings.ingest.processes = 2
+    outcomes: list[Outcome] = []
+    service = IngestService(app, on_outcome=outcomes.append)
+    before = _children(os.getpid())
+    service.start()
+    try:
+        workers = _children(os.getpid()) - before
+        assert len(workers) >= 2
+        os.kill(min(workers), signal.SIGKILL)  # e.g. the kernel's OOM killer
+        time.sleep(0.5)
+        for n in range(6):
+            path = app.home.landing / "s" / "t" / f"{n}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"id\n%d\n" % n)
+        wait_for(lambda: len(outcomes) == 6, timeout=60)
+    finally:
+        service.stop()
+    assert sorted(o.kind for o in outcomes) == ["accepted"] * 6
+    assert app.catalog.active_objects() == []

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -99,6 +100,7 @@ class WorkerProcesses:
         self.home = home
         self.settings = settings
         self.count = count
+        self._lock = threading.Lock()
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -129,23 +131,22 @@ class WorkerProcesses:
         while True:
             pool = self._pool
             try:
-                future = pool.submit(_run, key, resume)
+                outcomes, error = pool.submit(_run, key, resume).result()
                 break
+            except BrokenProcessPool:  # from submit or result: a worker died; the pool is unusable
+                with self._lock:
+                    if self._pool is pool:
+                        logger.error("an ingest worker process died; starting new ones")
+                        self._pool = self._new_pool()
+                raise LakegateError(
+                    f"the worker process taking {key} died; the object is taken again",
+                    code="ingest.worker_died",
+                    transient=True,
+                ) from None
             except RuntimeError:
                 if pool is self._pool:
                     raise
                 # a reload shut this pool down between reading and submitting: use the new one
-        try:
-            outcomes, error = future.result()
-        except BrokenProcessPool:
-            if self._pool is pool:
-                logger.error("an ingest worker process died; starting new ones")
-                self._pool = self._new_pool()
-            raise LakegateError(
-                f"the worker process taking {key} died; the object is taken again",
-                code="ingest.worker_died",
-                transient=True,
-            ) from None
         for outcome in outcomes:
             on_outcome(outcome)
         if error is not None:
