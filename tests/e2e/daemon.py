@@ -119,3 +119,19 @@ def kill_while_delivering(
         kills += 1
     writer.join()
     return kills
+
+
+def run_until_drained(home: Path, landing_empty: Callable[[], bool], timeout: float = 120) -> None:
+    """Start `lakegate up` once more and stop it when landing is empty and the ledger idle."""
+    from lakegate.app import open_app
+
+    final = Daemon(home)
+    try:
+        final.wait_until(landing_empty, timeout=timeout)
+        app = open_app(home)
+        try:
+            final.wait_until(lambda: app.catalog.active_objects() == [], timeout=60)
+        finally:
+            app.close()
+    finally:
+        final.stop()

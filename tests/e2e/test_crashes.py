@@ -11,7 +11,7 @@ import pytest
 import lakegate
 from lakegate.app import open_app
 from lakegate.catalog import records as r
-from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering
+from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering, run_until_drained
 
 ACCEPT_POINTS = [r.VALIDATED, r.COPIED, r.CATALOGED, "before_remove_source", r.DONE]
 REJECT_POINTS = [r.REJECTED, r.QUARANTINE_COPIED, r.QUARANTINED]
@@ -86,20 +86,9 @@ def test_kill_9_at_random_moments_while_200_files_arrive(tmp_path: Path) -> None
     kills = kill_while_delivering(
         home, plan, lambda key, data: write(home, key.removeprefix("landing/"), data), rng, pause=(0.8, 2.5)
     )
-    final = Daemon(home)
-    try:
-        final.wait_until(
-            lambda: (
-                not [p for p in (home / "landing").rglob("*") if p.is_file() and not p.name.startswith(".")]
-            ),
-            timeout=120,
-        )
-        app = open_app(home)
-        try:
-            final.wait_until(lambda: app.catalog.active_objects() == [], timeout=60)
-        finally:
-            app.close()
-    finally:
-        final.stop()
+    run_until_drained(
+        home,
+        lambda: not [p for p in (home / "landing").rglob("*") if p.is_file() and not p.name.startswith(".")],
+    )
     assert kills >= 4
     assert_settled(home, good, bad)

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 import lakegate
-from lakegate.app import open_app
 from tests import s3server
-from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering
+from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering, run_until_drained
 from tests.e2e.test_up_s3 import keys, s3_home
 from tests.s3server import SeaweedS3
 
@@ -26,16 +25,7 @@ def private_s3(tmp_path: Path) -> Iterator[SeaweedS3]:
 
 
 def settle(home: Path, server: SeaweedS3, prefix: str, good: dict[str, int], bad: int) -> None:
-    final = Daemon(home)
-    try:
-        final.wait_until(lambda: keys(server, prefix, "landing/") == [], timeout=180)
-        app = open_app(home)
-        try:
-            final.wait_until(lambda: app.catalog.active_objects() == [], timeout=60)
-        finally:
-            app.close()
-    finally:
-        final.stop()
+    run_until_drained(home, lambda: keys(server, prefix, "landing/") == [], timeout=180)
     assert [k.rsplit("/", 1)[-1] for k in keys(server, prefix, "lake/")] == sorted(good)
     assert len(keys(server, prefix, "quarantine/")) == bad
     with lakegate.connect(home) as con:
