@@ -713,9 +713,7 @@ def rules_test(
         raise fail(ConfigError(f"--file {file}: no such file", code="cli.no_file"))
     from lakegate import engine_setup
     from lakegate.crawler.detect import HEAD_BYTES, detect
-    from lakegate.crawler.infer import infer
-    from lakegate.ingest.pipeline import check_partition_clash
-    from lakegate.ingest.rules import Facts
+    from lakegate.ingest.pipeline import judge_file
 
     size = file.stat().st_size
     with file.open("rb") as stream:
@@ -725,11 +723,8 @@ def rules_test(
     try:
         detected = detect(head, tail if size > 16 else b"", size)
         grid.add_row("content", f"{detected.format}, compression {detected.compression}")
-        if route.dataset is not None:
-            route.dataset.check_content(detected.format, detected.compression)
-        plan = infer(engine_setup.connect(threads=1), str(file), detected, size)
-        check_partition_clash(plan, route)
-        warnings = route.dataset.judge(Facts(key, size, detected, plan)) if route.dataset else []
+        engine = engine_setup.connect(threads=1)
+        plan, warnings = judge_file(engine, route, str(file), key=key, size=size, detected=detected)
     except Rejection as exc:
         _verdict(grid, exc)
     for warning in warnings:

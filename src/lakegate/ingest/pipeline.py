@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, cast
 from lakegate import engine_setup
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
-from lakegate.crawler.detect import HEAD_BYTES, detect
+from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
 from lakegate.crawler.infer import FilePlan, infer
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
@@ -68,6 +68,27 @@ def check_partition_clash(plan: FilePlan, route: Route) -> None:
             hint="rename the column or the key=value folder",
             details={"columns": clash},
         )
+
+
+def judge_file(
+    conn: Any, route: Route, read_from: str, *, key: str, size: int, detected: Detected
+) -> tuple[FilePlan, list[str]]:
+    """Every check a routed file passes once its content is sniffed: the dataset's formats, the
+    schema, partition columns and the dataset's rules. The pipeline and `lakegate rules test`
+    both use it, so a dry run judges exactly as ingest does.
+
+    Returns:
+        The file's plan and the warnings of the dataset's ``warn`` rules.
+
+    Raises:
+        Rejection: the first check the file fails.
+    """
+    if route.dataset is not None:
+        route.dataset.check_content(detected.format, detected.compression)
+    plan = infer(conn, read_from, detected, size)
+    check_partition_clash(plan, route)
+    warnings = route.dataset.judge(Facts(key, size, detected, plan)) if route.dataset else []
+    return plan, warnings
 
 
 class _Spool:
@@ -233,12 +254,8 @@ class Pipeline:
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
         route = self.router.route(obj.source_key)
         detected = detect(scan.head, scan.tail if scan.size > 16 else b"", scan.size)
-        if route.dataset is not None:
-            route.dataset.check_content(detected.format, detected.compression)
-        plan = infer(self._duckdb(scan.size), read_from, detected, scan.size)
-        check_partition_clash(plan, route)
-        warnings = (
-            route.dataset.judge(Facts(obj.source_key, scan.size, detected, plan)) if route.dataset else []
+        plan, warnings = judge_file(
+            self._duckdb(scan.size), route, read_from, key=obj.source_key, size=scan.size, detected=detected
         )
         sha = scan.sha256
         duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
