@@ -152,7 +152,7 @@ class S3Store(ObjectStore):
             return cast(dict[str, Any], self.client.get_object(Bucket=self.bucket, Key=self._key(key)))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                raise StorageError(f"object {self.url(key)} not found", code="storage.not_found") from None
+                raise self._not_found(key) from None
             raise self._error("open", key, exc) from exc
         except Exception as exc:
             raise self._error("open", key, exc) from exc
@@ -218,7 +218,7 @@ class S3Store(ObjectStore):
         if if_etag is None or size is None:
             info = origin.stat(src)
             if info is None:
-                raise StorageError(f"object {origin.url(src)} not found", code="storage.not_found")
+                raise origin._not_found(src)
             if if_etag is not None and info.etag != if_etag:
                 raise origin._changed(src)
             if_etag, size = info.etag, info.size
@@ -236,7 +236,7 @@ class S3Store(ObjectStore):
             if code in ("PreconditionFailed", "412"):
                 raise origin._changed(src) from None
             if code in ("NoSuchKey", "404"):
-                raise StorageError(f"object {origin.url(src)} not found", code="storage.not_found") from None
+                raise origin._not_found(src) from None
             raise self._error("copy", src, exc) from exc
         except Exception as exc:
             raise self._error("copy", src, exc) from exc
@@ -246,6 +246,9 @@ class S3Store(ObjectStore):
                 f"{self.url(dst)} is missing right after a copy", code="storage.copy", transient=True
             )
         return copied
+
+    def _not_found(self, key: str) -> StorageError:
+        return StorageError(f"object {self.url(key)} not found", code="storage.not_found")
 
     def _changed(self, key: str) -> StorageError:
         return StorageError(f"{self.url(key)} was replaced while it was being copied", code="storage.changed")
