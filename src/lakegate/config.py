@@ -283,11 +283,6 @@ def _follow(path: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, str]:
     return model, help_text
 
 
-def _fields_of(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
-    found, _ = _follow(path)
-    return list(found.model_fields) if found else []
-
-
 def _first_error(error: ValidationError) -> Any:
     """The error to report: an unknown key first (it often causes the others), else the first."""
     errors = error.errors()
@@ -320,7 +315,8 @@ def _explain(error: ValidationError, source: str) -> ConfigError:
     loc = tuple(first["loc"])
     key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     if first["type"] == "extra_forbidden":
-        known = _fields_of(Settings, loc[:-1])
+        section, _ = _follow(loc[:-1])
+        known = list(section.model_fields) if section else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}"
         return ConfigError(f"{source}: unknown setting `{key}`", code="config.unknown_key", hint=hint)
