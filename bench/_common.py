@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -20,6 +21,20 @@ def percentile(values: list[float], q: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def alternate_medians(
+    ours: Callable[[], object], theirs: Callable[[], object], repeats: int
+) -> tuple[float, float]:
+    """Median milliseconds of ``ours`` and ``theirs``, run in turns so machine noise hits both alike."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(repeats):
+        for run, times in ((ours, a), (theirs, b)):
+            t = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - t) * 1000)
+    return median(a), median(b)
 
 
 def process_cpu(pid: int) -> float:

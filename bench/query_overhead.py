@@ -18,7 +18,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
 import lakegate
-from _common import median, print_table
+from _common import alternate_medians, print_table
 from lakegate.app import open_app
 from lakegate.ingest.pipeline import Pipeline
 
@@ -109,15 +109,11 @@ def main() -> None:
         for label, sql, kind in QUERIES:
             lg.execute(sql).fetchall()  # warm: the first query over a file set builds its instance
             raw.execute(sql).fetchall()
-            ours, theirs = [], []
-            for _ in range(repeats if kind == "scan" else repeats * 20):
-                t = time.perf_counter()
-                lg.execute(sql).fetchall()
-                ours.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                raw.execute(sql).fetchall()
-                theirs.append((time.perf_counter() - t) * 1000)
-            a, b = median(ours), median(theirs)
+            a, b = alternate_medians(
+                lambda sql=sql: lg.execute(sql).fetchall(),
+                lambda sql=sql: raw.execute(sql).fetchall(),
+                repeats if kind == "scan" else repeats * 20,
+            )
             rows.append([label, f"{b:.1f} ms", f"{a:.1f} ms", f"{a / b:.2f}", f"{a - b:+.1f} ms"])
         lg.close()
     print(f"median of {repeats} (scans) / {repeats * 20} (small), {settings.threads} threads each")

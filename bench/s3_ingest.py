@@ -31,7 +31,7 @@ from tests import s3server
 from tests.s3server import SeaweedS3
 
 import lakegate
-from _common import Up, median, print_table, process_cpu
+from _common import Up, alternate_medians, print_table, process_cpu
 from arrival_to_query import Deliver, make_sources, measure, report
 from lakegate.engine_setup import load_extension
 
@@ -215,15 +215,9 @@ def query_ratio(server: SeaweedS3, home: Path, repeats: int) -> None:
     for label, sql in QUERIES:
         if rounded(ours.execute(sql).fetchall()) != rounded(raw.execute(sql).fetchall()):
             raise SystemExit(f"lakegate and raw DuckDB disagree on {sql}")
-        a_times, b_times = [], []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            ours.execute(sql).fetchall()
-            a_times.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            raw.execute(sql).fetchall()
-            b_times.append((time.perf_counter() - t) * 1000)
-        a, b = median(a_times), median(b_times)
+        a, b = alternate_medians(
+            lambda sql=sql: ours.execute(sql).fetchall(), lambda sql=sql: raw.execute(sql).fetchall(), repeats
+        )
         rows.append([label, f"{b:.0f} ms", f"{a:.0f} ms", f"{a / b:.2f}"])
     ours.close()
     print(f"\nthe same query over S3, median of {repeats}, 2 threads each")
