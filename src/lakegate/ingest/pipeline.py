@@ -155,11 +155,8 @@ class Pipeline:
         ledger keeps and, for a new object, everything validation needs.
         """
         with self._spool(key) as spool:
-            try:
-                scan = self.store.scan(key, HEAD_BYTES, 16, spool)
-            except StorageError as exc:
-                if exc.code != "storage.not_found":
-                    raise
+            scan = self._scan(key, spool)
+            if scan is None:
                 # Gone from landing: perhaps a crash after its removal, before the final commit.
                 active = self.catalog.active_for(key)
                 return None if active is None else self.advance(active)
@@ -199,13 +196,17 @@ class Pipeline:
 
     def _validate(self, obj: ObjectRecord) -> ObjectRecord:
         with self._spool(obj.source_key) as spool:
-            try:
-                scan = self.store.scan(obj.source_key, HEAD_BYTES, 16, spool)
-            except StorageError as exc:
-                if exc.code == "storage.not_found":
-                    return self._vanish(obj)
-                raise
-            return self._validated(obj, scan, spool)
+            scan = self._scan(obj.source_key, spool)
+            return self._vanish(obj) if scan is None else self._validated(obj, scan, spool)
+
+    def _scan(self, key: str, spool: _Spool | None) -> Scan | None:
+        """The one read of a landing object (``None`` when it is gone)."""
+        try:
+            return self.store.scan(key, HEAD_BYTES, 16, spool)
+        except StorageError as exc:
+            if exc.code == "storage.not_found":
+                return None
+            raise
 
     def _validated(self, obj: ObjectRecord, scan: Scan, spool: _Spool | None) -> ObjectRecord:
         """Judge a landed object from its scan; accepted, rejected or duplicate, committed."""
