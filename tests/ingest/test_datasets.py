@@ -149,3 +149,64 @@ def test_dataset_names_are_unique(tmp_path: Path) -> None:
     (tmp_path / "lakegate.yaml").write_text(yaml.safe_dump({"datasets": [SALES, SALES]}))
     with pytest.raises(ConfigError, match="`datasets`: dataset names must be unique: sales"):
         load_settings(resolve_home(tmp_path))
+
+
+def test_arrival_partitions_use_the_dataset_time_zone(app: App) -> None:
+    import datetime as dt
+
+    from lakegate.config import DatasetSettings
+    from lakegate.ingest.routing import Dataset
+
+    late_evening_utc = dt.datetime(2026, 11, 26, 23, 30, tzinfo=dt.UTC)
+    base = {"name": "d", "key": "landing/{c}/{f}", "database": "{c}", "table": "t",
+            "partition": {"day": "{arrival}", "hour": "{arrival:%H}"}}  # fmt: skip
+    utc = Dataset(DatasetSettings(**base)).route("landing/acme/x.csv", late_evening_utc)
+    tokyo = Dataset(DatasetSettings(**base, timezone="Asia/Tokyo")).route(
+        "landing/acme/x.csv", late_evening_utc
+    )
+    assert utc is not None and tokyo is not None
+    assert utc.partition == {"day": "2026-11-26", "hour": "23"}
+    assert tokyo.partition == {"day": "2026-11-27", "hour": "08"}
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        DatasetSettings(**base, timezone="Mars/Olympus")
+
+
+def test_arrival_partition_of_a_delivered_file_is_its_landing_time(app: App) -> None:
+    import os
+
+    dataset = {"name": "d", "key": "landing/{c}/{f}", "database": "{c}", "table": "t",
+               "partition": {"day": "{arrival}"}}  # fmt: skip
+    p, outcomes = pipeline(app, [dataset], default=False)
+    app.store.write("landing/acme/a.csv", b"id\n1\n")
+    path = app.store.url("landing/acme/a.csv").removeprefix("file://")
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # 2023-11-14 22:13 UTC
+    p.process("landing/acme/a.csv")
+    assert outcomes[0].partition == "day=2023-11-14"
+
+
+@pytest.mark.parametrize(
+    ("rule", "key", "arrival", "found"),
+    [
+        ({"max_age": "7d", "field": "date"}, "landing/acme/sales_20261118.csv", "2026-11-24T12:00", None),
+        ({"max_age": "7d", "field": "date"}, "landing/acme/sales_20261118.csv", "2026-11-27T09:00",
+         "the file arrived 9.4 days after its date 2026-11-18, more than 7d"),
+        ({"max_age": "36h"}, "landing/acme/sales_20261118.csv", "2026-11-25T09:00",
+         "the file is 2 days old, more than 36h"),
+    ],
+)  # fmt: skip
+def test_age_rule(rule: dict[str, Any], key: str, arrival: str, found: str | None) -> None:
+    import datetime as dt
+
+    from lakegate.config import DatasetSettings
+    from lakegate.crawler.detect import Detected
+    from lakegate.crawler.infer import FilePlan
+    from lakegate.ingest.routing import Dataset
+    from lakegate.ingest.rules import Facts, evaluate
+
+    dataset = Dataset(DatasetSettings(**SALES, rules=[{"check": "age", **rule}], timezone="Europe/Paris"))
+    route = dataset.route(key, dt.datetime.fromisoformat(arrival).replace(tzinfo=dt.UTC))
+    assert route is not None and route.arrival is not None
+    facts = Facts(key, 1, Detected("csv", "none"), FilePlan("csv", {}, [], 1), route.arrival, route.fields,
+                  now=dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))  # fmt: skip
+    [(_rule, finding)] = evaluate(dataset.rules, facts)
+    assert (finding.message if finding else None) == found

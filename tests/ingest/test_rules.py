@@ -123,11 +123,25 @@ def test_rules_reject_or_warn_as_declared(app: App) -> None:
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
-        ({"check": "size"}, "the size rule takes min and/or max"),
+        ({"check": "size"}, "the size rule needs min or max"),
+        ({"check": "size", "min": -1}, "min and max are whole numbers from 0"),
         ({"check": "rows", "min": 5, "max": 1}, "min 5 is above max 1"),
-        ({"check": "required_columns"}, "takes a list of columns"),
-        ({"check": "extension", "min": 1}, "the extension rule takes no parameters"),
-        ({"check": "unique"}, "`datasets[0].rules[0].check`"),
+        ({"check": "required_columns"}, "the required_columns rule needs columns"),
+        ({"check": "extension", "min": 1}, "the extension rule does not take min (it takes no parameters)"),
+        ({"check": "regex", "column": "a"}, "the regex rule needs pattern"),
+        (
+            {"check": "regex", "column": "a", "pattern": "(", "min": 1},
+            "does not take min (it takes column, pattern)",
+        ),
+        ({"check": "regex", "column": "a", "pattern": "("}, "is not a regular expression"),
+        ({"check": "range", "column": "a", "min": 1, "max": "2026-01-01"}, "both numbers or both dates"),
+        ({"check": "range", "column": "a", "min": "yesterday"}, "neither a number nor an ISO date"),
+        ({"check": "range", "column": "a", "min": "2026-02-01", "max": "2026-01-01"}, "is after max"),
+        ({"check": "types", "types": {"a": "numbr"}}, "types.a: 'numbr' is not a type"),
+        ({"check": "encoding", "values": ["latin-9"]}, "unknown encodings ['latin-9']"),
+        ({"check": "age", "max_age": "a week"}, "'a week' is not a duration"),
+        ({"check": "age", "max_age": "7d", "field": "customer"}, "is not a date field of the key"),
+        ({"check": "sorted"}, "`datasets[0].rules[0].check`"),
         ({"check": "size", "max": 5, "severity": "fatal"}, "`datasets[0].rules[0].severity`"),
     ],
 )
@@ -137,3 +151,123 @@ def test_bad_rules_are_explained(tmp_path: Path, rule: dict[str, Any], message: 
     with pytest.raises(ConfigError) as err:
         load_settings(resolve_home(tmp_path))
     assert message in str(err.value)
+
+
+def judged(
+    tmp_path: Path, data: bytes, rules: list[dict[str, Any]], name: str = "x.csv", threads: int = 1
+) -> Any:
+    """Judge ``data`` with ``rules`` as the pipeline would; the Rejection or the warnings."""
+    from lakegate import engine_setup
+    from lakegate.crawler.detect import detect
+    from lakegate.errors import Rejection
+    from lakegate.ingest.pipeline import judge_file
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    from lakegate.config import DatasetSettings
+    from lakegate.ingest.routing import Dataset
+
+    dataset = Dataset(
+        DatasetSettings(name="d", key="landing/{c}/{f}", database="{c}", table="t", rules=rules)
+    )
+    route = dataset.route(f"landing/acme/{name}")
+    assert route is not None
+    try:
+        return judge_file(
+            engine_setup.connect(threads=threads), route, str(path), key=f"landing/acme/{name}",
+            size=len(data), detected=detect(data[:65536], data[-16:], len(data)),
+        )[1]  # fmt: skip
+    except Rejection as exc:
+        return exc
+
+
+ORDERS = (
+    b"id,status,amount,email,ordered\n"
+    b"1,shipped,10.5,a@x.com,2026-11-01\n"
+    b"2,pending,n/a,b@x.com,2026-11-02\n"
+    b"3,,7,not-an-email,2026-11-03\n"
+    b"3,lost,-2,c@x.com,2025-01-01\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message", "rows"),
+    [
+        ({"check": "not_null", "columns": ["status", "id"]}, "status is empty in 1 row (row 3)", [3]),
+        ({"check": "unique", "columns": ["id"]},
+         "2 rows share a value of id with another row: '3' (rows 3, 4)", [3, 4]),
+        ({"check": "allowed_values", "column": "status", "values": ["shipped", "pending"]},
+         "status is not one of the allowed values in 1 row: 'lost' (row 4)", [4]),
+        ({"check": "regex", "column": "email", "pattern": "[^@]+@[^@]+"},
+         "email does not match '[^@]+@[^@]+' in 1 row: 'not-an-email' (row 3)", [3]),
+        ({"check": "range", "column": "ordered", "min": "2026-01-01"},
+         "ordered is not a date ≥ 2026-01-01 in 1 row: '2025-01-01' (row 4)", [4]),
+        ({"check": "types", "types": {"amount": "number", "id": "integer"}},
+         "amount is not a number in 1 row: 'n/a' (row 2)", [2]),
+        ({"check": "types", "types": {"Amount": "decimal(10,2)"}},
+         "amount is not DECIMAL(10,2) in 1 row", [2]),
+        ({"check": "not_null", "columns": ["customer"]}, "the file has no column customer", None),
+        ({"check": "encoding", "values": ["ascii"]}, None, None),
+    ],
+)  # fmt: skip
+def test_value_checks_name_the_failing_rows(
+    tmp_path: Path, rule: dict[str, Any], message: str | None, rows: list[int] | None
+) -> None:
+    found = judged(tmp_path, ORDERS, [rule])
+    if message is None:
+        assert found == []
+        return
+    assert found.code == f"reject.rule.{rule['check']}"
+    assert message in str(found)
+    assert found.details.get("rows") == rows
+
+
+def test_range_on_numbers_counts_text_as_out_of_range(tmp_path: Path) -> None:
+    found = judged(tmp_path, ORDERS, [{"check": "range", "column": "amount", "min": 0, "max": 100}])
+    assert "amount is not a number between 0 and 100 in 2 rows" in str(found)
+    assert found.details["rows"] == [2, 4]
+    [failure] = found.details["failures"]
+    assert sorted(failure["values"]) == ["-2.0", "n/a"] or sorted(failure["values"]) == ["-2", "n/a"]
+
+
+def test_value_checks_of_one_file_share_one_query_and_all_findings_are_kept(tmp_path: Path) -> None:
+    rules = [
+        {"check": "not_null", "columns": ["status"]},
+        {"check": "unique", "columns": ["id"], "severity": "warn"},
+        {"check": "types", "types": {"amount": "number"}},
+    ]
+    found = judged(tmp_path, ORDERS, rules)
+    assert found.code == "reject.rule.not_null"
+    assert found.details["other_findings"] == ["types: amount is not a number in 1 row: 'n/a' (row 2)"]
+
+
+def test_warnings_of_value_checks_are_returned(tmp_path: Path) -> None:
+    warnings = judged(
+        tmp_path, ORDERS, [{"check": "unique", "columns": ["id", "status"], "severity": "warn"}]
+    )
+    assert warnings == []
+    warnings = judged(tmp_path, ORDERS, [{"check": "unique", "columns": ["id"], "severity": "warn"}])
+    assert warnings == ["unique: 2 rows share a value of id with another row: '3' (rows 3, 4)"]
+
+
+def test_row_numbers_follow_the_file_in_a_large_parallel_read(tmp_path: Path) -> None:
+    lines = [b"id,code"] + [
+        f"{i},{'bad' if i in (7, 150_001, 299_998) else 'ok'}".encode() for i in range(1, 300_001)
+    ]
+    found = judged(
+        tmp_path, b"\n".join(lines) + b"\n", [{"check": "allowed_values", "column": "code", "values": ["ok"]}]
+    )
+    assert found.details["rows"] == [7, 150_001, 299_998]
+
+
+def test_header_encoding_and_json_values(tmp_path: Path) -> None:
+    no_header = judged(tmp_path, b"1,2026-01-01,x\n2,2026-01-02,y\n", [{"check": "header"}])
+    assert no_header.code == "reject.rule.header" and "col1, col2, col3" in str(no_header)
+    bom = judged(tmp_path, b"\xef\xbb\xbfa,b\n1,2\n", [{"check": "encoding", "values": ["utf-8"]}])
+    assert bom.code == "reject.rule.encoding" and "byte-order mark" in str(bom)
+    assert judged(tmp_path, b"\xef\xbb\xbfa,b\n1,2\n", [{"check": "encoding", "values": ["utf-8-sig"]}]) == []
+    accents = judged(tmp_path, "a,b\n1,café\n2,tea\n".encode(), [{"check": "encoding", "values": ["ascii"]}])
+    assert "b has text that is not ASCII in 1 row: 'café' (row 1)" in str(accents)
+    ndjson = b'{"Order ID": 1, "tags": ["a"]}\n{"Order ID": null, "tags": []}\n'
+    found = judged(tmp_path, ndjson, [{"check": "not_null", "columns": ["order_id"]}], name="x.json")
+    assert "order_id is empty in 1 row (row 2)" in str(found)

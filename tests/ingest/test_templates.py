@@ -100,7 +100,7 @@ def test_bad_value_templates_say_what_is_wrong() -> None:
     key = KeyTemplate("landing/{customer}/{date:%Y%m%d}.csv")
     with pytest.raises(TemplateError, match="does not capture") as err:
         ValueTemplate("{region}", key)
-    assert err.value.hint == "use one of: customer, date, file"
+    assert err.value.hint == "use one of: arrival, customer, date, file"
     with pytest.raises(TemplateError, match="captured as text"):
         ValueTemplate("{customer:%Y}", key)
     assert ValueTemplate("a*b", key).render({}, "") == "a*b"  # no wildcards in values

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -724,15 +725,31 @@ def rules_test(
         detected = detect(head, tail if size > 16 else b"", size)
         grid.add_row("content", f"{detected.format}, compression {detected.compression}")
         engine = engine_setup.connect(threads=1)
-        plan, warnings = judge_file(engine, route, str(file), key=key, size=size, detected=detected)
+        plan, _warnings = judge_file(
+            engine,
+            route,
+            str(file),
+            key=key,
+            size=size,
+            detected=detected,
+            verdicts=partial(_rule_rows, grid),
+        )
     except Rejection as exc:
         _verdict(grid, exc)
-    for warning in warnings:
-        grid.add_row("warning", warning)
     grid.add_row("columns", ", ".join(f"{c.name} {c.type}" for c in plan.columns))
     grid.add_row("rows", str(plan.rows))
     grid.add_row("verdict", "accepted")
     out.print(grid)
+
+
+def _rule_rows(grid: Table, judged: list[tuple[dict[str, Any], Any]]) -> None:
+    """One line per rule: passes, or what it found and whether that rejects or warns."""
+    for rule, finding in judged:
+        if finding is None:
+            grid.add_row(f"rule {rule['check']}", "passes")
+        else:
+            verdict = "rejects" if rule["severity"] == "reject" else "warns"
+            grid.add_row(f"rule {rule['check']}", f"{verdict}: {finding.message}")
 
 
 def _verdict(grid: Table, rejection: Rejection) -> NoReturn:

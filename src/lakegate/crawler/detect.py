@@ -22,6 +22,7 @@ class Detected:
     format: str  # csv | json | parquet
     compression: str  # none | gzip | zstd
     json_layout: str = ""  # array | newline_delimited (json only)
+    bom: bool = False  # text that starts with a UTF-8 byte-order mark
 
 
 def detect(head: bytes, tail: bytes, size: int) -> Detected:
@@ -57,14 +58,15 @@ def detect(head: bytes, tail: bytes, size: int) -> Detected:
     if compression == "zstd":
         return Detected("csv", compression)
     _check_text(text, truncated=len(head) >= HEAD_BYTES or compression != "none")
+    bom = text.startswith(codecs.BOM_UTF8)
     stripped = text.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise Rejection("the file holds only white space", code="reject.empty")
     if stripped[:1] == b"[":
-        return Detected("json", compression, "array")
+        return Detected("json", compression, "array", bom)
     if stripped[:1] == b"{":
-        return Detected("json", compression, "newline_delimited")
-    return Detected("csv", compression)
+        return Detected("json", compression, "newline_delimited", bom)
+    return Detected("csv", compression, bom=bom)
 
 
 def _check_text(data: bytes, *, truncated: bool) -> None:

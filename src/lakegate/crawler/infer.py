@@ -33,6 +33,27 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def reader_name(fmt: str, column: Column) -> str:
+    """The name a file's reader gives ``column``: CSV readers are told lakegate's names, the others
+    keep the file's own."""
+    return column.name if fmt == "csv" else column.original
+
+
+def plan_select(path: str, plan: FilePlan) -> str:
+    """A SELECT of one file, read as its plan says, with lakegate's column names."""
+    reader = reader_sql(
+        [path], plan.format, plan.options, [(reader_name(plan.format, c), c.type) for c in plan.columns]
+    )
+    projection = ", ".join(
+        f"{quote_ident(reader_name(plan.format, c))} AS {quote_ident(c.name)}" for c in plan.columns
+    )
+    return f"SELECT {projection or '*'} FROM {reader}"
+
+
 def struct_literal(items: list[tuple[str, str]]) -> str:
     return "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in items) + "}"
 
@@ -239,4 +260,4 @@ def _refine_json_type(conn: duckdb.DuckDBPyConnection, reader: str, original: st
     return str(parse_type(typ))
 
 
-__all__ = ["FilePlan", "infer", "reader_sql", "sql_literal"]
+__all__ = ["FilePlan", "infer", "plan_select", "quote_ident", "reader_name", "reader_sql", "sql_literal"]

@@ -29,8 +29,8 @@ from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
 from lakegate.crawler.infer import FilePlan, infer
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
-from lakegate.ingest.routing import LANDING, Route, Router, with_suffix
-from lakegate.ingest.rules import Facts
+from lakegate.ingest.routing import LANDING, Route, Router, Verdicts, with_suffix
+from lakegate.ingest.rules import Content, Facts
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -71,7 +71,14 @@ def check_partition_clash(plan: FilePlan, route: Route) -> None:
 
 
 def judge_file(
-    conn: Any, route: Route, read_from: str, *, key: str, size: int, detected: Detected
+    conn: Any,
+    route: Route,
+    read_from: str,
+    *,
+    key: str,
+    size: int,
+    detected: Detected,
+    verdicts: Verdicts | None = None,
 ) -> tuple[FilePlan, list[str]]:
     """Every check a routed file passes once its content is sniffed: the dataset's formats, the
     schema, partition columns and the dataset's rules. The pipeline and `lakegate rules test`
@@ -87,8 +94,16 @@ def judge_file(
         route.dataset.check_content(detected.format, detected.compression)
     plan = infer(conn, read_from, detected, size)
     check_partition_clash(plan, route)
-    warnings = route.dataset.judge(Facts(key, size, detected, plan)) if route.dataset else []
-    return plan, warnings
+    if route.dataset is None:
+        return plan, []
+    arrival = route.arrival or dt.datetime.now(dt.UTC)
+    facts = Facts(key, size, detected, plan, arrival, route.fields, Content(conn, read_from))
+    return plan, route.dataset.judge(facts, verdicts)
+
+
+def arrival_of(mtime_ns: int) -> dt.datetime:
+    """When an object landed: its store's modification time."""
+    return dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC)
 
 
 class _Spool:
@@ -253,7 +268,7 @@ class Pipeline:
             yield _Spool(cast(BinaryIO, file))
 
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
-        route = self.router.route(obj.source_key)
+        route = self.router.route(obj.source_key, arrival_of(obj.mtime_ns))
         detected = detect(scan.head, scan.tail if scan.size > 16 else b"", scan.size)
         plan, warnings = judge_file(
             self._duckdb(scan.size), route, read_from, key=obj.source_key, size=scan.size, detected=detected

@@ -15,16 +15,19 @@ characters, which would make the engine read other files too: those become ``_``
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from lakegate.crawler.names import identifier
 from lakegate.errors import Rejection
-from lakegate.ingest.rules import Facts, Finding, checks
-from lakegate.ingest.templates import KeyTemplate, ValueTemplate
+from lakegate.ingest.rules import Facts, Finding, evaluate
+from lakegate.ingest.templates import KeyTemplate, Value, ValueTemplate
 
 if TYPE_CHECKING:
     from lakegate.config import DatasetSettings, Settings
@@ -40,6 +43,8 @@ class Route:
     partition: dict[str, str] = field(default_factory=dict)
     filename: str = ""
     dataset: Dataset | None = None  # None: the default route
+    fields: dict[str, Value] = field(default_factory=dict)  # what the dataset's key template captured
+    arrival: dt.datetime | None = None  # when the file landed, in the dataset's time zone
 
     @property
     def partition_path(self) -> str:
@@ -55,6 +60,7 @@ class Route:
         return "/".join(p for p in parts if p)
 
 
+Verdicts = Callable[[list[tuple[dict[str, Any], Finding | None]]], None]
 _ESCAPED = frozenset("\"#%'*/:=?\\[]^{}") | {chr(c) for c in range(0x20)} | {"\x7f"}
 _GLOB = re.compile(r"[*?\[\]{}]")
 
@@ -144,9 +150,16 @@ class Dataset:
         self.formats = tuple(settings.formats)
         self.compressions = tuple(settings.compressions)
         self.rules = [rule.model_dump() for rule in settings.rules]
+        self.timezone = zoneinfo.ZoneInfo(settings.timezone)
+        self.duplicates = settings.duplicates
+        self.schema_evolution = settings.schema_evolution
+        self.retention_days = settings.retention_days
 
-    def route(self, source_key: str) -> Route | None:
+    def route(self, source_key: str, arrival: dt.datetime | None = None) -> Route | None:
         """Where ``source_key`` goes, or ``None`` when the key template does not match it.
+
+        ``arrival`` is when the object landed (aware; now when not given), for ``{arrival}``
+        values and the ``age`` rule: it is taken in the dataset's time zone.
 
         Raises:
             Rejection: ``reject.route`` when the templates make an empty database or table name,
@@ -155,10 +168,11 @@ class Dataset:
         values = self.key.match(source_key)
         if values is None:
             return None
+        zoned = (arrival or dt.datetime.now(dt.UTC)).astimezone(self.timezone)
         file = posixpath.basename(source_key)
         names = {}
         for what, template in (("database", self.database), ("table", self.table)):
-            rendered = template.render(values, file)
+            rendered = template.render(values, file, zoned)
             names[what] = identifier(rendered)
             if not names[what].strip("_"):
                 raise Rejection(
@@ -168,14 +182,14 @@ class Dataset:
                 )
         partition = {}
         for key, template in self.partition.items():
-            partition[key] = template.render(values, file)
+            partition[key] = template.render(values, file, zoned)
             if not partition[key]:
                 raise Rejection(
                     f"dataset {self.name!r} makes an empty value for the partition {key!r} from this key",
                     code="reject.route",
                     hint=f"change its template ({template.text!r})",
                 )
-        return Route(names["database"], names["table"], partition, lake_file_name(file), self)
+        return Route(names["database"], names["table"], partition, lake_file_name(file), self, values, zoned)
 
     def check_content(self, fmt: str, compression: str) -> None:
         """Raises: Rejection ``reject.format`` when the dataset does not take this kind of file."""
@@ -191,18 +205,21 @@ class Dataset:
                     details={"dataset": self.name, what: found, "allowed": list(allowed)},
                 )
 
-    def judge(self, facts: Facts) -> list[str]:
+    def judge(self, facts: Facts, verdicts: Verdicts | None = None) -> list[str]:
         """Run the dataset's rules; returns the warnings of ``warn`` rules.
+
+        ``verdicts``, when given, is called with every rule and its finding first (a dry run).
 
         Raises:
             Rejection: ``reject.rule.<check>`` for the first ``reject`` rule that finds something,
                 with every other finding in its details.
         """
-        table = checks()
         warnings: list[str] = []
         rejections: list[tuple[str, Finding]] = []
-        for rule in self.rules:
-            finding = table[rule["check"]](rule, facts)
+        judged = evaluate(self.rules, facts)
+        if verdicts is not None:
+            verdicts(judged)
+        for rule, finding in judged:
             if finding is None:
                 continue
             if rule["severity"] == "warn":
@@ -234,11 +251,11 @@ class Router:
     def from_settings(cls, settings: Settings) -> Router:
         return cls([Dataset(d) for d in settings.datasets], settings.ingest.default_route)
 
-    def route(self, source_key: str) -> Route:
+    def route(self, source_key: str, arrival: dt.datetime | None = None) -> Route:
         """Raises: Rejection ``reject.route`` when no dataset matches and the default route is off
         (or does not fit the key)."""
         for dataset in self.datasets:
-            found = dataset.route(source_key)
+            found = dataset.route(source_key, arrival)
             if found is not None:
                 return found
         if self.default:

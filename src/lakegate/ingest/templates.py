@@ -14,6 +14,8 @@ A **value template** makes a database, table or partition value from the capture
     {customer}          the text as delivered
     dt={date:%Y-%m-%d}  a captured date, reformatted
     {file}              the delivered file name (always available)
+    {arrival:%Y-%m-%d}  when the file arrived (its landing time), in UTC or the dataset's time zone;
+                        ``{arrival}`` alone is ``%Y-%m-%d``
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ _DIRECTIVES = {
     "S": r"\d{2}", "j": r"\d{3}", "b": r"[A-Za-z]{3}", "B": r"[A-Za-z]{3,9}", "%": "%",
 }  # fmt: skip
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-BUILTINS = {"file"}
+BUILTINS = {"file", "arrival"}
+ARRIVAL_FORMAT = "%Y-%m-%d"
 
 
 class TemplateError(ConfigError):
@@ -196,17 +199,26 @@ class ValueTemplate:
                     f"{text!r} uses {{{piece.name}}}, which {key.text!r} does not capture",
                     hint=f"use one of: {known}",
                 )
-            if piece.kind == "date" and (field is None or field.kind != "date"):
+            if piece.kind == "date" and piece.name != "arrival" and (field is None or field.kind != "date"):
                 raise TemplateError(
                     f"{text!r} formats {{{piece.name}}} as a date, but it is captured as text",
                     hint=f"capture it as a date in the key template: {{{piece.name}:%Y%m%d}}",
                 )
 
-    def render(self, values: dict[str, Value], file: str) -> str:
+    @property
+    def uses_arrival(self) -> bool:
+        return any(isinstance(p, Field) and p.name == "arrival" for p in self.pieces)
+
+    def render(self, values: dict[str, Value], file: str, arrival: dt.datetime | None = None) -> str:
+        """The value for one key's fields; ``arrival`` is the (zoned) landing time, when used."""
         out = ""
         for piece in self.pieces:
             if isinstance(piece, str):
                 out += piece
+                continue
+            if piece.name == "arrival":
+                assert arrival is not None, "the template uses {arrival}"
+                out += arrival.strftime(piece.fmt or ARRIVAL_FORMAT)
                 continue
             value: Value = file if piece.name == "file" else values[piece.name]
             if piece.kind == "date":

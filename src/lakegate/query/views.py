@@ -11,11 +11,9 @@ import json
 from collections.abc import Callable
 
 from lakegate.catalog.records import FileRecord, TableInfo
-from lakegate.crawler.infer import reader_sql
+from lakegate.crawler.infer import quote_ident, reader_name, reader_sql
 
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+__all__ = ["quote_ident", "table_sql"]
 
 
 def _read_type(typ: str) -> str:
@@ -41,19 +39,18 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
     for members in groups.values():
         first = members[0]
         by_name = {c.name: c for c in first.columns}
-        reader_names = [(c.original if first.format != "csv" else c.name) for c in first.columns]
         reader = reader_sql(
             [url(f.key) for f in members],
             first.format,
             first.options,
-            [(rn, c.type) for rn, c in zip(reader_names, first.columns, strict=True)],
+            [(reader_name(first.format, c), c.type) for c in first.columns],
             hive=bool(first.partition),  # the lake layout is Hive-style: partition values from the folders
         )
         projection: list[str] = []
         for name, typ in out_cols:
             col = by_name.get(name)
             if col is not None:
-                source = quote_ident(col.original if first.format != "csv" else col.name)
+                source = quote_ident(reader_name(first.format, col))
                 expr = source if _read_type(col.type) == typ else f"CAST({source} AS {typ})"
             elif name in first.partition:
                 expr = quote_ident(name)

@@ -1,19 +1,35 @@
 """Validation rules a dataset declares, one small module per check.
 
-Each check looks at what the pipeline already knows about a file (its key, size, sniffed
-format, inferred columns and row count) and returns a finding or nothing. A finding of a rule
-with severity ``reject`` quarantines the file (``reject.rule.<check>``); with ``warn`` the file
-is accepted and the warning is recorded with it.
+Two kinds of check:
+
+* **summary checks** look at what the pipeline already knows about a file — its key, size,
+  arrival time, sniffed format, inferred columns and row count — and cost nothing;
+* **value checks** (``types``, ``not_null``, ``unique``, ``allowed_values``, ``regex``, ``range``,
+  and ``encoding: [ascii]``) describe the rows they find fault with as SQL. All of one file's
+  value checks run together in a single streaming query (``values.measure``), which also
+  numbers the rows, so a finding can say *which* rows fail.
+
+A finding of a rule with severity ``reject`` quarantines the file (``reject.rule.<check>``); with
+``warn`` the file is accepted and the warning is recorded with it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakegate.crawler.detect import Detected
 from lakegate.crawler.infer import FilePlan
+
+
+@dataclass(frozen=True)
+class Content:
+    """Where a value check reads the file: an engine connection and the file's path or URL."""
+
+    conn: Any
+    path: str
 
 
 @dataclass(frozen=True)
@@ -24,6 +40,10 @@ class Facts:
     size: int
     detected: Detected
     plan: FilePlan
+    arrival: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # when it landed, zoned
+    fields: dict[str, Any] = field(default_factory=dict)  # what the dataset's key template captured
+    content: Content | None = None
+    now: dt.datetime | None = None  # when it is judged (None: the clock)
 
 
 @dataclass(frozen=True)
@@ -32,17 +52,79 @@ class Finding:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ValueTest:
+    """One thing a value check looks for, as SQL over the file's columns (by lakegate name).
+
+    ``bad`` is true for a row that fails (it may use window functions); ``describe`` words the
+    finding from the number of failing rows and the most frequent failing ``example`` values.
+    ``always`` is a finding even when no row fails (a column missing, a type that cannot fit).
+    """
+
+    bad: str
+    describe: Callable[[int, list[str]], str]
+    example: str = "NULL"
+    column: str | None = None
+    always: str | None = None
+
+
 Check = Callable[[dict[str, Any], Facts], Finding | None]
+ValueCheck = Callable[[dict[str, Any], dict[str, str]], list[ValueTest]]
 
 
 def checks() -> dict[str, Check]:
-    """Every check by the name a dataset's rule uses."""
-    from lakegate.ingest.rules import columns, extension, rows, size
+    """Every summary check by the name a dataset's rule uses."""
+    from lakegate.ingest.rules import age, columns, encoding, extension, header, rows, size
 
     return {
         "size": size.check,
         "extension": extension.check,
+        "age": age.check,
+        "encoding": encoding.check,
+        "header": header.check,
         "required_columns": columns.required,
         "allowed_columns": columns.allowed,
         "rows": rows.check,
     }
+
+
+def value_checks() -> dict[str, ValueCheck]:
+    """Every value check by name: each returns the tests its rule makes for a file's columns."""
+    from lakegate.ingest.rules import allowed_values, encoding, not_null, range, regex, types, unique
+
+    return {
+        "types": types.tests,
+        "not_null": not_null.tests,
+        "unique": unique.tests,
+        "allowed_values": allowed_values.tests,
+        "regex": regex.tests,
+        "range": range.tests,
+        "encoding": encoding.tests,
+    }
+
+
+def evaluate(rules: list[dict[str, Any]], facts: Facts) -> list[tuple[dict[str, Any], Finding | None]]:
+    """Every rule with its finding (``None``: it passes), in the rules' order."""
+    from lakegate.ingest.rules import values
+
+    summary, by_value = checks(), value_checks()
+    found: dict[int, Finding] = {}
+    measured: list[tuple[int, list[ValueTest]]] = []
+    for i, rule in enumerate(rules):
+        finding = summary[rule["check"]](rule, facts) if rule["check"] in summary else None
+        if finding is not None:
+            found[i] = finding
+        elif rule["check"] in by_value:
+            made = by_value[rule["check"]](rule, {c.name: c.type for c in facts.plan.columns})
+            if made:
+                measured.append((i, made))
+    if measured and facts.content is not None:
+        found.update(values.measure(facts.content, facts.plan, measured))
+    return [(rule, found.get(i)) for i, rule in enumerate(rules)]
+
+
+def missing(column: str, columns: dict[str, str]) -> ValueTest | None:
+    """A test that always fails when the rule names a column the file does not have."""
+    if column in columns:
+        return None
+    return ValueTest("FALSE", lambda _n, _v: "", column=column, always=f"the file has no column {column}")

@@ -1,0 +1,26 @@
+"""``regex``: every value of ``column`` fully matches ``pattern`` (RE2 syntax; empty cells are
+not judged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakegate.crawler.infer import quote_ident, sql_literal
+from lakegate.crawler.names import identifier
+from lakegate.ingest.rules import ValueTest, missing
+from lakegate.ingest.rules.not_null import plural
+from lakegate.ingest.rules.values import quoted_values
+
+
+def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:
+    name = identifier(str(params["column"]))
+    absent = missing(name, columns)
+    if absent:
+        return [absent]
+    col, pattern = quote_ident(name), params["pattern"]
+
+    def describe(n: int, found: list[str]) -> str:
+        return f"{name} does not match {pattern!r} in {plural(n, 'row')}: {quoted_values(found)}"
+
+    bad = f"{col} IS NOT NULL AND NOT regexp_full_match(CAST({col} AS VARCHAR), {sql_literal(pattern)})"
+    return [ValueTest(bad, describe, example=col, column=name)]
