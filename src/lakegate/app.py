@@ -43,10 +43,12 @@ def open_app(home: str | Path | None = None, *, create: bool = False) -> App:
 
 
 def open_store(home: Home, storage: StorageSettings, *, query: bool = False) -> AreaStore:
-    """The store for landing/, lake/ and quarantine/ (``query``: S3 with the read-only identity)."""
+    """The store for landing/, lake/, quarantine/ and archive/ (``query``: S3 with the read-only identity)."""
     areas: dict[str, ObjectStore] = {}
     for area in AREAS:
         url = getattr(storage, area)
+        if area == "archive" and not url:
+            url = _inside(storage.lake or str(home.root / "lake"), "_archive/")
         if url.startswith("s3://"):
             areas[area] = _s3(url, storage.s3, query=query)
         elif url:
@@ -55,6 +57,10 @@ def open_store(home: Home, storage: StorageSettings, *, query: bool = False) -> 
         else:
             areas[area] = LocalStore(home.root / area)
     return AreaStore(areas)
+
+
+def _inside(url: str, folder: str) -> str:
+    return url.rstrip("/") + "/" + folder
 
 
 def _s3(url: str, s3: S3Settings, *, query: bool) -> ObjectStore:

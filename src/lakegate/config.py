@@ -118,9 +118,14 @@ class StorageSettings(_Section):
     landing: str = Field("", description=_AREA_HELP.format(area="landing"))
     lake: str = Field("", description=_AREA_HELP.format(area="lake"))
     quarantine: str = Field("", description=_AREA_HELP.format(area="quarantine"))
+    archive: str = Field(
+        "",
+        description="Where replaced, expired and dropped lake files are kept until purged: a URL as "
+        "above. Unset: `_archive/` inside the lake (a folder engines skip, by the Hive convention).",
+    )
     s3: S3Settings = Field(default_factory=S3Settings)
 
-    @field_validator("landing", "lake", "quarantine")
+    @field_validator("landing", "lake", "quarantine", "archive")
     @classmethod
     def _area_url(cls, value: str) -> str:
         value = value.strip()
@@ -132,7 +137,7 @@ class StorageSettings(_Section):
         return value
 
     def uses_s3(self) -> bool:
-        return any(v.startswith("s3://") for v in (self.landing, self.lake, self.quarantine))
+        return any(v.startswith("s3://") for v in (self.landing, self.lake, self.quarantine, self.archive))
 
 
 RuleCheck = Literal[

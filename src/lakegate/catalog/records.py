@@ -31,6 +31,11 @@ REPLAYING = "replaying"
 REPLAYED = "replayed"
 TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED, REPLAYED})
 
+# An archived lake file's states: out of its table, being moved → archived → (explicit purge) purged.
+ARCHIVING = "archiving"
+ARCHIVED = "archived"
+PURGED_FILE = "purged"
+
 
 @dataclass
 class ObjectRecord:
@@ -121,3 +126,24 @@ class Registration:
     schema_version: int
     schema_diff: dict[str, Any] | None
     duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchivedFile:
+    """A lake file taken out of its table (replaced, expired or dropped), kept in the archive."""
+
+    id: int
+    lake_key: str
+    archive_key: str
+    database: str
+    table: str
+    partition_path: str
+    size: int
+    sha256: str
+    row_count: int
+    cause: str  # replaced | retention | dropped
+    reason: str
+    object_id: int | None
+    state: str
+    archived_at: float
+    purged_at: float | None

@@ -70,6 +70,8 @@ files = sa.Table(
     sa.Column("table_id", sa.Integer, sa.ForeignKey("tables.id"), nullable=False),
     sa.Column("partition_id", sa.Integer, sa.ForeignKey("partitions.id"), nullable=False),
     sa.Column("key", sa.Text, nullable=False, unique=True),
+    # The lake key its delivery asked for; differs from ``key`` when that name held other content.
+    sa.Column("delivered_as", sa.Text, nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("row_count", sa.BigInteger, nullable=False),
@@ -83,6 +85,31 @@ files = sa.Table(
     sa.Column("derived_state", sa.String(32), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_files_table_sha", "table_id", "sha256"),
+    sa.Index("ix_files_delivered_as", "delivered_as"),
+)
+
+# Lake files taken out of their table — replaced by a newer delivery, past retention, or in a
+# dropped table — and kept in the archive area until an explicit purge.
+archived_files = sa.Table(
+    "archived_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("lake_key", sa.Text, nullable=False),  # where it was
+    sa.Column("archive_key", sa.Text, nullable=False, unique=True),  # where it is kept
+    sa.Column("database", sa.String(255), nullable=False),
+    sa.Column("table", sa.String(255), nullable=False),
+    sa.Column("partition_path", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("cause", sa.String(32), nullable=False),  # replaced | retention | dropped
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("object_id", sa.Integer, nullable=True),  # the delivery that replaced it
+    # archiving: out of the table, the move not yet done | archived | purging | purged
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("archived_at", sa.Float, nullable=False),
+    sa.Column("purged_at", sa.Float, nullable=True),
+    sa.Index("ix_archived_files_state", "state"),
 )
 
 objects = sa.Table(

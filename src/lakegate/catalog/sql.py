@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from lakegate.catalog import records as r
 from lakegate.catalog.records import (
+    ARCHIVED,
+    ARCHIVING,
+    PURGED_FILE,
+    ArchivedFile,
     FileRecord,
     ObjectRecord,
     PartitionInfo,
@@ -26,6 +30,7 @@ from lakegate.catalog.records import (
     TableVersion,
 )
 from lakegate.catalog.schema import (
+    archived_files,
     columns,
     databases,
     files,
@@ -35,12 +40,13 @@ from lakegate.catalog.schema import (
     table_versions,
     tables,
 )
-from lakegate.crawler.evolve import Column, merge
-from lakegate.errors import CatalogError
+from lakegate.crawler.evolve import Column, admit
+from lakegate.errors import CatalogError, Rejection
+from lakegate.keys import archive_key, with_suffix
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -90,6 +96,9 @@ _MOVE = (
     .returning(*objects.c)
 )
 _FILE_SHA = sa.select(files.c.sha256).where(files.c.key == sa.bindparam("key"))
+_BEING_ARCHIVED = sa.select(archived_files.c.sha256).where(
+    archived_files.c.lake_key == sa.bindparam("key"), archived_files.c.state == ARCHIVING
+)
 _DUPLICATE = (
     sa.select(files.c.key)
     .join(tables, tables.c.id == files.c.table_id)
@@ -323,7 +332,20 @@ class Catalog:
                 return done, Registration(
                     obj.qualified_table, obj.partition_path or "", 0, version, None, dup
                 )
-            change = merge(current, file_cols, version + 1)
+            delivered_as = plan.get("delivered_as") or obj.target_key
+            earlier = conn.execute(
+                sa.select(files).where(files.c.table_id == table_id, files.c.delivered_as == delivered_as)
+            ).all()
+            policy = plan.get("duplicates", "keep_both")
+            if earlier and policy == "reject":
+                raise Rejection(
+                    f"the table already has a file delivered as {delivered_as.rsplit('/', 1)[-1]!r}, "
+                    "with other content, and the dataset's duplicate policy is reject",
+                    code="reject.duplicate_name",
+                    hint="deliver new content under a new name, or set duplicates: keep_both or replace",
+                    details={"existing": [f.key for f in earlier]},
+                )
+            change = admit(current, file_cols, version + 1, plan.get("schema_evolution", "evolve"))
             new_keys = [k for k in part_values if k not in part_keys]
             diff: dict[str, Any] | None = None
             if change.changed or new_keys or trow is None:
@@ -371,11 +393,18 @@ class Catalog:
                     .values(table_id=table_id, path=path, values=part_values, created_at=now)
                     .returning(partitions.c.id)
                 ).scalar_one()
+            if earlier and policy == "replace":
+                reason = f"replaced by {obj.target_key} (delivered as {obj.source_key})"
+                self._archive(
+                    conn, earlier, database=obj.database, table=obj.table, cause="replaced", reason=reason,
+                    object_id=obj.id, now=now,
+                )  # fmt: skip
             conn.execute(
                 files.insert().values(
                     table_id=table_id,
                     partition_id=part_id,
                     key=obj.target_key,
+                    delivered_as=delivered_as,
                     size=plan["size"],
                     sha256=obj.sha256,
                     row_count=plan["rows"],
@@ -389,10 +418,144 @@ class Catalog:
             done = self._transition(conn, obj, r.CATALOGED)
             return done, Registration(obj.qualified_table, path, plan["rows"], version, diff)
 
+    # -- the archive --------------------------------------------------------------------------
+
+    def _archive(
+        self,
+        conn: Connection,
+        rows: Sequence[Any],
+        *,
+        database: str,
+        table: str,
+        cause: str,
+        reason: str,
+        object_id: int | None,
+        now: float,
+    ) -> None:
+        """Take ``rows`` of ``files`` out of their table and record them as being archived."""
+        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        paths = dict(conn.execute(sa.select(partitions.c.id, partitions.c.path)).all()) if rows else {}
+        for row in rows:
+            key = archive_key(row.key, day)
+            if conn.execute(
+                sa.select(archived_files.c.id).where(archived_files.c.archive_key == key)
+            ).first():
+                key = with_suffix(key, row.sha256)
+            conn.execute(files.delete().where(files.c.id == row.id))
+            conn.execute(
+                archived_files.insert().values(
+                    lake_key=row.key,
+                    archive_key=key,
+                    database=database,
+                    table=table,
+                    partition_path=paths.get(row.partition_id, ""),
+                    size=row.size,
+                    sha256=row.sha256,
+                    row_count=row.row_count,
+                    cause=cause,
+                    reason=reason,
+                    object_id=object_id,
+                    state=ARCHIVING,
+                    archived_at=now,
+                )
+            )
+
+    def archive_partitions(self, database: str, table: str, paths: list[str], reason: str) -> int:
+        """Take every file of the partitions ``paths`` out of the table into the archive (retention)."""
+        with self._write(f"archiving partitions of {database}.{table}") as conn:
+            table_id = self._table_id(conn, database, table)
+            if table_id is None:
+                return 0
+            part_ids = (
+                conn.execute(
+                    sa.select(partitions.c.id).where(
+                        partitions.c.table_id == table_id, partitions.c.path.in_(paths)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            rows = conn.execute(sa.select(files).where(files.c.partition_id.in_(part_ids))).all()
+            self._archive(
+                conn, rows, database=database, table=table, cause="retention", reason=reason, object_id=None,
+                now=time.time(),
+            )  # fmt: skip
+            conn.execute(partitions.delete().where(partitions.c.id.in_(part_ids)))
+            return len(rows)
+
+    def drop_table(self, database: str, table: str, reason: str) -> int | None:
+        """Remove a table from the catalog, its files into the archive; ``None`` if there is no such table."""
+        with self._write(f"dropping {database}.{table}") as conn:
+            table_id = self._table_id(conn, database, table)
+            if table_id is None:
+                return None
+            rows = conn.execute(sa.select(files).where(files.c.table_id == table_id)).all()
+            self._archive(
+                conn, rows, database=database, table=table, cause="dropped", reason=reason, object_id=None,
+                now=time.time(),
+            )  # fmt: skip
+            for child in (partitions, columns, table_versions):
+                conn.execute(child.delete().where(child.c.table_id == table_id))
+            conn.execute(tables.delete().where(tables.c.id == table_id))
+            return len(rows)
+
+    @staticmethod
+    def _table_id(conn: Connection, database: str, table: str) -> int | None:
+        return conn.execute(
+            sa.select(tables.c.id)
+            .join(databases, databases.c.id == tables.c.database_id)
+            .where(databases.c.name == database, tables.c.name == table)
+        ).scalar()
+
+    def stale_partitions(self, database: str, table: str, older_than: float) -> list[str]:
+        """Partitions of a table whose newest file was registered before ``older_than`` (epoch s)."""
+        with self._read("looking for expired partitions") as conn:
+            newest = sa.func.max(files.c.created_at)
+            rows = conn.execute(
+                sa.select(partitions.c.path)
+                .join(files, files.c.partition_id == partitions.c.id)
+                .join(tables, tables.c.id == partitions.c.table_id)
+                .join(databases, databases.c.id == tables.c.database_id)
+                .where(databases.c.name == database, tables.c.name == table)
+                .group_by(partitions.c.path)
+                .having(newest < older_than)
+            ).scalars()
+            return sorted(rows)
+
+    def archived(
+        self, states: tuple[str, ...] = (ARCHIVING, ARCHIVED), limit: int = 1000
+    ) -> list[ArchivedFile]:
+        with self._read("listing the archive") as conn:
+            rows = conn.execute(
+                sa.select(archived_files)
+                .where(archived_files.c.state.in_(states))
+                .order_by(archived_files.c.id)
+                .limit(limit)
+            ).all()
+            return [ArchivedFile(**row._asdict()) for row in rows]
+
+    def set_archive_state(self, archived_id: int, state: str) -> None:
+        with self._write("recording an archived file") as conn:
+            values: dict[str, Any] = {"state": state}
+            if state == PURGED_FILE:
+                values["purged_at"] = time.time()
+            conn.execute(archived_files.update().where(archived_files.c.id == archived_id).values(**values))
+
     def file_sha(self, key: str) -> str | None:
-        """The content hash of a registered lake file, or ``None`` if ``key`` is not registered."""
+        """The content hash of the lake file at ``key``: registered, or still there while it moves
+        to the archive; ``None`` when the key is free."""
         with self._read("looking up a file") as conn:
-            return conn.execute(_FILE_SHA, {"key": key}).scalar()
+            found = conn.execute(_FILE_SHA, {"key": key}).scalar()
+            return found if found is not None else conn.execute(_BEING_ARCHIVED, {"key": key}).scalar()
+
+    def delivered_as(self, database: str, table: str, key: str) -> list[str]:
+        """Keys of the table's files whose deliveries asked for the lake key ``key``."""
+        with self._read("looking up a file") as conn:
+            table_id = self._table_id(conn, database, table)
+            if table_id is None:
+                return []
+            query = sa.select(files.c.key).where(files.c.table_id == table_id, files.c.delivered_as == key)
+            return list(conn.execute(query).scalars())
 
     def duplicate_in_table(self, database: str, table: str, sha256: str) -> str | None:
         with self._read("looking for duplicates") as conn:

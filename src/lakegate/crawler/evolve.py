@@ -1,9 +1,11 @@
 """Joining a file's columns into its table's schema.
 
-Policy (v0: ``evolve``): a column the table lacks is appended (older files read NULL); a column
-whose types disagree widens along the type lattice (``types.join``); a column missing from the
-file reads NULL. Columns are matched by normalized name, never by position, so data is never
-shifted into the wrong column.
+Under the default policy, ``evolve``, a column the table lacks is appended (older files read
+NULL); a column whose types disagree widens along the type lattice (``types.join``); a column
+missing from the file reads NULL. Columns are matched by normalized name, never by position, so
+data is never shifted into the wrong column. A dataset may narrow this (``admit``):
+``add_columns`` never changes a column's type, and ``fixed`` changes nothing once the first file
+has made the table.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakegate.crawler.types import join_text
+from lakegate.errors import Rejection
+
+POLICIES = ("evolve", "add_columns", "fixed")
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,34 @@ def merge(table: list[Column], file_columns: list[Column], next_version: int) ->
             result.columns[positions[col.name]] = widened
             result.widened.append((col.name, current.type, joined))
     return result
+
+
+def admit(table: list[Column], file_columns: list[Column], next_version: int, policy: str) -> SchemaChange:
+    """``merge``, refused when the change goes beyond what the table's ``policy`` allows.
+
+    Raises:
+        Rejection: ``reject.schema.type_change`` (``add_columns``: a type would widen) or
+            ``reject.schema.fixed`` (``fixed``: a column would be added or widened).
+    """
+    change = merge(table, file_columns, next_version)
+    if not table or policy == "evolve" or not change.changed:
+        return change
+    widened = [f"{c} from {a} to {b}" for c, a, b in change.widened]
+    if policy == "add_columns" and widened:
+        raise Rejection(
+            f"the file would change column types ({'; '.join(widened)}), and the dataset's schema "
+            "evolution is add_columns",
+            code="reject.schema.type_change",
+            hint="deliver the columns with their table's types, or set schema_evolution: evolve and replay",
+            details={"widened": change.diff()["widened"]},
+        )
+    if policy == "fixed":
+        what = [f"new columns {', '.join(change.added)}"] if change.added else []
+        what += [f"types widened ({'; '.join(widened)})"] if widened else []
+        raise Rejection(
+            f"the file does not fit its table's fixed schema: {' and '.join(what)}",
+            code="reject.schema.fixed",
+            hint="deliver the file with the table's columns, or change schema_evolution and replay",
+            details=change.diff(),
+        )
+    return change

@@ -26,11 +26,14 @@ from lakegate import engine_setup
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
 from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
+from lakegate.crawler.evolve import admit
 from lakegate.crawler.infer import FilePlan, infer
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
-from lakegate.ingest.routing import LANDING, Route, Router, Verdicts, with_suffix
+from lakegate.ingest.archive import Archive
+from lakegate.ingest.routing import LANDING, Route, Router, Verdicts
 from lakegate.ingest.rules import Content, Facts
+from lakegate.keys import with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -276,10 +279,13 @@ class Pipeline:
         sha = scan.sha256
         duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
         target = route.target_key
+        dataset = route.dataset
         if duplicate is None:
-            registered_sha = self.catalog.file_sha(target)
-            if registered_sha is not None and registered_sha != sha:
-                target = with_suffix(target, sha)  # new content under a known name: keep both
+            target = self._new_name(route, sha)
+            if dataset is not None and dataset.schema_evolution != "evolve":
+                table = self.catalog.table(route.database, route.table)
+                if table is not None:
+                    admit(table.columns, plan.columns, table.schema_version + 1, dataset.schema_evolution)
         fields: dict[str, Any] = {
             "sha256": sha,
             "database": route.database,
@@ -295,8 +301,11 @@ class Pipeline:
                 "etag": scan.etag,
                 "partition": route.partition,
                 "location": route.location,
-                "dataset": route.dataset.name if route.dataset else None,
+                "dataset": dataset.name if dataset else None,
                 "warnings": warnings,
+                "delivered_as": route.target_key,
+                "duplicates": dataset.duplicates if dataset else "keep_both",
+                "schema_evolution": dataset.schema_evolution if dataset else "evolve",
             },
         }
         if duplicate is not None:
@@ -305,24 +314,52 @@ class Pipeline:
             )
         return self.catalog.transition(obj, r.VALIDATED, **fields)
 
+    def _new_name(self, route: Route, sha: str) -> str:
+        """The lake key for new content: the route's, unless the table holds other content there.
+
+        Raises:
+            Rejection: ``reject.duplicate_name`` when the dataset's duplicate policy is ``reject``
+                and the table has a file delivered under this name.
+        """
+        target = route.target_key
+        if route.dataset is not None and route.dataset.duplicates == "reject":
+            earlier = self.catalog.delivered_as(route.database, route.table, target)
+            if earlier:
+                raise Rejection(
+                    f"the table already has a file delivered as {route.filename!r}, with other content, "
+                    "and the dataset's duplicate policy is reject",
+                    code="reject.duplicate_name",
+                    hint="deliver new content under a new name, or set duplicates: keep_both or replace",
+                    details={"existing": earlier},
+                )
+        registered_sha = self.catalog.file_sha(target)
+        if registered_sha is not None and registered_sha != sha:
+            target = with_suffix(target, sha)  # new content under a known name: a name of its own
+        return target
+
     def _reject(self, obj: ObjectRecord, rejection: Rejection, scan: Scan) -> ObjectRecord:
+        return self._rejected(obj, rejection, scan.sha256, scan.size, scan.etag)
+
+    def _rejected(
+        self, obj: ObjectRecord, rejection: Rejection, sha: str, size: int, etag: str | None
+    ) -> ObjectRecord:
         day = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
         target = f"{QUARANTINE}{day}/{obj.source_key.removeprefix(LANDING)}"
         existing = self.store.stat(target)
-        if existing is not None and self.store.sha256(target) != scan.sha256:
-            target = with_suffix(target, scan.sha256)
+        if existing is not None and self.store.sha256(target) != sha:
+            target = with_suffix(target, sha)
         details = dict(rejection.details)
         if rejection.hint:
             details["hint"] = rejection.hint
         return self.catalog.transition(
             obj,
             r.REJECTED,
-            sha256=scan.sha256,
+            sha256=sha,
             target_key=target,
             reason_code=rejection.code,
             reason=rejection.message,
             reason_details=details,
-            plan={"size": scan.size, "etag": scan.etag},
+            plan={**(obj.plan or {}), "size": size, "etag": etag},
         )
 
     def _copy_verified(self, obj: ObjectRecord) -> bool:
@@ -369,7 +406,17 @@ class Pipeline:
         return self.catalog.transition(obj, r.COPIED)
 
     def _register(self, obj: ObjectRecord) -> ObjectRecord:
-        obj, _registration = self.catalog.register(obj)
+        try:
+            obj, _registration = self.catalog.register(obj)
+        except Rejection as rejection:
+            # The table changed since validation (a schema or name another file took): our lake
+            # copy was never registered, so it goes, and the delivery goes to quarantine.
+            assert obj.target_key and obj.sha256
+            self.store.delete(obj.target_key)
+            plan = obj.plan or {}
+            return self._rejected(
+                obj, rejection, obj.sha256, int(plan.get("size", obj.size)), plan.get("etag")
+            )
         if obj.state == r.DUPLICATE and obj.target_key and self.catalog.file_sha(obj.target_key) is None:
             self.store.delete(obj.target_key)  # our own unregistered copy of content already there
         return obj
@@ -380,6 +427,8 @@ class Pipeline:
         return self.catalog.transition(obj, r.QUARANTINE_COPIED)
 
     def _finish(self, obj: ObjectRecord) -> ObjectRecord:
+        if obj.state == r.CATALOGED and (obj.plan or {}).get("duplicates") == "replace":
+            Archive(self.catalog, self.store).settle(obj.id)  # the file this delivery replaced
         faults.checkpoint("before_remove_source")
         info = self.store.stat(obj.source_key)
         if info is not None and info.size == obj.size and info.mtime_ns == obj.mtime_ns:

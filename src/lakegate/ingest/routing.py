@@ -28,12 +28,15 @@ from lakegate.crawler.names import identifier
 from lakegate.errors import Rejection
 from lakegate.ingest.rules import Facts, Finding, evaluate
 from lakegate.ingest.templates import KeyTemplate, Value, ValueTemplate
+from lakegate.keys import with_suffix
 
 if TYPE_CHECKING:
     from lakegate.config import DatasetSettings, Settings
 
 LANDING = "landing/"
 LAKE = "lake/"
+
+__all__ = ["LAKE", "LANDING", "Dataset", "Route", "Router", "with_suffix"]
 
 
 @dataclass(frozen=True)
@@ -130,14 +133,6 @@ def default_route(source_key: str) -> Route:
     return Route(database, table, partition, lake_file_name(parts[-1]))
 
 
-def with_suffix(key: str, sha256: str) -> str:
-    """``lake/db/t/orders.csv.gz`` → ``lake/db/t/orders-<sha12>.csv.gz``: a new name for new content."""
-    folder, name = posixpath.split(key)
-    stem, dot, ext = name.partition(".")
-    renamed = f"{stem}-{sha256[:12]}{dot}{ext}"
-    return f"{folder}/{renamed}" if folder else renamed
-
-
 class Dataset:
     """A configured dataset, its templates compiled."""
 
@@ -154,6 +149,12 @@ class Dataset:
         self.duplicates = settings.duplicates
         self.schema_evolution = settings.schema_evolution
         self.retention_days = settings.retention_days
+
+    def may_hold(self, database: str, table: str) -> bool:
+        """Whether this dataset's templates can make the table ``database.table``."""
+        return bool(
+            self.database.names_pattern().fullmatch(database) and self.table.names_pattern().fullmatch(table)
+        )
 
     def route(self, source_key: str, arrival: dt.datetime | None = None) -> Route | None:
         """Where ``source_key`` goes, or ``None`` when the key template does not match it.

@@ -24,6 +24,7 @@ from lakegate.catalog import ObjectRecord
 from lakegate.errors import LakegateError
 from lakegate.events.reconciler import Reconciler
 from lakegate.events.watcher import Watcher
+from lakegate.ingest.archive import Archive
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.ingest.workers import WorkerProcesses
@@ -31,6 +32,8 @@ from lakegate.storage import ObjectInfo
 from lakegate.storage.local import is_partial_name
 
 logger = logging.getLogger(__name__)
+
+RETENTION_SECONDS = 3600.0
 
 
 class IngestService:
@@ -60,6 +63,7 @@ class IngestService:
         if self._landing_folder is not None:
             self.watcher = Watcher(self._landing_folder.root, LANDING_PREFIX, self.notify)
         self._ticker = threading.Thread(target=self._tick_loop, name="lakegate-settle", daemon=True)
+        self._keeper = threading.Thread(target=self._housekeeping, name="lakegate-archive", daemon=True)
         self.processes = min(self._process_count(), self.settings.workers)  # one object each at a time
         self._processes: WorkerProcesses | None = None
         if self.processes:
@@ -92,6 +96,7 @@ class IngestService:
             self.watcher.start()
         self.reconciler.start()
         self._ticker.start()
+        self._keeper.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -149,6 +154,19 @@ class IngestService:
             seen = self._pending.get(info.key)
             if seen is None or seen[:2] != (info.size, info.mtime_ns):
                 self._pending[info.key] = (info.size, info.mtime_ns, now)
+
+    def _housekeeping(self) -> None:
+        """Finish archive moves a crash interrupted, then apply retention, now and every hour."""
+        archive = Archive(self.app.catalog, self.app.store)
+        while True:
+            try:
+                archive.settle()
+                for table, count in archive.expire(self.pipeline.router).items():
+                    logger.warning("retention: archived %d files of %s", count, table)
+            except Exception:
+                logger.exception("archive housekeeping failed; it runs again in an hour")
+            if self._stop.wait(RETENTION_SECONDS):
+                return
 
     def _tick_loop(self) -> None:
         step = min(0.05, max(self.settings.settle_seconds / 4, 0.01))

@@ -205,6 +205,14 @@ class ValueTemplate:
                     hint=f"capture it as a date in the key template: {{{piece.name}:%Y%m%d}}",
                 )
 
+    def names_pattern(self) -> re.Pattern[str]:
+        """Matches the identifiers this template can make (for a database or table name)."""
+        body = "".join(
+            re.escape(re.sub(r"[^a-z0-9_]", "_", p.lower())) if isinstance(p, str) else ".+"
+            for p in self.pieces
+        )
+        return re.compile(f"_?{body}")
+
     @property
     def uses_arrival(self) -> bool:
         return any(isinstance(p, Field) and p.name == "arrival" for p in self.pieces)

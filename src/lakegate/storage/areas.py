@@ -1,8 +1,8 @@
-"""The three areas — landing, lake, quarantine — each in the store its URL names.
+"""The four areas — landing, lake, quarantine, archive — each in the store its URL names.
 
-Keys stay ``landing/...``, ``lake/...``, ``quarantine/...`` everywhere in lakegate; this store
-sends each to the right place: a folder (``file:///data/in/``), a prefix of a bucket
-(``s3://bucket/landing/``), or all three in one bucket. Copies between two S3 areas are
+Keys stay ``landing/...``, ``lake/...``, ``quarantine/...``, ``archive/...`` everywhere in
+lakegate; this store sends each to the right place: a folder (``file:///data/in/``), a prefix of
+a bucket (``s3://bucket/landing/``), or all of them in one bucket. Copies between two S3 areas are
 server-side, also across buckets; between different kinds of store they stream.
 """
 
@@ -17,7 +17,7 @@ from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, Sink, validate_
 from lakegate.storage.local import LocalStore
 from lakegate.storage.s3 import S3Store
 
-AREAS = ("landing", "lake", "quarantine")
+AREAS = ("landing", "lake", "quarantine", "archive")
 
 
 class AreaStore(ObjectStore):
@@ -40,7 +40,7 @@ class AreaStore(ObjectStore):
             raise StorageError(
                 f"{key!r} is in no area",
                 code="storage.bad_key",
-                hint="keys start with landing/, lake/ or quarantine/",
+                hint="keys start with landing/, lake/, quarantine/ or archive/",
             )
         return store, rest
 

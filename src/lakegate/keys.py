@@ -1,0 +1,21 @@
+"""Names of objects lakegate writes: new names for new content, and where archived files go."""
+
+from __future__ import annotations
+
+import posixpath
+
+LAKE = "lake/"
+ARCHIVE = "archive/"
+
+
+def with_suffix(key: str, sha256: str) -> str:
+    """``lake/db/t/orders.csv.gz`` → ``lake/db/t/orders-<sha12>.csv.gz``: a new name for new content."""
+    folder, name = posixpath.split(key)
+    stem, dot, ext = name.partition(".")
+    renamed = f"{stem}-{sha256[:12]}{dot}{ext}"
+    return f"{folder}/{renamed}" if folder else renamed
+
+
+def archive_key(lake_key: str, day: str) -> str:
+    """``lake/db/t/dt=1/f.csv`` archived on ``day`` → ``archive/<day>/db/t/dt=1/f.csv``."""
+    return f"{ARCHIVE}{day}/{lake_key.removeprefix(LAKE)}"
