@@ -187,3 +187,35 @@ def test_unreachable_catalog_is_a_clear_transient_error() -> None:
     with pytest.raises(CatalogError) as err:
         Catalog("postgresql://postgres@127.0.0.1:1/nothing")
     assert err.value.code == "catalog.unavailable" and err.value.transient
+
+
+def test_an_existing_catalog_is_upgraded_keeping_its_files(tmp_path: Any) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from lakegate.catalog.sql import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        for statement in (
+            "INSERT INTO databases (id, name, created_at) VALUES (1, 'd', 0)",
+            "INSERT INTO tables (id, database_id, name, location, schema_version, partition_keys, "
+            "created_at, updated_at) VALUES (1, 1, 't', 'lake/d/t', 1, '[]', 0, 0)",
+            "INSERT INTO partitions (id, table_id, path, \"values\", created_at) VALUES (1, 1, '', '{}', 0)",
+            "INSERT INTO files (table_id, partition_id, key, size, sha256, row_count, schema_fingerprint, "
+            "format, options, columns, created_at) "
+            "VALUES (1, 1, 'lake/d/t/a.csv', 1, 'ab', 1, 'f', 'csv', '{}', '[]', 0)",
+        ):
+            conn.execute(sa.text(statement))
+    engine.dispose()
+    catalog = Catalog(url)
+    try:
+        assert catalog.delivered_as("d", "t", "lake/d/t/a.csv") == ["lake/d/t/a.csv"]
+        assert catalog.archived() == []
+    finally:
+        catalog.close()

@@ -206,3 +206,52 @@ def test_quarantine_replay_after_fixing_the_dataset(tmp_path: Path) -> None:
     assert new_id != object_id  # each delivery attempt keeps its own record
     count = lakegate("sql", "SELECT count(*) AS n FROM s.t", "--format", "csv", "--home", str(home)).stdout
     assert count.split() == ["n", "2"]
+
+
+def test_rules_test_prints_each_rules_verdict(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    (home / "lakegate.yaml").write_text(
+        "datasets:\n  - name: sales\n"
+        '    key: "landing/{customer}/sales_{date:%Y%m%d}.csv"\n    database: "{customer}"\n'
+        "    table: sales\n    rules:\n"
+        "      - {check: required_columns, columns: [id]}\n"
+        "      - {check: types, types: {amount: number}}\n"
+        "      - {check: unique, columns: [id], severity: warn}\n"
+    )
+    data = tmp_path / "x.csv"
+    data.write_text("id,amount\n1,2.5\n1,n/a\n")
+    judged = lakegate("rules", "test", "acme/sales_20261126.csv", "-f", str(data), "--home", str(home))
+    assert judged.returncode == 1, judged.stdout
+    lines = [" ".join(line.split()) for line in judged.stdout.splitlines()]
+    assert "rule required_columns passes" in lines
+    assert "rule types rejects: amount is not a number in 1 row: 'n/a' (row 2)" in lines
+    assert "rule unique warns: 2 rows share a value of id with another row: '1' (rows 1, 2)" in lines
+    assert any(line.startswith("verdict quarantined: reject.rule.types") for line in lines)
+
+
+def test_drop_archive_and_purge(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    data = tmp_path / "orders.csv"
+    data.write_text("id\n1\n2\n")
+    assert lakegate("put", str(data), "--to", "s.orders", "--home", str(home)).returncode == 0
+    dry = lakegate("drop", "s.orders", "--home", str(home))
+    assert "would drop s.orders: 1 files, 2 rows move to the archive" in dry.stdout
+    dropped = lakegate("drop", "s.orders", "--yes", "--home", str(home))
+    assert dropped.returncode == 0 and "dropped s.orders: 1 files archived" in dropped.stdout
+    gone = lakegate("sql", "SELECT * FROM s.orders", "--home", str(home))
+    assert gone.returncode == 1 and "s.orders" in gone.stderr
+    again = lakegate("drop", "s.orders", "--yes", "--home", str(home))
+    assert again.returncode == 1 and again.stderr.startswith("error[catalog.no_table]")
+    listing = lakegate("archive", "list", "--home", str(home)).stdout
+    assert "dropped by `lakegate drop`" in listing and "archived" in listing
+    archive_id = listing.splitlines()[1].split()[0]
+    [kept] = [p for p in (home / "lake" / "_archive").rglob("*") if p.is_file()]
+    assert kept.read_text() == "id\n1\n2\n"
+    assert "nothing deleted" in lakegate("archive", "purge", archive_id, "--home", str(home)).stdout
+    assert kept.exists()
+    assert lakegate("archive", "purge", archive_id, "--yes", "--home", str(home)).returncode == 0
+    assert not kept.exists()
+    assert "the archive is empty" in lakegate("archive", "list", "--home", str(home)).stdout
+    assert "purged" in lakegate("archive", "list", "--all", "--home", str(home)).stdout
+    assert "nothing has expired" in lakegate("retention", "--home", str(home)).stdout
