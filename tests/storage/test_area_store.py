@@ -7,18 +7,18 @@ from lakegate.storage.areas import AreaStore
 
 
 def _areas() -> AreaStore:
-    store = AreaStore({"landing": MemoryStore(), "lake": MemoryStore(), "quarantine": MemoryStore()})
-    for key in ["lake/d/t/1.csv", "landing/a.csv", "landing/b/c.csv", "quarantine/x.csv"]:
+    store = AreaStore({a: MemoryStore() for a in ("landing", "lake", "quarantine", "archive")})
+    for key in ["archive/d/1.csv", "lake/d/t/1.csv", "landing/a.csv", "landing/b/c.csv", "quarantine/x.csv"]:
         store.write(key, b"1")
     return store
 
 
 def test_lists_every_area_in_key_order() -> None:
     store = _areas()
-    everything = ["lake/d/t/1.csv", "landing/a.csv", "landing/b/c.csv", "quarantine/x.csv"]
+    everything = ["archive/d/1.csv", "lake/d/t/1.csv", "landing/a.csv", "landing/b/c.csv", "quarantine/x.csv"]
     assert [i.key for i in store.list()] == everything
     assert [i.key for i in store.list("landing/")] == ["landing/a.csv", "landing/b/c.csv"]
-    assert [i.key for i in store.list("la")] == everything[:3]
+    assert [i.key for i in store.list("la")] == everything[1:4]
 
 
 def test_resumes_after_a_key_across_areas() -> None:
