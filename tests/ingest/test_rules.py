@@ -271,3 +271,26 @@ def test_header_encoding_and_json_values(tmp_path: Path) -> None:
     ndjson = b'{"Order ID": 1, "tags": ["a"]}\n{"Order ID": null, "tags": []}\n'
     found = judged(tmp_path, ndjson, [{"check": "not_null", "columns": ["order_id"]}], name="x.json")
     assert "order_id is empty in 1 row (row 2)" in str(found)
+
+
+def test_a_check_the_engine_refuses_says_so_and_blames_the_rule_not_the_file(tmp_path: Path) -> None:
+    found = judged(tmp_path, ORDERS, [{"check": "regex", "column": "email", "pattern": "(?=a)b"}])
+    assert found.code == "reject.rule.regex"
+    assert "the check could not run on this file:" in str(found) and "engine_error" in found.details
+
+
+def test_value_checks_on_parquet_read_the_file_themselves(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "src.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT i AS id, CASE WHEN i = 3 THEN NULL ELSE 'x' END AS tag FROM range(1, 6) t(i)) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
+    found = judged(tmp_path, path.read_bytes(), [{"check": "not_null", "columns": ["tag"]}], name="x.parquet")
+    assert "tag is empty in 1 row (row 3)" in str(found)
+
+
+def test_blank_text_counts_as_empty(tmp_path: Path) -> None:
+    found = judged(tmp_path, b'id,name\n1,"   "\n2,b\n', [{"check": "not_null", "columns": ["name"]}])
+    assert "name is empty in 1 row (row 1)" in str(found)

@@ -6,7 +6,8 @@ re-sniff. Each file is read in full once here, which proves it parses with the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -27,6 +28,11 @@ class FilePlan:
     options: dict[str, Any]
     columns: list[Column]
     rows: int
+    screened: list[Any] | None = None  # the screen's aggregates, when the full read ran them
+
+
+# Extra aggregates (SQL over the columns by lakegate name) to compute in the full read.
+Screen = Callable[[list[Column]], list[str]]
 
 
 def sql_literal(value: str) -> str:
@@ -108,8 +114,14 @@ def _json_compression(compression: str) -> str:
     return "uncompressed" if compression == "none" else compression  # read_json's spelling
 
 
-def infer(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, size: int) -> FilePlan:
+def infer(
+    conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, size: int, screen: Screen | None = None
+) -> FilePlan:
     """Infer one file's plan, reading it in full.
+
+    ``screen`` gives aggregates to compute in that same read (the value checks of the file's
+    dataset), so they cost no read of their own; their results are the plan's ``screened``.
+    Parquet is not read in full (its footer is enough), so its ``screened`` stays ``None``.
 
     Raises:
         Rejection: ``reject.unparseable``, ``reject.json_not_records`` or ``reject.truncated_parquet``.
@@ -117,17 +129,30 @@ def infer(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, size: 
     if detected.format == "parquet":
         return _parquet(conn, path)
     if detected.format == "json":
-        return _json(conn, path, detected)
-    return _csv(conn, path, detected)
+        return _json(conn, path, detected, screen)
+    return _csv(conn, path, detected, screen)
 
 
-def _count_all(conn: duckdb.DuckDBPyConnection, reader: str, names: list[str]) -> int:
-    # count(col) for every column forces every value to be parsed and converted: projection
-    # pushdown would otherwise let a bad value in an unread column pass.
-    counts = ", ".join(f'count("{n.replace(chr(34), chr(34) * 2)}")' for n in names)
-    row = conn.execute(f"SELECT count(*){', ' + counts if counts else ''} FROM {reader}").fetchone()
+def _read_all(conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None) -> FilePlan:
+    """Read every value as ``plan`` says (proving the file parses so), counting its rows.
+
+    count(col) for every column forces every value to be parsed and converted: projection
+    pushdown would otherwise let a bad value in an unread column pass. When the screen's
+    aggregates fail (a pattern the engine refuses, say), the file is read again without them:
+    the checks then run on their own and say what is wrong with them.
+    """
+    counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in plan.columns)]
+    extra = screen(plan.columns) if screen else []
+    source = plan_select(path, plan)
+    try:
+        row = conn.execute(f"SELECT {', '.join(counts + extra)} FROM ({source})").fetchone()
+    except duckdb.Error:
+        if not extra:
+            raise
+        extra = []
+        row = conn.execute(f"SELECT {', '.join(counts)} FROM ({source})").fetchone()
     assert row is not None
-    return int(row[0])
+    return replace(plan, rows=int(row[0]), screened=list(row[len(counts) :]) if extra else None)
 
 
 def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
@@ -149,7 +174,7 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     return FilePlan("parquet", {}, cols, int(row[0] or 0) if row else 0)
 
 
-def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> FilePlan:
+def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None) -> FilePlan:
     last_error = ""
     for sample in (20480, -1):  # when the sample misled the sniffer, look at the whole file
         try:
@@ -182,14 +207,12 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> File
         if not header:
             originals = names
         types = [str(parse_type(c["type"])) for c in cols]
-        reader = reader_sql([path], "csv", options, list(zip(names, types, strict=True)))
+        columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
         try:
-            rows = _count_all(conn, reader, names)
+            return _read_all(conn, path, FilePlan("csv", options, columns, 0), screen)
         except duckdb.Error as exc:
             last_error = engine_message(exc)
             continue
-        columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
-        return FilePlan("csv", options, columns, rows)
     raise Rejection(
         f"the file cannot be parsed as CSV: {last_error}",
         code="reject.unparseable",
@@ -198,7 +221,7 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> File
     )
 
 
-def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> FilePlan:
+def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None) -> FilePlan:
     options = {"format": detected.json_layout, "compression": detected.compression}
     lit = sql_literal(path)
     auto = (
@@ -230,9 +253,9 @@ def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> Fil
     types: list[str] = []
     for original, (_, typ, *_rest) in zip(originals, described, strict=True):
         types.append(_refine_json_type(conn, auto, original, typ))
-    reader = reader_sql([path], "json", options, list(zip(originals, types, strict=True)))
+    columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
     try:
-        rows = _count_all(conn, reader, originals)
+        return _read_all(conn, path, FilePlan("json", options, columns, 0), screen)
     except duckdb.Error as exc:
         message = engine_message(exc)
         raise Rejection(
@@ -240,8 +263,6 @@ def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected) -> Fil
             code="reject.unparseable",
             details={"engine_error": message},
         ) from None
-    columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
-    return FilePlan("json", options, columns, rows)
 
 
 def _refine_json_type(conn: duckdb.DuckDBPyConnection, reader: str, original: str, typ: str) -> str:

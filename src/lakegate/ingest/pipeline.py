@@ -95,7 +95,8 @@ def judge_file(
     """
     if route.dataset is not None:
         route.dataset.check_content(detected.format, detected.compression)
-    plan = infer(conn, read_from, detected, size)
+    dataset = route.dataset
+    plan = infer(conn, read_from, detected, size, dataset.screen if dataset else None)
     check_partition_clash(plan, route)
     if route.dataset is None:
         return plan, []

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from lakegate.crawler.evolve import Column
 from lakegate.crawler.names import identifier
 from lakegate.errors import Rejection
-from lakegate.ingest.rules import Facts, Finding, evaluate
+from lakegate.ingest.rules import Facts, Finding, evaluate, screen_sql, value_tests
 from lakegate.ingest.templates import KeyTemplate, Value, ValueTemplate
 from lakegate.keys import with_suffix
 
@@ -205,6 +206,10 @@ class Dataset:
                     hint=f"deliver it as {' or '.join(allowed)}, or add {found} to the dataset's {what}s",
                     details={"dataset": self.name, what: found, "allowed": list(allowed)},
                 )
+
+    def screen(self, columns: list[Column]) -> list[str]:
+        """The aggregates of this dataset's value checks, for the crawler's full read of a file."""
+        return screen_sql(value_tests(self.rules, {c.name: c.type for c in columns}))
 
     def judge(self, facts: Facts, verdicts: Verdicts | None = None) -> list[str]:
         """Run the dataset's rules; returns the warnings of ``warn`` rules.

@@ -59,6 +59,8 @@ class ValueTest:
     ``bad`` is true for a row that fails (it may use window functions); ``describe`` words the
     finding from the number of failing rows and the most frequent failing ``example`` values.
     ``always`` is a finding even when no row fails (a column missing, a type that cannot fit).
+    ``screen`` is an aggregate that is above 0 exactly when some row fails, for tests whose
+    ``bad`` needs a window (the first, parallel pass cannot number or partition rows).
     """
 
     bad: str
@@ -66,6 +68,7 @@ class ValueTest:
     example: str = "NULL"
     column: str | None = None
     always: str | None = None
+    screen: str | None = None
 
 
 Check = Callable[[dict[str, Any], Facts], Finding | None]
@@ -103,23 +106,43 @@ def value_checks() -> dict[str, ValueCheck]:
     }
 
 
+def value_tests(rules: list[dict[str, Any]], columns: dict[str, str]) -> list[tuple[int, ValueTest]]:
+    """The tests of every value check among ``rules`` (by rule index), for a file's columns."""
+    by_value = value_checks()
+    return [
+        (i, t)
+        for i, rule in enumerate(rules)
+        if rule["check"] in by_value
+        for t in by_value[rule["check"]](rule, columns)
+    ]
+
+
+def screen_sql(tests: list[tuple[int, ValueTest]]) -> list[str]:
+    """One aggregate per test, above 0 exactly when a row fails it (for the crawler's full read)."""
+    return [t.screen or f"count(*) FILTER (WHERE {t.bad})" for _i, t in tests]
+
+
 def evaluate(rules: list[dict[str, Any]], facts: Facts) -> list[tuple[dict[str, Any], Finding | None]]:
-    """Every rule with its finding (``None``: it passes), in the rules' order."""
+    """Every rule with its finding (``None``: it passes), in the rules' order.
+
+    Value checks use the counts the crawler's read computed (``plan.screened``) when it did;
+    otherwise they read the file themselves.
+    """
     from lakegate.ingest.rules import values
 
-    summary, by_value = checks(), value_checks()
+    summary = checks()
     found: dict[int, Finding] = {}
-    measured: list[tuple[int, list[ValueTest]]] = []
     for i, rule in enumerate(rules):
         finding = summary[rule["check"]](rule, facts) if rule["check"] in summary else None
         if finding is not None:
             found[i] = finding
-        elif rule["check"] in by_value:
-            made = by_value[rule["check"]](rule, {c.name: c.type for c in facts.plan.columns})
-            if made:
-                measured.append((i, made))
-    if measured and facts.content is not None:
-        found.update(values.measure(facts.content, facts.plan, measured))
+    tests = value_tests(rules, {c.name: c.type for c in facts.plan.columns})
+    if tests and facts.content is not None:
+        counts = facts.plan.screened
+        if counts is None:
+            counts = values.screen(facts.content, facts.plan, tests)
+        pending = [(i, t, n) for (i, t), n in zip(tests, counts, strict=True) if i not in found]
+        found.update(values.measure(facts.content, facts.plan, pending))
     return [(rule, found.get(i)) for i, rule in enumerate(rules)]
 
 

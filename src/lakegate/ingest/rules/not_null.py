@@ -17,7 +17,7 @@ def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:
             out.append(absent)
             continue
         col = quote_ident(name)
-        blank = f" OR trim({col}) = ''" if columns[name] == "VARCHAR" else ""
+        blank = f" OR regexp_full_match({col}, '\\s*')" if columns[name] == "VARCHAR" else ""
 
         def describe(n: int, _values: list[str], name: str = name) -> str:
             return f"{name} is empty in {plural(n, 'row')}"

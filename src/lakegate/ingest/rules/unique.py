@@ -29,4 +29,6 @@ def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:
         return f"{plural(n, 'row')} share a value of {label} with another row: {quoted_values(values)}"
 
     bad = f"{present} AND count(*) OVER (PARTITION BY {', '.join(cols)}) > 1"
-    return [ValueTest(bad, describe, example=key, column=label)]
+    struct = cols[0] if len(cols) == 1 else "{" + ", ".join(f"'{i}': {c}" for i, c in enumerate(cols)) + "}"
+    screen = f"count(*) FILTER (WHERE {present}) - count(DISTINCT {struct}) FILTER (WHERE {present})"
+    return [ValueTest(bad, describe, example=key, column=label, screen=screen)]
