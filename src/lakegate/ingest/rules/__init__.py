@@ -146,6 +146,23 @@ def evaluate(rules: list[dict[str, Any]], facts: Facts) -> list[tuple[dict[str, 
     return [(rule, found.get(i)) for i, rule in enumerate(rules)]
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def quoted_values(values: list[str]) -> str:
+    """``'a', 'b'`` for a message."""
+    return ", ".join(repr(v) for v in values)
+
+
+def named_column(params: dict[str, Any], columns: dict[str, str]) -> tuple[str, ValueTest | None]:
+    """The rule's ``column`` as lakegate names it, and a failing test when the file lacks it."""
+    from lakegate.crawler.names import identifier
+
+    name = identifier(str(params["column"]))
+    return name, missing(name, columns)
+
+
 def missing(column: str, columns: dict[str, str]) -> ValueTest | None:
     """A test that always fails when the rule names a column the file does not have."""
     if column in columns:

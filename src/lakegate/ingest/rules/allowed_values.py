@@ -6,19 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from lakegate.crawler.infer import quote_ident, sql_literal
-from lakegate.crawler.names import identifier
 from lakegate.crawler.types import parse_type
-from lakegate.ingest.rules import ValueTest, missing
-from lakegate.ingest.rules.not_null import plural
-from lakegate.ingest.rules.values import quoted_values
+from lakegate.ingest.rules import ValueTest, named_column, plural, quoted_values
 
 NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
            "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}  # fmt: skip
 
 
 def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:
-    name = identifier(str(params["column"]))
-    absent = missing(name, columns)
+    name, absent = named_column(params, columns)
     if absent:
         return [absent]
     col, values = quote_ident(name), params["values"]

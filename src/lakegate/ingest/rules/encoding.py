@@ -12,9 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from lakegate.crawler.infer import quote_ident
-from lakegate.ingest.rules import Facts, Finding, ValueTest
-from lakegate.ingest.rules.not_null import plural
-from lakegate.ingest.rules.values import quoted_values
+from lakegate.ingest.rules import Facts, Finding, ValueTest, plural, quoted_values
 
 _NON_ASCII = "'[^\\x00-\\x7F]'"
 

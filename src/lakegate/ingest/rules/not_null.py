@@ -6,7 +6,7 @@ from typing import Any
 
 from lakegate.crawler.infer import quote_ident
 from lakegate.crawler.names import identifier
-from lakegate.ingest.rules import ValueTest, missing
+from lakegate.ingest.rules import ValueTest, missing, plural
 
 
 def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:
@@ -24,7 +24,3 @@ def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:
 
         out.append(ValueTest(f"{col} IS NULL{blank}", describe, column=name))
     return out
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

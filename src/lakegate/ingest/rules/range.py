@@ -7,15 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from lakegate.crawler.infer import quote_ident, sql_literal
-from lakegate.crawler.names import identifier
-from lakegate.ingest.rules import ValueTest, missing
-from lakegate.ingest.rules.not_null import plural
-from lakegate.ingest.rules.values import quoted_values
+from lakegate.ingest.rules import ValueTest, named_column, plural, quoted_values
 
 
 def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:
-    name = identifier(str(params["column"]))
-    absent = missing(name, columns)
+    name, absent = named_column(params, columns)
     if absent:
         return [absent]
     col = quote_ident(name)

@@ -15,9 +15,7 @@ from typing import Any
 from lakegate.crawler.infer import quote_ident
 from lakegate.crawler.names import identifier
 from lakegate.crawler.types import TypeParseError, join, parse_type
-from lakegate.ingest.rules import ValueTest, missing
-from lakegate.ingest.rules.not_null import plural
-from lakegate.ingest.rules.values import quoted_values
+from lakegate.ingest.rules import ValueTest, missing, plural, quoted_values
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ from typing import Any
 
 from lakegate.crawler.infer import quote_ident
 from lakegate.crawler.names import identifier
-from lakegate.ingest.rules import ValueTest, missing
-from lakegate.ingest.rules.not_null import plural
-from lakegate.ingest.rules.values import quoted_values
+from lakegate.ingest.rules import ValueTest, missing, plural, quoted_values
 
 
 def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:

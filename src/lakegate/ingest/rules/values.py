@@ -100,8 +100,3 @@ def _finding(failures: list[dict[str, Any]]) -> Finding:
     if rows:
         details["rows"] = rows
     return Finding("; ".join(f["message"] for f in failures), details)
-
-
-def quoted_values(values: list[str]) -> str:
-    """``'a', 'b'`` for a message."""
-    return ", ".join(repr(v) for v in values)
