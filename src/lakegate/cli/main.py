@@ -163,6 +163,7 @@ def _s3_landing(application: App, option: str) -> S3Store:
 
 @app.command()
 def up(
+    *,
     home: HomeOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more detail to stderr.")] = False,
     events_port: Annotated[
@@ -171,6 +172,10 @@ def up(
     events_host: Annotated[
         str, typer.Option("--events-host", help="Address the events endpoint binds.")
     ] = "127.0.0.1",
+    http_port: Annotated[
+        int | None, typer.Option("--http-port", help="Serve the HTTP API (/v1/quarantine...) on this port.")
+    ] = None,
+    http_host: Annotated[str, typer.Option("--http-host", help="Address the HTTP API binds.")] = "127.0.0.1",
 ) -> None:
     """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
     import faulthandler
@@ -222,10 +227,11 @@ def up(
                 service.notify(LANDING_PREFIX + key)
 
             if events_port is not None:
-                from lakegate.events.webhook import WebhookServer, make_app
+                from lakegate.events.webhook import make_app
+                from lakegate.server.background import BackgroundServer
 
-                webhook = WebhookServer(
-                    make_app(landing.bucket, landing.prefix, notify), events_host, events_port
+                webhook = BackgroundServer(
+                    make_app(landing.bucket, landing.prefix, notify), events_host, events_port, "events"
                 )
             if events.sqs_queue_url:
                 from lakegate.events.s3_notifications import LandingFilter
@@ -245,6 +251,17 @@ def up(
                         lock.release()
                         raise fail(exc) from None
                     err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
+        api = None
+        if http_port is not None:
+            from lakegate.server.app import make_app as make_api
+            from lakegate.server.background import BackgroundServer
+
+            api = BackgroundServer(
+                make_api(application.catalog, application.store, lambda: service.pipeline),
+                http_host,
+                http_port,
+                "http",
+            )
         stop = threading.Event()
 
         def on_signal(signum: int, _frame: Any) -> None:
@@ -260,6 +277,9 @@ def up(
         if consumer:
             consumer.start()
             err.print(f"S3 events: reading the SQS queue {consumer.queue_url}", soft_wrap=True)
+        if api:
+            api.start()
+            err.print(f"HTTP API: http://{http_host}:{http_port}/v1/ (OpenAPI at /docs)", soft_wrap=True)
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         workers = (
             f"{service.processes} worker processes"
@@ -284,8 +304,9 @@ def up(
         while not stop.wait(0.5):
             if config.changed():
                 _reload(application, service)
-        if webhook:
-            webhook.stop()
+        for server in (webhook, api):
+            if server:
+                server.stop()
         if consumer:
             consumer.stop()
         service.stop()
@@ -538,8 +559,10 @@ def _wait_for(application: App, key: str, timeout: float) -> Any:
 @quarantine_app.command("list")
 def quarantine_list(home: HomeOption = None) -> None:
     """Every quarantined object with its reason (newest first)."""
+    from lakegate.ingest.quarantine import Quarantine
+
     with opened(home) as application:
-        rows = application.catalog.objects_in((r.QUARANTINED, r.REJECTED, r.QUARANTINE_COPIED))
+        rows = Quarantine(application.catalog, application.store).list()
         if not rows:
             out.print("quarantine is empty")
             return
@@ -551,14 +574,9 @@ def quarantine_list(home: HomeOption = None) -> None:
 
 
 def _quarantined(application: App, object_id: int) -> Any:
-    obj = application.catalog.get_object(object_id)
-    if obj is None or obj.state not in (r.QUARANTINED, r.PURGED):
-        raise ConfigError(
-            f"no quarantined object with id {object_id}",
-            code="quarantine.unknown",
-            hint="`lakegate quarantine list` shows the ids",
-        )
-    return obj
+    from lakegate.ingest.quarantine import Quarantine
+
+    return Quarantine(application.catalog, application.store).get(object_id)
 
 
 @quarantine_app.command("show")
@@ -569,23 +587,23 @@ def quarantine_show(
     """One quarantined object: why, where it is kept, and the details of its reason."""
     import json
 
+    from lakegate.ingest.quarantine import describe
+
     with opened(home) as application:
-        obj = _quarantined(application, object_id)
-        details = dict(obj.reason_details or {})
-        hint = details.pop("hint", None)
+        shown = describe(_quarantined(application, object_id))
         grid = Table(box=None, show_header=False)
-        grid.add_row("id", str(obj.id))
-        grid.add_row("object", obj.source_key)
-        grid.add_row("state", obj.state)
-        grid.add_row("kept at", (obj.target_key or "") if obj.state == r.QUARANTINED else "(purged)")
-        grid.add_row("reason", f"{obj.reason_code}: {obj.reason}")
-        if hint:
-            grid.add_row("how to fix", str(hint))
-        for name, value in details.items():
+        grid.add_row("id", str(shown["id"]))
+        grid.add_row("object", shown["object"])
+        grid.add_row("state", shown["state"])
+        grid.add_row("kept at", shown["kept_at"] or "(purged)")
+        grid.add_row("reason", f"{shown['reason_code']}: {shown['reason']}")
+        if shown["how_to_fix"]:
+            grid.add_row("how to fix", str(shown["how_to_fix"]))
+        for name, value in shown["details"].items():
             grid.add_row(name, value if isinstance(value, str) else json.dumps(value))
-        grid.add_row("size", f"{obj.size} bytes")
-        grid.add_row("sha256", obj.sha256 or "")
-        grid.add_row("landed", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(obj.created_at)))
+        grid.add_row("size", f"{shown['size']} bytes")
+        grid.add_row("sha256", shown["sha256"] or "")
+        grid.add_row("landed", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(shown["landed_at"])))
         out.print(grid)
 
 
@@ -604,16 +622,16 @@ def quarantine_replay(
     """
     from lakegate.errors import CatalogError
     from lakegate.ingest.pipeline import Pipeline
+    from lakegate.ingest.quarantine import Quarantine
     from lakegate.ingest.routing import Router
 
     with opened(home) as application:
         catalog = application.catalog
+        quarantine = Quarantine(catalog, application.store)
         if object_ids:
-            chosen = [_quarantined(application, i) for i in object_ids]
+            chosen = [quarantine.get(i) for i in object_ids]
         elif every or reason:
-            chosen = [
-                o for o in catalog.objects_in((r.QUARANTINED,)) if not reason or o.reason_code == reason
-            ]
+            chosen = [o for o in quarantine.list(reason) if o.state == r.QUARANTINED]
         else:
             raise ConfigError(
                 "name the objects to replay", code="cli.nothing_chosen", hint="give ids, --all or --reason"
@@ -635,7 +653,7 @@ def quarantine_replay(
                     refused += 1
                     continue
                 try:
-                    done = pipeline.advance(catalog.begin_replay(obj))
+                    done = quarantine.replay(obj, pipeline)
                 except CatalogError as exc:
                     if exc.code != "catalog.state_conflict":  # else `lakegate up` finished the replay
                         err.print(f"not replayed {obj.id}: {exc.one_line()}", soft_wrap=True)
@@ -662,6 +680,8 @@ def quarantine_purge(
     home: HomeOption = None,
 ) -> None:
     """Delete quarantined objects for good. Nothing delivered is deleted without this."""
+    from lakegate.ingest.quarantine import Quarantine
+
     with opened(home) as application:
         chosen = [_quarantined(application, i) for i in object_ids]
         if not yes:
@@ -669,11 +689,9 @@ def quarantine_purge(
                 out.print(f"would delete {obj.target_key} ({obj.source_key}, {obj.size} bytes)")
             out.print("nothing deleted: add --yes to delete them")
             return
+        quarantine = Quarantine(application.catalog, application.store)
         for obj in chosen:
-            if obj.state != r.PURGED:  # recorded first; purging again finishes a purge a crash cut short
-                application.catalog.transition(obj, r.PURGED)
-            if obj.target_key:
-                application.store.delete(obj.target_key)
+            quarantine.purge(obj)
             out.print(f"purged {obj.id}: {obj.target_key}")
 
 

@@ -7,9 +7,7 @@ itself: it tells the ingest service which keys to look at and answers at once.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -41,22 +39,3 @@ def make_app(bucket: str, prefix: str, notify: Callable[[str], None]) -> FastAPI
         return {"status": "ok"}
 
     return app
-
-
-class WebhookServer:
-    """uvicorn on a background thread, stopped with the service."""
-
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        )
-        self._thread = threading.Thread(target=self.server.run, name="lakegate-events", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=10)

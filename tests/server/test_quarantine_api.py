@@ -1,0 +1,102 @@
+"""The quarantine over HTTP: the same operations as `lakegate quarantine`, as JSON."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from lakegate.app import App
+from lakegate.ingest.pipeline import Pipeline
+from lakegate.ingest.routing import Router
+from lakegate.server.app import make_app
+from tests.e2e.daemon import Daemon
+from tests.s3server import free_ports
+
+
+def client(app: App, host: str = "127.0.0.1") -> TestClient:
+    pipeline = Pipeline(app.catalog, app.store, router=Router.from_settings(app.settings))
+    return TestClient(make_app(app.catalog, app.store, lambda: pipeline), client=(host, 50000))
+
+
+def quarantined(app: App, key: str, data: bytes) -> int:
+    app.store.write(key, data)
+    Pipeline(app.catalog, app.store).process(key)
+    [obj] = [o for o in app.catalog.objects_in(("quarantined",)) if o.source_key == key]
+    return obj.id
+
+
+def test_list_show_purge_and_errors(app: App) -> None:
+    empty = quarantined(app, "landing/s/t/empty.csv", b"")
+    api = client(app)
+    listed = api.get("/v1/quarantine").json()["objects"]
+    assert [(o["id"], o["reason_code"]) for o in listed] == [(empty, "reject.empty")]
+    assert api.get("/v1/quarantine", params={"reason": "reject.route"}).json() == {"objects": []}
+    shown = api.get(f"/v1/quarantine/{empty}").json()
+    assert (
+        shown["reason"] == "the file is empty (0 bytes)"
+        and shown["how_to_fix"] == "deliver it again with data"
+    )
+    kept = shown["kept_at"]
+    assert app.store.stat(kept) is not None
+    missing = api.get("/v1/quarantine/999")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "quarantine.unknown"
+    purged = api.post(f"/v1/quarantine/{empty}/purge").json()
+    assert purged["purged"] and purged["object"]["state"] == "purged" and purged["object"]["kept_at"] is None
+    assert app.store.stat(kept) is None
+    again = api.post(f"/v1/quarantine/{empty}/replay")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "quarantine.purged"
+
+
+def test_replay_puts_the_object_back_in_landing(app: App) -> None:
+    obj = quarantined(app, "landing/s/t/empty.csv", b"")
+    app.store.write("landing/s/t/late.csv", b"")  # nothing to do with it
+    replayed = client(app).post(f"/v1/quarantine/{obj}/replay").json()
+    assert replayed["replayed"] and replayed["object"]["state"] == "replayed"
+    assert app.store.stat("landing/s/t/empty.csv") is not None  # taken again by whoever watches landing
+    conflict = client(app).post(f"/v1/quarantine/{obj}/replay")
+    assert conflict.status_code == 404  # no longer quarantined
+
+
+def test_only_local_clients_may_use_it_until_there_are_principals(app: App) -> None:
+    refused = client(app, host="203.0.113.9").get("/v1/quarantine")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "http.forbidden"
+    assert client(app, host="203.0.113.9").get("/v1/health").status_code == 200
+
+
+RULED = """\
+datasets:
+  - name: t
+    key: "landing/s/t/{name}"
+    database: s
+    table: t
+    rules: [{check: rows, min: 2}]
+"""
+
+
+def test_lakegate_up_serves_it_and_takes_a_replayed_object_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "lakegate.yaml").write_text(RULED)
+    (port,) = free_ports(1)
+    daemon = Daemon(home, args=["--http-port", str(port)])
+    try:
+        daemon.wait_until(lambda: "HTTP API: http://127.0.0.1:" in daemon.stderr, timeout=60)
+        delivered = home / "landing" / "s" / "t" / "a.csv"
+        delivered.parent.mkdir(parents=True)
+        delivered.write_bytes(b"id\n1\n")
+        daemon.wait_lines(1)
+        base = f"http://127.0.0.1:{port}"
+        [obj] = httpx.get(f"{base}/v1/quarantine").json()["objects"]
+        assert (obj["object"], obj["reason_code"]) == ("landing/s/t/a.csv", "reject.rule.rows")
+        (home / "lakegate.yaml").write_text(RULED.replace("min: 2", "min: 1"))  # the rule was wrong
+        daemon.wait_until(lambda: "reloaded lakegate.yaml" in daemon.stderr, timeout=30)
+        answer = httpx.post(f"{base}/v1/quarantine/{obj['id']}/replay", timeout=30)
+        assert answer.status_code == 200 and answer.json()["replayed"], answer.text
+        daemon.wait_until(lambda: any(line.startswith("accepted") for line in daemon.lines), timeout=30)
+        time.sleep(0.2)
+    finally:
+        daemon.stop()
+    assert daemon.lines[-1] == "accepted     landing/s/t/a.csv -> s.t (1 row)"
