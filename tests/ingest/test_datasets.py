@@ -210,3 +210,35 @@ def test_age_rule(rule: dict[str, Any], key: str, arrival: str, found: str | Non
                   now=dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))  # fmt: skip
     [(_rule, finding)] = evaluate(dataset.rules, facts)
     assert (finding.message if finding else None) == found
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_folder_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/"), min_size=1, max_size=12
+)
+
+
+@given(
+    _folder_text.filter(lambda v: v.strip() == v), st.dates(min_value=__import__("datetime").date(1900, 1, 1))
+)
+def test_dataset_partition_values_survive_their_folder_names(region: str, day: object) -> None:
+    """Key made from values → routed → partition folder → read back: the same values."""
+    import datetime as dt
+
+    from lakegate.config import DatasetSettings
+    from lakegate.ingest.routing import Dataset, unescape_value
+
+    dataset = Dataset(DatasetSettings(
+        name="d", key="landing/acme/{region}/{day:%Y%m%d}.csv", database="acme", table="t",
+        partition={"region": "{region}", "day": "{day:%Y-%m-%d}"},
+    ))  # fmt: skip
+    assert isinstance(day, dt.date)
+    key = dataset.key.render({"region": region, "day": dt.datetime(day.year, day.month, day.day)})
+    route = dataset.route(key)
+    assert route is not None
+    assert route.partition == {"region": region, "day": day.isoformat()}
+    folders = dict(part.split("=", 1) for part in route.partition_path.split("/"))
+    assert {k: unescape_value(v) for k, v in folders.items()} == route.partition
+    assert route.target_key.count("/") == 5  # no value made a folder of its own
