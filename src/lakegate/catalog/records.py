@@ -9,7 +9,8 @@ from lakegate.crawler.evolve import Column
 
 # The object ledger's states. Each arrow is one committed transition.
 #   landed → validated → copied → cataloged → done
-#   landed | validated → rejected → quarantine_copied → quarantined
+#   landed | validated | copied → rejected → quarantine_copied → quarantined
+#        (from copied: the table's schema or duplicate policy refused it at registration)
 #   validated | copied → duplicate → skipped        (identical content already in the table)
 #   any → vanished                                   (the landing object disappeared before it was taken)
 #   quarantined → purged                             (`lakegate quarantine purge`: the copy is deleted)
@@ -31,10 +32,12 @@ REPLAYING = "replaying"
 REPLAYED = "replayed"
 TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED, REPLAYED})
 
-# An archived lake file's states: out of its table, being moved → archived → (explicit purge) purged.
+# An archived lake file's states: out of its table, being moved → archived → (explicit purge) purged;
+# missing: it was gone from the lake before it could be moved (deleted by hand).
 ARCHIVING = "archiving"
 ARCHIVED = "archived"
 PURGED_FILE = "purged"
+MISSING_FILE = "missing"
 
 
 @dataclass

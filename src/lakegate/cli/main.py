@@ -704,9 +704,10 @@ def archive_list(
     home: HomeOption = None,
 ) -> None:
     """Files in the archive area, with why they left their table."""
-    from lakegate.catalog.records import ARCHIVED, ARCHIVING, PURGED_FILE
+    from lakegate.catalog.records import PURGED_FILE
+    from lakegate.ingest.archive import KEPT
 
-    states = (ARCHIVING, ARCHIVED, PURGED_FILE) if all_ else (ARCHIVING, ARCHIVED)
+    states = (*KEPT, PURGED_FILE) if all_ else KEPT
     with opened(home) as application:
         rows = application.catalog.archived(states)
         if not rows:
@@ -726,12 +727,10 @@ def archive_purge(
     home: HomeOption = None,
 ) -> None:
     """Delete archived files for good."""
-    from lakegate.ingest.archive import Archive
+    from lakegate.ingest.archive import KEPT, Archive
 
     with opened(home) as application:
-        known = {
-            a.id: a for a in application.catalog.archived(("archiving", "archived", "purging"), limit=10**9)
-        }
+        known = {a.id: a for a in application.catalog.archived(KEPT, limit=10**9)}
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise fail(

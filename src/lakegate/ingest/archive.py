@@ -13,12 +13,14 @@ import logging
 import time
 
 from lakegate.catalog import Catalog
-from lakegate.catalog.records import ARCHIVED, ARCHIVING, PURGED_FILE, ArchivedFile, TableInfo
+from lakegate.catalog.records import ARCHIVED, ARCHIVING, MISSING_FILE, PURGED_FILE, ArchivedFile, TableInfo
 from lakegate.errors import StorageError
 from lakegate.ingest.routing import Router
 from lakegate.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
+
+KEPT = (ARCHIVING, ARCHIVED, "purging", MISSING_FILE)  # every state but purged
 
 
 class Archive:
@@ -31,8 +33,7 @@ class Archive:
         moved = 0
         for row in self.catalog.archived((ARCHIVING,)):
             if object_id is None or row.object_id == object_id:
-                self._move(row)
-                self.catalog.set_archive_state(row.id, ARCHIVED)
+                self.catalog.set_archive_state(row.id, ARCHIVED if self._move(row) else MISSING_FILE)
                 moved += 1
         return moved
 
@@ -44,7 +45,8 @@ class Archive:
                 return None
             raise
 
-    def _move(self, row: ArchivedFile) -> None:
+    def _move(self, row: ArchivedFile) -> bool:
+        """Copy, verify, delete; False when the file is in neither place."""
         if self._sha(row.archive_key) != row.sha256:
             try:
                 self.store.copy(row.lake_key, row.archive_key)
@@ -52,7 +54,7 @@ class Archive:
                 if exc.code != "storage.not_found":
                     raise
                 logger.error("archiving %s: it is gone from the lake and not in the archive", row.lake_key)
-                return
+                return False
             if self._sha(row.archive_key) != row.sha256:
                 self.store.delete(row.archive_key)
                 raise StorageError(
@@ -62,6 +64,7 @@ class Archive:
                 )
         if self._sha(row.lake_key) == row.sha256:
             self.store.delete(row.lake_key)
+        return True
 
     def purge(self, row: ArchivedFile) -> None:
         """Delete an archived file for good (recorded first, so a crash mid-purge is finished by

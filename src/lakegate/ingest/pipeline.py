@@ -5,8 +5,14 @@ a crash anywhere resumes from the last committed state without losing or doublin
 
     landed ──validate──► validated ──copy+verify──► copied ──register──► cataloged ──remove──► done
        │                     │                         │
-       └──────reject─────────┴──► rejected ──copy+verify──► quarantine_copied ──remove──► quarantined
+       └──────reject─────────┴──► rejected ◄───────────┤ (the table changed since validation:
+                             │       │                 │  its schema or duplicate policy refuses it)
+                             │       └──copy+verify──► quarantine_copied ──remove──► quarantined
                              └────────────────duplicate ──remove──► skipped
+
+A delivery that replaces a file (duplicate policy ``replace``) takes it out of the table in the
+same commit as its own registration; before its landing copy is removed, the replaced file is
+moved to the archive area (``archive.py``).
 """
 
 from __future__ import annotations
@@ -413,7 +419,8 @@ class Pipeline:
             # The table changed since validation (a schema or name another file took): our lake
             # copy was never registered, so it goes, and the delivery goes to quarantine.
             assert obj.target_key and obj.sha256
-            self.store.delete(obj.target_key)
+            if self.catalog.file_sha(obj.target_key) is None:
+                self.store.delete(obj.target_key)
             plan = obj.plan or {}
             return self._rejected(
                 obj, rejection, obj.sha256, int(plan.get("size", obj.size)), plan.get("etag")
