@@ -92,3 +92,33 @@ def test_kill_9_at_random_moments_while_200_files_arrive(tmp_path: Path) -> None
     )
     assert kills >= 4
     assert_settled(home, good, bad)
+
+
+@pytest.mark.parametrize("point", [r.CATALOGED, "archive_copied", "before_remove_source"])
+def test_sigkill_while_a_delivery_replaces_a_file(tmp_path: Path, point: str) -> None:
+    """The replaced file ends in the archive exactly once, the new one in the table, whatever the kill."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "lakegate.yaml").write_text(
+        'datasets:\n  - {name: t, key: "landing/s/t/{name}", database: s, table: t, duplicates: replace}\n'
+    )
+    write(home, "s/t/a.csv", b"file,n\nold,1\n")
+    run_until_settled(home, 1)
+    write(home, "s/t/a.csv", b"file,n\nnew,1\nnew,2\n")
+    mark = tmp_path / "hit"
+    crashing = Daemon(home, env={"LAKEGATE_TEST_CRASH_AT": point, "LAKEGATE_TEST_CRASH_MARK": str(mark)})
+    assert crashing.proc.wait(timeout=90) == -9, crashing.stderr
+    crashing.stop()
+    assert mark.read_text().split() == [point]
+    run_until_settled(home, 1)
+    archive = home / "lake" / "_archive"
+    in_lake = [p for p in (home / "lake").rglob("*") if p.is_file() and archive not in p.parents]
+    assert [p.read_bytes() for p in in_lake] == [b"file,n\nnew,1\nnew,2\n"]
+    assert [p.read_bytes() for p in archive.rglob("*") if p.is_file()] == [b"file,n\nold,1\n"]
+    app = open_app(home)
+    try:
+        assert [(a.state, a.cause) for a in app.catalog.archived()] == [(r.ARCHIVED, "replaced")]
+    finally:
+        app.close()
+    with lakegate.connect(home) as con:
+        assert con.execute("SELECT file, count(*) FROM s.t GROUP BY file").fetchall() == [("new", 2)]

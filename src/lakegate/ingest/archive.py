@@ -15,6 +15,7 @@ import time
 from lakegate.catalog import Catalog
 from lakegate.catalog.records import ARCHIVED, ARCHIVING, MISSING_FILE, PURGED_FILE, ArchivedFile, TableInfo
 from lakegate.errors import StorageError
+from lakegate.ingest import faults
 from lakegate.ingest.routing import Router
 from lakegate.storage import ObjectStore
 
@@ -62,6 +63,7 @@ class Archive:
                     code="storage.verify",
                     hint="the file stays in the lake; see `lakegate archive list`",
                 )
+        faults.checkpoint("archive_copied")
         if self._sha(row.lake_key) == row.sha256:
             self.store.delete(row.lake_key)
         return True
