@@ -147,3 +147,18 @@ def test_drop_and_retention_archive_then_purge_deletes(app: App) -> None:
     archive.purge(row)
     assert app.store.stat(row.archive_key) is None
     assert [a.state for a in app.catalog.archived(("purged",))] == ["purged"]
+
+
+def test_the_same_name_archived_twice_in_a_day_keeps_both_copies(app: App) -> None:
+    p, outcomes = pipeline(
+        app, [{**ORDERS, "duplicates": "replace", "partition": {"v": "{name}"}}], default=False
+    )
+    for data in (b"id\n1\n", b"id\n2\n", b"id\n1\n", b"id\n2\n"):
+        deliver(app, p, "landing/acme/orders/a.csv", data)
+    assert [o.kind for o in outcomes] == ["accepted"] * 4
+    archived = app.catalog.archived()
+    assert len(archived) == 3 and len({a.archive_key for a in archived}) == 3
+    for a in archived:
+        assert a.state == ARCHIVED and app.store.sha256(a.archive_key) == a.sha256
+    assert rows(app, "SELECT id FROM acme.orders") == [(2,)]
+    assert [part.path for part in app.catalog.partitions("acme", "orders")] == ["v=a.csv"]

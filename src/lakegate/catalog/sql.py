@@ -415,6 +415,8 @@ class Catalog:
                     created_at=now,
                 )
             )
+            if earlier and policy == "replace":
+                self._drop_empty_partitions(conn, {f.partition_id for f in earlier})
             done = self._transition(conn, obj, r.CATALOGED)
             return done, Registration(obj.qualified_table, path, plan["rows"], version, diff)
 
@@ -434,13 +436,19 @@ class Catalog:
     ) -> None:
         """Take ``rows`` of ``files`` out of their table and record them as being archived."""
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
-        paths = dict(conn.execute(sa.select(partitions.c.id, partitions.c.path)).all()) if rows else {}
+        part_ids = {row.partition_id for row in rows}
+        paths = dict(
+            conn.execute(
+                sa.select(partitions.c.id, partitions.c.path).where(partitions.c.id.in_(part_ids))
+            ).all()
+        )
         for row in rows:
-            key = archive_key(row.key, day)
-            if conn.execute(
-                sa.select(archived_files.c.id).where(archived_files.c.archive_key == key)
-            ).first():
-                key = with_suffix(key, row.sha256)
+            key = base = archive_key(row.key, day)
+            taken = sa.select(archived_files.c.id).where(archived_files.c.archive_key == sa.bindparam("key"))
+            n = 0
+            while conn.execute(taken, {"key": key}).first():
+                n += 1  # the same name archived before today: a name of its own
+                key = with_suffix(base, f"{row.sha256[:6]}{n:06d}")
             conn.execute(files.delete().where(files.c.id == row.id))
             conn.execute(
                 archived_files.insert().values(
@@ -459,6 +467,13 @@ class Catalog:
                     archived_at=now,
                 )
             )
+
+    @staticmethod
+    def _drop_empty_partitions(conn: Connection, part_ids: set[int]) -> None:
+        holding = sa.select(files.c.partition_id).where(files.c.partition_id.in_(part_ids)).distinct()
+        empty = part_ids - set(conn.execute(holding).scalars())
+        if empty:
+            conn.execute(partitions.delete().where(partitions.c.id.in_(empty)))
 
     def archive_partitions(self, database: str, table: str, paths: list[str], reason: str) -> int:
         """Take every file of the partitions ``paths`` out of the table into the archive (retention)."""
