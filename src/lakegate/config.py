@@ -606,7 +606,15 @@ _DATASET_EXAMPLE = """\
 #     database: "{customer}"
 #     table: sales
 #     partition: {dt: "{date:%Y-%m-%d}"}
-#     formats: [csv]"""
+#     formats: [csv]
+#     duplicates: keep_both        # or replace (the earlier file goes to the archive), reject
+#     schema_evolution: evolve     # or add_columns, fixed
+#     rules:
+#       - {check: required_columns, columns: [order_id, amount]}
+#       - {check: types, types: {order_id: integer, amount: number}}
+#       - {check: not_null, columns: [order_id]}
+#       - {check: unique, columns: [order_id]}
+#       - {check: age, field: date, max_age: 7d, severity: warn}"""
 
 
 def example_config() -> str:

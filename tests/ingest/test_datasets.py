@@ -121,7 +121,8 @@ def test_the_commented_example_dataset_is_valid() -> None:
     text = example_config()
     twice = [line[4:] for line in text.splitlines() if line.startswith("# #   ")]
     example = yaml.safe_load("\n".join(line[2:] for line in twice[1:]))
-    assert Settings.model_validate({"datasets": example}).datasets[0].name == "sales"
+    [sales] = Settings.model_validate({"datasets": example}).datasets
+    assert sales.name == "sales" and len(sales.rules) == 5 and sales.schema_evolution == "evolve"
 
 
 @pytest.mark.parametrize(
