@@ -316,10 +316,10 @@ class DatasetSettings(_Section):
         "with a unique suffix), `replace` (takes the earlier file's place; that one moves to the "
         "archive) or `reject` (quarantined). Identical content re-sent is always skipped and recorded.",
     )
-    schema_evolution: Literal["evolve", "add_columns", "fixed"] = Field(
+    schema_evolution: Literal["evolve", "add_only", "freeze"] = Field(
         "evolve",
         description="How a file may change its table's schema: `evolve` (add columns, widen types), "
-        "`add_columns` (add columns, never change a type) or `fixed` (neither: files must fit the "
+        "`add_only` (add columns, never change a type) or `freeze` (neither: files must fit the "
         "schema the first file made). A file that needs more is quarantined.",
     )
     retention_days: int | None = Field(
@@ -608,7 +608,7 @@ _DATASET_EXAMPLE = """\
 #     partition: {dt: "{date:%Y-%m-%d}"}
 #     formats: [csv]
 #     duplicates: keep_both        # or replace (the earlier file goes to the archive), reject
-#     schema_evolution: evolve     # or add_columns, fixed
+#     schema_evolution: evolve     # or add_only, freeze
 #     rules:
 #       - {check: required_columns, columns: [order_id, amount]}
 #       - {check: types, types: {order_id: integer, amount: number}}

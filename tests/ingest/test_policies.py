@@ -80,11 +80,11 @@ def test_reject_quarantines_new_content_under_a_known_name(app: App) -> None:
     ("policy", "second", "verdict"),
     [
         ("evolve", b"id,note\n1.5,x\n", "accepted"),
-        ("add_columns", b"id,note\n1,x\n", "accepted"),
-        ("add_columns", b"id\n1.5\n", "reject.schema.type_change"),
-        ("fixed", b"id\n7\n", "accepted"),
-        ("fixed", b"id,note\n1,x\n", "reject.schema.fixed"),
-        ("fixed", b"id\nabc\n", "reject.schema.fixed"),
+        ("add_only", b"id,note\n1,x\n", "accepted"),
+        ("add_only", b"id\n1.5\n", "reject.schema.type_change"),
+        ("freeze", b"id\n7\n", "accepted"),
+        ("freeze", b"id,note\n1,x\n", "reject.schema.frozen"),
+        ("freeze", b"id\nabc\n", "reject.schema.frozen"),
     ],
 )
 def test_schema_evolution_policies(app: App, policy: str, second: bytes, verdict: str) -> None:
@@ -100,7 +100,7 @@ def test_schema_evolution_policies(app: App, policy: str, second: bytes, verdict
 
 def test_a_policy_is_enforced_at_registration_too(app: App) -> None:
     """Two files validated against the same schema: the second to register no longer fits."""
-    p, outcomes = pipeline(app, [{**ORDERS, "schema_evolution": "fixed"}], default=False)
+    p, outcomes = pipeline(app, [{**ORDERS, "schema_evolution": "freeze"}], default=False)
     deliver(app, p, "landing/acme/orders/a.csv", b"id\n1\n")
     app.store.write("landing/acme/orders/b.csv", b"id,note\n1,x\n")
     app.store.write("landing/acme/orders/c.csv", b"id,extra\n1,y\n")
@@ -112,7 +112,7 @@ def test_a_policy_is_enforced_at_registration_too(app: App) -> None:
     c = p._validate(c)
     p.advance(b)  # ...the first makes the table
     p.advance(c)  # and the second, validated before it, must fit it at registration
-    assert kinds(outcomes)[-1] == ("quarantined", "reject.schema.fixed")
+    assert kinds(outcomes)[-1] == ("quarantined", "reject.schema.frozen")
     assert app.store.stat(c.target_key or "") is None  # its unregistered lake copy is gone
     assert rows(app, "SELECT * FROM acme.orders") == [(1, "x")]
 

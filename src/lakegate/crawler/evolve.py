@@ -4,7 +4,7 @@ Under the default policy, ``evolve``, a column the table lacks is appended (olde
 NULL); a column whose types disagree widens along the type lattice (``types.join``); a column
 missing from the file reads NULL. Columns are matched by normalized name, never by position, so
 data is never shifted into the wrong column. A dataset may narrow this (``admit``):
-``add_columns`` never changes a column's type, and ``fixed`` changes nothing once the first file
+``add_only`` never changes a column's type, and ``freeze`` changes nothing once the first file
 has made the table.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from lakegate.crawler.types import join_text
 from lakegate.errors import Rejection
 
-POLICIES = ("evolve", "add_columns", "fixed")
+POLICIES = ("evolve", "add_only", "freeze")
 
 
 @dataclass(frozen=True)
@@ -78,27 +78,27 @@ def admit(table: list[Column], file_columns: list[Column], next_version: int, po
     """``merge``, refused when the change goes beyond what the table's ``policy`` allows.
 
     Raises:
-        Rejection: ``reject.schema.type_change`` (``add_columns``: a type would widen) or
-            ``reject.schema.fixed`` (``fixed``: a column would be added or widened).
+        Rejection: ``reject.schema.type_change`` (``add_only``: a type would widen) or
+            ``reject.schema.frozen`` (``freeze``: a column would be added or widened).
     """
     change = merge(table, file_columns, next_version)
     if not table or policy == "evolve" or not change.changed:
         return change
     widened = [f"{c} from {a} to {b}" for c, a, b in change.widened]
-    if policy == "add_columns" and widened:
+    if policy == "add_only" and widened:
         raise Rejection(
             f"the file would change column types ({'; '.join(widened)}), and the dataset's schema "
-            "evolution is add_columns",
+            "evolution is add_only",
             code="reject.schema.type_change",
             hint="deliver the columns with their table's types, or set schema_evolution: evolve and replay",
             details={"widened": change.diff()["widened"]},
         )
-    if policy == "fixed":
+    if policy == "freeze":
         what = [f"new columns {', '.join(change.added)}"] if change.added else []
         what += [f"types widened ({'; '.join(widened)})"] if widened else []
         raise Rejection(
-            f"the file does not fit its table's fixed schema: {' and '.join(what)}",
-            code="reject.schema.fixed",
+            f"the file does not fit its table's frozen schema: {' and '.join(what)}",
+            code="reject.schema.frozen",
             hint="deliver the file with the table's columns, or change schema_evolution and replay",
             details=change.diff(),
         )
