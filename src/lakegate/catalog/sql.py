@@ -617,6 +617,16 @@ class Catalog:
                 out.append(info)
             return out
 
+    def schema(self, database: str, name: str) -> tuple[list[Column], int] | None:
+        """A table's columns and schema version, without its files; ``None`` if there is no such table."""
+        with self._read(f"reading the schema of {database}.{name}") as conn:
+            row = conn.execute(
+                sa.select(tables.c.id, tables.c.schema_version)
+                .join(databases, databases.c.id == tables.c.database_id)
+                .where(databases.c.name == database, tables.c.name == name)
+            ).first()
+            return None if row is None else (self._columns(conn, row.id), row.schema_version)
+
     def table(self, database: str, name: str) -> TableInfo | None:
         """One table with its columns and every registered file (what a query reads)."""
         with self._read(f"reading {database}.{name}") as conn:

@@ -290,9 +290,9 @@ class Pipeline:
         if duplicate is None:
             target = self._new_name(route, sha)
             if dataset is not None and dataset.schema_evolution != "evolve":
-                table = self.catalog.table(route.database, route.table)
-                if table is not None:
-                    admit(table.columns, plan.columns, table.schema_version + 1, dataset.schema_evolution)
+                schema = self.catalog.schema(route.database, route.table)
+                if schema is not None:
+                    admit(schema[0], plan.columns, schema[1] + 1, dataset.schema_evolution)
         fields: dict[str, Any] = {
             "sha256": sha,
             "database": route.database,
