@@ -6,13 +6,15 @@ re-sniff. Each file is read in full once here, which proves it parses with the s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
 
 from lakegate.crawler.detect import Detected
+from lakegate.crawler.dialect import Dialect, guess
 from lakegate.crawler.evolve import Column
 from lakegate.crawler.names import column_names
 from lakegate.crawler.types import parse_type
@@ -29,6 +31,8 @@ class FilePlan:
     columns: list[Column]
     rows: int
     screened: list[Any] | None = None  # the screen's aggregates, when the full read ran them
+    warnings: list[str] = field(default_factory=list)  # what reading it had to put up with
+    skipped_lines: list[int] = field(default_factory=list)  # lines of rows left out (ragged rows)
 
 
 # Extra aggregates (SQL over the columns by lakegate name) to compute in the full read.
@@ -65,7 +69,13 @@ def struct_literal(items: list[tuple[str, str]]) -> str:
 
 
 def reader_sql(
-    paths: list[str], fmt: str, options: dict[str, Any], types: list[tuple[str, str]], *, hive: bool = False
+    paths: list[str],
+    fmt: str,
+    options: dict[str, Any],
+    types: list[tuple[str, str]],
+    *,
+    hive: bool = False,
+    extra: str = "",
 ) -> str:
     """The DuckDB table function call that reads ``paths`` with stored ``options`` and column types.
 
@@ -93,6 +103,8 @@ def reader_sql(
             f"columns={struct_literal(types)}",
             hive_args,
         ]
+        if options.get("ignore_errors"):
+            args.append("ignore_errors=true")  # the rows the crawler reported as skipped
         if options.get("new_line"):
             args.append(f"new_line={sql_literal(options['new_line'])}")
         if options.get("comment"):
@@ -100,6 +112,8 @@ def reader_sql(
         for key in ("dateformat", "timestampformat"):
             if options.get(key):
                 args.append(f"{key}={sql_literal(options[key])}")
+        if extra:
+            args.append(extra)
         return f"read_csv({', '.join(args)})"
     args += [
         f"format={sql_literal(options['format'])}",
@@ -174,14 +188,65 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     return FilePlan("parquet", {}, cols, int(row[0] or 0) if row else 0)
 
 
+SAMPLE_BYTES = 256 * 1024  # of text, for the dialect guess
+MAX_SKIPPED_SHARE = 0.1  # a dialect that has to skip more rows than this is the wrong dialect
+_REJECTS = "lakegate_rejects"
+_REJECT_TABLES = itertools.count()
+
+
+def _text_sample(path: str, compression: str) -> tuple[str, bool] | None:
+    """The first ``SAMPLE_BYTES`` of a local file's text, and whether that is all of it."""
+    import gzip
+
+    if "://" in path or compression not in ("none", "gzip"):
+        return None
+    opener = gzip.open if compression == "gzip" else open
+    try:
+        with opener(path, "rb") as stream:
+            data = stream.read(SAMPLE_BYTES + 1)
+    except (OSError, EOFError):
+        return None
+    complete = len(data) <= SAMPLE_BYTES
+    return data[:SAMPLE_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff"), complete
+
+
+def _attempts(path: str, detected: Detected) -> list[tuple[str, dict[str, Any], Dialect | None]]:
+    """Sniffer calls to try, best first: the dialect guessed from evidence (rows that do not fit
+    are skipped and reported), then DuckDB's own sniffing of a sample and of the whole file."""
+    lit, compression = sql_literal(path), sql_literal(detected.compression)
+    out: list[tuple[str, dict[str, Any], Dialect | None]] = []
+    sample = _text_sample(path, detected.compression)
+    dialect = guess(sample[0], complete=sample[1]) if sample else None
+    if dialect is not None:
+        header_rows = dialect.header_rows
+        # A backslash that escapes in a few rows of the sample may be plain text elsewhere: the
+        # doubled-quote reading is tried too.
+        for escape in dict.fromkeys((dialect.escape, dialect.quote)):
+            fixed = {
+                "delim": dialect.delimiter,
+                "quote": dialect.quote,
+                "escape": escape,
+                "skip": dialect.preamble + max(header_rows - 1, 0),
+                "header": header_rows > 0,
+            }
+            args = ", ".join(
+                f"{k}={sql_literal(v) if isinstance(v, str) else str(v).lower()}" for k, v in fixed.items()
+            )
+            for size in (20480, -1):
+                options = f"ignore_errors=true, sample_size={size}, compression={compression}"
+                out.append((f"sniff_csv({lit}, {args}, {options})", fixed, dialect))
+    for size in (20480, -1):  # when the sample misled the sniffer, look at the whole file
+        out.append((f"sniff_csv({lit}, sample_size={size}, compression={compression})", {}, None))
+    return out
+
+
 def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None) -> FilePlan:
     last_error = ""
-    for sample in (20480, -1):  # when the sample misled the sniffer, look at the whole file
+    for call, fixed, dialect in _attempts(path, detected):
         try:
             sniffed = conn.execute(
                 "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns, "
-                f"DateFormat, TimestampFormat FROM sniff_csv({sql_literal(path)}, sample_size={sample}, "
-                f"compression={sql_literal(detected.compression)})"
+                f"DateFormat, TimestampFormat FROM {call}"
             ).fetchone()
         except duckdb.Error as exc:
             last_error = engine_message(exc)
@@ -202,16 +267,36 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
             "dateformat": datefmt or "",
             "timestampformat": tsfmt or "",
         }
-        originals = [c["name"] for c in cols] if header else [""] * len(cols)
+        options |= fixed
+        if dialect is not None and dialect.columns != len(cols):
+            continue  # the sniffer disagrees with the evidence
+        originals = [c["name"] for c in cols] if options["header"] else [""] * len(cols)
+        if dialect is not None and dialect.names:
+            originals = list(dialect.names)
         names = column_names(originals)
-        if not header:
+        if not options["header"]:
             originals = names
         types = [str(parse_type(c["type"])) for c in cols]
         columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
+        preamble = dialect.preamble if dialect is not None else options["skip"]
+        plan = FilePlan("csv", options, columns, 0)
         try:
-            return _read_all(conn, path, FilePlan("csv", options, columns, 0), screen)
+            done = (
+                _read_all(conn, path, plan, screen)
+                if dialect is None
+                else _read_tolerant(conn, path, plan, screen)
+            )
+            if preamble:
+                lines = f"{preamble} line{'s' if preamble > 1 else ''}"
+                done.warnings.insert(
+                    0, f"the first {lines} came before the table and were left out (a preamble)"
+                )
+            return done
         except duckdb.Error as exc:
             last_error = engine_message(exc)
+            continue
+        except _TooManySkipped as exc:
+            last_error = str(exc)
             continue
     raise Rejection(
         f"the file cannot be parsed as CSV: {last_error}",
@@ -219,6 +304,67 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
         hint="fix the rows named above and deliver the file again",
         details={"engine_error": last_error},
     )
+
+
+class _TooManySkipped(Exception):
+    pass
+
+
+def _read_tolerant(
+    conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None
+) -> FilePlan:
+    """Read a file whose dialect came from evidence: rows without the table's fields are skipped
+    (and reported with their lines), never shifted; a value that does not fit its column's type
+    widens the column to text instead of losing the row."""
+    columns = list(plan.columns)
+    for _ in range(len(columns) + 1):
+        probe = replace(plan, columns=columns, options={**plan.options, "ignore_errors": True})
+        table = f"{_REJECTS}_{next(_REJECT_TABLES)}"  # the engine creates each rejects table once
+        reader = reader_sql(
+            [path], "csv", probe.options, [(c.name, c.type) for c in columns],
+            extra=f"store_rejects=true, rejects_table='{table}', rejects_scan='{table}_scans'",
+        )  # fmt: skip
+        every = ", ".join(f"count({quote_ident(c.name)})" for c in columns)
+        try:
+            # fetchall: the rejects table is written when the query finishes, not at its first row
+            [total] = conn.execute(f"SELECT count(*), {every} FROM {reader}").fetchall()
+            rejects = conn.execute(
+                f"SELECT line, error_type, column_name, error_message FROM {table} ORDER BY line"
+            ).fetchall()
+        finally:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(f"DROP TABLE IF EXISTS {table}_scans")
+        cast = [r for r in rejects if r[1] == "CAST" and r[2]]
+        if cast:
+            widen = {identifier_of(columns, r[2]) for r in cast}
+            columns = [replace(c, type="VARCHAR") if c.name in widen else c for c in columns]
+            continue
+        assert total is not None
+        kept = int(total[0])
+        if len(rejects) > max(2, MAX_SKIPPED_SHARE * (kept + len(rejects))):
+            raise _TooManySkipped(
+                f"{len(rejects)} of {kept + len(rejects)} rows do not fit the dialect: {rejects[0][3]}"
+            )
+        options = {**plan.options, "ignore_errors": True} if rejects else plan.options
+        done = _read_all(conn, path, replace(plan, columns=columns, options=options), screen)
+        if rejects:
+            lines = [int(r[0]) for r in rejects]
+            shown = ", ".join(str(n) for n in lines[:10]) + (", …" if len(lines) > 10 else "")
+            done.warnings.append(
+                f"{len(lines)} row{'s' if len(lines) > 1 else ''} skipped for not having the table's "
+                f"{len(columns)} fields (line{'s' if len(lines) > 1 else ''} {shown})"
+            )
+            done.skipped_lines = lines
+        return done
+    raise _TooManySkipped("the column types never settled")
+
+
+def identifier_of(columns: list[Column], reader_column: str) -> str:
+    """A column's lakegate name from the name the reader reported in an error."""
+    for c in columns:
+        if reader_column in (c.name, c.original):
+            return c.name
+    return reader_column
 
 
 def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None) -> FilePlan:

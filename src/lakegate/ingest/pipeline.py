@@ -105,10 +105,10 @@ def judge_file(
     plan = infer(conn, read_from, detected, size, dataset.screen if dataset else None)
     check_partition_clash(plan, route)
     if route.dataset is None:
-        return plan, []
+        return plan, list(plan.warnings)
     arrival = route.arrival or dt.datetime.now(dt.UTC)
     facts = Facts(key, size, detected, plan, arrival, route.fields, Content(conn, read_from))
-    return plan, route.dataset.judge(facts, verdicts)
+    return plan, plan.warnings + route.dataset.judge(facts, verdicts)
 
 
 def arrival_of(mtime_ns: int) -> dt.datetime:

@@ -1,0 +1,177 @@
+"""Guessing a CSV file's dialect from a sample, by evidence that survives a few bad rows.
+
+DuckDB's sniffer wants every sampled row to agree: one row with a missing or extra separator
+and it settles for a single column holding whole lines. This guess instead parses the sample
+with each candidate delimiter, quote and escape, and keeps the one under which most records
+have the same number of fields — more than one. It also finds:
+
+* **preamble lines** before the table (titles, notes, blank separators): leading records with
+  fewer fields than the table, or with at most one value;
+* **header rows**: one, none (decided by evidence — a first row whose values look like the
+  data's types, or that repeats nowhere as text), or several stacked rows (a multi-row header,
+  whose names are joined with spaces).
+
+The crawler hands the result to DuckDB's sniffer as fixed options; the sniffer then types the
+columns and the reader skips rows that do not fit, which the crawler reports with their lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+DELIMITERS = (",", ";", "\t", "|", " ")
+QUOTES = ('"', "'")
+SAMPLE_RECORDS = 400
+SPACE_PENALTY = 0.25
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    quote: str
+    escape: str  # the quote itself when quotes are doubled
+    columns: int  # fields in the table's records
+    consistency: float  # share of sampled records with that many fields
+    preamble: int  # lines before the table (header included in neither)
+    header_rows: int  # 0, 1 or more (a multi-row header)
+    names: tuple[str, ...] = ()  # joined names of a multi-row header
+
+
+def _records(sample: str, delimiter: str, quote: str, escape: str) -> list[list[str]]:
+    kwargs = {"delimiter": delimiter, "quotechar": quote, "strict": False}
+    if escape != quote:
+        kwargs |= {"escapechar": escape, "doublequote": False}
+    reader = csv.reader(io.StringIO(sample), **kwargs)  # type: ignore[arg-type]
+    out: list[list[str]] = []
+    try:
+        for record in reader:
+            out.append(record)
+            if len(out) >= SAMPLE_RECORDS:
+                break
+    except csv.Error:
+        pass
+    return out
+
+
+def _lines_of(sample: str, records: int, delimiter: str, quote: str, escape: str) -> int:
+    """How many physical lines the first ``records`` records take (quoted fields may span lines)."""
+    if records == 0:
+        return 0
+    kwargs = {"delimiter": delimiter, "quotechar": quote, "strict": False}
+    if escape != quote:
+        kwargs |= {"escapechar": escape, "doublequote": False}
+    reader = csv.reader(io.StringIO(sample), **kwargs)  # type: ignore[arg-type]
+    for _ in range(records):
+        next(reader)
+    return reader.line_num
+
+
+def guess(sample: str, *, complete: bool) -> Dialect | None:
+    """The most consistent dialect of ``sample`` (text from the file's start), or ``None`` when no
+    candidate gives records of more than one field. ``complete``: the sample is the whole file
+    (else its last record may be cut short and is not judged)."""
+    best: tuple[tuple[float, int, int, int, int, bool], Dialect] | None = None
+    for delimiter in DELIMITERS:
+        if delimiter not in sample:
+            continue
+        for quote in QUOTES:
+            for escape in (quote, "\\"):
+                if escape == "\\" and "\\" not in sample:
+                    continue
+                raw = _records(sample, delimiter, quote, escape)
+                if not complete and len(raw) > 1:
+                    raw = raw[:-1]
+                records = [r for r in raw if any(field.strip() for field in r)]
+                if len(records) < 1:
+                    continue
+                counts = Counter(len(r) for r in records)
+                columns, hits = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+                if columns < 2:
+                    continue
+                consistency = hits / len(records)
+                # Prefer what most records agree on, then more such records (a wrong quote
+                # character swallows lines into one record), then the double quote, then more
+                # columns (a delimiter that happens to be in every row of one column makes fewer),
+                # then the usual delimiters, then doubled quotes over backslash escapes.
+                rank = (
+                    round(consistency - (delimiter == " ") * SPACE_PENALTY, 6),  # spaces are mostly text
+                    hits,
+                    -QUOTES.index(quote),
+                    columns,
+                    -DELIMITERS.index(delimiter),
+                    escape == quote,
+                )
+                if best is None or rank > best[0]:
+                    start = _table_start(raw, columns)
+                    body = [r for r in raw[start:] if any(field.strip() for field in r)]
+                    header_rows, names = _header(body, columns)
+                    dialect = Dialect(delimiter, quote, escape, columns, consistency, 0, header_rows, names)
+                    best = (rank, _with_preamble(dialect, sample, start))
+    return None if best is None else best[1]
+
+
+def _with_preamble(dialect: Dialect, sample: str, start: int) -> Dialect:
+    if start == 0:
+        return dialect
+    lines = _lines_of(sample, start, dialect.delimiter, dialect.quote, dialect.escape)
+    return Dialect(
+        dialect.delimiter, dialect.quote, dialect.escape, dialect.columns, dialect.consistency,
+        lines, dialect.header_rows, dialect.names,
+    )  # fmt: skip
+
+
+def _table_start(records: list[list[str]], columns: int) -> int:
+    """The first record of the table: leading records with fewer fields than the table, or with
+    at most one value (titles, notes, separators such as ``Report,,,,``), are a preamble."""
+    for i, record in enumerate(records):
+        values = sum(1 for f in record if f.strip())
+        if len(record) >= columns and not (columns > 2 and values <= 1):
+            return i
+    return 0
+
+
+_NUMBER = re.compile(r"^[+-]?[$€£]?\s*\d[\d,.' ]*%?$")
+_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def _kind(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return "empty"
+    if _NUMBER.match(text):
+        return "number"
+    if _DATE.match(text):
+        return "date"
+    return "text"
+
+
+def _header(records: list[list[str]], columns: int) -> tuple[int, tuple[str, ...]]:
+    """How many of the first records are header rows, and a multi-row header's joined names."""
+    if not records:
+        return 0, ()
+    body = [r for r in records[1:] if len(r) == columns][:50]
+    if not body:
+        return 1, ()
+    typed = [c for c in range(columns) if any(_kind(r[c]) in ("number", "date") for r in body)]
+
+    def header_like(record: list[str]) -> bool:
+        if len(record) != columns:
+            return False
+        kinds = [_kind(v) for v in record]
+        if typed:  # a header holds text where the data holds numbers or dates
+            return all(kinds[c] in ("text", "empty") for c in typed)
+        # all-text data: a header row's values do not come back in the data, and are all present
+        seen = {v.strip() for r in body for v in r}
+        return all(v.strip() for v in record) and not any(v.strip() in seen for v in record)
+
+    rows = 0
+    while rows < min(3, len(records) - 1) and header_like(records[rows]):
+        rows += 1
+    if rows <= 1:
+        return rows, ()
+    names = tuple(" ".join(records[r][c].strip() for r in range(rows)).strip() for c in range(columns))
+    return rows, names

@@ -1,0 +1,120 @@
+"""CSV that real people produce: rows that do not fit, preambles, stacked headers, other
+delimiters, files without a header — decided by evidence, reported, never shifted."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lakegate import engine_setup
+from lakegate.crawler.dialect import guess
+from lakegate.crawler.infer import plan_select
+from lakegate.ingest.pipeline import Outcome, Pipeline
+from tests.crawler.test_detect_infer import plan_of, write
+from tests.ingest.test_pipeline import rows
+
+ORDERS = "".join(f"{i},item {i},{i * 1.5}\n" for i in range(1, 21))
+
+
+def read_back(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
+    plan = plan_of(path)
+    return [c.original for c in plan.columns], engine_setup.connect().execute(
+        plan_select(str(path), plan)
+    ).fetchall()
+
+
+def test_a_row_with_a_missing_or_extra_separator_is_skipped_and_reported_never_shifted(
+    tmp_path: Path,
+) -> None:
+    lines = ["id,name,amount", *ORDERS.splitlines()]
+    lines[5] = "5,item 5"  # a separator short
+    lines[9] = "9,item, 9,13.5"  # one too many
+    path = write(tmp_path, "a.csv", ("\n".join(lines) + "\n").encode())
+    plan = plan_of(path)
+    assert [c.type for c in plan.columns] == ["BIGINT", "VARCHAR", "DOUBLE"]
+    assert plan.rows == 18 and plan.skipped_lines == [6, 10]
+    assert plan.warnings == ["2 rows skipped for not having the table's 3 fields (lines 6, 10)"]
+    _names, values = read_back(path)
+    assert [r[0] for r in values] == [i for i in range(1, 21) if i not in (5, 9)]
+    assert all(r[1] == f"item {r[0]}" for r in values)  # nothing moved into the wrong column
+
+
+def test_too_many_rows_that_do_not_fit_is_not_a_dialect(tmp_path: Path) -> None:
+    text = "a,b,c\n" + "".join("1,2,3\n" if i % 2 else "1,2\n" for i in range(20))
+    plan = plan_of(write(tmp_path, "a.csv", text.encode()))
+    assert plan.skipped_lines == [] or len(plan.skipped_lines) <= 2
+
+
+def test_preamble_lines_before_the_table(tmp_path: Path) -> None:
+    text = "Sales report,,\nexported 2026-11-27,,\n,,\nid,name,amount\n" + ORDERS
+    names, values = read_back(write(tmp_path, "a.csv", text.encode()))
+    assert names == ["id", "name", "amount"] and len(values) == 20 and values[0] == (1, "item 1", 1.5)
+
+
+def test_a_header_of_several_rows_is_joined(tmp_path: Path) -> None:
+    text = "order,order,order\nid,name,amount\n" + ORDERS
+    names, values = read_back(write(tmp_path, "a.csv", text.encode()))
+    assert names == ["order id", "order name", "order amount"] and len(values) == 20
+
+
+def test_all_text_without_a_header_is_recognised_by_evidence(tmp_path: Path) -> None:
+    body = "".join(f"name {i},city {i % 3},note {i}\n" for i in range(30))
+    names, values = read_back(write(tmp_path, "a.csv", body.encode()))
+    assert names == ["col1", "col2", "col3"] and len(values) == 30
+    headed = "name,city,note\n" + body
+    names, values = read_back(write(tmp_path, "b.csv", headed.encode()))
+    assert names == ["name", "city", "note"] and len(values) == 30
+
+
+def test_text_in_a_number_column_widens_it_instead_of_losing_the_row(tmp_path: Path) -> None:
+    lines = ["id,name,amount", *ORDERS.splitlines()]
+    lines[1] = "1,item 1,n/a"
+    lines[7] = "7,item 7"  # and a ragged row, so the evidence-based reader is the one used
+    plan = plan_of(write(tmp_path, "a.csv", ("\n".join(lines) + "\n").encode()))
+    assert [c.type for c in plan.columns] == ["BIGINT", "VARCHAR", "VARCHAR"] and plan.rows == 19
+
+
+def test_semicolons_tabs_and_pipes(tmp_path: Path) -> None:
+    for delimiter in (";", "\t", "|"):
+        text = f"id{delimiter}name{delimiter}amount\n" + ORDERS.replace(",", delimiter)
+        names, values = read_back(write(tmp_path, "a.csv", text.encode()))
+        assert names == ["id", "name", "amount"] and values[1] == (2, "item 2", 3.0), delimiter
+
+
+def test_skipped_rows_reach_the_outcome_and_queries_leave_them_out(app: object) -> None:
+    from lakegate.app import App
+
+    assert isinstance(app, App)
+    outcomes: list[Outcome] = []
+    text = "id,name\n1,a\n2,b,extra\n3,c\n4,d\n5,e\n"
+    app.store.write("landing/s/t/a.csv", text.encode())
+    Pipeline(app.catalog, app.store, on_outcome=outcomes.append).process("landing/s/t/a.csv")
+    [outcome] = outcomes
+    assert outcome.kind == "accepted" and outcome.rows == 4
+    assert outcome.warnings == ["1 row skipped for not having the table's 2 fields (line 3)"]
+    assert rows(app, "SELECT id FROM s.t ORDER BY id") == [(1,), (3,), (4,), (5,)]
+
+
+def _tables(delimiter: str) -> st.SearchStrategy[list[list[str]]]:
+    """Tables whose text holds their own delimiter and quotes (so the writer quotes), but not the
+    other candidates: with those in every row, a file is ambiguous to any reader."""
+    field = st.one_of(
+        st.integers(-(10**6), 10**6).map(str),
+        st.text(st.sampled_from(f"ab1 \"'{delimiter}"), min_size=1, max_size=6),
+    )
+    width = st.integers(2, 6)
+    return width.flatmap(lambda n: st.lists(st.lists(field, min_size=n, max_size=n), min_size=3, max_size=12))
+
+
+@given(st.sampled_from([",", ";", "\t", "|"]).flatmap(lambda d: st.tuples(st.just(d), _tables(d))))
+def test_the_guess_finds_the_dialect_a_csv_writer_used(case: tuple[str, list[list[str]]]) -> None:
+    delimiter, table = case
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\n").writerows(table)
+    dialect = guess(out.getvalue(), complete=True)
+    assert dialect is not None
+    assert (dialect.delimiter, dialect.columns, dialect.consistency) == (delimiter, len(table[0]), 1.0)
