@@ -118,3 +118,27 @@ def test_the_guess_finds_the_dialect_a_csv_writer_used(case: tuple[str, list[lis
     dialect = guess(out.getvalue(), complete=True)
     assert dialect is not None
     assert (dialect.delimiter, dialect.columns, dialect.consistency) == (delimiter, len(table[0]), 1.0)
+
+
+def test_a_quote_that_never_closes_is_refused_with_its_line_not_read_as_one_column(tmp_path: Path) -> None:
+    import pytest
+
+    from lakegate.errors import Rejection
+
+    lines = ["id,name,amount", *(f'{i},"item {i}",{i}.5' for i in range(1, 41))]
+    lines[12] = '12,"item, 12,12.5'  # the quote opens and never closes
+    with pytest.raises(Rejection) as err:
+        plan_of(write(tmp_path, "a.csv", ("\n".join(lines) + "\n").encode()))
+    assert err.value.code == "reject.unparseable"
+    assert "a quote opens on line 13 and never closes" in str(err.value)
+
+
+def test_a_stray_quote_inside_a_field_is_read_leniently_and_said(tmp_path: Path) -> None:
+    lines = ["id,name,amount", *(f'{i},"item {i}",{i}.5' for i in range(1, 41))]
+    lines[12] = '12,item "12" big,12.5'  # quotes inside a field that is not quoted
+    path = write(tmp_path, "a.csv", ("\n".join(lines) + "\n").encode())
+    plan = plan_of(path)
+    assert plan.rows == 40, plan.warnings
+    assert any("quote" in w for w in plan.warnings) or plan.options.get("strict_mode", True)
+    _names, values = read_back(path)
+    assert [r[0] for r in values] == list(range(1, 41)) and values[11][2] == 12.5

@@ -21,7 +21,7 @@ import csv
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DELIMITERS = (",", ";", "\t", "|", " ")
 QUOTES = ('"', "'")
@@ -38,7 +38,8 @@ class Dialect:
     consistency: float  # share of sampled records with that many fields
     preamble: int  # lines before the table (header included in neither)
     header_rows: int  # 0, 1 or more (a multi-row header)
-    names: tuple[str, ...] = ()  # joined names of a multi-row header
+    names: tuple[str, ...] = ()  # the header's names (a multi-row header's joined with spaces)
+    records: int = 0  # data records in the sample (a reader that returns fewer lost some)
 
 
 def _records(sample: str, delimiter: str, quote: str, escape: str) -> list[list[str]]:
@@ -109,7 +110,10 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                     start = _table_start(raw, columns)
                     body = [r for r in raw[start:] if any(field.strip() for field in r)]
                     header_rows, names = _header(body, columns)
-                    dialect = Dialect(delimiter, quote, escape, columns, consistency, 0, header_rows, names)
+                    data = len(body) - header_rows
+                    dialect = Dialect(
+                        delimiter, quote, escape, columns, consistency, 0, header_rows, names, data
+                    )
                     best = (rank, _with_preamble(dialect, sample, start))
     return None if best is None else best[1]
 
@@ -117,11 +121,9 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
 def _with_preamble(dialect: Dialect, sample: str, start: int) -> Dialect:
     if start == 0:
         return dialect
-    lines = _lines_of(sample, start, dialect.delimiter, dialect.quote, dialect.escape)
-    return Dialect(
-        dialect.delimiter, dialect.quote, dialect.escape, dialect.columns, dialect.consistency,
-        lines, dialect.header_rows, dialect.names,
-    )  # fmt: skip
+    return replace(
+        dialect, preamble=_lines_of(sample, start, dialect.delimiter, dialect.quote, dialect.escape)
+    )
 
 
 def _table_start(records: list[list[str]], columns: int) -> int:
@@ -150,7 +152,7 @@ def _kind(value: str) -> str:
 
 
 def _header(records: list[list[str]], columns: int) -> tuple[int, tuple[str, ...]]:
-    """How many of the first records are header rows, and a multi-row header's joined names."""
+    """How many of the first records are header rows, and the names they give (joined when stacked)."""
     if not records:
         return 0, ()
     body = [r for r in records[1:] if len(r) == columns][:50]
@@ -171,7 +173,7 @@ def _header(records: list[list[str]], columns: int) -> tuple[int, tuple[str, ...
     rows = 0
     while rows < min(3, len(records) - 1) and header_like(records[rows]):
         rows += 1
-    if rows <= 1:
-        return rows, ()
+    if rows == 0:
+        return 0, ()
     names = tuple(" ".join(records[r][c].strip() for r in range(rows)).strip() for c in range(columns))
     return rows, names

@@ -105,6 +105,8 @@ def reader_sql(
         ]
         if options.get("ignore_errors"):
             args.append("ignore_errors=true")  # the rows the crawler reported as skipped
+        if options.get("strict_mode") is False:
+            args.append("strict_mode=false")  # quotes that never close, read as the crawler did
         if options.get("new_line"):
             args.append(f"new_line={sql_literal(options['new_line'])}")
         if options.get("comment"):
@@ -190,6 +192,7 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
 
 SAMPLE_BYTES = 256 * 1024  # of text, for the dialect guess
 MAX_SKIPPED_SHARE = 0.1  # a dialect that has to skip more rows than this is the wrong dialect
+CONFIDENT = 0.9  # a guessed dialect this consistent is not second-guessed by the engine's sniffer
 _REJECTS = "lakegate_rejects"
 _REJECT_TABLES = itertools.count()
 
@@ -233,21 +236,31 @@ def _attempts(path: str, detected: Detected) -> list[tuple[str, dict[str, Any], 
                 f"{k}={sql_literal(v) if isinstance(v, str) else str(v).lower()}" for k, v in fixed.items()
             )
             for size in (20480, -1):
-                options = f"ignore_errors=true, sample_size={size}, compression={compression}"
+                # strict_mode off: the sniffer only types the columns here, and a stray quote in
+                # one row must not stop it; the read itself stays strict and skips that row.
+                options = (
+                    f"ignore_errors=true, strict_mode=false, sample_size={size}, compression={compression}"
+                )
                 out.append((f"sniff_csv({lit}, {args}, {options})", fixed, dialect))
-    for size in (20480, -1):  # when the sample misled the sniffer, look at the whole file
-        out.append((f"sniff_csv({lit}, sample_size={size}, compression={compression})", {}, None))
+            out.append(("", fixed, dialect))  # the engine's sniffer gave up: type the columns ourselves
+    if dialect is None or dialect.consistency < CONFIDENT:
+        for size in (20480, -1):  # when the sample misled the sniffer, look at the whole file
+            out.append((f"sniff_csv({lit}, sample_size={size}, compression={compression})", {}, None))
     return out
+
+
+_SNIFFED = "Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat"
 
 
 def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None) -> FilePlan:
     last_error = ""
     for call, fixed, dialect in _attempts(path, detected):
         try:
-            sniffed = conn.execute(
-                "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns, "
-                f"DateFormat, TimestampFormat FROM {call}"
-            ).fetchone()
+            if call:
+                sniffed = conn.execute(f"SELECT {_SNIFFED} FROM {call}").fetchone()
+            else:
+                assert dialect is not None
+                sniffed = _type_columns(conn, path, fixed, dialect, detected.compression)
         except duckdb.Error as exc:
             last_error = engine_message(exc)
             continue
@@ -271,7 +284,7 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
         if dialect is not None and dialect.columns != len(cols):
             continue  # the sniffer disagrees with the evidence
         originals = [c["name"] for c in cols] if options["header"] else [""] * len(cols)
-        if dialect is not None and dialect.names:
+        if dialect is not None and dialect.header_rows > 1:
             originals = list(dialect.names)
         names = column_names(originals)
         if not options["header"]:
@@ -284,7 +297,7 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
             done = (
                 _read_all(conn, path, plan, screen)
                 if dialect is None
-                else _read_tolerant(conn, path, plan, screen)
+                else _read_tolerant(conn, path, plan, screen, dialect.records)
             )
             if preamble:
                 lines = f"{preamble} line{'s' if preamble > 1 else ''}"
@@ -306,16 +319,65 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
     )
 
 
+_CANDIDATE_TYPES = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN")
+
+
+def _type_columns(
+    conn: duckdb.DuckDBPyConnection, path: str, fixed: dict[str, Any], dialect: Dialect, compression: str
+) -> tuple[Any, ...]:
+    """What ``sniff_csv`` would answer, for a file it cannot sniff: each column's narrowest type
+    that every value of it casts to (text when none does), from one read of the whole file."""
+    raw = [(f"c{i}", "VARCHAR") for i in range(dialect.columns)]
+    options = {**fixed, "compression": compression, "ignore_errors": True, "strict_mode": False}
+    reader = reader_sql([path], "csv", options, raw)
+    checks = []
+    for name, _ in raw:
+        checks.append(f"count({name})")
+        checks += [
+            # TRY_CAST rounds '1.5' to an integer: integers are recognised by their digits
+            f"count(*) FILTER (WHERE regexp_full_match(trim({name}), '[+-]?[0-9]+'))"
+            if t == "BIGINT"
+            else f"count(TRY_CAST({name} AS {t}))"
+            for t in _CANDIDATE_TYPES
+        ]
+    [row] = conn.execute(f"SELECT {', '.join(checks)} FROM {reader}").fetchall()
+    width = 1 + len(_CANDIDATE_TYPES)
+    columns = []
+    for i, name in enumerate(dialect.names or [f"column{i}" for i in range(dialect.columns)]):
+        present, *fits = row[i * width : (i + 1) * width]
+        typ = next(
+            (t for t, n in zip(_CANDIDATE_TYPES, fits, strict=True) if present and n == present), "VARCHAR"
+        )
+        columns.append({"name": name, "type": typ if present else "VARCHAR"})
+    return (
+        fixed["delim"],
+        fixed["quote"],
+        fixed["escape"],
+        "",
+        "",
+        fixed["skip"],
+        fixed["header"],
+        columns,
+        "",
+        "",
+    )
+
+
 class _TooManySkipped(Exception):
     pass
 
 
 def _read_tolerant(
-    conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None
+    conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None, expected: int
 ) -> FilePlan:
     """Read a file whose dialect came from evidence: rows without the table's fields are skipped
     (and reported with their lines), never shifted; a value that does not fit its column's type
-    widens the column to text instead of losing the row."""
+    widens the column to text instead of losing the row.
+
+    ``expected`` is how many data records the guess saw in its sample. A strict reader that
+    returns fewer met a quote that never closes and read the rest of the file as one field:
+    then quotes are read leniently (``strict_mode=false``), and the file's warnings say so.
+    """
     columns = list(plan.columns)
     for _ in range(len(columns) + 1):
         probe = replace(plan, columns=columns, options={**plan.options, "ignore_errors": True})
@@ -347,6 +409,19 @@ def _read_tolerant(
             )
         options = {**plan.options, "ignore_errors": True} if rejects else plan.options
         done = _read_all(conn, path, replace(plan, columns=columns, options=options), screen)
+        # The engine's plain read (what queries do) can stop at a quote that never closes, where
+        # the probe went on: fewer rows than the probe, or than the sample holds, means that.
+        if done.rows != kept or kept + len(rejects) < expected:
+            if plan.options.get("strict_mode") is False:
+                where = f"on line {rejects[0][0]} " if rejects else ""
+                raise _TooManySkipped(
+                    f"a quote opens {where}and never closes, so the rows after it cannot be told apart"
+                )
+            lenient = replace(plan, columns=columns, options={**plan.options, "strict_mode": False})
+            done = _read_tolerant(conn, path, lenient, screen, expected)
+            where = f" (line {rejects[0][0]})" if rejects else ""
+            done.warnings.insert(0, f"a quote in this file never closes{where}: quotes were read leniently")
+            return done
         if rejects:
             lines = [int(r[0]) for r in rejects]
             shown = ", ".join(str(n) for n in lines[:10]) + (", …" if len(lines) > 10 else "")
