@@ -249,10 +249,10 @@ def _attempts(path: str, detected: Detected) -> list[tuple[str, dict[str, Any], 
     return out
 
 
-_SNIFFED = ", ".join(
-    ("Delimiter", "Quote", "Escape", "NewLineDelimiter", "Comment", "SkipRows", "HasHeader", "Columns")
-    + ("DateFormat", "TimestampFormat")
-)
+_SNIFFED = ", ".join([
+    "Delimiter", "Quote", "Escape", "NewLineDelimiter", "Comment", "SkipRows", "HasHeader", "Columns",
+    "DateFormat", "TimestampFormat",
+])  # fmt: skip
 
 
 def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None) -> FilePlan:
