@@ -255,3 +255,29 @@ def test_drop_archive_and_purge(tmp_path: Path) -> None:
     assert "the archive is empty" in lakegate("archive", "list", "--home", str(home)).stdout
     assert "purged" in lakegate("archive", "list", "--all", "--home", str(home)).stdout
     assert "nothing has expired" in lakegate("retention", "--home", str(home)).stdout
+
+
+def test_schema_history_and_diff(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for name, text in (("a.csv", "id\n1\n"), ("b.csv", "id,note\n2,x\n"), ("c.csv", "id,note\n2.5,y\n")):
+        path = tmp_path / name
+        path.write_text(text)
+        assert lakegate("put", str(path), "--to", "s.t", "--home", str(home)).returncode == 0
+    history = lakegate("schema", "history", "s.t", "--home", str(home))
+    assert history.returncode == 0, history.stderr
+    lines = [line.strip() for line in history.stdout.splitlines()]
+    assert lines[1] == "+ id BIGINT" and lines[3] == "+ note VARCHAR" and lines[5] == "~ id BIGINT → DOUBLE"
+    assert lines[0].startswith("v1 ") and "from lake/s/t/a.csv" in lines[0]
+    diff = lakegate("schema", "diff", "s.t", "1", "3", "--home", str(home))
+    assert [line.strip() for line in diff.stdout.splitlines()] == [
+        "s.t v1 → v3:", "+ note VARCHAR", "~ id BIGINT → DOUBLE",
+    ]  # fmt: skip
+    same = lakegate("schema", "diff", "s.t", "2", "2", "--home", str(home))
+    assert "have the same schema" in same.stdout
+    bad = lakegate("schema", "diff", "s.t", "1", "9", "--home", str(home))
+    assert (
+        bad.returncode == 1 and bad.stderr.startswith("error[schema.no_version]") and "v1 to v3" in bad.stderr
+    )
+    assert lakegate("schema", "history", "s.nope", "--home", str(home)).stderr.startswith(
+        "error[catalog.no_table]"
+    )

@@ -41,6 +41,8 @@ app = typer.Typer(
 )
 quarantine_app = typer.Typer(no_args_is_help=True, help="Objects that were rejected, with their reasons.")
 app.add_typer(quarantine_app, name="quarantine")
+schema_app = typer.Typer(no_args_is_help=True, help="How a table's schema changed, version by version.")
+app.add_typer(schema_app, name="schema")
 archive_app = typer.Typer(
     no_args_is_help=True, help="Lake files taken out of their tables (replaced, expired, dropped)."
 )
@@ -459,6 +461,8 @@ def describe(
     home: HomeOption = None,
 ) -> None:
     """Columns, types, partition keys and the schema history of one table."""
+    from lakegate.crawler.evolve import describe_diff
+
     with opened(home) as application:
         database, name = _split_table(table)
         info = application.catalog.table(database, name)
@@ -476,19 +480,73 @@ def describe(
         for k in info.partition_keys:
             grid.add_row(k, "VARCHAR", f"{k}=… (partition)", "")
         out.print(grid)
-        out.print("schema versions:")
+        out.print("schema versions (`lakegate schema history` shows them in full):")
         for v in application.catalog.versions(database, name):
-            changes = []
-            if v.diff.get("added"):
-                changes.append("added " + ", ".join(v.diff["added"]))
-            for w in v.diff.get("widened", []):
-                changes.append(f"widened {w['column']} {w['from']} -> {w['to']}")
-            if v.diff.get("partition_keys_added"):
-                changes.append("partition keys " + ", ".join(v.diff["partition_keys_added"]))
+            changes = describe_diff(v.diff) if v.version > 1 else []
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.created_at))
             out.print(
                 f"  v{v.version}  {when}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
             )
+
+
+def _versions(application: App, table: str) -> list[Any]:
+    database, name = _split_table(table)
+    versions = application.catalog.versions(database, name)
+    if not versions:
+        raise fail(ConfigError(f"no table {table}", code="catalog.no_table", hint="`lakegate ls` lists them"))
+    return versions
+
+
+@schema_app.command("history")
+def schema_history(
+    table: Annotated[str, typer.Argument(help="database.table")],
+    home: HomeOption = None,
+) -> None:
+    """Every version of a table's schema: when, what changed, and which file changed it."""
+    from lakegate.crawler.evolve import describe_diff
+
+    with opened(home) as application:
+        for v in _versions(application, table):
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.created_at))
+            out.print(f"v{v.version}  {when}  from {v.cause}", markup=False, soft_wrap=True)
+            types = {c.name: c.type for c in v.columns}
+            changes = (
+                describe_diff(v.diff, types) if v.version > 1 else [f"+ {c.name} {c.type}" for c in v.columns]
+            )
+            for line in changes:
+                out.print(f"    {line}", markup=False)
+
+
+@schema_app.command("diff")
+def schema_diff(
+    table: Annotated[str, typer.Argument(help="database.table")],
+    old: Annotated[int, typer.Argument(help="The earlier version.")],
+    new: Annotated[int, typer.Argument(help="The later version.")],
+    home: HomeOption = None,
+) -> None:
+    """What changed in a table's schema between two versions."""
+    from lakegate.crawler.evolve import compare, describe_diff
+
+    with opened(home) as application:
+        versions = {v.version: v for v in _versions(application, table)}
+        missing = [str(n) for n in (old, new) if n not in versions]
+        if missing:
+            raise fail(
+                ConfigError(
+                    f"{table} has no version {', '.join(missing)}",
+                    code="schema.no_version",
+                    hint=f"its versions are v1 to v{max(versions)}: `lakegate schema history {table}`",
+                )
+            )
+        a, b = versions[old], versions[new]
+        diff = compare(a.columns, b.columns)
+        diff["partition_keys_added"] = [k for k in b.partition_keys if k not in a.partition_keys]
+        lines = describe_diff(diff, {c.name: c.type for c in b.columns})
+        out.print(
+            f"{table} v{old} → v{new}:" if lines else f"{table}: v{old} and v{new} have the same schema"
+        )
+        for line in lines:
+            out.print(f"    {line}", markup=False)
 
 
 # -- put ----------------------------------------------------------------------------------------

@@ -103,3 +103,28 @@ def admit(table: list[Column], file_columns: list[Column], next_version: int, po
             details=change.diff(),
         )
     return change
+
+
+def compare(old: list[Column], new: list[Column]) -> dict[str, Any]:
+    """What changed from one version of a table's columns to another: added, removed, retyped."""
+    before = {c.name: c for c in old}
+    after = {c.name: c for c in new}
+    return {
+        "added": [c.name for c in new if c.name not in before],
+        "removed": [c.name for c in old if c.name not in after],
+        "widened": [
+            {"column": c.name, "from": before[c.name].type, "to": c.type}
+            for c in new
+            if c.name in before and before[c.name].type != c.type
+        ],
+    }
+
+
+def describe_diff(diff: dict[str, Any], columns: dict[str, str] | None = None) -> list[str]:
+    """A diff as lines people read: ``+ note VARCHAR``, ``~ amount BIGINT → DOUBLE``, ``- old``."""
+    types = columns or {}
+    lines = [f"+ {name} {types.get(name, '')}".rstrip() for name in diff.get("added", [])]
+    lines += [f"~ {w['column']} {w['from']} → {w['to']}" for w in diff.get("widened", [])]
+    lines += [f"- {name}" for name in diff.get("removed", [])]
+    lines += [f"+ partition key {k}" for k in diff.get("partition_keys_added", [])]
+    return lines
