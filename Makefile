@@ -39,7 +39,8 @@ bench: install
 	$(BIN)/python bench/query_overhead.py
 
 docs: install
-	$(BIN)/python -m lakegate.docs_gen > docs/settings.md
+	$(BIN)/python -m lakegate.docs_gen settings > docs/settings.md
+	$(BIN)/python -m lakegate.docs_gen types > docs/types.md
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

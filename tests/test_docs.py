@@ -22,3 +22,10 @@ def test_every_error_code_in_the_readme_exists_in_the_code() -> None:
         re.findall(r"error\[([a-z_.]+)\]", readme)
     ):
         assert f'"{code}"' in source, code
+
+
+def test_the_type_lattice_reference_is_current() -> None:
+    from lakegate.crawler.types import lattice_reference
+
+    committed = (ROOT / "docs" / "types.md").read_text(encoding="utf-8")
+    assert committed == lattice_reference(), "run `make docs` to regenerate docs/types.md"

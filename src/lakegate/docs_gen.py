@@ -1,6 +1,10 @@
-"""``python -m lakegate.docs_gen`` prints docs/settings.md (``make docs``)."""
+"""``python -m lakegate.docs_gen [settings|types]`` prints docs/settings.md or docs/types.md (``make docs``)."""
+
+import sys
 
 from lakegate.config import settings_reference
+from lakegate.crawler.types import lattice_reference
 
 if __name__ == "__main__":
-    print(settings_reference(), end="")
+    which = sys.argv[1] if len(sys.argv) > 1 else "settings"
+    print(lattice_reference() if which == "types" else settings_reference(), end="")
