@@ -1,4 +1,4 @@
-"""``python -m lakegate.docs_gen [settings|types]`` prints docs/settings.md or docs/types.md (``make docs``)."""
+"""``python -m lakegate.docs_gen [settings|types]``: docs/settings.md or docs/types.md (``make docs``)."""
 
 import sys
 
