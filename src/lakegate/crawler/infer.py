@@ -389,10 +389,17 @@ def _read_tolerant(
             [path], "csv", probe.options, [(c.name, c.type) for c in columns],
             extra=f"store_rejects=true, rejects_table='{table}', rejects_scan='{table}_scans'",
         )  # fmt: skip
-        every = ", ".join(f"count({quote_ident(c.name)})" for c in columns)
+        counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in columns)]
+        extra = screen(columns) if screen else []
         try:
             # fetchall: the rejects table is written when the query finishes, not at its first row
-            [total] = conn.execute(f"SELECT count(*), {every} FROM {reader}").fetchall()
+            try:
+                [total] = conn.execute(f"SELECT {', '.join(counts + extra)} FROM {reader}").fetchall()
+            except duckdb.Error:
+                if not extra:
+                    raise
+                extra = []  # the checks run on their own, and say why they cannot
+                [total] = conn.execute(f"SELECT {', '.join(counts)} FROM {reader}").fetchall()
             rejects = conn.execute(
                 f"SELECT line, error_type, column_name, error_message FROM {table} ORDER BY line"
             ).fetchall()
@@ -410,6 +417,9 @@ def _read_tolerant(
             raise _TooManySkipped(
                 f"{len(rejects)} of {kept + len(rejects)} rows do not fit the dialect: {rejects[0][3]}"
             )
+        if not rejects and kept >= expected:  # read whole and clean: this read was the full read
+            screened = list(total[len(counts) :]) if extra else None
+            return replace(plan, columns=columns, rows=kept, screened=screened)
         options = {**plan.options, "ignore_errors": True} if rejects else plan.options
         done = _read_all(conn, path, replace(plan, columns=columns, options=options), screen)
         # The engine's plain read (what queries do) can stop at a quote that never closes, where
