@@ -220,12 +220,12 @@ def test_rules_test_prints_each_rules_verdict(tmp_path: Path) -> None:
         "      - {check: unique, columns: [id], severity: warn}\n"
     )
     data = tmp_path / "x.csv"
-    data.write_text("id,amount\n1,2.5\n1,n/a\n")
+    data.write_text("id,amount\n1,2.5\n1,oops\n")
     judged = lakegate("rules", "test", "acme/sales_20261126.csv", "-f", str(data), "--home", str(home))
     assert judged.returncode == 1, judged.stdout
     lines = [" ".join(line.split()) for line in judged.stdout.splitlines()]
     assert "rule required_columns passes" in lines
-    assert "rule types rejects: amount is not a number in 1 row: 'n/a' (row 2)" in lines
+    assert "rule types rejects: amount is not a number in 1 row: 'oops' (row 2)" in lines
     assert "rule unique warns: 2 rows share a value of id with another row: '1' (rows 1, 2)" in lines
     assert any(line.startswith("verdict quarantined: reject.rule.types") for line in lines)
 

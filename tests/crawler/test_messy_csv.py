@@ -72,7 +72,7 @@ def test_all_text_without_a_header_is_recognised_by_evidence(tmp_path: Path) -> 
 
 def test_text_in_a_number_column_widens_it_instead_of_losing_the_row(tmp_path: Path) -> None:
     lines = ["id,name,amount", *ORDERS.splitlines()]
-    lines[1] = "1,item 1,n/a"
+    lines[1] = "1,item 1,twelve"
     lines[7] = "7,item 7"  # and a ragged row, so the evidence-based reader is the one used
     plan = plan_of(write(tmp_path, "a.csv", ("\n".join(lines) + "\n").encode()))
     assert [c.type for c in plan.columns] == ["BIGINT", "VARCHAR", "VARCHAR"] and plan.rows == 19
@@ -142,3 +142,23 @@ def test_a_stray_quote_inside_a_field_is_read_leniently_and_said(tmp_path: Path)
     assert any("quote" in w for w in plan.warnings) or plan.options.get("strict_mode", True)
     _names, values = read_back(path)
     assert [r[0] for r in values] == list(range(1, 41)) and values[11][2] == 12.5
+
+
+def test_null_tokens_give_a_column_its_type_unless_a_text_column_uses_them(tmp_path: Path) -> None:
+    def row(i: int) -> str:
+        amount = "NA" if i == 3 else "-" if i == 5 else str(i * 1.5)
+        when = "N/A" if i == 4 else f"2026-11-{i:02d}"
+        return f"{i},{amount},{when},n{i}\n"
+
+    text = "id,amount,when,name\n" + "".join(row(i) for i in range(1, 21))
+    path = write(tmp_path, "a.csv", text.encode())
+    plan = plan_of(path)
+    assert [c.type for c in plan.columns] == ["BIGINT", "DOUBLE", "DATE", "VARCHAR"]
+    assert plan.warnings == ["NA, N/A, - read as empty values (in amount, when)"]
+    _names, values = read_back(path)
+    assert values[2][1] is None and values[4][1] is None and values[3][2] is None and values[0][1] == 1.5
+    # A country code NA is a value: the file keeps its tokens, and amount stays text.
+    coded = text.replace(",n1\n", ",NA\n")
+    plan = plan_of(write(tmp_path, "b.csv", coded.encode()))
+    assert [c.type for c in plan.columns] == ["BIGINT", "VARCHAR", "VARCHAR", "VARCHAR"]
+    assert "nullstr" not in plan.options

@@ -184,7 +184,7 @@ def judged(
 ORDERS = (
     b"id,status,amount,email,ordered\n"
     b"1,shipped,10.5,a@x.com,2026-11-01\n"
-    b"2,pending,n/a,b@x.com,2026-11-02\n"
+    b"2,pending,unknown,b@x.com,2026-11-02\n"
     b"3,,7,not-an-email,2026-11-03\n"
     b"3,lost,-2,c@x.com,2025-01-01\n"
 )
@@ -203,7 +203,7 @@ ORDERS = (
         ({"check": "range", "column": "ordered", "min": "2026-01-01"},
          "ordered is not a date ≥ 2026-01-01 in 1 row: '2025-01-01' (row 4)", [4]),
         ({"check": "types", "types": {"amount": "number", "id": "integer"}},
-         "amount is not a number in 1 row: 'n/a' (row 2)", [2]),
+         "amount is not a number in 1 row: 'unknown' (row 2)", [2]),
         ({"check": "types", "types": {"Amount": "decimal(10,2)"}},
          "amount is not DECIMAL(10,2) in 1 row", [2]),
         ({"check": "not_null", "columns": ["customer"]}, "the file has no column customer", None),
@@ -227,7 +227,7 @@ def test_range_on_numbers_counts_text_as_out_of_range(tmp_path: Path) -> None:
     assert "amount is not a number between 0 and 100 in 2 rows" in str(found)
     assert found.details["rows"] == [2, 4]
     [failure] = found.details["failures"]
-    assert sorted(failure["values"]) == ["-2.0", "n/a"] or sorted(failure["values"]) == ["-2", "n/a"]
+    assert sorted(failure["values"]) == ["-2.0", "unknown"] or sorted(failure["values"]) == ["-2", "unknown"]
 
 
 def test_value_checks_of_one_file_share_one_query_and_all_findings_are_kept(tmp_path: Path) -> None:
@@ -238,7 +238,7 @@ def test_value_checks_of_one_file_share_one_query_and_all_findings_are_kept(tmp_
     ]
     found = judged(tmp_path, ORDERS, rules)
     assert found.code == "reject.rule.not_null"
-    assert found.details["other_findings"] == ["types: amount is not a number in 1 row: 'n/a' (row 2)"]
+    assert found.details["other_findings"] == ["types: amount is not a number in 1 row: 'unknown' (row 2)"]
 
 
 def test_warnings_of_value_checks_are_returned(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ DELIMITERS = (",", ";", "\t", "|", " ")
 QUOTES = ('"', "'")
 SAMPLE_RECORDS = 400
 SPACE_PENALTY = 0.25
+# What people write for "no value"; read as NULL in a column whose other values all have a type.
+NULL_TOKENS = ("NA", "N/A", "n/a", "#N/A", "NULL", "null", "\\N", "-", "--")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Dialect:
     header_rows: int  # 0, 1 or more (a multi-row header)
     names: tuple[str, ...] = ()  # the header's names (a multi-row header's joined with spaces)
     records: int = 0  # data records in the sample (a reader that returns fewer lost some)
+    null_tokens: tuple[str, ...] = ()  # NULL_TOKENS seen in the sample's data
 
 
 def _records(sample: str, delimiter: str, quote: str, escape: str) -> list[list[str]]:
@@ -111,8 +114,10 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                     body = [r for r in raw[start:] if any(field.strip() for field in r)]
                     header_rows, names = _header(body, columns)
                     data = len(body) - header_rows
+                    seen = {f.strip() for r in body[header_rows:] for f in r} & set(NULL_TOKENS)
+                    tokens = tuple(t for t in NULL_TOKENS if t in seen)
                     dialect = Dialect(
-                        delimiter, quote, escape, columns, consistency, 0, header_rows, names, data
+                        delimiter, quote, escape, columns, consistency, 0, header_rows, names, data, tokens
                     )
                     best = (rank, _with_preamble(dialect, sample, start))
     return None if best is None else best[1]

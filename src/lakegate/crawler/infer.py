@@ -103,6 +103,8 @@ def reader_sql(
             f"columns={struct_literal(types)}",
             hive_args,
         ]
+        if options.get("nullstr"):
+            args.append("nullstr=[" + ", ".join(sql_literal(t) for t in options["nullstr"]) + "]")
         if options.get("ignore_errors"):
             args.append("ignore_errors=true")  # the rows the crawler reported as skipped
         if options.get("strict_mode") is False:
@@ -297,11 +299,18 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
         preamble = dialect.preamble if dialect is not None else options["skip"]
         plan = FilePlan("csv", options, columns, 0)
         try:
+            if dialect is not None and dialect.null_tokens:
+                plan = _null_tokens(conn, path, plan, dialect.null_tokens)
             done = (
                 _read_all(conn, path, plan, screen)
                 if dialect is None
                 else _read_tolerant(conn, path, plan, screen, dialect.records)
             )
+            if plan.options.get("nullstr"):
+                done.warnings.append(
+                    f"{', '.join(plan.options['nullstr'][1:])} read as empty values "
+                    f"(in {', '.join(c.name for c in plan.columns if c.name in _retyped(plan))})"
+                )
             if preamble:
                 lines = f"{preamble} line{'s' if preamble > 1 else ''}"
                 done.warnings.insert(
@@ -364,6 +373,53 @@ def _type_columns(
         "",
         "",
     )
+
+
+def _retyped(plan: FilePlan) -> set[str]:
+    return set(plan.options.get("retyped", []))
+
+
+def _null_tokens(
+    conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, tokens: tuple[str, ...]
+) -> FilePlan:
+    """Read ``tokens`` (``NA``, ``-``...) as NULL when that gives their columns a real type.
+
+    The reader's null strings apply to every column, so this happens only when no column holds
+    a token as a value of its own (a country code ``NA`` stays Namibia): then each column with
+    tokens takes the type all its other values have. Decided over the whole file, read as text.
+    """
+    listed = ", ".join(sql_literal(t) for t in tokens)
+    options = {**plan.options, "ignore_errors": True}
+    text = reader_sql([path], "csv", options, [(c.name, "VARCHAR") for c in plan.columns])
+    checks = []
+    for c in plan.columns:
+        col, real = quote_ident(c.name), f"trim({quote_ident(c.name)}) NOT IN ({listed})"
+        checks += [f"count({col})", f"count(*) FILTER (WHERE NOT {real})"]
+        checks += [
+            f"count(*) FILTER (WHERE {real} AND regexp_full_match(trim({col}), '[+-]?[0-9]+'))"
+            if t == "BIGINT"
+            else f"count(*) FILTER (WHERE {real} AND TRY_CAST(trim({col}) AS {t}) IS NOT NULL)"
+            for t in _CANDIDATE_TYPES
+        ]
+    try:
+        [row] = conn.execute(f"SELECT {', '.join(checks)} FROM {text}").fetchall()
+    except duckdb.Error:
+        return plan
+    width = 2 + len(_CANDIDATE_TYPES)
+    retype: dict[str, str] = {}
+    for i, c in enumerate(plan.columns):
+        present, nulls, *fits = row[i * width : (i + 1) * width]
+        if not nulls:
+            continue
+        typ = next((t for t, n in zip(_CANDIDATE_TYPES, fits, strict=True) if n == present - nulls > 0), None)
+        if typ is None:
+            return plan  # a token is a value in this column: the file keeps its tokens as text
+        retype[c.name] = typ
+    if not retype:
+        return plan
+    columns = [replace(c, type=retype[c.name]) if c.name in retype else c for c in plan.columns]
+    found = {**plan.options, "nullstr": ["", *tokens], "retyped": sorted(retype)}
+    return replace(plan, columns=columns, options=found)
 
 
 class _TooManySkipped(Exception):
