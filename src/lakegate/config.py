@@ -162,7 +162,7 @@ _RULE_PARAMETERS: dict[str, tuple[set[str], list[tuple[str, ...]]]] = {
     "regex": ({"column", "pattern"}, [("column",), ("pattern",)]),
     "range": ({"column", "min", "max"}, [("column",), ("min", "max")]),
 }
-ENCODINGS = ("ascii", "utf-8", "utf-8-sig")
+ENCODINGS = ("ascii", "utf-8", "utf-8-sig", "latin-1", "utf-16")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 
 
@@ -181,8 +181,8 @@ class RuleSettings(_Section):
         ...,
         description="On the object: `size` (bytes within min/max), `extension` (the name agrees with "
         "the content), `age` (at most `max_age` old when it arrives, or after the date in the key "
-        "`field`), `encoding` (one of `values`: ascii, utf-8, utf-8-sig). On the content: `header` "
-        "(a CSV has a header row), `rows` (data rows within min/max), `required_columns` / "
+        "`field`), `encoding` (one of `values`: ascii, utf-8, utf-8-sig, latin-1, utf-16). On the "
+        "content: `header` (a CSV has a header row), `rows` (data rows within min/max), `required_columns` / "
         "`allowed_columns` (against `columns`), `types` (each column in `types` reads as that type: "
         "integer, number, boolean, date, timestamp, text or a SQL type), `not_null` and `unique` (over "
         "`columns`; unique as a combination), `allowed_values` (`column` only holds `values`), `regex` "

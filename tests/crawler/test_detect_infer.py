@@ -95,8 +95,9 @@ def test_parquet(tmp_path: Path) -> None:
         ("empty.csv", b"", "reject.empty"),
         ("blank.csv", b"  \n\n", "reject.empty"),
         ("junk.csv", bytes(range(256)) * 20, "reject.binary"),
-        ("utf16.csv", "a,b\n1,2\n".encode("utf-16"), "reject.encoding"),
-        ("latin1.csv", "name\ncafé\n".encode("latin-1"), "reject.encoding"),
+        ("utf16be.csv", b"\xfe\xff" + "a,b\n1,2\n".encode("utf-16-be"), "reject.encoding"),
+        ("cp1252.csv", "name,price\ncafé,5 €\n".encode("cp1252"), "reject.encoding"),
+        ("latin1.json", '{"name": "café"}\n'.encode("latin-1"), "reject.encoding"),
         ("cut.parquet", b"PAR1" + b"\x00" * 100, "reject.truncated_parquet"),
         ("x.csv.bz2", b"BZh91AY&SY" + b"\x00" * 50, "reject.unsupported_compression"),
         ("scalars.json", b"[1, 2, 3]", "reject.json_not_records"),
@@ -121,3 +122,16 @@ def test_key_value_folders_never_become_columns(tmp_path: Path, name: str) -> No
     else:
         path.write_bytes(b'{"id": 1}\n' if name.endswith(".json") else b"id\n1\n")
     assert [c.name for c in plan_of(path).columns] == ["id"]
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16", "utf-16-le"])
+def test_latin1_and_utf16_csv_are_read_in_place(tmp_path: Path, encoding: str) -> None:
+    text = "name,city,amount\n" + "".join(f"José {i},Zürich,{i}.5\n" for i in range(30))
+    path = write(tmp_path, "a.csv", text.encode(encoding))
+    plan = plan_of(path)
+    assert plan.options["encoding"] in ("latin-1", "utf-16") and plan.rows == 30
+    assert [c.type for c in plan.columns] == ["VARCHAR", "VARCHAR", "DOUBLE"]
+    from lakegate.crawler.infer import plan_select
+
+    first = engine_setup.connect().execute(plan_select(str(path), plan)).fetchone()
+    assert first == ("José 0", "Zürich", 0.5)

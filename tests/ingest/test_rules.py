@@ -294,3 +294,10 @@ def test_value_checks_on_parquet_read_the_file_themselves(tmp_path: Path) -> Non
 def test_blank_text_counts_as_empty(tmp_path: Path) -> None:
     found = judged(tmp_path, b'id,name\n1,"   "\n2,b\n', [{"check": "not_null", "columns": ["name"]}])
     assert "name is empty in 1 row (row 1)" in str(found)
+
+
+def test_the_encoding_rule_can_insist_on_utf8(tmp_path: Path) -> None:
+    latin = "name,city\nJosé,Zürich\n".encode("latin-1")
+    found = judged(tmp_path, latin, [{"check": "encoding", "values": ["utf-8"]}])
+    assert found.code == "reject.rule.encoding" and "the file is latin-1 text" in str(found)
+    assert judged(tmp_path, latin, [{"check": "encoding", "values": ["utf-8", "latin-1"]}]) == []

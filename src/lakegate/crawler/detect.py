@@ -23,6 +23,7 @@ class Detected:
     compression: str  # none | gzip | zstd
     json_layout: str = ""  # array | newline_delimited (json only)
     bom: bool = False  # text that starts with a UTF-8 byte-order mark
+    encoding: str = "utf-8"  # utf-8 | utf-16 (little-endian) | latin-1: what the reader is told
 
 
 def detect(head: bytes, tail: bytes, size: int) -> Detected:
@@ -57,26 +58,44 @@ def detect(head: bytes, tail: bytes, size: int) -> Detected:
         )
     if compression == "zstd":
         return Detected("csv", compression)
-    _check_text(text, truncated=len(head) >= HEAD_BYTES or compression != "none")
+    encoding = _check_text(text, truncated=len(head) >= HEAD_BYTES or compression != "none")
+    if encoding == "utf-16":
+        text = text.removeprefix(codecs.BOM_UTF16_LE).decode("utf-16-le", errors="ignore").encode("utf-8")
     bom = text.startswith(codecs.BOM_UTF8)
     stripped = text.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise Rejection("the file holds only white space", code="reject.empty")
-    if stripped[:1] == b"[":
-        return Detected("json", compression, "array", bom)
-    if stripped[:1] == b"{":
-        return Detected("json", compression, "newline_delimited", bom)
-    return Detected("csv", compression, bom=bom)
+    if stripped[:1] in (b"[", b"{"):
+        if encoding != "utf-8":
+            raise Rejection(
+                f"the file is JSON in {encoding}; JSON is read as UTF-8",
+                code="reject.encoding",
+                hint=f"convert it to UTF-8 (`iconv -f {encoding.upper()} -t UTF-8`) and deliver it again",
+            )
+        layout = "array" if stripped[:1] == b"[" else "newline_delimited"
+        return Detected("json", compression, layout, bom)
+    return Detected("csv", compression, bom=bom, encoding=encoding)
 
 
-def _check_text(data: bytes, *, truncated: bool) -> None:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+def _check_text(data: bytes, *, truncated: bool) -> str:
+    """The text's encoding: ``utf-8``; ``utf-16`` (little-endian, as Windows writes it); or
+    ``latin-1`` for text that is not UTF-8 and has none of the bytes where Windows-1252 differs
+    from Latin-1 (those would be read as control characters instead of €, quotes and dashes).
+
+    Raises:
+        Rejection: ``reject.encoding`` or ``reject.binary``.
+    """
+    if data.startswith(codecs.BOM_UTF16_LE) or (
         len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:3:2] != b"\x00\x00"
     ):
+        return "utf-16"
+    if data.startswith(codecs.BOM_UTF16_BE) or (
+        len(data) >= 4 and data[0:3:2] == b"\x00\x00" and data[1:4:2] != b"\x00\x00"
+    ):
         raise Rejection(
-            "the file is UTF-16 text; lakegate reads UTF-8",
+            "the file is big-endian UTF-16 text; lakegate reads UTF-8, Latin-1 and little-endian UTF-16",
             code="reject.encoding",
-            hint="convert it to UTF-8 (for example `iconv -f UTF-16 -t UTF-8`) and deliver it again",
+            hint="convert it to UTF-8 (for example `iconv -f UTF-16BE -t UTF-8`) and deliver it again",
         )
     sample = data[:8192]
     if b"\x00" in sample or _control_ratio(sample) > 0.1:
@@ -89,13 +108,18 @@ def _check_text(data: bytes, *, truncated: bool) -> None:
     try:
         decoder.decode(data, final=not truncated)
     except UnicodeDecodeError as exc:
+        windows = [b for b in set(data) if 0x80 <= b <= 0x9F]
+        if not windows:
+            return "latin-1"
         line = data[: exc.start].count(b"\n") + 1
         raise Rejection(
-            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line})",
+            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}); "
+            f"bytes such as 0x{min(windows):02x} make it Windows-1252, which lakegate cannot read yet",
             code="reject.encoding",
-            hint="convert it to UTF-8 (for example `iconv -f LATIN1 -t UTF-8`) and deliver it again",
+            hint="convert it to UTF-8 (for example `iconv -f CP1252 -t UTF-8`) and deliver it again",
             details={"offset": exc.start, "line": line},
         ) from None
+    return "utf-8"
 
 
 def _control_ratio(data: bytes) -> float:

@@ -103,6 +103,8 @@ def reader_sql(
             f"columns={struct_literal(types)}",
             hive_args,
         ]
+        if options.get("encoding"):
+            args.append(f"encoding={sql_literal(options['encoding'])}")
         if options.get("nullstr"):
             args.append("nullstr=[" + ", ".join(sql_literal(t) for t in options["nullstr"]) + "]")
         if options.get("ignore_errors"):
@@ -199,7 +201,7 @@ _REJECTS = "lakegate_rejects"
 _REJECT_TABLES = itertools.count()
 
 
-def _text_sample(path: str, compression: str) -> tuple[str, bool] | None:
+def _text_sample(path: str, compression: str, encoding: str) -> tuple[str, bool] | None:
     """The first ``SAMPLE_BYTES`` of a local file's text, and whether that is all of it."""
     import gzip
 
@@ -212,22 +214,24 @@ def _text_sample(path: str, compression: str) -> tuple[str, bool] | None:
     except (OSError, EOFError):
         return None
     complete = len(data) <= SAMPLE_BYTES
-    return data[:SAMPLE_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff"), complete
+    return data[:SAMPLE_BYTES].decode(encoding, errors="replace").lstrip("\ufeff"), complete
 
 
 def _attempts(path: str, detected: Detected) -> list[tuple[str, dict[str, Any], Dialect | None]]:
     """Sniffer calls to try, best first: the dialect guessed from evidence (rows that do not fit
     are skipped and reported), then DuckDB's own sniffing of a sample and of the whole file."""
     lit, compression = sql_literal(path), sql_literal(detected.compression)
+    if detected.encoding != "utf-8":  # the reader decodes Latin-1 and UTF-16 itself
+        compression += f", encoding={sql_literal(detected.encoding)}"
     out: list[tuple[str, dict[str, Any], Dialect | None]] = []
-    sample = _text_sample(path, detected.compression)
+    sample = _text_sample(path, detected.compression, detected.encoding)
     dialect = guess(sample[0], complete=sample[1]) if sample else None
     if dialect is not None:
         header_rows = dialect.header_rows
         # A backslash that escapes in a few rows of the sample may be plain text elsewhere: the
         # doubled-quote reading is tried too.
         for escape in dict.fromkeys((dialect.escape, dialect.quote)):
-            fixed = {
+            fixed: dict[str, Any] = {
                 "delim": dialect.delimiter,
                 "quote": dialect.quote,
                 "escape": escape,
@@ -265,7 +269,7 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
                 sniffed = conn.execute(f"SELECT {_SNIFFED} FROM {call}").fetchone()
             else:
                 assert dialect is not None
-                sniffed = _type_columns(conn, path, fixed, dialect, detected.compression)
+                sniffed = _type_columns(conn, path, fixed, dialect, detected)
         except duckdb.Error as exc:
             last_error = engine_message(exc)
             continue
@@ -286,6 +290,8 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
             "timestampformat": tsfmt or "",
         }
         options |= fixed
+        if detected.encoding != "utf-8":
+            options["encoding"] = detected.encoding
         if dialect is not None and dialect.columns != len(cols):
             continue  # the sniffer disagrees with the evidence
         originals = [c["name"] for c in cols] if options["header"] else [""] * len(cols)
@@ -335,12 +341,14 @@ _CANDIDATE_TYPES = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN")
 
 
 def _type_columns(
-    conn: duckdb.DuckDBPyConnection, path: str, fixed: dict[str, Any], dialect: Dialect, compression: str
+    conn: duckdb.DuckDBPyConnection, path: str, fixed: dict[str, Any], dialect: Dialect, detected: Detected
 ) -> tuple[Any, ...]:
     """What ``sniff_csv`` would answer, for a file it cannot sniff: each column's narrowest type
     that every value of it casts to (text when none does), from one read of the whole file."""
     raw = [(f"c{i}", "VARCHAR") for i in range(dialect.columns)]
-    options = {**fixed, "compression": compression, "ignore_errors": True, "strict_mode": False}
+    options = {**fixed, "compression": detected.compression, "ignore_errors": True, "strict_mode": False}
+    if detected.encoding != "utf-8":
+        options["encoding"] = detected.encoding
     reader = reader_sql([path], "csv", options, raw)
     checks = []
     for name, _ in raw:

@@ -1,10 +1,10 @@
 """``encoding``: the file's text is in one of the allowed ``values``: ``ascii``, ``utf-8`` (ASCII
-included) or ``utf-8-sig`` (UTF-8 starting with a byte-order mark).
+included), ``utf-8-sig`` (UTF-8 starting with a byte-order mark), ``latin-1`` or ``utf-16``.
 
-lakegate reads UTF-8, with or without a mark; a file in another encoding is rejected before any
-rule runs (``reject.encoding``). This rule narrows that: no byte-order mark, or ASCII only —
-for consumers downstream that need it. ASCII is checked in the header and in every text
-column's values, naming the rows.
+lakegate reads UTF-8 (with or without a mark), Latin-1 and little-endian UTF-16; a file in
+another encoding is rejected before any rule runs (``reject.encoding``). This rule narrows that:
+UTF-8 only, no byte-order mark, or ASCII only — for consumers downstream that need it. ASCII
+is checked in the header and in every text column's values, naming the rows.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ _NON_ASCII = "'[^\\x00-\\x7F]'"
 
 def check(params: dict[str, Any], facts: Facts) -> Finding | None:
     allowed = set(params["values"])
+    if facts.detected.encoding != "utf-8":
+        found = facts.detected.encoding
+        return None if found in allowed else Finding(f"the file is {found} text", {"encoding": found})
     if facts.detected.bom and "utf-8-sig" not in allowed:
         return Finding("the file starts with a UTF-8 byte-order mark", {"encoding": "utf-8-sig"})
     if allowed & {"utf-8", "utf-8-sig"}:
