@@ -161,18 +161,27 @@ def _read_all(conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen
     aggregates fail (a pattern the engine refuses, say), the file is read again without them:
     the checks then run on their own and say what is wrong with them.
     """
-    counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in plan.columns)]
-    extra = screen(plan.columns) if screen else []
-    source = plan_select(path, plan)
+    row, screened = _counted(conn, f"({plan_select(path, plan)})", plan.columns, screen)
+    return replace(plan, rows=int(row[0]), screened=screened)
+
+
+def _counted(
+    conn: duckdb.DuckDBPyConnection, source: str, columns: list[Column], screen: Screen | None
+) -> tuple[tuple[Any, ...], list[Any] | None]:
+    """``count(*)`` and ``count(col)`` of every column over ``source``, with the screen's
+    aggregates when there are any: the row of counts, and the screen's results (``None`` when
+    the engine refused them, the file then read again without them)."""
+    counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in columns)]
+    extra = screen(columns) if screen else []
     try:
-        row = conn.execute(f"SELECT {', '.join(counts + extra)} FROM ({source})").fetchone()
+        # fetchall: a rejects table the read writes is complete only when the query finishes
+        [row] = conn.execute(f"SELECT {', '.join(counts + extra)} FROM {source}").fetchall()
     except duckdb.Error:
         if not extra:
             raise
-        extra = []
-        row = conn.execute(f"SELECT {', '.join(counts)} FROM ({source})").fetchone()
-    assert row is not None
-    return replace(plan, rows=int(row[0]), screened=list(row[len(counts) :]) if extra else None)
+        extra = []  # the checks run on their own, and say why they cannot
+        [row] = conn.execute(f"SELECT {', '.join(counts)} FROM {source}").fetchall()
+    return row, list(row[len(counts) :]) if extra else None
 
 
 def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
@@ -312,11 +321,6 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
                 if dialect is None
                 else _read_tolerant(conn, path, plan, screen, dialect.records)
             )
-            if plan.options.get("nullstr"):
-                done.warnings.append(
-                    f"{', '.join(plan.options['nullstr'][1:])} read as empty values "
-                    f"(in {', '.join(c.name for c in plan.columns if c.name in _retyped(plan))})"
-                )
             if preamble:
                 lines = f"{preamble} line{'s' if preamble > 1 else ''}"
                 done.warnings.insert(
@@ -340,6 +344,17 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
 _CANDIDATE_TYPES = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN")
 
 
+def _castable(value: str, where: str = "TRUE") -> list[str]:
+    """Per candidate type, how many rows meeting ``where`` have ``value`` readable as that type."""
+    return [
+        # TRY_CAST rounds '1.5' to an integer: integers are recognised by their digits
+        f"count(*) FILTER (WHERE {where} AND regexp_full_match(trim({value}), '[+-]?[0-9]+'))"
+        if t == "BIGINT"
+        else f"count(*) FILTER (WHERE {where} AND TRY_CAST({value} AS {t}) IS NOT NULL)"
+        for t in _CANDIDATE_TYPES
+    ]
+
+
 def _type_columns(
     conn: duckdb.DuckDBPyConnection, path: str, fixed: dict[str, Any], dialect: Dialect, detected: Detected
 ) -> tuple[Any, ...]:
@@ -350,16 +365,7 @@ def _type_columns(
     if detected.encoding != "utf-8":
         options["encoding"] = detected.encoding
     reader = reader_sql([path], "csv", options, raw)
-    checks = []
-    for name, _ in raw:
-        checks.append(f"count({name})")
-        checks += [
-            # TRY_CAST rounds '1.5' to an integer: integers are recognised by their digits
-            f"count(*) FILTER (WHERE regexp_full_match(trim({name}), '[+-]?[0-9]+'))"
-            if t == "BIGINT"
-            else f"count(TRY_CAST({name} AS {t}))"
-            for t in _CANDIDATE_TYPES
-        ]
+    checks = [sql for name, _ in raw for sql in (f"count({name})", *_castable(name))]
     [row] = conn.execute(f"SELECT {', '.join(checks)} FROM {reader}").fetchall()
     width = 1 + len(_CANDIDATE_TYPES)
     columns = []
@@ -383,10 +389,6 @@ def _type_columns(
     )
 
 
-def _retyped(plan: FilePlan) -> set[str]:
-    return set(plan.options.get("retyped", []))
-
-
 def _null_tokens(
     conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, tokens: tuple[str, ...]
 ) -> FilePlan:
@@ -402,13 +404,7 @@ def _null_tokens(
     checks = []
     for c in plan.columns:
         col, real = quote_ident(c.name), f"trim({quote_ident(c.name)}) NOT IN ({listed})"
-        checks += [f"count({col})", f"count(*) FILTER (WHERE NOT {real})"]
-        checks += [
-            f"count(*) FILTER (WHERE {real} AND regexp_full_match(trim({col}), '[+-]?[0-9]+'))"
-            if t == "BIGINT"
-            else f"count(*) FILTER (WHERE {real} AND TRY_CAST(trim({col}) AS {t}) IS NOT NULL)"
-            for t in _CANDIDATE_TYPES
-        ]
+        checks += [f"count({col})", f"count(*) FILTER (WHERE NOT {real})", *_castable(f"trim({col})", real)]
     try:
         [row] = conn.execute(f"SELECT {', '.join(checks)} FROM {text}").fetchall()
     except duckdb.Error:
@@ -426,8 +422,10 @@ def _null_tokens(
     if not retype:
         return plan
     columns = [replace(c, type=retype[c.name]) if c.name in retype else c for c in plan.columns]
-    found = {**plan.options, "nullstr": ["", *tokens], "retyped": sorted(retype)}
-    return replace(plan, columns=columns, options=found)
+    where = ", ".join(c.name for c in columns if c.name in retype)
+    said = f"{', '.join(tokens)} read as empty values (in {where})"
+    options = {**plan.options, "nullstr": ["", *tokens]}
+    return replace(plan, columns=columns, options=options, warnings=[*plan.warnings, said])
 
 
 class _TooManySkipped(Exception):
@@ -453,17 +451,8 @@ def _read_tolerant(
             [path], "csv", probe.options, [(c.name, c.type) for c in columns],
             extra=f"store_rejects=true, rejects_table='{table}', rejects_scan='{table}_scans'",
         )  # fmt: skip
-        counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in columns)]
-        extra = screen(columns) if screen else []
         try:
-            # fetchall: the rejects table is written when the query finishes, not at its first row
-            try:
-                [total] = conn.execute(f"SELECT {', '.join(counts + extra)} FROM {reader}").fetchall()
-            except duckdb.Error:
-                if not extra:
-                    raise
-                extra = []  # the checks run on their own, and say why they cannot
-                [total] = conn.execute(f"SELECT {', '.join(counts)} FROM {reader}").fetchall()
+            total, screened = _counted(conn, reader, columns, screen)
             rejects = conn.execute(
                 f"SELECT line, error_type, column_name, error_message FROM {table} ORDER BY line"
             ).fetchall()
@@ -482,7 +471,6 @@ def _read_tolerant(
                 f"{len(rejects)} of {kept + len(rejects)} rows do not fit the dialect: {rejects[0][3]}"
             )
         if not rejects and kept >= expected:  # read whole and clean: this read was the full read
-            screened = list(total[len(counts) :]) if extra else None
             return replace(plan, columns=columns, rows=kept, screened=screened)
         options = {**plan.options, "ignore_errors": True} if rejects else plan.options
         done = _read_all(conn, path, replace(plan, columns=columns, options=options), screen)
