@@ -136,6 +136,15 @@ class HomeLock:
             self.fd = -1
 
 
+def _no_table(table: str) -> typer.Exit:
+    return fail(ConfigError(f"no table {table}", code="catalog.no_table", hint="`lakegate ls` lists them"))
+
+
+def _when(timestamp: float) -> str:
+    """A catalog time as listings show it: local time to the second."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
 def _status_line(o: Outcome) -> str:
     """One object's outcome as `lakegate up` prints it."""
     if o.kind == "accepted":
@@ -423,11 +432,7 @@ def ls(
         if target and "." in target:
             database, name = _split_table(target)
             if catalog.table(database, name) is None:
-                raise fail(
-                    ConfigError(
-                        f"no table {target}", code="catalog.no_table", hint="`lakegate ls` lists them"
-                    )
-                )
+                raise _no_table(target)
             grid = Table("partition", "files", "rows", "bytes", box=None)
             for part in catalog.partitions(database, name):
                 grid.add_row(
@@ -467,9 +472,7 @@ def describe(
         database, name = _split_table(table)
         info = application.catalog.table(database, name)
         if info is None:
-            raise fail(
-                ConfigError(f"no table {table}", code="catalog.no_table", hint="`lakegate ls` lists them")
-            )
+            raise _no_table(table)
         out.print(
             f"{info.qualified}: {info.row_count} rows in {info.file_count} files, "
             f"{_human_bytes(info.total_bytes)}, schema v{info.schema_version}, location {info.location}/"
@@ -483,7 +486,7 @@ def describe(
         out.print("schema versions (`lakegate schema history` shows them in full):")
         for v in application.catalog.versions(database, name):
             changes = describe_diff(v.diff) if v.version > 1 else []
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.created_at))
+            when = _when(v.created_at)
             out.print(
                 f"  v{v.version}  {when}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
             )
@@ -493,7 +496,7 @@ def _versions(application: App, table: str) -> list[Any]:
     database, name = _split_table(table)
     versions = application.catalog.versions(database, name)
     if not versions:
-        raise fail(ConfigError(f"no table {table}", code="catalog.no_table", hint="`lakegate ls` lists them"))
+        raise _no_table(table)
     return versions
 
 
@@ -507,7 +510,7 @@ def schema_history(
 
     with opened(home) as application:
         for v in _versions(application, table):
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.created_at))
+            when = _when(v.created_at)
             out.print(f"v{v.version}  {when}  from {v.cause}", markup=False, soft_wrap=True)
             types = {c.name: c.type for c in v.columns}
             changes = (
@@ -626,7 +629,7 @@ def quarantine_list(home: HomeOption = None) -> None:
             return
         grid = Table("id", "when", "object", "kept at", "reason", box=None)
         for o in rows:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(o.updated_at))
+            when = _when(o.updated_at)
             grid.add_row(str(o.id), when, o.source_key, o.target_key or "", f"{o.reason_code}: {o.reason}")
         out.print(grid)
 
@@ -661,7 +664,7 @@ def quarantine_show(
             grid.add_row(name, value if isinstance(value, str) else json.dumps(value))
         grid.add_row("size", f"{shown['size']} bytes")
         grid.add_row("sha256", shown["sha256"] or "")
-        grid.add_row("landed", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(shown["landed_at"])))
+        grid.add_row("landed", _when(shown["landed_at"]))
         out.print(grid)
 
 
@@ -773,7 +776,7 @@ def archive_list(
             return
         grid = Table("id", "when", "table", "kept at", "state", "reason", box=None)
         for a in rows:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(a.archived_at))
+            when = _when(a.archived_at)
             grid.add_row(str(a.id), when, f"{a.database}.{a.table}", a.archive_key, a.state, a.reason)
         out.print(grid)
 
@@ -824,11 +827,7 @@ def drop(
     with opened(home) as application:
         info = application.catalog.table(database, name)
         if info is None:
-            raise fail(
-                ConfigError(
-                    f"no table {table}", code="catalog.no_table", hint="`lakegate ls` lists the tables"
-                )
-            )
+            raise _no_table(table)
         if not yes:
             out.print(
                 f"would drop {table}: {info.file_count} files, {info.row_count} rows move to the archive"
