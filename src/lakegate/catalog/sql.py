@@ -95,10 +95,13 @@ _MOVE = (
     .where(objects.c.id == sa.bindparam("where_id"), objects.c.state == sa.bindparam("where_state"))
     .returning(*objects.c)
 )
-_FILE_SHA = sa.select(files.c.sha256).where(files.c.key == sa.bindparam("key"))
-_BEING_ARCHIVED = sa.select(archived_files.c.sha256).where(
-    archived_files.c.lake_key == sa.bindparam("key"), archived_files.c.state == ARCHIVING
-)
+# A lake key is taken while a file is registered there, or still there on its way to the archive.
+_FILE_SHA = sa.union_all(
+    sa.select(files.c.sha256).where(files.c.key == sa.bindparam("key")),
+    sa.select(archived_files.c.sha256).where(
+        archived_files.c.lake_key == sa.bindparam("key"), archived_files.c.state == ARCHIVING
+    ),
+).limit(1)
 _DUPLICATE = (
     sa.select(files.c.key)
     .join(tables, tables.c.id == files.c.table_id)
@@ -560,8 +563,7 @@ class Catalog:
         """The content hash of the lake file at ``key``: registered, or still there while it moves
         to the archive; ``None`` when the key is free."""
         with self._read("looking up a file") as conn:
-            found = conn.execute(_FILE_SHA, {"key": key}).scalar()
-            return found if found is not None else conn.execute(_BEING_ARCHIVED, {"key": key}).scalar()
+            return conn.execute(_FILE_SHA, {"key": key}).scalar()
 
     def delivered_as(self, database: str, table: str, key: str) -> list[str]:
         """Keys of the table's files whose deliveries asked for the lake key ``key``."""
