@@ -43,12 +43,12 @@ def open_app(home: str | Path | None = None, *, create: bool = False) -> App:
 
 
 def open_store(home: Home, storage: StorageSettings, *, query: bool = False) -> AreaStore:
-    """The store for landing/, lake/, quarantine/ and archive/ (``query``: S3 with the read-only identity)."""
+    """The store for every area (``query``: S3 with the read-only identity)."""
     areas: dict[str, ObjectStore] = {}
     for area in AREAS:
         url = getattr(storage, area)
-        if area == "archive" and not url:
-            url = _inside(storage.lake or str(home.root / "lake"), "_archive/")
+        if area in ("archive", "derived") and not url:
+            url = _inside(storage.lake or str(home.root / "lake"), f"_{area}/")
         if url.startswith("s3://"):
             areas[area] = _s3(url, storage.s3, query=query)
         elif url:

@@ -123,9 +123,14 @@ class StorageSettings(_Section):
         description="Where replaced, expired and dropped lake files are kept until purged: a URL as "
         "above. Unset: `_archive/` inside the lake (a folder engines skip, by the Hive convention).",
     )
+    derived: str = Field(
+        "",
+        description="Where derived Parquet copies are kept (of files the engine cannot read in place: "
+        "bzip2, zip, Excel, Windows-1252...): a URL as above. Unset: `_derived/` inside the lake.",
+    )
     s3: S3Settings = Field(default_factory=S3Settings)
 
-    @field_validator("landing", "lake", "quarantine", "archive")
+    @field_validator("landing", "lake", "quarantine", "archive", "derived")
     @classmethod
     def _area_url(cls, value: str) -> str:
         value = value.strip()
@@ -137,7 +142,8 @@ class StorageSettings(_Section):
         return value
 
     def uses_s3(self) -> bool:
-        return any(v.startswith("s3://") for v in (self.landing, self.lake, self.quarantine, self.archive))
+        areas = (self.landing, self.lake, self.quarantine, self.archive, self.derived)
+        return any(v.startswith("s3://") for v in areas)
 
 
 RuleCheck = Literal[
@@ -162,7 +168,7 @@ _RULE_PARAMETERS: dict[str, tuple[set[str], list[tuple[str, ...]]]] = {
     "regex": ({"column", "pattern"}, [("column",), ("pattern",)]),
     "range": ({"column", "min", "max"}, [("column",), ("min", "max")]),
 }
-ENCODINGS = ("ascii", "utf-8", "utf-8-sig", "latin-1", "utf-16")
+ENCODINGS = ("ascii", "utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16", "utf-16-be")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 
 
@@ -181,7 +187,8 @@ class RuleSettings(_Section):
         ...,
         description="On the object: `size` (bytes within min/max), `extension` (the name agrees with "
         "the content), `age` (at most `max_age` old when it arrives, or after the date in the key "
-        "`field`), `encoding` (one of `values`: ascii, utf-8, utf-8-sig, latin-1, utf-16). On the "
+        "`field`), `encoding` (one of `values`: ascii, utf-8, utf-8-sig, latin-1, cp1252, utf-16, "
+        "utf-16-be). On the "
         "content: `header` (a CSV has a header row), `rows` (data rows within min/max), `required_columns` / "
         "`allowed_columns` (against `columns`), `types` (each column in `types` reads as that type: "
         "integer, number, boolean, date, timestamp, text or a SQL type), `not_null` and `unique` (over "
@@ -296,11 +303,16 @@ class DatasetSettings(_Section):
         default_factory=dict,
         description='Partition keys and their value templates, in folder order: `{dt: "{date:%Y-%m-%d}"}`.',
     )
-    formats: list[Literal["csv", "json", "parquet"]] = Field(
+    formats: list[Literal["csv", "json", "parquet", "xlsx"]] = Field(
         default_factory=list, description="Formats it accepts (by content, not extension); empty: any."
     )
-    compressions: list[Literal["none", "gzip", "zstd"]] = Field(
+    compressions: list[Literal["none", "gzip", "zstd", "bzip2", "zip"]] = Field(
         default_factory=list, description="Compressions it accepts; empty: any."
+    )
+    sheet: str = Field(
+        "",
+        description="The sheet of Excel workbooks to read; unset: the first sheet with data (the "
+        "others are named in the file's warnings).",
     )
     rules: list[RuleSettings] = Field(
         default_factory=list, description="Validation rules every file of the dataset must pass."

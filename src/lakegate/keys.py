@@ -1,4 +1,5 @@
-"""Names of objects lakegate writes: new names for new content, and where archived files go."""
+"""Names of objects lakegate writes: new names for new content, where archived files go, and
+where derived copies are kept."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import posixpath
 
 LAKE = "lake/"
 ARCHIVE = "archive/"
+DERIVED = "derived/"
 
 
 def with_suffix(key: str, sha256: str) -> str:
@@ -19,3 +21,9 @@ def with_suffix(key: str, sha256: str) -> str:
 def archive_key(lake_key: str, day: str) -> str:
     """``lake/db/t/dt=1/f.csv`` archived on ``day`` → ``archive/<day>/db/t/dt=1/f.csv``."""
     return f"{ARCHIVE}{day}/{lake_key.removeprefix(LAKE)}"
+
+
+def derived_key(lake_key: str, sha256: str) -> str:
+    """``lake/db/t/f.csv.bz2`` → ``derived/db/t/f.csv.bz2.<sha12>.parquet``: where the derived
+    Parquet copy of that content is kept (named by content too, so it is never another's)."""
+    return f"{DERIVED}{lake_key.removeprefix(LAKE)}.{sha256[:12]}.parquet"

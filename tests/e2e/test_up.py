@@ -79,8 +79,8 @@ def test_bad_input_is_quarantined_while_the_daemon_keeps_going(tmp_path: Path) -
         drop(home, "s/t/empty.csv", b"")
         drop(home, "s/t/garbage.csv", bytes(range(256)) * 50)
         drop(home, "s/t/cut.parquet", b"PAR1" + b"\x01" * 500)
-        drop(home, "s/t/utf16.csv", b"\xfe\xff" + "a,b\n1,2\n".encode("utf-16-be"))  # big-endian
-        drop(home, "s/t/cp1252.csv", "name\ncafé 5 €\n".encode("cp1252"))
+        drop(home, "s/t/x.csv.xz", b"\xfd7zXZ\x00" + b"\x00" * 60)
+        drop(home, "s/t/cp1252.csv", "name\ncafé 5 €\n".encode("cp1252") + b"\x81\n")  # not even cp1252
         drop(home, "stray.csv", b"a\n1\n")
         daemon.wait_lines(6)
         drop(home, "s/t/good.csv", b"a\n1\n")
@@ -92,7 +92,7 @@ def test_bad_input_is_quarantined_while_the_daemon_keeps_going(tmp_path: Path) -
         "landing/s/t/empty.csv": "reject.empty",
         "landing/s/t/garbage.csv": "reject.binary",
         "landing/s/t/cut.parquet": "reject.truncated_parquet",
-        "landing/s/t/utf16.csv": "reject.encoding",
+        "landing/s/t/x.csv.xz": "reject.unsupported_compression",
         "landing/s/t/cp1252.csv": "reject.encoding",
         "landing/stray.csv": "reject.route",
     }

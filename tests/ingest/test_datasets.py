@@ -131,7 +131,7 @@ def test_the_commented_example_dataset_is_valid() -> None:
         ({**SALES, "key": "landing/{customer/sales.csv"}, "`datasets[0].key`: template"),
         ({**SALES, "table": "{region}"}, "table: '{region}' uses {region}"),
         ({**SALES, "partition": {"Day": "{customer}"}}, "'Day' is not a name"),
-        ({**SALES, "formats": ["xlsx"]}, "`datasets[0].formats[0]`"),
+        ({**SALES, "formats": ["xls"]}, "`datasets[0].formats[0]`"),
         ({**SALES, "tabel": "x"}, "unknown setting `datasets[0].tabel`"),
     ],
 )

@@ -77,6 +77,7 @@ class FileRecord:
     options: dict[str, Any]
     columns: list[Column]
     partition: dict[str, str]
+    derived_key: str | None = None  # a current derived Parquet copy, which queries read instead
 
 
 @dataclass

@@ -297,43 +297,17 @@ class Catalog:
         part_values: dict[str, str] = plan.get("partition", {})
         now = time.time()
         with self._write(f"registering {obj.target_key}") as conn:
-            db_id = conn.execute(sa.select(databases.c.id).where(databases.c.name == obj.database)).scalar()
-            if db_id is None:
-                db_id = conn.execute(
-                    databases.insert().values(name=obj.database, created_at=now).returning(databases.c.id)
-                ).scalar_one()
-            trow = conn.execute(
-                sa.select(tables).where(tables.c.database_id == db_id, tables.c.name == obj.table)
-            ).first()
-            if trow is None:
-                table_id = conn.execute(
-                    tables.insert()
-                    .values(
-                        database_id=db_id,
-                        name=obj.table,
-                        location=plan["location"],
-                        schema_version=0,
-                        partition_keys=[],
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .returning(tables.c.id)
-                ).scalar_one()
-                current: list[Column] = []
-                version = 0
-                part_keys: list[str] = []
-            else:
-                table_id = trow.id
-                version = trow.schema_version
-                part_keys = list(trow.partition_keys)
-                current = self._columns(conn, table_id)
+            table_id = self._table_row(conn, obj.database, obj.table, plan["location"], now)
             dup = conn.execute(
                 sa.select(files.c.key).where(files.c.table_id == table_id, files.c.sha256 == obj.sha256)
             ).scalar()
             if dup is not None:
+                version = conn.execute(
+                    sa.select(tables.c.schema_version).where(tables.c.id == table_id)
+                ).scalar()
                 done = self._transition(conn, obj, r.DUPLICATE, reason_details={"duplicate_of": dup})
                 return done, Registration(
-                    obj.qualified_table, obj.partition_path or "", 0, version, None, dup
+                    obj.qualified_table, obj.partition_path or "", 0, int(version or 0), None, dup
                 )
             delivered_as = plan.get("delivered_as") or obj.target_key
             earlier = conn.execute(
@@ -348,54 +322,12 @@ class Catalog:
                     hint="deliver new content under a new name, or set duplicates: keep_both or replace",
                     details={"existing": [f.key for f in earlier]},
                 )
-            change = admit(current, file_cols, version + 1, plan.get("schema_evolution", "evolve"))
-            new_keys = [k for k in part_values if k not in part_keys]
-            diff: dict[str, Any] | None = None
-            if change.changed or new_keys or trow is None:
-                version += 1
-                part_keys += new_keys
-                diff = {**change.diff(), "partition_keys_added": new_keys}
-                conn.execute(columns.delete().where(columns.c.table_id == table_id))
-                conn.execute(
-                    columns.insert(),
-                    [
-                        {
-                            "table_id": table_id,
-                            "position": i,
-                            "name": c.name,
-                            "original_name": c.original,
-                            "type": c.type,
-                            "added_in": c.added_in,
-                        }
-                        for i, c in enumerate(change.columns)
-                    ],
-                )
-                conn.execute(
-                    tables.update()
-                    .where(tables.c.id == table_id)
-                    .values(schema_version=version, partition_keys=part_keys, updated_at=now)
-                )
-                conn.execute(
-                    table_versions.insert().values(
-                        table_id=table_id,
-                        version=version,
-                        columns=[c.as_dict() for c in change.columns],
-                        partition_keys=part_keys,
-                        diff=diff,
-                        cause=obj.target_key,
-                        created_at=now,
-                    )
-                )
+            policy_evolve = plan.get("schema_evolution", "evolve")
+            version, diff = self._evolve(
+                conn, table_id, file_cols, part_values, policy=policy_evolve, cause=obj.target_key, now=now
+            )
             path = obj.partition_path or ""
-            part_id = conn.execute(
-                sa.select(partitions.c.id).where(partitions.c.table_id == table_id, partitions.c.path == path)
-            ).scalar()
-            if part_id is None:
-                part_id = conn.execute(
-                    partitions.insert()
-                    .values(table_id=table_id, path=path, values=part_values, created_at=now)
-                    .returning(partitions.c.id)
-                ).scalar_one()
+            part_id = self._partition_id(conn, table_id, path, part_values, now)
             if earlier and policy == "replace":
                 reason = f"replaced by {obj.target_key} (delivered as {obj.source_key})"
                 self._archive(
@@ -415,6 +347,8 @@ class Catalog:
                     format=plan["format"],
                     options=plan["options"],
                     columns=[c.as_dict() for c in file_cols],
+                    derived_key=(plan.get("derived") or {}).get("key"),
+                    derived_state="current" if plan.get("derived") else None,
                     created_at=now,
                 )
             )
@@ -422,6 +356,182 @@ class Catalog:
                 self._drop_empty_partitions(conn, {f.partition_id for f in earlier})
             done = self._transition(conn, obj, r.CATALOGED)
             return done, Registration(obj.qualified_table, path, plan["rows"], version, diff)
+
+    def _table_row(self, conn: Connection, database: str, table: str, location: str, now: float) -> int:
+        """The id of ``database.table``, created (schema version 0, no columns) when new."""
+        db_id = conn.execute(sa.select(databases.c.id).where(databases.c.name == database)).scalar()
+        if db_id is None:
+            db_id = conn.execute(
+                databases.insert().values(name=database, created_at=now).returning(databases.c.id)
+            ).scalar_one()
+        table_id = conn.execute(
+            sa.select(tables.c.id).where(tables.c.database_id == db_id, tables.c.name == table)
+        ).scalar()
+        if table_id is None:
+            table_id = conn.execute(
+                tables.insert()
+                .values(
+                    database_id=db_id,
+                    name=table,
+                    location=location,
+                    schema_version=0,
+                    partition_keys=[],
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(tables.c.id)
+            ).scalar_one()
+        return int(table_id)
+
+    def _evolve(
+        self,
+        conn: Connection,
+        table_id: int,
+        file_cols: list[Column],
+        part_values: dict[str, str],
+        *,
+        policy: str,
+        cause: str,
+        now: float,
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Admit a file's columns and partition keys to the table (a new version when anything
+        changes); the table's schema version and the change's diff (``None``: no change).
+
+        Raises:
+            Rejection: the table's evolution ``policy`` refuses the file's schema.
+        """
+        trow = conn.execute(sa.select(tables).where(tables.c.id == table_id)).one()
+        version, part_keys = trow.schema_version, list(trow.partition_keys)
+        change = admit(self._columns(conn, table_id), file_cols, version + 1, policy)
+        new_keys = [k for k in part_values if k not in part_keys]
+        if not (change.changed or new_keys or version == 0):
+            return version, None
+        version += 1
+        part_keys += new_keys
+        diff = {**change.diff(), "partition_keys_added": new_keys}
+        conn.execute(columns.delete().where(columns.c.table_id == table_id))
+        conn.execute(
+            columns.insert(),
+            [
+                {
+                    "table_id": table_id,
+                    "position": i,
+                    "name": c.name,
+                    "original_name": c.original,
+                    "type": c.type,
+                    "added_in": c.added_in,
+                }
+                for i, c in enumerate(change.columns)
+            ],
+        )
+        conn.execute(
+            tables.update()
+            .where(tables.c.id == table_id)
+            .values(schema_version=version, partition_keys=part_keys, updated_at=now)
+        )
+        conn.execute(
+            table_versions.insert().values(
+                table_id=table_id,
+                version=version,
+                columns=[c.as_dict() for c in change.columns],
+                partition_keys=part_keys,
+                diff=diff,
+                cause=cause,
+                created_at=now,
+            )
+        )
+        return version, diff
+
+    @staticmethod
+    def _partition_id(conn: Connection, table_id: int, path: str, values: dict[str, str], now: float) -> int:
+        part_id = conn.execute(
+            sa.select(partitions.c.id).where(partitions.c.table_id == table_id, partitions.c.path == path)
+        ).scalar()
+        if part_id is None:
+            part_id = conn.execute(
+                partitions.insert()
+                .values(table_id=table_id, path=path, values=values, created_at=now)
+                .returning(partitions.c.id)
+            ).scalar_one()
+        return int(part_id)
+
+    # -- files registered in place (`lakegate crawl`) ----------------------------------------
+
+    def crawled_versions(self, database: str, table: str) -> dict[str, str]:
+        """The files of a table registered in place: their URL and version."""
+        with self._read(f"reading {database}.{table}") as conn:
+            table_id = self._table_id(conn, database, table)
+            if table_id is None:
+                return {}
+            found = conn.execute(
+                sa.select(files.c.key, files.c.sha256).where(
+                    files.c.table_id == table_id, files.c.key.contains("://")
+                )
+            ).all()
+            return {str(k): str(v) for k, v in found}
+
+    def register_crawled(
+        self, database: str, table: str, location: str, entries: list[dict[str, Any]]
+    ) -> None:
+        """Register files in place, in one transaction, replacing earlier versions of them.
+
+        Each entry: ``url``, ``size``, ``version``, ``plan`` (a ``FilePlan``), ``partition``,
+        ``partition_path``, ``derived`` (a derived copy's key, or ``""``). A file whose schema
+        the table cannot take (never, under ``evolve``) is left out and its error raised.
+        """
+        now = time.time()
+        with self._write(f"registering {len(entries)} files in {database}.{table}") as conn:
+            table_id = self._table_row(conn, database, table, location, now)
+            urls = [e["url"] for e in entries]
+            replaced = set(
+                conn.execute(
+                    sa.select(files.c.partition_id).where(files.c.table_id == table_id, files.c.key.in_(urls))
+                ).scalars()
+            )
+            conn.execute(files.delete().where(files.c.table_id == table_id, files.c.key.in_(urls)))
+            rows = []
+            for e in entries:
+                plan = e["plan"]
+                self._evolve(
+                    conn, table_id, plan.columns, e["partition"], policy="evolve", cause=e["url"], now=now
+                )
+                part_id = self._partition_id(conn, table_id, e["partition_path"], e["partition"], now)
+                rows.append(
+                    {
+                        "table_id": table_id,
+                        "partition_id": part_id,
+                        "key": e["url"],
+                        "delivered_as": e["url"],
+                        "size": e["size"],
+                        "sha256": e["version"],
+                        "row_count": plan.rows,
+                        "schema_fingerprint": _fingerprint(plan.columns),
+                        "format": plan.format,
+                        "options": plan.options,
+                        "columns": [c.as_dict() for c in plan.columns],
+                        "derived_key": e["derived"] or None,
+                        "derived_state": "current" if e["derived"] else None,
+                        "created_at": now,
+                    }
+                )
+            conn.execute(files.insert(), rows)
+            self._drop_empty_partitions(conn, replaced)
+
+    def unregister_crawled(self, database: str, table: str, urls: list[str]) -> list[str]:
+        """Take files registered in place out of their table (their owner deleted them); the keys
+        of their derived copies, which can go too."""
+        with self._write(f"unregistering {len(urls)} files of {database}.{table}") as conn:
+            table_id = self._table_id(conn, database, table)
+            if table_id is None:
+                return []
+            gone = conn.execute(
+                sa.select(files.c.partition_id, files.c.derived_key).where(
+                    files.c.table_id == table_id, files.c.key.in_(urls)
+                )
+            ).all()
+            conn.execute(files.delete().where(files.c.table_id == table_id, files.c.key.in_(urls)))
+            self._drop_empty_partitions(conn, {g.partition_id for g in gone})
+            return [g.derived_key for g in gone if g.derived_key]
 
     # -- the archive --------------------------------------------------------------------------
 
@@ -446,6 +556,9 @@ class Catalog:
             ).all()
         )
         for row in rows:
+            if "://" in row.key:  # registered in place by a crawl: its owner's, never moved
+                conn.execute(files.delete().where(files.c.id == row.id))
+                continue
             key = base = archive_key(row.key, day)
             taken = sa.select(archived_files.c.id).where(archived_files.c.archive_key == sa.bindparam("key"))
             n = 0
@@ -656,6 +769,7 @@ class Catalog:
                 options=f.options,
                 columns=[Column.from_dict(c) for c in f.columns],
                 partition=f.pvalues,
+                derived_key=f.derived_key if f.derived_state == "current" else None,
             )
             for f in file_rows
         ]

@@ -907,7 +907,7 @@ def rules_test(
         raise fail(ConfigError(f"--file {file}: no such file", code="cli.no_file"))
     from lakegate import engine_setup
     from lakegate.crawler.detect import HEAD_BYTES, detect
-    from lakegate.ingest.pipeline import judge_file
+    from lakegate.ingest.pipeline import judged
 
     size = file.stat().st_size
     with file.open("rb") as stream:
@@ -916,9 +916,9 @@ def rules_test(
         tail = stream.read(16)
     try:
         detected = detect(head, tail if size > 16 else b"", size)
-        grid.add_row("content", f"{detected.format}, compression {detected.compression}")
+        grid.add_row("content", _content(detected))
         engine = engine_setup.connect(threads=1)
-        plan, _warnings = judge_file(
+        with judged(
             engine,
             route,
             str(file),
@@ -926,13 +926,26 @@ def rules_test(
             size=size,
             detected=detected,
             verdicts=partial(_rule_rows, grid),
-        )
+        ) as found:
+            plan = found.plan
+            if found.copy_reason:
+                grid.add_row("read through", f"a derived Parquet copy ({found.copy_reason})")
     except Rejection as exc:
         _verdict(grid, exc)
     grid.add_row("columns", ", ".join(f"{c.name} {c.type}" for c in plan.columns))
     grid.add_row("rows", str(plan.rows))
     grid.add_row("verdict", "accepted")
     out.print(grid)
+
+
+def _content(detected: Any) -> str:
+    """``csv, compression zip (orders.csv), encoding cp1252``: what a file is, for people."""
+    said = f"{detected.format}, compression {detected.compression}"
+    if detected.member:
+        said += f" ({detected.member})"
+    if detected.encoding != "utf-8":
+        said += f", encoding {detected.encoding}"
+    return said
 
 
 def _rule_rows(grid: Table, judged: list[tuple[dict[str, Any], Any]]) -> None:

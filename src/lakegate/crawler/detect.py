@@ -1,13 +1,17 @@
 """What a file is, judged by its content, never by its name.
 
-Returns the format (csv, json, parquet) and compression (gzip, zstd, or none), or raises a
-``Rejection`` whose code says precisely what is wrong: ``reject.empty``, ``reject.binary``,
-``reject.encoding``, ``reject.truncated_parquet``, ``reject.unsupported_compression``.
+Returns the format (csv, json, parquet, xlsx), compression (gzip, zstd, bzip2, zip or none) and
+text encoding, or raises a ``Rejection`` whose code says precisely what is wrong:
+``reject.empty``, ``reject.binary``, ``reject.encoding``, ``reject.truncated_parquet``,
+``reject.unsupported_compression``. Some of what it accepts (bzip2, zip, Windows-1252,
+big-endian UTF-16, Excel) the engine cannot read in place: ``normalize.py`` makes those readable.
 """
 
 from __future__ import annotations
 
+import bz2
 import codecs
+import struct
 import zlib
 from dataclasses import dataclass
 
@@ -19,11 +23,13 @@ PARQUET_MAGIC = b"PAR1"
 
 @dataclass(frozen=True)
 class Detected:
-    format: str  # csv | json | parquet
-    compression: str  # none | gzip | zstd
+    format: str  # csv | json | parquet | xlsx
+    compression: str  # none | gzip | zstd | bzip2 | zip
     json_layout: str = ""  # array | newline_delimited (json only)
     bom: bool = False  # text that starts with a UTF-8 byte-order mark
-    encoding: str = "utf-8"  # utf-8 | utf-16 (little-endian) | latin-1: what the reader is told
+    # utf-8 | utf-16 (little-endian) | latin-1, which the reader decodes itself; utf-16-be | cp1252
+    encoding: str = "utf-8"
+    member: str = ""  # the name of the file inside a zip archive
 
 
 def detect(head: bytes, tail: bytes, size: int) -> Detected:
@@ -38,7 +44,7 @@ def detect(head: bytes, tail: bytes, size: int) -> Detected:
                 hint="deliver the complete file again",
             )
         return Detected("parquet", "none")
-    compression = "none"
+    compression, member = "none", ""
     text = head
     if head.startswith(b"\x1f\x8b"):
         compression = "gzip"
@@ -49,41 +55,76 @@ def detect(head: bytes, tail: bytes, size: int) -> Detected:
     elif head.startswith(b"\x28\xb5\x2f\xfd"):
         compression = "zstd"
         text = b""  # judged by the reader instead: the standard library has no zstd here
-    elif head.startswith((b"BZh", b"PK\x03\x04", b"\xfd7zXZ", b"7z\xbc\xaf")):
-        kind = {b"BZ": "bzip2", b"PK": "zip", b"\xfd7": "xz", b"7z": "7z"}[head[:2]]
+    elif head.startswith(b"BZh"):
+        compression = "bzip2"
+        try:
+            text = bz2.BZ2Decompressor().decompress(head, HEAD_BYTES)
+        except (OSError, EOFError, ValueError) as exc:
+            raise Rejection(f"the bzip2 data is corrupt: {exc}", code="reject.corrupt_compression") from None
+    elif head.startswith(b"PK\x03\x04"):
+        member, text = _zip_head(head)
+        if member.startswith(_OFFICE_PARTS):
+            return Detected("xlsx", "none")
+        compression = "zip"
+        if text.startswith(_PACKED):
+            text = b""  # compressed again: judged once unpacked
+    elif head.startswith((b"\xfd7zXZ", b"7z\xbc\xaf")):
+        kind = "xz" if head[:2] == b"\xfd7" else "7z"
         raise Rejection(
             f"{kind} compressed files are not supported",
             code="reject.unsupported_compression",
-            hint="deliver the file uncompressed, gzip'd or zstd'd",
+            hint="deliver the file uncompressed, or compressed with gzip, zstd, bzip2 or zip",
         )
     if compression == "zstd":
         return Detected("csv", compression)
+    if not text and compression in ("bzip2", "zip"):
+        return Detected("csv", compression, member=member)  # its head is not in ours: judged once unpacked
+    if text.startswith(PARQUET_MAGIC):
+        return Detected("parquet", compression, member=member)
     encoding = _check_text(text, truncated=len(head) >= HEAD_BYTES or compression != "none")
-    if encoding == "utf-16":
-        text = text.removeprefix(codecs.BOM_UTF16_LE).decode("utf-16-le", errors="ignore").encode("utf-8")
+    if encoding.startswith("utf-16"):
+        text = text.removeprefix(codecs.BOM_UTF16_LE).removeprefix(codecs.BOM_UTF16_BE)
+        text = text.decode(f"{encoding}-le" if encoding == "utf-16" else encoding, errors="ignore").encode()
     bom = text.startswith(codecs.BOM_UTF8)
     stripped = text.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise Rejection("the file holds only white space", code="reject.empty")
     if stripped[:1] in (b"[", b"{"):
-        if encoding != "utf-8":
-            raise Rejection(
-                f"the file is JSON in {encoding}; JSON is read as UTF-8",
-                code="reject.encoding",
-                hint=f"convert it to UTF-8 (`iconv -f {encoding.upper()} -t UTF-8`) and deliver it again",
-            )
         layout = "array" if stripped[:1] == b"[" else "newline_delimited"
-        return Detected("json", compression, layout, bom)
-    return Detected("csv", compression, bom=bom, encoding=encoding)
+        return Detected("json", compression, layout, bom, encoding, member)
+    return Detected("csv", compression, bom=bom, encoding=encoding, member=member)
+
+
+_PACKED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"PK\x03\x04", b"\xfd7zXZ", b"7z\xbc\xaf")
+# The first part of an Office Open XML package (an .xlsx workbook), as writers put it.
+_OFFICE_PARTS = ("[Content_Types].xml", "_rels/", "docProps/", "xl/")
+
+
+def _zip_head(head: bytes) -> tuple[str, bytes]:
+    """The first member of a zip archive: its name and the start of its content (``b""`` when
+    the head does not reach it or it is compressed in a way only the archive reader knows)."""
+    if len(head) < 30:
+        return "", b""
+    method, _crc, packed, _size, name_len, extra_len = struct.unpack("<H4xIIIHH", head[8:30])
+    name = head[30 : 30 + name_len].decode("utf-8", errors="replace")
+    data = head[30 + name_len + extra_len :]
+    if method == 0:
+        return name, data[:packed] if packed else data
+    if method == 8:
+        try:
+            return name, zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, HEAD_BYTES)
+        except zlib.error:
+            return name, b""
+    return name, b""
 
 
 def _check_text(data: bytes, *, truncated: bool) -> str:
-    """The text's encoding: ``utf-8``; ``utf-16`` (little-endian, as Windows writes it); or
-    ``latin-1`` for text that is not UTF-8 and has none of the bytes where Windows-1252 differs
-    from Latin-1 (those would be read as control characters instead of €, quotes and dashes).
+    """The text's encoding: ``utf-8``; ``utf-16`` (little-endian, as Windows writes it) or
+    ``utf-16-be``; ``cp1252`` for 8-bit text that uses the bytes where Windows-1252 differs from
+    Latin-1; other text that is not UTF-8 is ``latin-1``.
 
     Raises:
-        Rejection: ``reject.encoding`` or ``reject.binary``.
+        Rejection: ``reject.binary``.
     """
     if data.startswith(codecs.BOM_UTF16_LE) or (
         len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:3:2] != b"\x00\x00"
@@ -92,33 +133,21 @@ def _check_text(data: bytes, *, truncated: bool) -> str:
     if data.startswith(codecs.BOM_UTF16_BE) or (
         len(data) >= 4 and data[0:3:2] == b"\x00\x00" and data[1:4:2] != b"\x00\x00"
     ):
-        raise Rejection(
-            "the file is big-endian UTF-16 text; lakegate reads UTF-8, Latin-1 and little-endian UTF-16",
-            code="reject.encoding",
-            hint="convert it to UTF-8 (for example `iconv -f UTF-16BE -t UTF-8`) and deliver it again",
-        )
+        return "utf-16-be"
     sample = data[:8192]
     if b"\x00" in sample or _control_ratio(sample) > 0.1:
         raise Rejection(
             "the file is binary, not text, Parquet or a supported compression",
             code="reject.binary",
-            hint="deliver CSV, JSON, NDJSON or Parquet (optionally gzip or zstd compressed)",
+            hint="deliver CSV, JSON, NDJSON, Parquet or Excel (plain, gzip, zstd, bzip2 or zip)",
         )
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(data, final=not truncated)
-    except UnicodeDecodeError as exc:
-        windows = [b for b in set(data) if 0x80 <= b <= 0x9F]
-        if not windows:
-            return "latin-1"
-        line = data[: exc.start].count(b"\n") + 1
-        raise Rejection(
-            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}); "
-            f"bytes such as 0x{min(windows):02x} make it Windows-1252, which lakegate cannot read yet",
-            code="reject.encoding",
-            hint="convert it to UTF-8 (for example `iconv -f CP1252 -t UTF-8`) and deliver it again",
-            details={"offset": exc.start, "line": line},
-        ) from None
+    except UnicodeDecodeError:
+        # Windows-1252 has printable characters (€, curly quotes, dashes) where Latin-1 has
+        # control codes: text that uses them is Windows-1252, other 8-bit text Latin-1.
+        return "cp1252" if any(0x80 <= b <= 0x9F for b in data) else "latin-1"
     return "utf-8"
 
 

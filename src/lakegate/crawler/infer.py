@@ -7,6 +7,7 @@ re-sniff. Each file is read in full once here, which proves it parses with the s
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -55,6 +56,8 @@ def reader_name(fmt: str, column: Column) -> str:
 
 def plan_select(path: str, plan: FilePlan) -> str:
     """A SELECT of one file, read as its plan says, with lakegate's column names."""
+    if plan.format == "xlsx":
+        return excel_select(path, plan.options, plan.columns)
     reader = reader_sql(
         [path], plan.format, plan.options, [(reader_name(plan.format, c), c.type) for c in plan.columns]
     )
@@ -135,19 +138,28 @@ def _json_compression(compression: str) -> str:
 
 
 def infer(
-    conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, size: int, screen: Screen | None = None
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    detected: Detected,
+    size: int,
+    screen: Screen | None = None,
+    *,
+    sheet: str = "",
 ) -> FilePlan:
     """Infer one file's plan, reading it in full.
 
     ``screen`` gives aggregates to compute in that same read (the value checks of the file's
     dataset), so they cost no read of their own; their results are the plan's ``screened``.
     Parquet is not read in full (its footer is enough), so its ``screened`` stays ``None``.
+    ``sheet`` names the sheet of an Excel workbook to read (unset: its first sheet with data).
 
     Raises:
         Rejection: ``reject.unparseable``, ``reject.json_not_records`` or ``reject.truncated_parquet``.
     """
     if detected.format == "parquet":
         return _parquet(conn, path)
+    if detected.format == "xlsx":
+        return _excel(conn, path, sheet, screen)
     if detected.format == "json":
         return _json(conn, path, detected, screen)
     return _csv(conn, path, detected, screen)
@@ -565,6 +577,135 @@ def _refine_json_type(conn: duckdb.DuckDBPyConnection, reader: str, original: st
         if row and row[0] > 0 and row[0] == row[1]:
             return "TIMESTAMP WITH TIME ZONE"
     return str(parse_type(typ))
+
+
+def workbook_sheets(path: str) -> list[str]:
+    """The names of an Excel workbook's sheets, in their order.
+
+    Raises:
+        Rejection: ``reject.unparseable`` when the file is not a readable workbook.
+    """
+    import zipfile
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            root = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
+        raise Rejection(
+            f"the file looks like an Excel workbook but cannot be read as one: {exc}",
+            code="reject.unparseable",
+            hint="save it again from Excel as .xlsx (or export it as CSV) and deliver it again",
+        ) from None
+    return [e.get("name", "") for e in root.iter() if e.tag.endswith("}sheet") or e.tag == "sheet"]
+
+
+def _xlsx_reader(path: str, options: dict[str, Any], *, text: bool) -> str:
+    args = [
+        sql_literal(path),
+        f"sheet={sql_literal(options['sheet'])}",
+        f"header={'true' if options['header'] else 'false'}",
+        "stop_at_empty=false",
+        "all_varchar=true" if text else "ignore_errors=true, empty_as_varchar=true",
+    ]
+    return f"read_xlsx({', '.join(args)})"
+
+
+def excel_select(path: str, options: dict[str, Any], columns: list[Column]) -> str:
+    """A SELECT of one sheet with lakegate's names. Cells are read with the types Excel gave them;
+    a column with cells of several kinds is read as the text Excel shows. Empty rows are left out."""
+    typed, text = _xlsx_reader(path, options, text=False), _xlsx_reader(path, options, text=True)
+    as_text = set(options.get("text_columns", []))
+    projection = []
+    for i, c in enumerate(columns):
+        source = f"{'s' if c.name in as_text else 't'}.column{i}"
+        projection.append(
+            f"CAST({source} AS {'VARCHAR' if c.type == 'NULL' else c.type}) AS {quote_ident(c.name)}"
+        )
+    n = len(columns)
+    aliases = ", ".join(f"column{i}" for i in range(n))
+    return (
+        f"SELECT {', '.join(projection)} FROM (SELECT * FROM {typed}) AS t({aliases}) "
+        f"POSITIONAL JOIN (SELECT * FROM {text}) AS s({aliases}) "
+        f"WHERE NOT ({' AND '.join(f's.column{i} IS NULL' for i in range(n))})"
+    )
+
+
+def _excel(conn: duckdb.DuckDBPyConnection, path: str, sheet: str, screen: Screen | None) -> FilePlan:
+    from lakegate import engine_setup
+
+    engine_setup.load_extension(conn, "excel")
+    sheets = workbook_sheets(path)
+    if sheet and sheet not in sheets:
+        raise Rejection(
+            f"the workbook has no sheet {sheet!r}; it has {', '.join(map(repr, sheets))}",
+            code="reject.sheet",
+            hint="name one of its sheets in the dataset's `sheet`, or deliver the workbook with that sheet",
+            details={"sheets": sheets},
+        )
+    described: list[Any] = []
+    with_data: list[str] = []
+    for name in [sheet] if sheet else sheets:
+        try:
+            found = conn.execute(
+                f"DESCRIBE SELECT * FROM read_xlsx({sql_literal(path)}, sheet={sql_literal(name)}, "
+                "stop_at_empty=false, ignore_errors=true, empty_as_varchar=true)"
+            ).fetchall()
+        except duckdb.Error as exc:
+            if "No rows found" in str(exc):
+                continue
+            raise Rejection(
+                f"sheet {name!r} of the workbook cannot be read: {engine_message(exc)}",
+                code="reject.unparseable",
+                hint="save it again from Excel as .xlsx (or export it as CSV) and deliver it again",
+            ) from None
+        with_data.append(name)
+        if not described:
+            described, sheet = found, name
+    if not described:
+        raise Rejection(
+            "the workbook's sheets hold no data", code="reject.empty", hint="deliver it again with data"
+        )
+    warnings = []
+    if len(with_data) > 1:
+        others = ", ".join(repr(n) for n in with_data[1:])
+        warnings.append(
+            f"sheet {sheet!r} was read; the workbook's other sheets with data ({others}) were not "
+            "(name the sheet to read in the dataset's `sheet`)"
+        )
+    originals = [d[0] for d in described]
+    # Without a header row, the reader names columns by their cells (A1, B1...): no names at all.
+    header = not all(re.fullmatch(r"[A-Z]{1,3}1", o) for o in originals)
+    names = column_names(originals if header else [""] * len(originals))
+    options: dict[str, Any] = {"sheet": sheet, "header": header, "text_columns": []}
+    typed = [str(parse_type(d[1])) for d in described]
+    columns = [Column(n, o if header else n, "VARCHAR") for n, o in zip(names, originals, strict=True)]
+    # Cells the typed read could not take (text in a number column) make their column text;
+    # numbers that are all whole become integers.
+    n = len(columns)
+    aliases = ", ".join(f"column{i}" for i in range(n))
+    pair = (
+        f"(SELECT * FROM {_xlsx_reader(path, options, text=False)}) AS t({aliases}) "
+        f"POSITIONAL JOIN (SELECT * FROM {_xlsx_reader(path, options, text=True)}) AS s({aliases})"
+    )
+    checks = []
+    for i, typ in enumerate(typed):
+        checks.append(f"count(s.column{i}) - count(t.column{i})")
+        whole = (
+            f"t.column{i} = trunc(t.column{i}) AND abs(t.column{i}) < 9e15" if typ == "DOUBLE" else "false"
+        )
+        checks.append(f"count(*) FILTER (WHERE t.column{i} IS NOT NULL AND NOT ({whole}))")
+    [row] = conn.execute(f"SELECT {', '.join(checks)} FROM {pair}").fetchall()
+    for i, typ in enumerate(typed):
+        lost, fractional = row[2 * i], row[2 * i + 1]
+        if lost:
+            options["text_columns"].append(columns[i].name)
+        elif typ == "DOUBLE" and not fractional:
+            columns[i] = replace(columns[i], type="BIGINT")
+        else:
+            columns[i] = replace(columns[i], type=typ)
+    plan = FilePlan("xlsx", options, columns, 0, warnings=warnings)
+    return _read_all(conn, path, plan, screen)
 
 
 __all__ = ["FilePlan", "infer", "plan_select", "quote_ident", "reader_name", "reader_sql", "sql_literal"]

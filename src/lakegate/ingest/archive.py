@@ -17,6 +17,7 @@ from lakegate.catalog.records import ARCHIVED, ARCHIVING, MISSING_FILE, PURGED_F
 from lakegate.errors import StorageError
 from lakegate.ingest import faults
 from lakegate.ingest.routing import Router
+from lakegate.keys import derived_key
 from lakegate.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Archive:
         faults.checkpoint("archive_copied")
         if self._sha(row.lake_key) == row.sha256:
             self.store.delete(row.lake_key)
+        self.store.delete(derived_key(row.lake_key, row.sha256))  # a copy, if it had one, goes
         return True
 
     def purge(self, row: ArchivedFile) -> None:

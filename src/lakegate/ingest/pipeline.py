@@ -34,12 +34,13 @@ from lakegate.catalog import records as r
 from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
 from lakegate.crawler.evolve import admit
 from lakegate.crawler.infer import FilePlan, infer
+from lakegate.crawler.normalize import copy_reason, readable, write_copy
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
 from lakegate.ingest.archive import Archive
 from lakegate.ingest.routing import LANDING, Route, Router, Verdicts
 from lakegate.ingest.rules import Content, Facts
-from lakegate.keys import with_suffix
+from lakegate.keys import derived_key, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -79,7 +80,18 @@ def check_partition_clash(plan: FilePlan, route: Route) -> None:
         )
 
 
-def judge_file(
+@dataclass
+class Judged:
+    """A file that passed every check, as the engine reads it."""
+
+    plan: FilePlan
+    warnings: list[str]  # the crawler's, then those of the dataset's ``warn`` rules
+    readable: str  # what the engine read: the delivered file, or a temporary readable copy of it
+    copy_reason: str  # why queries read a derived Parquet copy ("": they read the file itself)
+
+
+@contextmanager
+def judged(
     conn: Any,
     route: Route,
     read_from: str,
@@ -88,27 +100,31 @@ def judge_file(
     size: int,
     detected: Detected,
     verdicts: Verdicts | None = None,
-) -> tuple[FilePlan, list[str]]:
+    source: Callable[[], BinaryIO] | None = None,
+) -> Iterator[Judged]:
     """Every check a routed file passes once its content is sniffed: the dataset's formats, the
     schema, partition columns and the dataset's rules. The pipeline and `lakegate rules test`
-    both use it, so a dry run judges exactly as ingest does.
+    both use it, so a dry run judges exactly as ingest does. A file the engine cannot read in
+    place is judged from a readable temporary copy, there until the context exits.
 
-    Returns:
-        The file's plan and the warnings of the dataset's ``warn`` rules.
+    ``source`` opens the delivered file when ``read_from`` is a URL.
 
     Raises:
         Rejection: the first check the file fails.
     """
-    if route.dataset is not None:
-        route.dataset.check_content(detected.format, detected.compression)
     dataset = route.dataset
-    plan = infer(conn, read_from, detected, size, dataset.screen if dataset else None)
-    check_partition_clash(plan, route)
-    if route.dataset is None:
-        return plan, list(plan.warnings)
-    arrival = route.arrival or dt.datetime.now(dt.UTC)
-    facts = Facts(key, size, detected, plan, arrival, route.fields, Content(conn, read_from))
-    return plan, plan.warnings + route.dataset.judge(facts, verdicts)
+    if dataset is not None:
+        dataset.check_content(detected.format, detected.compression)
+    with readable(read_from, detected, source) as (path, inner):
+        screen = dataset.screen if dataset else None
+        plan = infer(conn, path, inner, size, screen, sheet=dataset.sheet if dataset else "")
+        check_partition_clash(plan, route)
+        warnings = list(plan.warnings)
+        if dataset is not None:
+            arrival = route.arrival or dt.datetime.now(dt.UTC)
+            facts = Facts(key, size, detected, plan, arrival, route.fields, Content(conn, path))
+            warnings += dataset.judge(facts, verdicts)
+        yield Judged(plan, warnings, path, copy_reason(detected))
 
 
 def arrival_of(mtime_ns: int) -> dt.datetime:
@@ -280,19 +296,27 @@ class Pipeline:
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
         route = self.router.route(obj.source_key, arrival_of(obj.mtime_ns))
         detected = detect(scan.head, scan.tail if scan.size > 16 else b"", scan.size)
-        plan, warnings = judge_file(
-            self._duckdb(scan.size), route, read_from, key=obj.source_key, size=scan.size, detected=detected
-        )
-        sha = scan.sha256
-        duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
-        target = route.target_key
-        dataset = route.dataset
-        if duplicate is None:
-            target = self._new_name(route, sha)
-            if dataset is not None and dataset.schema_evolution != "evolve":
-                schema = self.catalog.schema(route.database, route.table)
-                if schema is not None:
-                    admit(schema[0], plan.columns, schema[1] + 1, dataset.schema_evolution)
+        conn = self._duckdb(scan.size)
+        with judged(
+            conn, route, read_from, key=obj.source_key, size=scan.size, detected=detected,
+            source=lambda: self.store.open(obj.source_key),
+        ) as found:  # fmt: skip
+            plan, warnings = found.plan, found.warnings
+            sha = scan.sha256
+            duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
+            target = route.target_key
+            dataset = route.dataset
+            derived: dict[str, str] = {}
+            if duplicate is None:
+                target = self._new_name(route, sha)
+                if dataset is not None and dataset.schema_evolution != "evolve":
+                    schema = self.catalog.schema(route.database, route.table)
+                    if schema is not None:
+                        admit(schema[0], plan.columns, schema[1] + 1, dataset.schema_evolution)
+                if found.copy_reason:
+                    # Queries read this copy: it is written before the file is taken.
+                    derived = {"key": derived_key(target, sha), "why": found.copy_reason}
+                    write_copy(conn, found.readable, found.plan, self.store, derived["key"])
         fields: dict[str, Any] = {
             "sha256": sha,
             "database": route.database,
@@ -313,6 +337,7 @@ class Pipeline:
                 "delivered_as": route.target_key,
                 "duplicates": dataset.duplicates if dataset else "keep_both",
                 "schema_evolution": dataset.schema_evolution if dataset else "evolve",
+                "derived": derived,
             },
         }
         if duplicate is not None:
@@ -421,6 +446,9 @@ class Pipeline:
             assert obj.target_key and obj.sha256
             if self.catalog.file_sha(obj.target_key) is None:
                 self.store.delete(obj.target_key)
+                derived = (obj.plan or {}).get("derived")
+                if derived:
+                    self.store.delete(derived["key"])
             plan = obj.plan or {}
             return self._rejected(
                 obj, rejection, obj.sha256, int(plan.get("size", obj.size)), plan.get("etag")

@@ -145,6 +145,7 @@ class Dataset:
         self.partition = {k: ValueTemplate(v, self.key) for k, v in settings.partition.items()}
         self.formats = tuple(settings.formats)
         self.compressions = tuple(settings.compressions)
+        self.sheet = settings.sheet
         self.rules = [rule.model_dump() for rule in settings.rules]
         self.timezone = zoneinfo.ZoneInfo(settings.timezone)
         self.duplicates = settings.duplicates

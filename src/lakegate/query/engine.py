@@ -86,7 +86,7 @@ class QueryEngine:
         started = time.perf_counter()
         tables = self._tables_for(sql)
         views = {t.qualified: table_sql(t, self.lake.url) for t in tables}
-        paths = sorted({self.lake.url(f.key) for t in tables for f in t.files})
+        paths = sorted({self.lake.url(f.derived_key or f.key) for t in tables for f in t.files})
         key = hashlib.sha256(repr((sorted(views.items()), paths)).encode()).hexdigest()
         text = sql.strip().rstrip(";")
         instance = self._instance(key, views, paths)

@@ -2,22 +2,40 @@
 
 Files that share a format, options, columns and partition keys are read by one reader call;
 each group projects the table's columns, casting file types to the table's (wider) types and
-filling columns a file lacks with NULL. Partition keys come from the Hive folder names.
+filling columns a file lacks with NULL. Partition keys come from the Hive folder names. A file
+with a derived Parquet copy (one the engine cannot read in place) is read through the copy.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 from lakegate.catalog.records import FileRecord, TableInfo
-from lakegate.crawler.infer import quote_ident, reader_name, reader_sql
+from lakegate.crawler.infer import quote_ident, reader_name, reader_sql, sql_literal
+from lakegate.keys import DERIVED
 
 __all__ = ["quote_ident", "table_sql"]
 
 
 def _read_type(typ: str) -> str:
     return "VARCHAR" if typ == "NULL" else typ
+
+
+def _in_place(f: FileRecord) -> bool:
+    """Whether ``f`` (as read) lies outside the lake's ``key=value`` folders: a file registered in
+    place by a crawl, or a derived copy. Its partition values then come from the catalog."""
+    return "://" in f.key or f.key.startswith(DERIVED)
+
+
+def _as_read(f: FileRecord) -> FileRecord:
+    """The file queries read for ``f``: its derived Parquet copy (lakegate's names, the file's
+    types) when it has a current one, else ``f`` itself."""
+    if not f.derived_key:
+        return f
+    columns = [replace(c, original=c.name) for c in f.columns]
+    return replace(f, key=f.derived_key, format="parquet", options={}, columns=columns, derived_key=None)
 
 
 def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
@@ -29,9 +47,12 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
         select = ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in out_cols)
         return f"SELECT {select} WHERE false"
     groups: dict[str, list[FileRecord]] = {}
-    for f in table.files:
+    for f in map(_as_read, table.files):
+        # Files outside the lake's folders (crawled in place, derived copies): their partition
+        # values come from the catalog, so they are grouped by value.
+        partition = f.partition if _in_place(f) else sorted(f.partition)
         key = json.dumps(
-            [f.format, f.options, [(c.name, c.original, c.type) for c in f.columns], sorted(f.partition)],
+            [f.format, f.options, [(c.name, c.original, c.type) for c in f.columns], partition, _in_place(f)],
             sort_keys=True,
         )
         groups.setdefault(key, []).append(f)
@@ -44,7 +65,8 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
             first.format,
             first.options,
             [(reader_name(first.format, c), c.type) for c in first.columns],
-            hive=bool(first.partition),  # the lake layout is Hive-style: partition values from the folders
+            # the lake layout is Hive-style: partition values from the folders
+            hive=bool(first.partition) and not _in_place(first),
         )
         projection: list[str] = []
         for name, typ in out_cols:
@@ -53,7 +75,7 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
                 source = quote_ident(reader_name(first.format, col))
                 expr = source if _read_type(col.type) == typ else f"CAST({source} AS {typ})"
             elif name in first.partition:
-                expr = quote_ident(name)
+                expr = sql_literal(first.partition[name]) if _in_place(first) else quote_ident(name)
             else:
                 expr = f"CAST(NULL AS {typ})"
             projection.append(f"{expr} AS {quote_ident(name)}")

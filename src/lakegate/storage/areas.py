@@ -1,6 +1,6 @@
-"""The four areas — landing, lake, quarantine, archive — each in the store its URL names.
+"""The five areas — landing, lake, quarantine, archive, derived — each in the store its URL names.
 
-Keys stay ``landing/...``, ``lake/...``, ``quarantine/...``, ``archive/...`` everywhere in
+Keys stay ``landing/...``, ``lake/...``, ``quarantine/...``, ``archive/...``, ``derived/...`` everywhere in
 lakegate; this store sends each to the right place: a folder (``file:///data/in/``), a prefix of
 a bucket (``s3://bucket/landing/``), or all of them in one bucket. Copies between two S3 areas are
 server-side, also across buckets; between different kinds of store they stream.
@@ -17,7 +17,7 @@ from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, Sink, validate_
 from lakegate.storage.local import LocalStore
 from lakegate.storage.s3 import S3Store
 
-AREAS = ("landing", "lake", "quarantine", "archive")
+AREAS = ("landing", "lake", "quarantine", "archive", "derived")
 
 
 class AreaStore(ObjectStore):
@@ -40,7 +40,7 @@ class AreaStore(ObjectStore):
             raise StorageError(
                 f"{key!r} is in no area",
                 code="storage.bad_key",
-                hint="keys start with landing/, lake/, quarantine/ or archive/",
+                hint="keys start with landing/, lake/, quarantine/, archive/ or derived/",
             )
         return store, rest
 
@@ -76,6 +76,8 @@ class AreaStore(ObjectStore):
         store.delete(rest)
 
     def url(self, key: str) -> str:
+        if "://" in key:  # a file registered in place by a crawl, outside every area
+            return key.removeprefix("file://")
         store, rest = self._split(key)
         return store.url(rest)
 

@@ -1,10 +1,11 @@
 """``encoding``: the file's text is in one of the allowed ``values``: ``ascii``, ``utf-8`` (ASCII
-included), ``utf-8-sig`` (UTF-8 starting with a byte-order mark), ``latin-1`` or ``utf-16``.
+included), ``utf-8-sig`` (UTF-8 starting with a byte-order mark), ``latin-1``, ``cp1252``
+(Windows-1252), ``utf-16`` (little-endian) or ``utf-16-be``.
 
-lakegate reads UTF-8 (with or without a mark), Latin-1 and little-endian UTF-16; a file in
-another encoding is rejected before any rule runs (``reject.encoding``). This rule narrows that:
-UTF-8 only, no byte-order mark, or ASCII only — for consumers downstream that need it. ASCII
-is checked in the header and in every text column's values, naming the rows.
+lakegate reads all of these (Windows-1252 and big-endian UTF-16 through a derived UTF-8 copy).
+This rule narrows that: UTF-8 only, no byte-order mark, or ASCII only — for consumers
+downstream that need it. ASCII is checked in the header and in every text column's values,
+naming the rows.
 """
 
 from __future__ import annotations
