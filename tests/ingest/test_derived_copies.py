@@ -141,7 +141,7 @@ def test_excel_without_a_header_row_gets_generated_names(app: App, tmp_path: Pat
         ("bad.csv", "a\ncafé\n".encode("cp1252") + b"\x80\x81\n", "reject.encoding"),
     ],
 )
-def test_unreadable_archives_are_quarantined_with_a_reason(app: App, name: str, data: bytes, code: str) -> None:
+def test_unreadable_archives_are_quarantined(app: App, name: str, data: bytes, code: str) -> None:
     outcome = deliver(app, f"landing/shop/bad/{name}", data)
     assert outcome.kind == "quarantined" and outcome.reason_code == code, outcome.reason
     assert list(app.store.list("derived/")) == []
