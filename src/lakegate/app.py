@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lakegate.catalog import Catalog
 from lakegate.config import S3Settings, Settings, StorageSettings, load_settings
+from lakegate.errors import ConfigError
 from lakegate.home import Home, resolve_home
 from lakegate.storage import LocalStore, ObjectStore
 from lakegate.storage.areas import AREAS, AreaStore
@@ -57,6 +58,29 @@ def open_store(home: Home, storage: StorageSettings, *, query: bool = False) -> 
         else:
             areas[area] = LocalStore(home.root / area)
     return AreaStore(areas)
+
+
+def open_source(url: str, storage: StorageSettings) -> ObjectStore:
+    """A store rooted at ``url`` (``s3://bucket/prefix/``, ``file:///path/`` or a folder), for
+    reading data that is already there (``lakegate crawl``); S3 with the ingest identity.
+
+    Raises:
+        ConfigError: ``crawl.bad_source`` for an unknown scheme or a folder that does not exist.
+    """
+    if url.startswith("s3://"):
+        if not url[5:].split("/", 1)[0]:
+            raise ConfigError(
+                f"{url!r} names no bucket", code="crawl.bad_source", hint="use s3://bucket/prefix/"
+            )
+        return _s3(url if url.endswith("/") else url + "/", storage.s3, query=False)
+    if "://" in url and not url.startswith("file://"):
+        raise ConfigError(
+            f"{url!r}: unknown scheme", code="crawl.bad_source", hint="use s3://bucket/prefix/ or a folder"
+        )
+    path = Path(url.removeprefix("file://")).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"{path} is not a folder", code="crawl.bad_source", hint="name an existing folder")
+    return LocalStore(path)
 
 
 def _inside(url: str, folder: str) -> str:

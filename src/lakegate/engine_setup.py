@@ -96,21 +96,40 @@ def store_ports(store: object) -> tuple[int, ...]:
     return tuple(sorted(ports))
 
 
-def attach_store(conn: duckdb.DuckDBPyConnection, store: object) -> None:
-    """Let ``conn`` read ``store``'s URLs (nothing to do for local files).
+def attach_store(
+    conn: duckdb.DuckDBPyConnection, store: object, urls: list[str] | tuple[str, ...] = ()
+) -> None:
+    """Let ``conn`` read ``store``'s URLs (nothing to do for local files), and ``urls`` outside it.
 
     For each S3 area this loads httpfs by path and creates a secret scoped to the area's URL with
     that area's own credentials, so an engine opened for queries reads with the read-only identity.
+    Buckets of ``urls`` outside every area (files a crawl registered in place) are read with the
+    first area's identity, on its endpoint.
+
+    Raises:
+        LakegateError: ``engine.no_s3`` when ``urls`` has S3 files but ``store`` no S3 area.
     """
     stores = _s3_stores(store)
+    outside = sorted(
+        {"/".join(u.split("/", 3)[:3]) + "/" for u in urls if u.startswith("s3://")}
+        - {s.url("") for s in stores}
+    )
+    if outside and not stores:
+        raise LakegateError(
+            f"files on S3 ({outside[0]}) are cataloged, but lakegate has no S3 storage to read them with",
+            code="engine.no_s3",
+            hint="configure storage.s3 and an area on S3 (its endpoint and identity read them)",
+        )
     if not stores:
         return
     load_extension(conn, "httpfs")
     for number, s3 in enumerate(stores):
         _create_secret(conn, s3, f"lakegate_area_{number}")
+    for number, bucket in enumerate(outside):
+        _create_secret(conn, stores[0], f"lakegate_source_{number}", scope=bucket)
 
 
-def _create_secret(conn: duckdb.DuckDBPyConnection, store: Any, name: str) -> None:
+def _create_secret(conn: duckdb.DuckDBPyConnection, store: Any, name: str, scope: str = "") -> None:
     from urllib.parse import urlsplit
 
     credentials = store.client._request_signer._credentials
@@ -118,7 +137,7 @@ def _create_secret(conn: duckdb.DuckDBPyConnection, store: Any, name: str) -> No
     options = {
         "REGION": store.client.meta.region_name,
         "URL_STYLE": "path" if store.path_style else "vhost",
-        "SCOPE": store.url(""),
+        "SCOPE": scope or store.url(""),
     }
     if store.endpoint_url:
         parts = urlsplit(store.endpoint_url)

@@ -129,7 +129,7 @@ class QueryEngine:
         conn = engine_setup.connect(threads=self.settings.threads, memory_limit=self.settings.memory_limit)
         conn.execute("SET temp_directory=''")  # no spilling: nothing to write, nowhere to write it
         conn.execute("SET max_temp_directory_size='0B'")
-        engine_setup.attach_store(conn, self.lake)  # on S3: httpfs with the read-only query identity
+        engine_setup.attach_store(conn, self.lake, paths)  # on S3: httpfs with the read-only query identity
         if paths:
             conn.execute(f"SET allowed_paths=[{', '.join(sql_literal(p) for p in paths)}]")
         conn.execute("SET enable_external_access=false")
