@@ -281,3 +281,23 @@ def test_schema_history_and_diff(tmp_path: Path) -> None:
     assert lakegate("schema", "history", "s.nope", "--home", str(home)).stderr.startswith(
         "error[catalog.no_table]"
     )
+
+
+def test_crawl_reports_tables_and_refuses_too_many(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert lakegate("init", "--home", str(home)).returncode == 0
+    data = tmp_path / "warehouse"
+    for name in ("orders", "customers", "items"):
+        (data / name / "dt=2026-01-01").mkdir(parents=True)
+        (data / name / "dt=2026-01-01" / "part-0.csv").write_text("id,v\n1,a\n")
+    (data / "orders" / "dt=2026-01-01" / "broken.csv").write_bytes(b"\x00\x01" * 100)
+    refused = lakegate("crawl", str(data), "--max-tables", "2", "--home", str(home))
+    assert (
+        refused.returncode == 1 and "crawl.too_many_tables" in refused.stderr and "--force" in refused.stderr
+    )
+    done = lakegate("crawl", str(data), "--database", "wh", "--home", str(home))
+    assert done.returncode == 1  # one file could not be cataloged, and it says which
+    assert "not cataloged: orders/dt=2026-01-01/broken.csv: reject.binary" in done.stderr
+    assert "wh.orders" in done.stdout and "files/s" in done.stderr
+    query = lakegate("sql", "SELECT count(*) AS n FROM wh.customers", "-f", "csv", "--home", str(home))
+    assert query.stdout.splitlines() == ["n", "1"]

@@ -99,6 +99,7 @@ def test_parquet(tmp_path: Path) -> None:
         ("empty.csv", b"", "reject.empty"),
         ("blank.csv", b"  \n\n", "reject.empty"),
         ("junk.csv", bytes(range(256)) * 20, "reject.binary"),
+        ("zeros.csv", b"\x00\x01" * 100, "reject.binary"),  # zero bytes, but not UTF-16 text
         ("cp1252.csv", "name,price\ncafé,5 €\n".encode("cp1252") + b"\x81\n", "reject.encoding"),
         ("cut.parquet", b"PAR1" + b"\x00" * 100, "reject.truncated_parquet"),
         ("x.csv.bz2", b"BZh91AY&SY" + b"\x00" * 50, "reject.corrupt_compression"),

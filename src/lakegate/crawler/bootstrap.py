@@ -203,6 +203,13 @@ class Crawl:
                 inner,
             ):
                 plan = infer(conn, path, inner, info.size)
+                clash = [c.original for c in plan.columns if c.name in dict(placed.partition)]
+                if clash:
+                    raise Rejection(
+                        f"the file has a column named like its partition folder: {', '.join(clash)}",
+                        code="reject.partition_column_clash",
+                        hint="crawl with --level so that folder is part of the table, or rename the column",
+                    )
                 derived = ""
                 if copy_reason(detected):
                     derived = f"{DERIVED}_crawled/{self.database}/{table}/{version[:16]}.parquet"

@@ -85,6 +85,8 @@ def detect(head: bytes, tail: bytes, size: int) -> Detected:
     if encoding.startswith("utf-16"):
         text = text.removeprefix(codecs.BOM_UTF16_LE).removeprefix(codecs.BOM_UTF16_BE)
         text = text.decode(f"{encoding}-le" if encoding == "utf-16" else encoding, errors="ignore").encode()
+        if b"\x00" in text[:8192] or _control_ratio(text[:8192]) > 0.1:
+            raise _binary()  # zero bytes that are not UTF-16 text after all
     bom = text.startswith(codecs.BOM_UTF8)
     stripped = text.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
@@ -136,11 +138,7 @@ def _check_text(data: bytes, *, truncated: bool) -> str:
         return "utf-16-be"
     sample = data[:8192]
     if b"\x00" in sample or _control_ratio(sample) > 0.1:
-        raise Rejection(
-            "the file is binary, not text, Parquet or a supported compression",
-            code="reject.binary",
-            hint="deliver CSV, JSON, NDJSON, Parquet or Excel (plain, gzip, zstd, bzip2 or zip)",
-        )
+        raise _binary()
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(data, final=not truncated)
@@ -149,6 +147,14 @@ def _check_text(data: bytes, *, truncated: bool) -> str:
         # control codes: text that uses them is Windows-1252, other 8-bit text Latin-1.
         return "cp1252" if any(0x80 <= b <= 0x9F for b in data) else "latin-1"
     return "utf-8"
+
+
+def _binary() -> Rejection:
+    return Rejection(
+        "the file is binary, not text, Parquet or a supported compression",
+        code="reject.binary",
+        hint="deliver CSV, JSON, NDJSON, Parquet or Excel (plain, gzip, zstd, bzip2 or zip)",
+    )
 
 
 def _control_ratio(data: bytes) -> float:

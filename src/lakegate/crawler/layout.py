@@ -56,12 +56,14 @@ def not_data(key: str, size: int) -> str:
 
 def partition_of(folders: list[str]) -> tuple[tuple[str, str], ...]:
     """Partition keys and values of the folders below a table."""
-    out = []
+    out: list[tuple[str, str]] = []
     for depth, folder in enumerate(folders):
         name, eq, value = folder.partition("=")
-        out.append(
-            (identifier(name) or f"partition_{depth}", value) if eq else (f"partition_{depth}", folder)
-        )
+        generic = f"partition_{depth}"
+        key = (identifier(name) or generic) if eq else generic
+        if any(key == k for k, _ in out):
+            key = f"{key}_{depth}"  # the same key twice (x=1/x=2): the second by its depth
+        out.append((key, value if eq else folder))
     return tuple(out)
 
 
