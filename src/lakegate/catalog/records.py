@@ -78,6 +78,7 @@ class FileRecord:
     columns: list[Column]
     partition: dict[str, str]
     derived_key: str | None = None  # a current derived Parquet copy, which queries read instead
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # per column: min, max, nulls
 
 
 @dataclass

@@ -79,10 +79,14 @@ files = sa.Table(
     sa.Column("format", sa.String(32), nullable=False),  # csv | json | parquet
     sa.Column("options", sa.JSON, nullable=False),  # delimiter, quote, header, compression, ...
     sa.Column("columns", sa.JSON, nullable=False),  # this file's own columns: name, original, type
-    # A derived columnar copy (acceleration, later): its key, hash and state.
+    # A derived Parquet copy queries read instead (of files the engine cannot read in place):
+    # its key, hash and state.
     sa.Column("derived_key", sa.Text, nullable=True),
     sa.Column("derived_sha256", sa.String(64), nullable=True),
     sa.Column("derived_state", sa.String(32), nullable=True),
+    # Per column {"min", "max", "nulls"} (by lakegate name): from Parquet footers, or computed
+    # in the crawler's read of CSV and JSON. Values are JSON text or numbers; unknown: absent.
+    sa.Column("stats", sa.JSON, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_files_table_sha", "table_id", "sha256"),
     sa.Index("ix_files_delivered_as", "delivered_as"),

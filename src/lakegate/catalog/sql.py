@@ -46,7 +46,7 @@ from lakegate.keys import archive_key, with_suffix
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -347,6 +347,7 @@ class Catalog:
                     format=plan["format"],
                     options=plan["options"],
                     columns=[c.as_dict() for c in file_cols],
+                    stats=plan.get("stats"),
                     derived_key=(plan.get("derived") or {}).get("key"),
                     derived_state="current" if plan.get("derived") else None,
                     created_at=now,
@@ -509,6 +510,7 @@ class Catalog:
                         "format": plan.format,
                         "options": plan.options,
                         "columns": [c.as_dict() for c in plan.columns],
+                        "stats": plan.stats,
                         "derived_key": e["derived"] or None,
                         "derived_state": "current" if e["derived"] else None,
                         "created_at": now,
@@ -770,6 +772,7 @@ class Catalog:
                 columns=[Column.from_dict(c) for c in f.columns],
                 partition=f.pvalues,
                 derived_key=f.derived_key if f.derived_state == "current" else None,
+                stats=f.stats or {},
             )
             for f in file_rows
         ]

@@ -562,8 +562,12 @@ def ls(
 def describe(
     table: Annotated[str, typer.Argument(help="database.table")],
     home: HomeOption = None,
+    partitions: Annotated[
+        bool, typer.Option("--partitions", help="Also list each partition: files, rows, bytes.")
+    ] = False,
 ) -> None:
-    """Columns, types, partition keys and the schema history of one table."""
+    """Columns with their statistics, partition keys and the schema history of one table."""
+    from lakegate.catalog.stats import by_partition, summarize
     from lakegate.crawler.evolve import describe_diff
 
     with opened(home) as application:
@@ -575,12 +579,23 @@ def describe(
             f"{info.qualified}: {info.row_count} rows in {info.file_count} files, "
             f"{_human_bytes(info.total_bytes)}, schema v{info.schema_version}, location {info.location}/"
         )
-        grid = Table("column", "type", "original name", "since", box=None)
+        summary = summarize(info.files, [c.name for c in info.columns])
+        grid = Table("column", "type", "original name", "since", "min", "max", "nulls", box=None)
         for c in info.columns:
-            grid.add_row(c.name, c.type, c.original, f"v{c.added_in}")
+            known = summary.columns.get(c.name, {})
+            shown = [_stat(known.get(k)) for k in ("min", "max", "nulls")]
+            grid.add_row(c.name, c.type, c.original, f"v{c.added_in}", *shown)
         for k in info.partition_keys:
-            grid.add_row(k, "VARCHAR", f"{k}=… (partition)", "")
+            values = sorted({f.partition.get(k, "") for f in info.files})
+            bounds = (values[0], values[-1]) if values else ("", "")
+            grid.add_row(k, "VARCHAR", f"{k}=… (partition)", "", *bounds, "0")
         out.print(grid)
+        if partitions:
+            parts = Table("partition", "files", "rows", "bytes", box=None)
+            for path, members in by_partition(info.files).items():
+                done = summarize(members, [])
+                parts.add_row(path or "(none)", str(done.files), str(done.rows), _human_bytes(done.bytes))
+            out.print(parts)
         out.print("schema versions (`lakegate schema history` shows them in full):")
         for v in application.catalog.versions(database, name):
             changes = describe_diff(v.diff) if v.version > 1 else []
@@ -588,6 +603,14 @@ def describe(
             out.print(
                 f"  v{v.version}  {when}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
             )
+
+
+def _stat(value: Any) -> str:
+    """A statistic for a table cell: blank when unknown, long text cut."""
+    if value is None:
+        return ""
+    text = str(value)
+    return text if len(text) <= 24 else text[:23] + "…"
 
 
 def _versions(application: App, table: str) -> list[Any]:

@@ -7,6 +7,7 @@ re-sniff. Each file is read in full once here, which proves it parses with the s
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,8 @@ class FilePlan:
     columns: list[Column]
     rows: int
     screened: list[Any] | None = None  # the screen's aggregates, when the full read ran them
+    # Per column (lakegate name): {"min", "max", "nulls"}, what is known of them
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what reading it had to put up with
     skipped_lines: list[int] = field(default_factory=list)  # lines of rows left out (ragged rows)
 
@@ -173,27 +176,74 @@ def _read_all(conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen
     aggregates fail (a pattern the engine refuses, say), the file is read again without them:
     the checks then run on their own and say what is wrong with them.
     """
-    row, screened = _counted(conn, f"({plan_select(path, plan)})", plan.columns, screen)
-    return replace(plan, rows=int(row[0]), screened=screened)
+    row, stats, screened = _counted(conn, f"({plan_select(path, plan)})", plan.columns, screen)
+    return replace(plan, rows=int(row[0]), screened=screened, stats=stats)
+
+
+STAT_TEXT = 64  # text minimums are kept to this many characters; longer maximums are not kept
+
+
+def orderable(typ: str) -> bool:
+    """Whether a column of type ``typ`` has a minimum and maximum worth keeping."""
+    return not any(t in typ for t in ("[", "STRUCT", "MAP", "UNION", "JSON", "BLOB", "NULL"))
+
+
+def _jsonable(value: Any, *, high: bool) -> Any:
+    """A statistic as JSON: numbers stay numbers, the rest is text (``None``: not kept)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    text = str(value)  # dates and times as ISO text, decimals exactly
+    if isinstance(value, str) and len(text) > STAT_TEXT:
+        return None if high else text[:STAT_TEXT]  # a prefix is still a lower bound
+    return text
+
+
+def column_stats(columns: list[Column], values: list[Any]) -> dict[str, dict[str, Any]]:
+    """Per column statistics from ``values``: for each column its null count, then (orderable
+    columns only) its minimum and maximum."""
+    out: dict[str, dict[str, Any]] = {}
+    it = iter(values)
+    for c in columns:
+        nulls = next(it)
+        found: dict[str, Any] = {"nulls": int(nulls) if nulls is not None else None}
+        if orderable(c.type):
+            low, high = _jsonable(next(it), high=False), _jsonable(next(it), high=True)
+            found |= {k: v for k, v in (("min", low), ("max", high)) if v is not None}
+        out[c.name] = {k: v for k, v in found.items() if v is not None}
+    return out
+
+
+def _stat_sql(columns: list[Column]) -> list[str]:
+    out = []
+    for c in columns:
+        col = quote_ident(c.name)
+        out.append(f"count(*) - count({col})")
+        if orderable(c.type):
+            out += [f"min({col})", f"max({col})"]
+    return out
 
 
 def _counted(
     conn: duckdb.DuckDBPyConnection, source: str, columns: list[Column], screen: Screen | None
-) -> tuple[tuple[Any, ...], list[Any] | None]:
-    """``count(*)`` and ``count(col)`` of every column over ``source``, with the screen's
-    aggregates when there are any: the row of counts, and the screen's results (``None`` when
-    the engine refused them, the file then read again without them)."""
+) -> tuple[tuple[Any, ...], dict[str, dict[str, Any]], list[Any] | None]:
+    """``count(*)`` and ``count(col)`` of every column over ``source``, its statistics, and the
+    screen's aggregates when there are any: the row of counts, the columns' statistics, and the
+    screen's results (``None`` when the engine refused them, the file then read again without)."""
     counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in columns)]
+    stats = _stat_sql(columns)
     extra = screen(columns) if screen else []
     try:
         # fetchall: a rejects table the read writes is complete only when the query finishes
-        [row] = conn.execute(f"SELECT {', '.join(counts + extra)} FROM {source}").fetchall()
+        [row] = conn.execute(f"SELECT {', '.join(counts + stats + extra)} FROM {source}").fetchall()
     except duckdb.Error:
         if not extra:
             raise
         extra = []  # the checks run on their own, and say why they cannot
-        [row] = conn.execute(f"SELECT {', '.join(counts)} FROM {source}").fetchall()
-    return row, list(row[len(counts) :]) if extra else None
+        [row] = conn.execute(f"SELECT {', '.join(counts + stats)} FROM {source}").fetchall()
+    found = column_stats(columns, list(row[len(counts) : len(counts) + len(stats)]))
+    return row[: len(counts)], found, list(row[len(counts) + len(stats) :]) if extra else None
 
 
 def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
@@ -212,7 +262,31 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     originals = [d[0] for d in described]
     names = column_names(originals)
     cols = [Column(n, o, str(parse_type(d[1]))) for n, o, d in zip(names, originals, described, strict=True)]
-    return FilePlan("parquet", {}, cols, int(row[0] or 0) if row else 0)
+    rows = int(row[0] or 0) if row else 0
+    return FilePlan("parquet", {}, cols, rows, stats=_footer_stats(conn, lit, cols))
+
+
+def _footer_stats(
+    conn: duckdb.DuckDBPyConnection, lit: str, columns: list[Column]
+) -> dict[str, dict[str, Any]]:
+    """Column statistics from a Parquet footer's row groups (top-level columns; what the writer
+    recorded, so some may be missing)."""
+    aggregates = []
+    for c in columns:
+        where = f"FILTER (WHERE path_in_schema = {sql_literal(c.original)})"
+        aggregates.append(f"sum(stats_null_count) {where}")
+        if orderable(c.type):
+            aggregates += [
+                f"min(TRY_CAST(stats_min_value AS {c.type})) {where}",
+                f"max(TRY_CAST(stats_max_value AS {c.type})) {where}",
+            ]
+    if not aggregates:
+        return {}
+    try:
+        [values] = conn.execute(f"SELECT {', '.join(aggregates)} FROM parquet_metadata({lit})").fetchall()
+    except duckdb.Error:
+        return {}
+    return column_stats(columns, list(values))
 
 
 SAMPLE_BYTES = 256 * 1024  # of text, for the dialect guess
@@ -464,7 +538,7 @@ def _read_tolerant(
             extra=f"store_rejects=true, rejects_table='{table}', rejects_scan='{table}_scans'",
         )  # fmt: skip
         try:
-            total, screened = _counted(conn, reader, columns, screen)
+            total, stats, screened = _counted(conn, reader, columns, screen)
             rejects = conn.execute(
                 f"SELECT line, error_type, column_name, error_message FROM {table} ORDER BY line"
             ).fetchall()
@@ -483,7 +557,7 @@ def _read_tolerant(
                 f"{len(rejects)} of {kept + len(rejects)} rows do not fit the dialect: {rejects[0][3]}"
             )
         if not rejects and kept >= expected:  # read whole and clean: this read was the full read
-            return replace(plan, columns=columns, rows=kept, screened=screened)
+            return replace(plan, columns=columns, rows=kept, screened=screened, stats=stats)
         options = {**plan.options, "ignore_errors": True} if rejects else plan.options
         done = _read_all(conn, path, replace(plan, columns=columns, options=options), screen)
         # The engine's plain read (what queries do) can stop at a quote that never closes, where

@@ -328,6 +328,7 @@ class Pipeline:
                 "options": plan.options,
                 "columns": [c.as_dict() for c in plan.columns],
                 "rows": plan.rows,
+                "stats": plan.stats,
                 "size": scan.size,
                 "etag": scan.etag,
                 "partition": route.partition,
