@@ -20,7 +20,7 @@ from _common import alternate_medians
 from lakegate import engine_setup
 from lakegate.config import DatasetSettings
 from lakegate.crawler.detect import detect
-from lakegate.ingest.pipeline import judge_file
+from lakegate.ingest.pipeline import judged as judge
 from lakegate.ingest.routing import Dataset
 
 RULES = [
@@ -60,8 +60,8 @@ def main() -> None:
             )
             route = dataset.route(key)
             assert route is not None
-            _plan, warnings = judge_file(conn, route, str(path), key=key, size=size, detected=detected)
-            assert warnings == []
+            with judge(conn, route, str(path), key=key, size=size, detected=detected) as found:
+                assert found.warnings == []
 
         with_rules, without = alternate_medians(lambda: judged(RULES), lambda: judged([]), repeats=3)
         print(f"file: {rows:,} rows, {size / 1e6:.0f} MB CSV")

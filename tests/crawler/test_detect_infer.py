@@ -139,3 +139,26 @@ def test_latin1_and_utf16_csv_are_read_in_place(tmp_path: Path, encoding: str) -
 
     first = engine_setup.connect().execute(plan_select(str(path), plan)).fetchone()
     assert first == ("José 0", "Zürich", 0.5)
+
+
+def test_one_pretty_printed_object_is_a_one_row_table(tmp_path: Path) -> None:
+    path = write(tmp_path, "one.json", b'{\n  "id": 1,\n  "tags": ["a", "b"],\n  "geo": {"lat": 1.5}\n}\n')
+    plan = plan_of(path)
+    assert plan.rows == 1
+    assert [(c.name, c.type) for c in plan.columns] == [
+        ("id", "BIGINT"),
+        ("tags", "VARCHAR[]"),
+        ("geo", 'STRUCT("lat" DOUBLE)'),
+    ]
+
+
+def test_arrays_of_records_become_lists_of_structs(tmp_path: Path) -> None:
+    data = b'[{"id": 1, "items": [{"sku": "x", "q": 2}]}, {"id": 2, "items": []}]'
+    plan = plan_of(write(tmp_path, "a.json", data))
+    assert {c.name: c.type for c in plan.columns}["items"] == 'STRUCT("sku" VARCHAR, "q" BIGINT)[]'
+
+
+def test_an_empty_json_array_is_empty(tmp_path: Path) -> None:
+    with pytest.raises(Rejection) as err:
+        plan_of(write(tmp_path, "e.json", b"[]"))
+    assert err.value.code == "reject.empty"

@@ -160,7 +160,7 @@ def judged(
     from lakegate import engine_setup
     from lakegate.crawler.detect import detect
     from lakegate.errors import Rejection
-    from lakegate.ingest.pipeline import judge_file
+    from lakegate.ingest.pipeline import judged as judged_file
 
     path = tmp_path / name
     path.write_bytes(data)
@@ -173,10 +173,11 @@ def judged(
     route = dataset.route(f"landing/acme/{name}")
     assert route is not None
     try:
-        return judge_file(
+        with judged_file(
             engine_setup.connect(threads=threads), route, str(path), key=f"landing/acme/{name}",
             size=len(data), detected=detect(data[:65536], data[-16:], len(data)),
-        )[1]  # fmt: skip
+        ) as found:  # fmt: skip
+            return found.warnings
     except Rejection as exc:
         return exc
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from lakegate.storage import MemoryStore
-from lakegate.storage.areas import AreaStore
+from lakegate.storage.areas import AREAS, AreaStore
 
 
 def _areas() -> AreaStore:
-    store = AreaStore({a: MemoryStore() for a in ("landing", "lake", "quarantine", "archive")})
+    store = AreaStore({a: MemoryStore() for a in AREAS})
     for key in ["archive/d/1.csv", "lake/d/t/1.csv", "landing/a.csv", "landing/b/c.csv", "quarantine/x.csv"]:
         store.write(key, b"1")
     return store

@@ -491,12 +491,20 @@ class Catalog:
             )
             conn.execute(files.delete().where(files.c.table_id == table_id, files.c.key.in_(urls)))
             rows = []
+            admitted: set[tuple[Any, ...]] = set()  # schemas the table already took in this batch
+            part_ids: dict[str, int] = {}
             for e in entries:
                 plan = e["plan"]
-                self._evolve(
-                    conn, table_id, plan.columns, e["partition"], policy="evolve", cause=e["url"], now=now
-                )
-                part_id = self._partition_id(conn, table_id, e["partition_path"], e["partition"], now)
+                shape = (tuple((c.name, c.type) for c in plan.columns), tuple(e["partition"]))
+                if shape not in admitted:
+                    self._evolve(
+                        conn, table_id, plan.columns, e["partition"], policy="evolve", cause=e["url"], now=now
+                    )
+                    admitted.add(shape)
+                path = e["partition_path"]
+                if path not in part_ids:
+                    part_ids[path] = self._partition_id(conn, table_id, path, e["partition"], now)
+                part_id = part_ids[path]
                 rows.append(
                     {
                         "table_id": table_id,

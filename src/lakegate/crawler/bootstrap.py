@@ -30,7 +30,7 @@ from lakegate.errors import LakegateError, Rejection
 from lakegate.keys import DERIVED
 from lakegate.storage import ObjectInfo, ObjectStore
 
-BATCH = 500  # files registered per catalog transaction
+BATCH = 200  # files registered per catalog transaction (while the next ones are read)
 
 
 @dataclass

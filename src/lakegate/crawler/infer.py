@@ -19,6 +19,7 @@ from lakegate.crawler.detect import Detected
 from lakegate.crawler.dialect import Dialect, guess
 from lakegate.crawler.evolve import Column
 from lakegate.crawler.names import column_names
+from lakegate.crawler.temporal import refine
 from lakegate.crawler.types import parse_type
 from lakegate.engine_setup import engine_message
 from lakegate.errors import Rejection
@@ -121,6 +122,8 @@ def reader_sql(
             args.append(f"new_line={sql_literal(options['new_line'])}")
         if options.get("comment"):
             args.append(f"comment={sql_literal(options['comment'])}")
+        if options.get("decimal_separator"):
+            args.append(f"decimal_separator={sql_literal(options['decimal_separator'])}")
         for key in ("dateformat", "timestampformat"):
             if options.get(key):
                 args.append(f"{key}={sql_literal(options[key])}")
@@ -221,8 +224,15 @@ def _stat_sql(columns: list[Column]) -> list[str]:
         col = quote_ident(c.name)
         out.append(f"count(*) - count({col})")
         if orderable(c.type):
-            out += [f"min({col})", f"max({col})"]
+            out += [_as_stat(f"min({col})", c.type), _as_stat(f"max({col})", c.type)]
     return out
+
+
+def _as_stat(sql: str, typ: str) -> str:
+    """Numbers and booleans as they are; everything else as the engine writes it as text (dates
+    and times in ISO form, zoned ones with their offset, decimals exactly)."""
+    numeric = typ in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "BOOLEAN")
+    return sql if numeric or typ.startswith("U") else f"CAST({sql} AS VARCHAR)"
 
 
 def _counted(
@@ -277,8 +287,8 @@ def _footer_stats(
         aggregates.append(f"sum(stats_null_count) {where}")
         if orderable(c.type):
             aggregates += [
-                f"min(TRY_CAST(stats_min_value AS {c.type})) {where}",
-                f"max(TRY_CAST(stats_max_value AS {c.type})) {where}",
+                _as_stat(f"min(TRY_CAST(stats_min_value AS {c.type})) {where}", c.type),
+                _as_stat(f"max(TRY_CAST(stats_max_value AS {c.type})) {where}", c.type),
             ]
     if not aggregates:
         return {}
@@ -398,7 +408,10 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
         types = [str(parse_type(c["type"])) for c in cols]
         columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
         preamble = dialect.preamble if dialect is not None else options["skip"]
-        plan = FilePlan("csv", options, columns, 0)
+        text = {**options, "ignore_errors": True, "strict_mode": False}
+        text_reader = reader_sql([path], "csv", text, [(c.name, "VARCHAR") for c in columns])
+        columns, options, decided = refine(conn, text_reader, columns, options)
+        plan = FilePlan("csv", options, columns, 0, warnings=decided)
         try:
             if dialect is not None and dialect.null_tokens:
                 plan = _null_tokens(conn, path, plan, dialect.null_tokens)
@@ -543,8 +556,7 @@ def _read_tolerant(
                 f"SELECT line, error_type, column_name, error_message FROM {table} ORDER BY line"
             ).fetchall()
         finally:
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
-            conn.execute(f"DROP TABLE IF EXISTS {table}_scans")
+            conn.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS {table}_scans")
         cast = [r for r in rejects if r[1] == "CAST" and r[2]]
         if cast:
             widen = {identifier_of(columns, r[2]) for r in cast}
@@ -594,31 +606,44 @@ def identifier_of(columns: list[Column], reader_column: str) -> str:
 
 
 def _json(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None) -> FilePlan:
-    options = {"format": detected.json_layout, "compression": detected.compression}
-    lit = sql_literal(path)
-    auto = (
-        f"read_json({lit}, format={sql_literal(detected.json_layout)}, "
-        f"compression={sql_literal(_json_compression(detected.compression))}, sample_size=-1, "
-        "hive_partitioning=false)"
-    )
-    try:
-        described = conn.execute(f"DESCRIBE SELECT * FROM {auto}").fetchall()
-    except duckdb.Error as exc:
-        message = engine_message(exc)
-        code = "reject.unparseable"
-        if "array of objects" in message or "records" in message.lower() or "STRUCT" in message:
-            code = "reject.json_not_records"
-        raise Rejection(
-            f"the file cannot be read as JSON records: {message}",
-            code=code,
-            hint="deliver one JSON object per line (NDJSON) or a JSON array of objects",
-            details={"engine_error": message},
-        ) from None
+    layouts = [detected.json_layout]
+    if detected.json_layout == "newline_delimited":
+        layouts.append("unstructured")  # objects over several lines: one pretty-printed object, say
+    described: list[Any] = []
+    for layout in layouts:
+        options = {"format": layout, "compression": detected.compression}
+        lit = sql_literal(path)
+        auto = (
+            f"read_json({lit}, format={sql_literal(layout)}, "
+            f"compression={sql_literal(_json_compression(detected.compression))}, sample_size=-1, "
+            "hive_partitioning=false)"
+        )
+        try:
+            described = conn.execute(f"DESCRIBE SELECT * FROM {auto}").fetchall()
+            break
+        except duckdb.Error as exc:
+            message = engine_message(exc)
+            if layout != layouts[-1]:
+                continue
+            code = "reject.unparseable"
+            if "array of objects" in message or "records" in message.lower() or "STRUCT" in message:
+                code = "reject.json_not_records"
+            raise Rejection(
+                f"the file cannot be read as JSON records: {message}",
+                code=code,
+                hint="deliver one JSON object per line (NDJSON), a JSON array of objects, or one object",
+                details={"engine_error": message},
+            ) from None
     if len(described) == 1 and described[0][0] == "json":
+        [(count,)] = conn.execute(f"SELECT count(*) FROM {auto}").fetchall()
+        if not count:
+            raise Rejection(
+                "the JSON holds no records", code="reject.empty", hint="deliver it again with data"
+            )
         raise Rejection(
             "the JSON holds values that are not objects, so it has no columns",
             code="reject.json_not_records",
-            hint="deliver one JSON object per line (NDJSON) or a JSON array of objects",
+            hint="deliver one JSON object per line (NDJSON), a JSON array of objects, or one object",
         )
     originals = [d[0] for d in described]
     names = column_names(originals)

@@ -41,6 +41,7 @@ def human(seconds: float) -> str:
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             n = seconds / size
-            text = f"{n:.0f}" if n >= 10 or n == int(n) else f"{n:.1f}"
+            # whole units from 10 on, counted as a calendar does: 20.6 days are 20 days
+            text = str(int(n)) if n >= 10 or n == int(n) else f"{n:.1f}"
             return f"{text} {unit}{'' if text == '1' else 's'}"
     return f"{seconds:.0f} seconds"
