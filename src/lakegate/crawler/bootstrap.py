@@ -12,6 +12,7 @@ changed; files gone from the store are unregistered (or only reported, per ``on_
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from lakegate.errors import LakegateError, Rejection
 from lakegate.keys import DERIVED
 from lakegate.storage import ObjectInfo, ObjectStore
 
+LARGE_FILE = 4 * 1024**2  # read with two engine threads from this size on
 BATCH = 200  # files registered per catalog transaction (while the next ones are read)
 
 
@@ -79,7 +81,7 @@ class Crawl:
         max_tables: int = 20,
         force: bool = False,
         on_deleted: str = "unregister",
-        workers: int = 2,
+        workers: int = 0,
     ) -> None:
         self.catalog = catalog
         self.source = source
@@ -89,7 +91,8 @@ class Crawl:
         self.max_tables = max_tables
         self.force = force
         self.on_deleted = on_deleted
-        self.workers = workers
+        # One more reader than cores: the engine's work and Python's interleave
+        self.workers = workers or min(os.cpu_count() or 2, 8) + 1
         self._local = threading.local()
 
     def plan(self) -> tuple[Layout, dict[str, ObjectInfo]]:
@@ -178,12 +181,14 @@ class Crawl:
         location = entries[0]["location"]
         self.catalog.register_crawled(self.database, table, location, entries)
 
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
+    def _conn(self, size: int) -> Any:
+        """This thread's engine: one engine thread for small files (cheaper), two for large ones."""
+        name = "small" if size < LARGE_FILE else "large"
+        conn = getattr(self._local, name, None)
         if conn is None:
-            conn = engine_setup.connect(threads=1)
+            conn = engine_setup.connect(threads=1 if name == "small" else 2)
             engine_setup.attach_store(conn, self.source)
-            self._local.conn = conn
+            setattr(self._local, name, conn)
         return conn
 
     def _read(self, table: str, placed: Placed, version: str) -> dict[str, Any] | Rejection:
@@ -197,7 +202,7 @@ class Crawl:
             tail = self.source.read_range(key, max(info.size - 16, 0), 16) if info.size > 16 else b""
             detected = detect(head, tail, info.size)
             url = engine_url(self.source, key)
-            conn = self._conn()
+            conn = self._conn(info.size)
             with readable(url.removeprefix("file://"), detected, lambda: self.source.open(key)) as (
                 path,
                 inner,

@@ -89,7 +89,7 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                 raw = _records(sample, delimiter, quote, escape)
                 if not complete and len(raw) > 1:
                     raw = raw[:-1]
-                records = [r for r in raw if any(field.strip() for field in r)]
+                records = [r for r in raw if "".join(r).strip()]  # blank lines are no records
                 if len(records) < 1:
                     continue
                 counts = Counter(len(r) for r in records)
@@ -111,7 +111,7 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                 )
                 if best is None or rank > best[0]:
                     start = _table_start(raw, columns)
-                    body = [r for r in raw[start:] if any(field.strip() for field in r)]
+                    body = [r for r in raw[start:] if "".join(r).strip()]
                     header_rows, names = _header(body, columns)
                     data = len(body) - header_rows
                     seen = {f.strip() for r in body[header_rows:] for f in r} & set(NULL_TOKENS)

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -257,12 +258,16 @@ def _counted(
 
 
 def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
+    """A Parquet file's plan from its footer alone: columns, rows and column statistics."""
     lit = sql_literal(path)
     try:
         described = conn.execute(
             f"DESCRIBE SELECT * FROM read_parquet({lit}, hive_partitioning=false)"
         ).fetchall()
-        row = conn.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({lit})").fetchone()
+        chunks = conn.execute(
+            "SELECT row_group_id, row_group_num_rows, path_in_schema, stats_min_value, stats_max_value, "
+            f"stats_null_count FROM parquet_metadata({lit})"
+        ).fetchall()
     except duckdb.Error as exc:
         raise Rejection(
             f"the Parquet file cannot be read: {engine_message(exc)}",
@@ -272,31 +277,45 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     originals = [d[0] for d in described]
     names = column_names(originals)
     cols = [Column(n, o, str(parse_type(d[1]))) for n, o, d in zip(names, originals, described, strict=True)]
-    rows = int(row[0] or 0) if row else 0
-    return FilePlan("parquet", {}, cols, rows, stats=_footer_stats(conn, lit, cols))
+    rows = sum({c[0]: c[1] for c in chunks}.values())  # each row group once
+    return FilePlan("parquet", {}, cols, int(rows), stats=_footer_stats(chunks, cols))
 
 
-def _footer_stats(
-    conn: duckdb.DuckDBPyConnection, lit: str, columns: list[Column]
-) -> dict[str, dict[str, Any]]:
-    """Column statistics from a Parquet footer's row groups (top-level columns; what the writer
-    recorded, so some may be missing)."""
-    aggregates = []
-    for c in columns:
-        where = f"FILTER (WHERE path_in_schema = {sql_literal(c.original)})"
-        aggregates.append(f"sum(stats_null_count) {where}")
-        if orderable(c.type):
-            aggregates += [
-                _as_stat(f"min(TRY_CAST(stats_min_value AS {c.type})) {where}", c.type),
-                _as_stat(f"max(TRY_CAST(stats_max_value AS {c.type})) {where}", c.type),
-            ]
-    if not aggregates:
-        return {}
+def _footer_value(text: str | None, typ: str) -> Any:
+    """A footer's min or max (text) as a statistic: numbers as numbers, the rest as text."""
+    if text is None:
+        return None
     try:
-        [values] = conn.execute(f"SELECT {', '.join(aggregates)} FROM parquet_metadata({lit})").fetchall()
-    except duckdb.Error:
-        return {}
-    return column_stats(columns, list(values))
+        if typ in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT") or typ.startswith("UINT"):
+            return int(text)
+        if typ in ("DOUBLE", "FLOAT"):
+            return float(text)
+        if typ == "BOOLEAN":
+            return text.lower() == "true"
+        if typ.startswith("DECIMAL"):
+            return Decimal(text)
+    except (ValueError, ArithmeticError):
+        return None
+    return text
+
+
+def _footer_stats(chunks: list[Any], columns: list[Column]) -> dict[str, dict[str, Any]]:
+    """Column statistics from a Parquet footer's column chunks (top-level columns; what the writer
+    recorded, so some may be missing: then that bound is not known)."""
+    by_path: dict[str, list[Any]] = {}
+    for chunk in chunks:
+        by_path.setdefault(chunk[2], []).append(chunk)
+    values: list[Any] = []
+    for c in columns:
+        mine = by_path.get(c.original, [])
+        counts = [m[5] for m in mine]
+        values.append(None if not mine or None in counts else sum(counts))
+        if orderable(c.type):
+            lows = [_footer_value(m[3], c.type) for m in mine]
+            highs = [_footer_value(m[4], c.type) for m in mine]
+            values.append(None if not mine or None in lows else min(lows))
+            values.append(None if not mine or None in highs else max(highs))
+    return column_stats(columns, values)
 
 
 SAMPLE_BYTES = 256 * 1024  # of text, for the dialect guess
@@ -415,11 +434,12 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
         try:
             if dialect is not None and dialect.null_tokens:
                 plan = _null_tokens(conn, path, plan, dialect.null_tokens)
-            done = (
-                _read_all(conn, path, plan, screen)
-                if dialect is None
-                else _read_tolerant(conn, path, plan, screen, dialect.records)
-            )
+            if dialect is None:
+                done = _read_all(conn, path, plan, screen)
+            else:
+                done = _read_clean(conn, path, plan, screen, dialect) or _read_tolerant(
+                    conn, path, plan, screen, dialect.records
+                )
             if preamble:
                 lines = f"{preamble} line{'s' if preamble > 1 else ''}"
                 done.warnings.insert(
@@ -525,6 +545,21 @@ def _null_tokens(
     said = f"{', '.join(tokens)} read as empty values (in {where})"
     options = {**plan.options, "nullstr": ["", *tokens]}
     return replace(plan, columns=columns, options=options, warnings=[*plan.warnings, said])
+
+
+def _read_clean(
+    conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None, dialect: Dialect
+) -> FilePlan | None:
+    """The full read of a file whose sample every record agreed on: strict, in one query. ``None``
+    when it is not that clean after all (a bad row or value further on, or fewer rows than the
+    sample had: a quote that never closes), for the tolerant read to sort out."""
+    if dialect.consistency < 1.0:
+        return None
+    try:
+        done = _read_all(conn, path, plan, screen)
+    except duckdb.Error:
+        return None
+    return done if done.rows >= dialect.records else None
 
 
 class _TooManySkipped(Exception):

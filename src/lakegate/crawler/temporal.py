@@ -30,9 +30,6 @@ _DECIMAL_COMMA = r"[+-]?\d+,\d+"
 _INTEGER = r"[+-]?\d+"
 _DECIMAL_POINT = r"[+-]?\d*\.\d+"
 
-# Types the sniffer may have given a column these checks can correct
-_CANDIDATES = ("VARCHAR", "DATE", "TIMESTAMP")
-
 
 @dataclass
 class Evidence:
@@ -74,19 +71,45 @@ def _evidence_sql(col: str) -> list[str]:
     ]
 
 
+_ISO_FORMATS = ("", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def _worth_a_look(
+    conn: duckdb.DuckDBPyConnection, sample: str, columns: list[Column], options: dict[str, Any]
+) -> list[Column]:
+    """The columns whose type the evidence could change, found cheaply (no patterns): text whose
+    every value starts like a number or date, ISO dates longer than a date, and dates or
+    timestamps the sniffer read in a numeric (dd/mm or mm/dd) format."""
+    out: list[Column] = []
+    checks: list[tuple[Column, str]] = []
+    for c in columns:
+        col = f"trim({_quote(c.name)})"
+        numeric_format = {"DATE": "dateformat", "TIMESTAMP": "timestampformat"}.get(c.type)
+        if numeric_format and options.get(numeric_format) not in _ISO_FORMATS:
+            out.append(c)
+        elif c.type == "DATE":
+            checks.append((c, f"count(*) FILTER (WHERE length({col}) > 10)"))  # a time the type drops
+        elif c.type == "VARCHAR":
+            led = f"regexp_matches(left({col}, 1), '[0-9+-]')"
+            checks.append((c, f"count({col}) > 0 AND count({col}) = count(*) FILTER (WHERE {led})"))
+    if checks:
+        [row] = conn.execute(f"SELECT {', '.join(sql for _, sql in checks)} FROM {sample}").fetchall()
+        out += [c for (c, _), found in zip(checks, row, strict=True) if found]
+    return out
+
+
 def refine(
     conn: duckdb.DuckDBPyConnection, text_reader: str, columns: list[Column], options: dict[str, Any]
 ) -> tuple[list[Column], dict[str, Any], list[str]]:
     """The columns' types, the reader options and warnings, corrected by the evidence of the
     first ``SAMPLE_ROWS`` rows read as text by ``text_reader`` (columns by lakegate name)."""
-    candidates = [c for c in columns if c.type in _CANDIDATES]
-    if not candidates:
-        return columns, options, []
-    checks = [sql for c in candidates for sql in _evidence_sql(_quote(c.name))]
+    sample = f"(SELECT * FROM {text_reader} LIMIT {SAMPLE_ROWS})"
     try:
-        [row] = conn.execute(
-            f"SELECT {', '.join(checks)} FROM (SELECT * FROM {text_reader} LIMIT {SAMPLE_ROWS})"
-        ).fetchall()
+        candidates = _worth_a_look(conn, sample, columns, options)
+        if not candidates:
+            return columns, options, []
+        checks = [sql for c in candidates for sql in _evidence_sql(_quote(c.name))]
+        [row] = conn.execute(f"SELECT {', '.join(checks)} FROM {sample}").fetchall()
     except duckdb.Error:
         return columns, options, []
     width = len(checks) // len(candidates)
