@@ -25,6 +25,7 @@ import duckdb
 from lakegate import engine_setup
 from lakegate.crawler.detect import detect
 from lakegate.crawler.infer import infer, plan_select
+from lakegate.crawler.normalize import readable
 from lakegate.errors import Rejection
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "messy-csv"
@@ -32,9 +33,11 @@ Table = tuple[list[str], list[tuple[Any, ...]]]
 
 
 def lakegate_read(conn: duckdb.DuckDBPyConnection, path: Path) -> Table:
+    """The file as ingestion reads it (through a readable copy when the engine needs one)."""
     data = path.read_bytes()
-    plan = infer(conn, str(path), detect(data[:65536], data[-16:], len(data)), len(data))
-    rows = conn.execute(plan_select(str(path), plan)).fetchall()
+    with readable(str(path), detect(data[:65536], data[-16:], len(data))) as (local, detected):
+        plan = infer(conn, local, detected, len(data))
+        rows = conn.execute(plan_select(local, plan)).fetchall()
     return [c.original for c in plan.columns], rows
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -162,3 +163,19 @@ def test_null_tokens_give_a_column_its_type_unless_a_text_column_uses_them(tmp_p
     plan = plan_of(write(tmp_path, "b.csv", coded.encode()))
     assert [c.type for c in plan.columns] == ["BIGINT", "VARCHAR", "VARCHAR", "VARCHAR"]
     assert "nullstr" not in plan.options
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('a,b\n1,"x\n2,y\n3,z\n', 2),
+        ('a,b\n1,"multi\nline"\n2,"also ""quoted"""\n3,"open\n', 5),
+        ('a,b\n1,"closed"\n', None),
+    ],
+)
+def test_the_line_of_a_quote_that_never_closes(tmp_path: Path, text: str, line: int | None) -> None:
+    from lakegate.crawler.infer import unclosed_quote_line
+
+    path = tmp_path / "q.csv"
+    path.write_text(text)
+    assert unclosed_quote_line(str(path), {"quote": '"', "escape": '"'}) == line

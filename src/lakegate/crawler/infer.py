@@ -455,7 +455,7 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
     raise Rejection(
         f"the file cannot be parsed as CSV: {last_error}",
         code="reject.unparseable",
-        hint="fix the rows named above and deliver the file again",
+        hint="fix the line named above and deliver the file again",
         details={"engine_error": last_error},
     )
 
@@ -611,7 +611,8 @@ def _read_tolerant(
         # the probe went on: fewer rows than the probe, or than the sample holds, means that.
         if done.rows != kept or kept + len(rejects) < expected:
             if plan.options.get("strict_mode") is False:
-                where = f"on line {rejects[0][0]} " if rejects else ""
+                line = rejects[0][0] if rejects else unclosed_quote_line(path, plan.options)
+                where = f"on line {line} " if line else ""
                 raise _TooManySkipped(
                     f"a quote opens {where}and never closes, so the rows after it cannot be told apart"
                 )
@@ -630,6 +631,27 @@ def _read_tolerant(
             done.skipped_lines = lines
         return done
     raise _TooManySkipped("the column types never settled")
+
+
+def unclosed_quote_line(path: str, options: dict[str, Any]) -> int | None:
+    """The line where a quote opens that no later line closes, in a local file read as
+    ``options`` say (``None`` when it cannot be told: compressed, remote, or no such quote)."""
+    if "://" in path or options.get("compression", "none") != "none":
+        return None
+    quote, escape = options.get("quote", '"'), options.get("escape", '"')
+    inside, opened = False, None
+    try:
+        with open(path, encoding=options.get("encoding") or "utf-8", errors="replace", newline="") as text:
+            for number, raw in enumerate(text, start=1):
+                line = (
+                    raw.replace(escape + escape, "").replace(escape + quote, "") if escape != quote else raw
+                )
+                if line.count(quote) % 2:  # a doubled quote inside a field counts twice: no change
+                    inside = not inside
+                    opened = number if inside else None
+    except OSError:
+        return None
+    return opened if inside else None
 
 
 def identifier_of(columns: list[Column], reader_column: str) -> str:
