@@ -35,9 +35,9 @@ Table = tuple[list[str], list[tuple[Any, ...]]]
 def lakegate_read(conn: duckdb.DuckDBPyConnection, path: Path) -> Table:
     """The file as ingestion reads it (through a readable copy when the engine needs one)."""
     data = path.read_bytes()
-    with readable(str(path), detect(data[:65536], data[-16:], len(data))) as (local, detected):
-        plan = infer(conn, local, detected, len(data))
-        rows = conn.execute(plan_select(local, plan)).fetchall()
+    with readable(str(path), detect(data[:65536], data[-16:], len(data))) as ready:
+        plan = infer(conn, ready.path, ready.detected, len(data))
+        rows = conn.execute(plan_select(ready.path, plan)).fetchall()
     return [c.original for c in plan.columns], rows
 
 

@@ -19,8 +19,10 @@ def plan_of(path: Path) -> FilePlan:
     """The plan of a file, read as ingestion reads it (through a readable copy when it needs one)."""
     data = path.read_bytes()
     detected = detect(data[:65536], data[-16:], len(data))
-    with readable(str(path), detected) as (local, inner):
-        return infer(engine_setup.connect(), local, inner, len(data))
+    with readable(str(path), detected) as ready:
+        plan = infer(engine_setup.connect(), ready.path, ready.detected, len(data))
+        plan.warnings[:0] = ready.notes
+        return plan
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

@@ -488,6 +488,10 @@ def crawl(
                 *(str(n) for n in (t.new, t.changed, t.unchanged, t.removed, t.rejected)),
             )
         out.print(grid)
+        for key, warning in report.warnings[:20]:
+            err.print(f"warning: {key}: {warning}", markup=False, soft_wrap=True)
+        if len(report.warnings) > 20:
+            err.print(f"… and {len(report.warnings) - 20} more warnings", markup=False)
         for key, code, message in report.rejected:
             err.print(f"not cataloged: {key}: {code}: {message}", markup=False, soft_wrap=True)
         if report.skipped:

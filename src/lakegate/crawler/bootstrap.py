@@ -26,7 +26,7 @@ from lakegate.crawler.detect import HEAD_BYTES, detect
 from lakegate.crawler.infer import infer
 from lakegate.crawler.layout import Layout, Placed, discover
 from lakegate.crawler.names import identifier
-from lakegate.crawler.normalize import copy_reason, readable, write_copy
+from lakegate.crawler.normalize import readable, write_copy
 from lakegate.errors import LakegateError, Rejection
 from lakegate.keys import DERIVED
 from lakegate.storage import ObjectInfo, ObjectStore
@@ -50,6 +50,7 @@ class CrawlReport:
     tables: dict[str, TableReport] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # not data: (key, why)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (key, code, message)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # what reading a file put up with
     read: int = 0  # files read
     bytes_read: int = 0
     seconds: float = 0.0
@@ -160,6 +161,7 @@ class Crawl:
                     report.tables[table].rejected += 1
                     report.rejected.append((p.key, found.code, found.message))
                 else:
+                    report.warnings += [(p.key, w) for w in found["warnings"]]
                     batch.setdefault(table, []).append(found)
                     if len(batch[table]) >= BATCH:
                         self._register(table, batch.pop(table))
@@ -203,11 +205,10 @@ class Crawl:
             detected = detect(head, tail, info.size)
             url = engine_url(self.source, key)
             conn = self._conn(info.size)
-            with readable(url.removeprefix("file://"), detected, lambda: self.source.open(key)) as (
-                path,
-                inner,
-            ):
-                plan = infer(conn, path, inner, info.size)
+            opener = lambda: self.source.open(key)  # noqa: E731
+            with readable(url.removeprefix("file://"), detected, opener) as ready:
+                path = ready.path
+                plan = infer(conn, path, ready.detected, info.size)
                 clash = [c.original for c in plan.columns if c.name in dict(placed.partition)]
                 if clash:
                     raise Rejection(
@@ -216,7 +217,7 @@ class Crawl:
                         hint="crawl with --level so that folder is part of the table, or rename the column",
                     )
                 derived = ""
-                if copy_reason(detected):
+                if ready.reason:
                     derived = f"{DERIVED}_crawled/{self.database}/{table}/{version[:16]}.parquet"
                     write_copy(conn, path, plan, self.lake, derived)
         except Rejection as rejection:
@@ -234,4 +235,5 @@ class Crawl:
             "partition_path": "/".join(f"{k}={v}" for k, v in placed.partition),
             "location": location,
             "derived": derived,
+            "warnings": ready.notes + plan.warnings,
         }

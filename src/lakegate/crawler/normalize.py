@@ -17,10 +17,11 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from lakegate.crawler import footnotes
 from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
 from lakegate.crawler.infer import FilePlan, plan_select, sql_literal
 from lakegate.errors import Rejection
@@ -50,12 +51,22 @@ def _needs_utf8(detected: Detected) -> bool:
     return detected.encoding in ENCODING_NAMES or (detected.format == "json" and detected.encoding != "utf-8")
 
 
+@dataclass
+class Readable:
+    """A delivered file as the engine reads it."""
+
+    path: str  # the delivered file itself, or a temporary readable copy of it
+    detected: Detected  # what that file is
+    reason: str  # why queries read a derived Parquet copy ("": they read the delivered file)
+    notes: list[str] = field(default_factory=list)  # what making it readable left out
+
+
 @contextmanager
 def readable(
     path: str, detected: Detected, source: Callable[[], BinaryIO] | None = None
-) -> Iterator[tuple[str, Detected]]:
-    """A file the engine reads, with what it is: ``path`` itself when it can be read in place,
-    else a temporary local file, removed on exit.
+) -> Iterator[Readable]:
+    """A file the engine reads: ``path`` itself when it can be read in place, else a temporary
+    local file, removed on exit. CSV whose last lines are footnotes is read without them.
 
     ``source`` opens the delivered file when ``path`` is a URL.
 
@@ -64,36 +75,48 @@ def readable(
             ``reject.unsupported_compression`` for an archive inside an archive,
             ``reject.encoding`` for text its encoding cannot decode.
     """
-    if not copy_reason(detected):
-        yield path, detected
-        return
+    reason = copy_reason(detected)
     with tempfile.TemporaryDirectory(prefix="lakegate-readable-") as work:
         folder = Path(work)
-        opener = source or (lambda: open(path, "rb"))  # noqa: SIM115 - closed by its user
         local = path
-        if "://" in path and (detected.format == "xlsx" or detected.compression == "zip"):
-            local = str(folder / "delivered")
-            with opener() as stream, open(local, "wb") as out:
-                shutil.copyfileobj(stream, out, CHUNK)
-            opener = lambda: open(local, "rb")  # noqa: E731, SIM115
-        if detected.format == "xlsx":
-            yield local, detected
-            return
-        if detected.compression != "none":
-            local = _unpack(local, opener, detected, folder)
-            detected = _detect_file(local)
-            if detected.compression in ("bzip2", "zip"):
-                raise Rejection(
-                    "the archive holds another archive",
-                    code="reject.unsupported_compression",
-                    hint="deliver the file with one level of compression",
+        if reason:
+            opener = source or (lambda: open(path, "rb"))  # noqa: SIM115 - closed by its user
+            if "://" in path and (detected.format == "xlsx" or detected.compression == "zip"):
+                local = str(folder / "delivered")
+                with opener() as stream, open(local, "wb") as out:
+                    shutil.copyfileobj(stream, out, CHUNK)
+                opener = lambda: open(local, "rb")  # noqa: E731, SIM115
+            if detected.format == "xlsx":
+                yield Readable(local, detected, reason)
+                return
+            if detected.compression != "none":
+                local = _unpack(local, opener, detected, folder)
+                detected = _detect_file(local)
+                if detected.compression in ("bzip2", "zip"):
+                    raise Rejection(
+                        "the archive holds another archive",
+                        code="reject.unsupported_compression",
+                        hint="deliver the file with one level of compression",
+                    )
+            if _needs_utf8(detected):
+                local = _to_utf8(local, detected.encoding, folder)
+                detected = replace(detected, encoding="utf-8", bom=False)
+        notes: list[str] = []
+        if detected.format == "csv" and detected.compression == "none" and "://" not in local:
+            found = footnotes.find(local, detected.encoding) if detected.encoding != "utf-16" else None
+            if found is not None:
+                trimmed = str(folder / "without-footnotes")
+                footnotes.copy_without(local, found, trimmed)
+                local, reason = trimmed, reason or "footnote lines after the table"
+                n = len(found.lines)
+                quoted = "; ".join(repr(line[:60]) for line in found.lines[:3]) + ("; …" if n > 3 else "")
+                what = (
+                    f"the last {n} lines came after the table and were"
+                    if n > 1
+                    else ("the last line came after the table and was")
                 )
-        if detected.encoding in ENCODING_NAMES or (
-            detected.format == "json" and detected.encoding != "utf-8"
-        ):
-            local = _to_utf8(local, detected.encoding, folder)
-            detected = replace(detected, encoding="utf-8", bom=False)
-        yield local, detected
+                notes.append(f"{what} left out (footnotes: {quoted})")
+        yield Readable(local, detected, reason, notes)
 
 
 def _detect_file(path: str) -> Detected:

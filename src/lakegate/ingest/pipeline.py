@@ -34,7 +34,7 @@ from lakegate.catalog import records as r
 from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
 from lakegate.crawler.evolve import admit
 from lakegate.crawler.infer import FilePlan, infer
-from lakegate.crawler.normalize import copy_reason, readable, write_copy
+from lakegate.crawler.normalize import readable, write_copy
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults
 from lakegate.ingest.archive import Archive
@@ -115,16 +115,17 @@ def judged(
     dataset = route.dataset
     if dataset is not None:
         dataset.check_content(detected.format, detected.compression)
-    with readable(read_from, detected, source) as (path, inner):
+    with readable(read_from, detected, source) as ready:
+        path, inner = ready.path, ready.detected
         screen = dataset.screen if dataset else None
         plan = infer(conn, path, inner, size, screen, sheet=dataset.sheet if dataset else "")
         check_partition_clash(plan, route)
-        warnings = list(plan.warnings)
+        warnings = ready.notes + plan.warnings
         if dataset is not None:
             arrival = route.arrival or dt.datetime.now(dt.UTC)
             facts = Facts(key, size, detected, plan, arrival, route.fields, Content(conn, path))
             warnings += dataset.judge(facts, verdicts)
-        yield Judged(plan, warnings, path, copy_reason(detected))
+        yield Judged(plan, warnings, path, ready.reason)
 
 
 def arrival_of(mtime_ns: int) -> dt.datetime:
