@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lakegate import engine_setup
+from lakegate.app import App
 from lakegate.crawler.dialect import guess
 from lakegate.crawler.infer import plan_select
 from lakegate.ingest.pipeline import Outcome, Pipeline
