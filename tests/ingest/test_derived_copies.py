@@ -154,3 +154,23 @@ def test_the_copy_goes_when_its_file_leaves_the_table(app: App) -> None:
     Archive(app.catalog, app.store).settle()
     assert list(app.store.list("derived/")) == []
     assert app.catalog.objects_in((r.DONE,))[0].target_key == outcome.target_key
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "warning"),
+    [
+        ("a.csv", b'{"id": 1}\n', "the content is json but the name has .csv"),
+        ("a.csv.gz", CSV, "the name ends in .gz but the content is not compressed"),
+        ("a.parquet", CSV, "the content is csv but the name has .parquet"),
+        ("a.zip", zipped("inner.csv", CSV), None),
+        ("a.csv.bz2", bz2.compress(CSV), None),
+        ("export", CSV, None),  # no extension says nothing
+    ],
+)
+def test_a_name_that_disagrees_with_the_content_is_a_finding(
+    app: App, name: str, data: bytes, warning: str | None
+) -> None:
+    outcome = deliver(app, f"landing/shop/named/{name}", data)
+    assert outcome.kind == "accepted", outcome.reason
+    said = [w for w in outcome.warnings if "read by its content" in w]
+    assert said == ([f"{warning} (read by its content)"] if warning else [])

@@ -40,6 +40,7 @@ from lakegate.ingest import faults
 from lakegate.ingest.archive import Archive
 from lakegate.ingest.routing import LANDING, Route, Router, Verdicts
 from lakegate.ingest.rules import Content, Facts
+from lakegate.ingest.rules.extension import mismatch
 from lakegate.keys import derived_key, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
@@ -121,6 +122,9 @@ def judged(
         plan = infer(conn, path, inner, size, screen, sheet=dataset.sheet if dataset else "")
         check_partition_clash(plan, route)
         warnings = ready.notes + plan.warnings
+        named = mismatch(key, detected, strict=False)
+        if named is not None and not (dataset and any(r["check"] == "extension" for r in dataset.rules)):
+            warnings.append(f"{named.message} (read by its content)")
         if dataset is not None:
             arrival = route.arrival or dt.datetime.now(dt.UTC)
             facts = Facts(key, size, detected, plan, arrival, route.fields, Content(conn, path))
