@@ -159,11 +159,15 @@ def test_null_tokens_give_a_column_its_type_unless_a_text_column_uses_them(tmp_p
     assert plan.warnings == ["NA, N/A, - read as empty values (in amount, when)"]
     _names, values = read_back(path)
     assert values[2][1] is None and values[4][1] is None and values[3][2] is None and values[0][1] == 1.5
-    # A country code NA is a value: the file keeps its tokens, and amount stays text.
+    # A country code NA is a value: that column keeps its tokens, the others still get their types.
     coded = text.replace(",n1\n", ",NA\n")
-    plan = plan_of(write(tmp_path, "b.csv", coded.encode()))
-    assert [c.type for c in plan.columns] == ["BIGINT", "VARCHAR", "VARCHAR", "VARCHAR"]
-    assert "nullstr" not in plan.options
+    path = write(tmp_path, "b.csv", coded.encode())
+    plan = plan_of(path)
+    assert [c.type for c in plan.columns] == ["BIGINT", "DOUBLE", "DATE", "VARCHAR"]
+    assert "nullstr" not in plan.options and sorted(plan.options["column_nulls"]) == ["amount", "when"]
+    _names, values = read_back(path)
+    assert values[0][3] == "NA" and values[2][1] is None and values[3][2] is None and values[1][1] == 3.0
+    assert plan.stats["amount"]["nulls"] == 2 and plan.stats["name"]["nulls"] == 0
 
 
 @pytest.mark.parametrize(
@@ -212,3 +216,16 @@ def test_a_delivery_with_footnotes_is_queried_without_them(app: App) -> None:
     assert outcome.kind == "accepted" and any("footnotes" in w for w in outcome.warnings)
     assert rows(app, "SELECT id, amount FROM s.t ORDER BY id") == [(1, 2.5), (2, 3.0)]
     assert app.store.read(outcome.target_key).endswith(b"Total,5.5\n")  # the delivered file, untouched
+
+
+def test_per_column_null_tokens_reach_queries(app: App) -> None:
+    from tests.ingest.test_pipeline import deliver, rows
+
+    text = "country,amount\nNA,1.5\nFR,-\nDE,2\n"
+    outcome = deliver(app, "landing/s/c/a.csv", text.encode())
+    assert outcome.kind == "accepted"
+    assert rows(app, "SELECT country, amount FROM s.c ORDER BY country") == [
+        ("DE", 2.0),
+        ("FR", None),
+        ("NA", 1.5),
+    ]

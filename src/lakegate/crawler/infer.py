@@ -67,9 +67,21 @@ def plan_select(path: str, plan: FilePlan) -> str:
         [path], plan.format, plan.options, [(reader_name(plan.format, c), c.type) for c in plan.columns]
     )
     projection = ", ".join(
-        f"{quote_ident(reader_name(plan.format, c))} AS {quote_ident(c.name)}" for c in plan.columns
+        f"{value_sql(plan.format, plan.options, c)} AS {quote_ident(c.name)}" for c in plan.columns
     )
     return f"SELECT {projection or '*'} FROM {reader}"
+
+
+def value_sql(fmt: str, options: dict[str, Any], column: Column) -> str:
+    """A column's values from its file's reader: the reader's column, or for a column with null
+    tokens of its own (``-`` in a number column of a file whose other columns hold ``-`` as a
+    value), its text with those tokens as NULL, cast to the column's type."""
+    source = quote_ident(reader_name(fmt, column))
+    tokens = (options.get("column_nulls") or {}).get(column.name)
+    if not tokens:
+        return source
+    listed = ", ".join(sql_literal(t) for t in tokens)
+    return f"CAST(CASE WHEN trim({source}) IN ({listed}) THEN NULL ELSE {source} END AS {column.type})"
 
 
 def struct_literal(items: list[tuple[str, str]]) -> str:
@@ -93,8 +105,10 @@ def reader_sql(
     """
     hive_args = "hive_partitioning=true, hive_types_autocast=false" if hive else "hive_partitioning=false"
     files = "[" + ", ".join(sql_literal(p) for p in paths) + "]"
-    # A column seen only as nulls has the lattice's bottom type NULL; readers take it as text.
-    types = [(name, "VARCHAR" if typ == "NULL" else typ) for name, typ in types]
+    # A column seen only as nulls has the lattice's bottom type NULL; readers take it as text, as
+    # they do columns with null tokens of their own (``value_sql`` turns those into values).
+    own_nulls = options.get("column_nulls") or {}
+    types = [(name, "VARCHAR" if typ == "NULL" or name in own_nulls else typ) for name, typ in types]
     if fmt == "parquet":
         return f"read_parquet({files}, {hive_args})"
     args = [files]
@@ -513,9 +527,10 @@ def _null_tokens(
 ) -> FilePlan:
     """Read ``tokens`` (``NA``, ``-``...) as NULL when that gives their columns a real type.
 
-    The reader's null strings apply to every column, so this happens only when no column holds
-    a token as a value of its own (a country code ``NA`` stays Namibia): then each column with
-    tokens takes the type all its other values have. Decided over the whole file, read as text.
+    Each column with tokens takes the type all its other values have; a column where a token is
+    a value of its own (a country code ``NA`` is Namibia) keeps them as text. The reader's null
+    strings apply to every column, so when some column keeps its tokens, the others convert
+    theirs in the projection (``column_nulls``). Decided over the whole file, read as text.
     """
     listed = ", ".join(sql_literal(t) for t in tokens)
     options = {**plan.options, "ignore_errors": True}
@@ -530,20 +545,25 @@ def _null_tokens(
         return plan
     width = 2 + len(_CANDIDATE_TYPES)
     retype: dict[str, str] = {}
+    valued = False  # some column holds a token as a value of its own
     for i, c in enumerate(plan.columns):
         present, nulls, *fits = row[i * width : (i + 1) * width]
         if not nulls:
             continue
         typ = next((t for t, n in zip(_CANDIDATE_TYPES, fits, strict=True) if n == present - nulls > 0), None)
         if typ is None:
-            return plan  # a token is a value in this column: the file keeps its tokens as text
-        retype[c.name] = typ
+            valued = True  # a token is a value in this column: it keeps its tokens as text
+        else:
+            retype[c.name] = typ
     if not retype:
         return plan
     columns = [replace(c, type=retype[c.name]) if c.name in retype else c for c in plan.columns]
     where = ", ".join(c.name for c in columns if c.name in retype)
     said = f"{', '.join(tokens)} read as empty values (in {where})"
-    options = {**plan.options, "nullstr": ["", *tokens]}
+    if valued:  # the reader's null strings are the whole file's: these columns convert their own
+        options = {**plan.options, "column_nulls": {name: list(tokens) for name in retype}}
+    else:
+        options = {**plan.options, "nullstr": ["", *tokens]}
     return replace(plan, columns=columns, options=options, warnings=[*plan.warnings, said])
 
 
@@ -585,6 +605,11 @@ def _read_tolerant(
             [path], "csv", probe.options, [(c.name, c.type) for c in columns],
             extra=f"store_rejects=true, rejects_table='{table}', rejects_scan='{table}_scans'",
         )  # fmt: skip
+        if probe.options.get("column_nulls"):
+            projection = ", ".join(
+                f"{value_sql('csv', probe.options, c)} AS {quote_ident(c.name)}" for c in columns
+            )
+            reader = f"(SELECT {projection} FROM {reader})"
         try:
             total, stats, screened = _counted(conn, reader, columns, screen)
             rejects = conn.execute(

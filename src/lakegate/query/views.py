@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lakegate.catalog.records import FileRecord, TableInfo
-from lakegate.crawler.infer import quote_ident, reader_name, reader_sql, sql_literal
+from lakegate.crawler.infer import quote_ident, reader_name, reader_sql, sql_literal, value_sql
 from lakegate.keys import DERIVED
 
 __all__ = ["quote_ident", "table_sql"]
@@ -72,7 +72,7 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
         for name, typ in out_cols:
             col = by_name.get(name)
             if col is not None:
-                source = quote_ident(reader_name(first.format, col))
+                source = value_sql(first.format, first.options, col)
                 expr = source if _read_type(col.type) == typ else f"CAST({source} AS {typ})"
             elif name in first.partition:
                 expr = sql_literal(first.partition[name]) if _in_place(first) else quote_ident(name)
