@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,27 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
     if memory_limit:
         config["memory_limit"] = memory_limit
     return duckdb.connect(":memory:", config=config)
+
+
+LARGE_FILE = 4 * 1024**2  # read with two engine threads from this size on
+
+
+class PerThread:
+    """Each calling thread's own engine connections, reading ``store``: one engine thread for
+    small files (task scheduling would cost more than it saves), two for large ones."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+        self._local = threading.local()
+
+    def __call__(self, size: int = 0) -> duckdb.DuckDBPyConnection:
+        name = "small" if size < LARGE_FILE else "large"
+        conn: duckdb.DuckDBPyConnection | None = getattr(self._local, name, None)
+        if conn is None:
+            conn = connect(threads=1 if name == "small" else 2)
+            attach_store(conn, self.store)
+            setattr(self._local, name, conn)
+        return conn
 
 
 def extension_path(name: str) -> Path:

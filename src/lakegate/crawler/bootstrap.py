@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +30,6 @@ from lakegate.errors import LakegateError, Rejection
 from lakegate.keys import DERIVED
 from lakegate.storage import ObjectInfo, ObjectStore
 
-LARGE_FILE = 4 * 1024**2  # read with two engine threads from this size on
 BATCH = 200  # files registered per catalog transaction (while the next ones are read)
 
 
@@ -94,7 +92,7 @@ class Crawl:
         self.on_deleted = on_deleted
         # One more reader than cores: the engine's work and Python's interleave
         self.workers = workers or min(os.cpu_count() or 2, 8) + 1
-        self._local = threading.local()
+        self._conn = engine_setup.PerThread(source)  # this thread's engine for a file's size
 
     def plan(self) -> tuple[Layout, dict[str, ObjectInfo]]:
         """List the source and place its files in tables.
@@ -182,16 +180,6 @@ class Crawl:
     def _register(self, table: str, entries: list[dict[str, Any]]) -> None:
         location = entries[0]["location"]
         self.catalog.register_crawled(self.database, table, location, entries)
-
-    def _conn(self, size: int) -> Any:
-        """This thread's engine: one engine thread for small files (cheaper), two for large ones."""
-        name = "small" if size < LARGE_FILE else "large"
-        conn = getattr(self._local, name, None)
-        if conn is None:
-            conn = engine_setup.connect(threads=1 if name == "small" else 2)
-            engine_setup.attach_store(conn, self.source)
-            setattr(self._local, name, conn)
-        return conn
 
     def _read(self, table: str, placed: Placed, version: str) -> dict[str, Any] | Rejection:
         """Infer one file; what the catalog registers, or why it cannot be."""

@@ -48,7 +48,6 @@ from lakegate.storage.base import Scan
 logger = logging.getLogger(__name__)
 
 QUARANTINE = "quarantine/"
-SMALL_FILE = 4 * 1024**2  # inferred with one engine thread: task scheduling costs more than it saves
 SPOOL_LIMIT = 256 * 1024**2  # remote objects up to this size are inferred from a local copy
 MAX_INTERNAL_ATTEMPTS = 3
 
@@ -169,18 +168,8 @@ class Pipeline:
         self.store = store
         self.router = router or Router([])
         self.on_outcome = on_outcome or (lambda _o: None)
-        self._local = threading.local()
+        self._duckdb = engine_setup.PerThread(store)  # this thread's engine for a file's size
         self._resumed = threading.local()
-
-    def _duckdb(self, size: int = 0) -> Any:
-        """This thread's engine connection: one thread for small files (cheaper to start), two above."""
-        name = "small" if size < SMALL_FILE else "large"
-        conn = getattr(self._local, name, None)
-        if conn is None:
-            conn = engine_setup.connect(threads=1 if name == "small" else 2)
-            engine_setup.attach_store(conn, self.store)
-            setattr(self._local, name, conn)
-        return conn
 
     def warm_up(self) -> None:
         """Pay this thread's one-time engine costs now rather than on the first delivery."""
@@ -190,7 +179,7 @@ class Pipeline:
             sample.write(b"a,b\n1,x\n")
             sample.flush()
             infer(self._duckdb(), sample.name, detect(b"a,b\n1,x\n", b"", 8), 8)
-        self._duckdb(SMALL_FILE)
+        self._duckdb(engine_setup.LARGE_FILE)
 
     # -- entry points -----------------------------------------------------------------------
 
