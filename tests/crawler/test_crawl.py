@@ -162,3 +162,21 @@ def test_crawl_of_an_s3_prefix_is_queried_with_the_read_only_identity(
         assert rows(app, "SELECT id, dt FROM old.orders ORDER BY id") == [(1, "1"), (2, "1"), (3, "2")]
     finally:
         app.close()
+
+
+def test_by_schema_makes_sibling_folders_with_the_same_columns_one_table(app: App, tmp_path: Path) -> None:
+    root = tmp_path / "regions"
+    put(root, "sales/eu/dt=1/a.csv", b"id,amount\n1,2.5\n")
+    put(root, "sales/us/dt=1/b.csv", b"id,amount\n2,3\n")
+    put(root, "sales/us/dt=2/c.csv", b"id,amount\n3,4\n")
+    put(root, "other/x/a.csv", b"id,amount\n1,1\n")
+    put(root, "other/y/b.csv", b"name\nann\n")  # other columns: tables of their own
+    report = crawl(app, root, by_schema=True)
+    assert sorted(report.tables) == ["other_x", "other_y", "sales"]
+    assert rows(app, "SELECT id, partition_0, dt FROM old.sales ORDER BY id") == [
+        (1, "eu", "1"),
+        (2, "us", "1"),
+        (3, "us", "2"),
+    ]
+    again = crawl(app, root, by_schema=True)  # the same decision, nothing read again
+    assert again.read == 0 and again.tables["sales"].unchanged == 3

@@ -81,3 +81,20 @@ def test_every_data_file_is_placed_once_with_legal_names(paths: list[list[str]],
             folders = f.key.split("/")[:-1]
             below = folders[len(f.table_path.split("/")) if f.table_path else 0 :]
             assert [v for _, v in f.partition] == [b.partition("=")[2] if "=" in b else b for b in below]
+
+
+@given(st.lists(st.lists(_SEGMENT, min_size=2, max_size=5), min_size=1, max_size=20))
+def test_merging_siblings_keeps_every_file_once_with_unique_partition_keys(paths: list[list[str]]) -> None:
+    from lakegate.crawler.layout import merge, siblings
+
+    keys = sorted({"/".join(p) for p in paths})
+    layout = discover([(k, 1) for k in keys])
+    before = sorted(f.key for files in layout.tables.values() for f in files)
+    for parent, tables in siblings(layout).items():
+        if all(t in layout.tables for t in tables):
+            merge(layout, tables, parent)
+    after = sorted(f.key for files in layout.tables.values() for f in files)
+    assert after == before
+    for files in layout.tables.values():
+        for f in files:
+            assert len(dict(f.partition)) == len(f.partition)

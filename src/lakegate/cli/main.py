@@ -431,6 +431,14 @@ def crawl(
             min=0,
         ),
     ] = None,
+    by_schema: Annotated[
+        bool,
+        typer.Option(
+            "--by-schema",
+            help="Sibling folders whose files have the same columns make one table, the folder its "
+            "partition_0 (sales/eu, sales/us → sales).",
+        ),
+    ] = False,
     max_tables: Annotated[int, typer.Option("--max-tables", help="Refuse to create more new tables.")] = 20,
     force: Annotated[bool, typer.Option("--force", help="Create tables beyond --max-tables.")] = False,
     on_deleted: Annotated[
@@ -463,6 +471,7 @@ def crawl(
             max_tables=max_tables,
             force=force,
             on_deleted=on_deleted,
+            by_schema=by_schema,
         )
         columns = (
             TextColumn("crawling"),

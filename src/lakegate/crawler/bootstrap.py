@@ -23,7 +23,7 @@ from lakegate import engine_setup
 from lakegate.catalog import Catalog
 from lakegate.crawler.detect import HEAD_BYTES, detect
 from lakegate.crawler.infer import infer
-from lakegate.crawler.layout import Layout, Placed, discover
+from lakegate.crawler.layout import Layout, Placed, discover, merge, siblings
 from lakegate.crawler.names import identifier
 from lakegate.crawler.normalize import readable, write_copy
 from lakegate.errors import LakegateError, Rejection
@@ -80,6 +80,7 @@ class Crawl:
         max_tables: int = 20,
         force: bool = False,
         on_deleted: str = "unregister",
+        by_schema: bool = False,
         workers: int = 0,
     ) -> None:
         self.catalog = catalog
@@ -90,6 +91,7 @@ class Crawl:
         self.max_tables = max_tables
         self.force = force
         self.on_deleted = on_deleted
+        self.by_schema = by_schema
         # One more reader than cores: the engine's work and Python's interleave
         self.workers = workers or min(os.cpu_count() or 2, 8) + 1
         self._conn = engine_setup.PerThread(source)  # this thread's engine for a file's size
@@ -104,6 +106,8 @@ class Crawl:
         infos = {i.key: i for i in self.source.list("")}
         root = self.source.url("").rstrip("/").rsplit("/", 1)[-1]
         layout = discover([(k, i.size) for k, i in infos.items()], level=self.level, root=root)
+        if self.by_schema:
+            self._group_by_schema(layout)
         existing = {t.name for t in self.catalog.tables() if t.database == self.database}
         new = [t for t in layout.tables if t not in existing]
         if len(new) > self.max_tables and not self.force:
@@ -117,6 +121,22 @@ class Crawl:
                 details={"tables": new},
             )
         return layout, infos
+
+    def _group_by_schema(self, layout: Layout) -> None:
+        """Sibling folders whose files have the same columns become one table (the folders its
+        partition ``partition_0``), judged by the first file of each."""
+        for parent, tables in siblings(layout).items():
+            if identifier(parent.replace("/", "_")) in layout.tables:
+                continue  # files beside the folders: they stay tables of their own
+            names = set()
+            for table in tables:
+                found = self._read(table, layout.tables[table][0], "", copy=False)
+                if isinstance(found, Rejection):
+                    break
+                names.add(tuple(sorted(c.name for c in found["plan"].columns)))
+            else:
+                if len(names) == 1:
+                    merge(layout, tables, parent)
 
     def run(self, progress: Callable[[int, int, int], None] | None = None) -> CrawlReport:
         """Crawl; ``progress(done, total, bytes)`` is called as files are read."""
@@ -181,8 +201,11 @@ class Crawl:
         location = entries[0]["location"]
         self.catalog.register_crawled(self.database, table, location, entries)
 
-    def _read(self, table: str, placed: Placed, version: str) -> dict[str, Any] | Rejection:
-        """Infer one file; what the catalog registers, or why it cannot be."""
+    def _read(
+        self, table: str, placed: Placed, version: str, *, copy: bool = True
+    ) -> dict[str, Any] | Rejection:
+        """Infer one file; what the catalog registers, or why it cannot be. ``copy``: write the
+        derived copy a file the engine cannot read in place needs."""
         key = placed.key
         try:
             info = self.source.stat(key)
@@ -205,7 +228,7 @@ class Crawl:
                         hint="crawl with --level so that folder is part of the table, or rename the column",
                     )
                 derived = ""
-                if ready.reason:
+                if ready.reason and copy:
                     derived = f"{DERIVED}_crawled/{self.database}/{table}/{version[:16]}.parquet"
                     write_copy(conn, path, plan, self.lake, derived)
         except Rejection as rejection:

@@ -119,3 +119,37 @@ def discover(objects: list[tuple[str, int]], *, level: int | None = None, root: 
                 kept.append(f)
         layout.tables[table] = kept
     return layout
+
+
+def siblings(layout: Layout) -> dict[str, list[str]]:
+    """Tables that share a parent folder (two or more), by that folder: candidates for one table
+    per compatible schema (``sales/eu``, ``sales/us`` → ``sales``)."""
+    groups: dict[str, list[str]] = {}
+    for table, files in layout.tables.items():
+        if files and "/" in files[0].table_path:
+            parent = files[0].table_path.rsplit("/", 1)[0]
+            groups.setdefault(parent, []).append(table)
+    return {parent: tables for parent, tables in groups.items() if len(tables) > 1}
+
+
+def merge(layout: Layout, tables: list[str], parent: str) -> None:
+    """Make ``tables`` (siblings under ``parent``) one table named after ``parent``: the folder
+    that named each becomes the partition ``partition_0``, and their own generic partitions
+    move one level down (``partition_1``...). Files keep their order."""
+    name = identifier(parent.replace("/", "_")) or "data"
+    merged: list[Placed] = []
+    for table in tables:
+        for f in layout.tables.pop(table):
+            own = f.table_path.rsplit("/", 1)[1]
+            shifted = tuple(
+                (
+                    f"partition_{int(k.removeprefix('partition_')) + 1}"
+                    if re.fullmatch(r"partition_\d+", k)
+                    else k,
+                    v,
+                )
+                for k, v in f.partition
+            )
+            merged.append(Placed(f.key, name, parent, (("partition_0", own), *shifted)))
+    layout.tables.setdefault(name, [])
+    layout.tables[name] = sorted(layout.tables[name] + merged, key=lambda f: f.key)
