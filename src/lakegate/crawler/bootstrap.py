@@ -26,7 +26,7 @@ from lakegate.crawler.infer import infer
 from lakegate.crawler.layout import Layout, Placed, discover, merge, siblings
 from lakegate.crawler.names import identifier
 from lakegate.crawler.normalize import readable, write_copy
-from lakegate.errors import LakegateError, Rejection
+from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.keys import DERIVED
 from lakegate.storage import ObjectInfo, ObjectStore
 
@@ -107,7 +107,7 @@ class Crawl:
         root = self.source.url("").rstrip("/").rsplit("/", 1)[-1]
         layout = discover([(k, i.size) for k, i in infos.items()], level=self.level, root=root)
         if self.by_schema:
-            self._group_by_schema(layout)
+            self._group_by_schema(layout, infos)
         existing = {t.name for t in self.catalog.tables() if t.database == self.database}
         new = [t for t in layout.tables if t not in existing]
         if len(new) > self.max_tables and not self.force:
@@ -122,7 +122,7 @@ class Crawl:
             )
         return layout, infos
 
-    def _group_by_schema(self, layout: Layout) -> None:
+    def _group_by_schema(self, layout: Layout, infos: dict[str, ObjectInfo]) -> None:
         """Sibling folders whose files have the same columns become one table (the folders its
         partition ``partition_0``), judged by the first file of each."""
         for parent, tables in siblings(layout).items():
@@ -130,7 +130,8 @@ class Crawl:
                 continue  # files beside the folders: they stay tables of their own
             names = set()
             for table in tables:
-                found = self._read(table, layout.tables[table][0], "", copy=False)
+                first = layout.tables[table][0]
+                found = self._read(table, first, infos[first.key], "", copy=False)
                 if isinstance(found, Rejection):
                     break
                 names.add(tuple(sorted(c.name for c in found["plan"].columns)))
@@ -143,7 +144,7 @@ class Crawl:
         started = time.perf_counter()
         layout, infos = self.plan()
         report = CrawlReport(self.database, skipped=list(layout.skipped))
-        todo: list[tuple[str, Placed, str]] = []  # (table, file, version)
+        todo: list[tuple[str, Placed, ObjectInfo, str]] = []  # (table, file, as listed, version)
         for table, placed in layout.tables.items():
             tr = report.tables.setdefault(table, TableReport())
             known = self.catalog.crawled_versions(self.database, table)
@@ -156,7 +157,7 @@ class Crawl:
                     continue
                 tr.changed += url in known
                 tr.new += url not in known
-                todo.append((table, p, version))
+                todo.append((table, p, infos[p.key], version))
             tr.removed = self._unregister(table, [u for u in known if u not in urls])
         for info in self.catalog.tables():  # tables whose every file is gone
             if info.database == self.database and info.name not in layout.tables:
@@ -169,7 +170,7 @@ class Crawl:
         total = len(todo)
         batch: dict[str, list[dict[str, Any]]] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="lakegate-crawl") as pool:
-            for (table, p, _version), found in zip(
+            for (table, p, _info, _version), found in zip(
                 todo, pool.map(lambda t: self._read(*t), todo), strict=True
             ):
                 done += 1
@@ -202,17 +203,21 @@ class Crawl:
         self.catalog.register_crawled(self.database, table, location, entries)
 
     def _read(
-        self, table: str, placed: Placed, version: str, *, copy: bool = True
+        self, table: str, placed: Placed, info: ObjectInfo, version: str, *, copy: bool = True
     ) -> dict[str, Any] | Rejection:
-        """Infer one file; what the catalog registers, or why it cannot be. ``copy``: write the
-        derived copy a file the engine cannot read in place needs."""
+        """Infer one file (``info`` as listed); what the catalog registers, or why it cannot be.
+        ``copy``: write the derived copy a file the engine cannot read in place needs."""
         key = placed.key
         try:
-            info = self.source.stat(key)
-            if info is None:
-                raise Rejection("the file disappeared during the crawl", code="reject.vanished")
-            head = self.source.read_range(key, 0, HEAD_BYTES)
-            tail = self.source.read_range(key, max(info.size - 16, 0), 16) if info.size > 16 else b""
+            try:
+                head = self.source.read_range(key, 0, HEAD_BYTES)
+                # the tail matters to Parquet only (its footer's magic)
+                parquet = head.startswith(b"PAR1") and info.size > 16
+                tail = self.source.read_range(key, info.size - 16, 16) if parquet else b""
+            except StorageError as exc:
+                if exc.code != "storage.not_found":
+                    raise
+                raise Rejection("the file disappeared during the crawl", code="reject.vanished") from None
             detected = detect(head, tail, info.size)
             url = engine_url(self.source, key)
             conn = self._conn(info.size)

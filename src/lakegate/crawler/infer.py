@@ -272,16 +272,19 @@ def _counted(
 
 
 def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
-    """A Parquet file's plan from its footer alone: columns, rows and column statistics."""
+    """A Parquet file's plan from its footer alone: columns (as the engine types them), rows and
+    column statistics (read with pyarrow for a local file: a quarter of the engine's cost)."""
     lit = sql_literal(path)
     try:
         described = conn.execute(
             f"DESCRIBE SELECT * FROM read_parquet({lit}, hive_partitioning=false)"
         ).fetchall()
-        chunks = conn.execute(
-            "SELECT row_group_id, row_group_num_rows, path_in_schema, stats_min_value, stats_max_value, "
-            f"stats_null_count FROM parquet_metadata({lit})"
-        ).fetchall()
+        chunks = _local_footer(path)
+        if chunks is None:
+            chunks = conn.execute(
+                "SELECT row_group_id, row_group_num_rows, path_in_schema, stats_min_value, stats_max_value, "
+                f"stats_null_count FROM parquet_metadata({lit})"
+            ).fetchall()
     except duckdb.Error as exc:
         raise Rejection(
             f"the Parquet file cannot be read: {engine_message(exc)}",
@@ -295,10 +298,37 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     return FilePlan("parquet", {}, cols, int(rows), stats=_footer_stats(chunks, cols))
 
 
-def _footer_value(text: str | None, typ: str) -> Any:
-    """A footer's min or max (text) as a statistic: numbers as numbers, the rest as text."""
-    if text is None:
+def _local_footer(path: str) -> list[tuple[Any, ...]] | None:
+    """A local Parquet file's column chunks as ``parquet_metadata`` gives them (row group, its
+    rows, column path, min, max, null count), read by pyarrow; ``None`` when it cannot be."""
+    if "://" in path:
         return None
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+        out: list[tuple[Any, ...]] = []
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                chunk = group.column(c)
+                st = chunk.statistics
+                known = st is not None and st.has_min_max
+                out.append((
+                    g, group.num_rows, chunk.path_in_schema,
+                    st.min if known else None, st.max if known else None,
+                    st.null_count if st is not None and st.has_null_count else None,
+                ))  # fmt: skip
+        return out
+    except Exception:  # anything pyarrow cannot read, the engine reads or explains
+        return None
+
+
+def _footer_value(text: Any, typ: str) -> Any:
+    """A footer's min or max (text from the engine, a value from pyarrow) as a statistic:
+    numbers as numbers, the rest as text."""
+    if text is None or not isinstance(text, str):
+        return None if isinstance(text, bytes) else text
     try:
         if typ in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT") or typ.startswith("UINT"):
             return int(text)

@@ -76,6 +76,9 @@ def readable(
             ``reject.encoding`` for text its encoding cannot decode.
     """
     reason = copy_reason(detected)
+    if not reason and detected.format != "csv":
+        yield Readable(path, detected, reason)  # read in place: nothing to prepare
+        return
     with tempfile.TemporaryDirectory(prefix="lakegate-readable-") as work:
         folder = Path(work)
         local = path
