@@ -164,3 +164,21 @@ def test_an_empty_json_array_is_empty(tmp_path: Path) -> None:
     with pytest.raises(Rejection) as err:
         plan_of(write(tmp_path, "e.json", b"[]"))
     assert err.value.code == "reject.empty"
+
+
+def test_parquet_files_of_one_schema_share_a_description_and_others_get_their_own(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    for name, select in (
+        ("a", "SELECT 1::BIGINT AS v, 'x' AS w"),
+        ("b", "SELECT 2::BIGINT AS v, 'y' AS w"),
+        ("c", "SELECT 'text' AS v, 'z' AS w"),
+        ("d", "SELECT 1.5::DECIMAL(9,2) AS v, 'z' AS w"),
+    ):
+        conn.execute(f"COPY ({select}) TO '{tmp_path / name}.parquet'")
+    types = [[c.type for c in plan_of(tmp_path / f"{n}.parquet").columns] for n in "abcd"]
+    assert types == [
+        ["BIGINT", "VARCHAR"],
+        ["BIGINT", "VARCHAR"],
+        ["VARCHAR", "VARCHAR"],
+        ["DECIMAL(9,2)", "VARCHAR"],
+    ]

@@ -276,10 +276,17 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     column statistics (read with pyarrow for a local file: a quarter of the engine's cost)."""
     lit = sql_literal(path)
     try:
-        described = conn.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({lit}, hive_partitioning=false)"
-        ).fetchall()
-        chunks = _local_footer(path)
+        footer = _local_footer(path)
+        chunks, schema = footer if footer is not None else (None, "")
+        described = _DESCRIBED.get(schema) if schema else None
+        if described is None:
+            described = conn.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({lit}, hive_partitioning=false)"
+            ).fetchall()
+            if schema:
+                if len(_DESCRIBED) >= 256:
+                    _DESCRIBED.clear()
+                _DESCRIBED[schema] = described
         if chunks is None:
             chunks = conn.execute(
                 "SELECT row_group_id, row_group_num_rows, path_in_schema, stats_min_value, stats_max_value, "
@@ -298,9 +305,15 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     return FilePlan("parquet", {}, cols, int(rows), stats=_footer_stats(chunks, cols))
 
 
-def _local_footer(path: str) -> list[tuple[Any, ...]] | None:
+# The engine's columns for a Parquet schema (pyarrow's text of it): files of one schema are
+# described once, as a crawl of many files of one table needs.
+_DESCRIBED: dict[str, list[Any]] = {}
+
+
+def _local_footer(path: str) -> tuple[list[tuple[Any, ...]], str] | None:
     """A local Parquet file's column chunks as ``parquet_metadata`` gives them (row group, its
-    rows, column path, min, max, null count), read by pyarrow; ``None`` when it cannot be."""
+    rows, column path, min, max, null count), and its schema as text, read by pyarrow; ``None``
+    when it cannot be."""
     if "://" in path:
         return None
     import pyarrow.parquet as pq
@@ -319,7 +332,7 @@ def _local_footer(path: str) -> list[tuple[Any, ...]] | None:
                     st.min if known else None, st.max if known else None,
                     st.null_count if st is not None and st.has_null_count else None,
                 ))  # fmt: skip
-        return out
+        return out, str(meta.schema).split("\n", 1)[-1]  # without its first line: the object's address
     except Exception:  # anything pyarrow cannot read, the engine reads or explains
         return None
 
