@@ -157,8 +157,10 @@ def _binary() -> Rejection:
     )
 
 
+_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _control_ratio(data: bytes) -> float:
     if not data:
         return 0.0
-    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 13, 12))
-    return controls / len(data)
+    return (len(data) - len(data.translate(None, _CONTROLS))) / len(data)

@@ -43,6 +43,7 @@ class Dialect:
     names: tuple[str, ...] = ()  # the header's names (a multi-row header's joined with spaces)
     records: int = 0  # data records in the sample (a reader that returns fewer lost some)
     null_tokens: tuple[str, ...] = ()  # NULL_TOKENS seen in the sample's data
+    rows: tuple[tuple[str, ...], ...] = ()  # the sample's data records, as parsed
 
 
 def _records(sample: str, delimiter: str, quote: str, escape: str) -> list[list[str]]:
@@ -116,8 +117,19 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                     data = len(body) - header_rows
                     seen = {f.strip() for r in body[header_rows:] for f in r} & set(NULL_TOKENS)
                     tokens = tuple(t for t in NULL_TOKENS if t in seen)
+                    rows = tuple(tuple(r) for r in body[header_rows:])
                     dialect = Dialect(
-                        delimiter, quote, escape, columns, consistency, 0, header_rows, names, data, tokens
+                        delimiter,
+                        quote,
+                        escape,
+                        columns,
+                        consistency,
+                        0,
+                        header_rows,
+                        names,
+                        data,
+                        tokens,
+                        rows,
                     )
                     best = (rank, _with_preamble(dialect, sample, start))
     return None if best is None else best[1]

@@ -486,7 +486,10 @@ def _csv(conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen:
         preamble = dialect.preamble if dialect is not None else options["skip"]
         text = {**options, "ignore_errors": True, "strict_mode": False}
         text_reader = reader_sql([path], "csv", text, [(c.name, "VARCHAR") for c in columns])
-        columns, options, decided = refine(conn, text_reader, columns, options)
+        # the guess's parsed sample says which columns are worth a closer look (its columns
+        # are the file's only when the guess and the reader agree on them)
+        records = dialect.rows if dialect is not None and dialect.columns == len(columns) else None
+        columns, options, decided = refine(conn, text_reader, columns, options, records)
         plan = FilePlan("csv", options, columns, 0, warnings=decided)
         try:
             if dialect is not None and dialect.null_tokens:

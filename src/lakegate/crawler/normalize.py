@@ -76,7 +76,8 @@ def readable(
             ``reject.encoding`` for text its encoding cannot decode.
     """
     reason = copy_reason(detected)
-    if not reason and detected.format != "csv":
+    found = None if reason else _footnotes(path, detected)
+    if not reason and found is None:
         yield Readable(path, detected, reason)  # read in place: nothing to prepare
         return
     with tempfile.TemporaryDirectory(prefix="lakegate-readable-") as work:
@@ -104,22 +105,28 @@ def readable(
             if _needs_utf8(detected):
                 local = _to_utf8(local, detected.encoding, folder)
                 detected = replace(detected, encoding="utf-8", bom=False)
+            found = _footnotes(local, detected)
         notes: list[str] = []
-        if detected.format == "csv" and detected.compression == "none" and "://" not in local:
-            found = footnotes.find(local, detected.encoding) if detected.encoding != "utf-16" else None
-            if found is not None:
-                trimmed = str(folder / "without-footnotes")
-                footnotes.copy_without(local, found, trimmed)
-                local, reason = trimmed, reason or "footnote lines after the table"
-                n = len(found.lines)
-                quoted = "; ".join(repr(line[:60]) for line in found.lines[:3]) + ("; …" if n > 3 else "")
-                what = (
-                    f"the last {n} lines came after the table and were"
-                    if n > 1
-                    else ("the last line came after the table and was")
-                )
-                notes.append(f"{what} left out (footnotes: {quoted})")
+        if found is not None:
+            trimmed = str(folder / "without-footnotes")
+            footnotes.copy_without(local, found, trimmed)
+            local, reason = trimmed, reason or "footnote lines after the table"
+            n = len(found.lines)
+            quoted = "; ".join(repr(line[:60]) for line in found.lines[:3]) + ("; …" if n > 3 else "")
+            what = (
+                f"the last {n} lines came after the table and were"
+                if n > 1
+                else "the last line came after the table and was"
+            )
+            notes.append(f"{what} left out (footnotes: {quoted})")
         yield Readable(local, detected, reason, notes)
+
+
+def _footnotes(path: str, detected: Detected) -> footnotes.Footnotes | None:
+    """The footnotes of a local, uncompressed CSV in an 8-bit encoding or UTF-8 (else ``None``)."""
+    if detected.format != "csv" or detected.compression != "none" or "://" in path:
+        return None
+    return footnotes.find(path, detected.encoding) if not detected.encoding.startswith("utf-16") else None
 
 
 def _detect_file(path: str) -> Detected:

@@ -75,11 +75,18 @@ _ISO_FORMATS = ("", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
 def _worth_a_look(
-    conn: duckdb.DuckDBPyConnection, sample: str, columns: list[Column], options: dict[str, Any]
+    conn: duckdb.DuckDBPyConnection,
+    sample: str,
+    columns: list[Column],
+    options: dict[str, Any],
+    records: tuple[tuple[str, ...], ...] | None,
 ) -> list[Column]:
     """The columns whose type the evidence could change, found cheaply (no patterns): text whose
     every value starts like a number or date, ISO dates longer than a date, and dates or
-    timestamps the sniffer read in a numeric (dd/mm or mm/dd) format."""
+    timestamps the sniffer read in a numeric (dd/mm or mm/dd) format. Judged on ``records``
+    (the dialect guess's parsed sample) when given, else by a query over ``sample``."""
+    if records is not None:
+        return [c for i, c in enumerate(columns) if _looks_worth_it(c, i, options, records)]
     out: list[Column] = []
     checks: list[tuple[Column, str]] = []
     for c in columns:
@@ -98,14 +105,28 @@ def _worth_a_look(
     return out
 
 
+def _looks_worth_it(c: Column, i: int, options: dict[str, Any], records: tuple[tuple[str, ...], ...]) -> bool:
+    numeric_format = {"DATE": "dateformat", "TIMESTAMP": "timestampformat"}.get(c.type)
+    if numeric_format and options.get(numeric_format) not in _ISO_FORMATS:
+        return True
+    values = [v for v in (r[i].strip() for r in records if len(r) > i) if v]
+    if c.type == "DATE":
+        return any(len(v) > 10 for v in values)
+    return c.type == "VARCHAR" and bool(values) and all(v[0] in "0123456789+-" for v in values)
+
+
 def refine(
-    conn: duckdb.DuckDBPyConnection, text_reader: str, columns: list[Column], options: dict[str, Any]
+    conn: duckdb.DuckDBPyConnection,
+    text_reader: str,
+    columns: list[Column],
+    options: dict[str, Any],
+    records: tuple[tuple[str, ...], ...] | None = None,
 ) -> tuple[list[Column], dict[str, Any], list[str]]:
     """The columns' types, the reader options and warnings, corrected by the evidence of the
     first ``SAMPLE_ROWS`` rows read as text by ``text_reader`` (columns by lakegate name)."""
     sample = f"(SELECT * FROM {text_reader} LIMIT {SAMPLE_ROWS})"
     try:
-        candidates = _worth_a_look(conn, sample, columns, options)
+        candidates = _worth_a_look(conn, sample, columns, options, records)
         if not candidates:
             return columns, options, []
         checks = [sql for c in candidates for sql in _evidence_sql(_quote(c.name))]
