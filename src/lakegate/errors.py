@@ -91,3 +91,9 @@ class Rejection(LakegateError):
     """A landed object that cannot be accepted. The code becomes the quarantine reason."""
 
     code = "reject.invalid"
+
+
+class AuthError(LakegateError):
+    """Who is asking could not be established (HTTP 401), or may not do this (``auth.forbidden``, 403)."""
+
+    code = "auth.invalid"

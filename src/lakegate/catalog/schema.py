@@ -143,3 +143,38 @@ objects = sa.Table(
     sa.Index("ix_objects_source_active", "source_key", "active"),
     sa.Index("ix_objects_state", "state"),
 )
+
+# Who may use lakegate: users and service accounts, each with a role.
+principals = sa.Table(
+    "principals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # user | service
+    sa.Column("role", sa.String(16), nullable=False),  # admin | analyst | provider
+    sa.Column("workgroup", sa.String(255), nullable=True),
+    sa.Column("landing_prefix", sa.Text, nullable=True),  # where a provider may upload
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    # SCRAM-SHA-256: one salt and iteration count for all of the principal's tokens
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("iterations", sa.Integer, nullable=False),
+    sa.Column("declared", sa.Boolean, nullable=False, server_default=sa.false()),  # by lakegate.yaml
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled_at", sa.Float, nullable=True),
+)
+
+# API tokens, kept only as SCRAM verifiers (the token itself is shown once, at creation).
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),  # the token's public id
+    sa.Column("principal_id", sa.Integer, sa.ForeignKey("principals.id"), nullable=False),
+    sa.Column("stored_key", sa.String(64), nullable=False),
+    sa.Column("server_key", sa.String(64), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=True),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("last_used_at", sa.Float, nullable=True),
+    sa.Index("ix_tokens_principal", "principal_id"),
+)

@@ -46,7 +46,7 @@ from lakegate.keys import archive_key, with_suffix
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -186,6 +186,13 @@ class Catalog:
     def _read(self, what: str) -> Iterator[Connection]:
         with translate_errors(what), self.engine.connect() as conn:
             yield conn
+
+    def writing(self, what: str) -> contextlib.AbstractContextManager[Connection]:
+        """A write transaction for other parts of lakegate that keep tables here (principals)."""
+        return self._write(what)
+
+    def reading(self, what: str) -> contextlib.AbstractContextManager[Connection]:
+        return self._read(what)
 
     # -- the object ledger ------------------------------------------------------------------
 

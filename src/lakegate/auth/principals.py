@@ -1,0 +1,355 @@
+"""Principals and their tokens, kept in the catalog.
+
+Roles: ``admin`` (everything, including managing principals), ``analyst`` (queries what it is
+granted), ``provider`` (may only upload into its landing prefix). Kinds: ``user`` or
+``service`` (an account for a program; the same rights by role).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from lakegate.auth import tokens as t
+from lakegate.catalog import Catalog
+from lakegate.catalog.schema import principals, tokens
+from lakegate.errors import AuthError, ConfigError
+
+ROLES = ("admin", "analyst", "provider")
+KINDS = ("user", "service")
+FIRST_ADMIN = "admin"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}")
+_TOUCH_EVERY = 60.0  # seconds between writes of a token's last use
+_INVALID = "the token is not valid: unknown, revoked, expired, or its principal is disabled"
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: int
+    name: str
+    kind: str
+    role: str
+    workgroup: str | None
+    landing_prefix: str | None
+    description: str
+    declared: bool
+    created_at: float
+    disabled_at: float | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    principal: str
+    note: str
+    created_at: float
+    expires_at: float | None
+    revoked_at: float | None
+    last_used_at: float | None
+
+    def state(self, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+@dataclass(frozen=True)
+class ScramSecrets:
+    """What a SCRAM-SHA-256 server needs to check any of a principal's tokens."""
+
+    salt: bytes
+    iterations: int
+    keys: list[tuple[str, bytes, bytes]]  # (token id, StoredKey, ServerKey) of its usable tokens
+
+
+def _principal(row: Any) -> Principal:
+    return Principal(
+        row.id, row.name, row.kind, row.role, row.workgroup, row.landing_prefix, row.description,
+        bool(row.declared), row.created_at, row.disabled_at,
+    )  # fmt: skip
+
+
+def _token(row: Any, principal: str) -> TokenInfo:
+    return TokenInfo(
+        row.id, principal, row.note, row.created_at, row.expires_at, row.revoked_at, row.last_used_at
+    )
+
+
+class Principals:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        # token id -> SHA-256 of a token already proven: spares the key derivation on every request
+        self._proven: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    # -- principals -----------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        *,
+        role: str = "analyst",
+        kind: str = "user",
+        workgroup: str | None = None,
+        landing_prefix: str | None = None,
+        description: str = "",
+        declared: bool = False,
+    ) -> Principal:
+        """Raises: ConfigError ``auth.bad_principal`` or ``auth.exists``."""
+        _check(name, role, kind, landing_prefix)
+        with self.catalog.writing(f"adding principal {name}") as conn:
+            if conn.execute(sa.select(principals.c.id).where(principals.c.name == name)).first():
+                raise ConfigError(
+                    f"a principal named {name!r} exists already",
+                    code="auth.exists",
+                    hint="pick another name, or `lakegate users list` to see it",
+                )
+            conn.execute(
+                principals.insert().values(
+                    name=name, kind=kind, role=role, workgroup=workgroup, landing_prefix=landing_prefix,
+                    description=description, salt=t.b64(t.new_salt()), iterations=t.ITERATIONS,
+                    declared=declared, created_at=time.time(),
+                )
+            )  # fmt: skip
+        found = self.get(name)
+        assert found is not None
+        return found
+
+    def update(self, name: str, **changes: Any) -> Principal:
+        """Change a principal's role, kind, workgroup, landing prefix or description.
+
+        Raises: ConfigError ``auth.unknown`` or ``auth.bad_principal``.
+        """
+        current = self.require(name)
+        merged = {
+            "role": current.role,
+            "kind": current.kind,
+            "landing_prefix": current.landing_prefix,
+            **{k: v for k, v in changes.items() if v is not None},
+        }
+        _check(name, merged["role"], merged["kind"], merged["landing_prefix"])
+        allowed = {"role", "kind", "workgroup", "landing_prefix", "description", "declared"}
+        values = {k: v for k, v in changes.items() if k in allowed and v is not None}
+        if values:
+            with self.catalog.writing(f"changing principal {name}") as conn:
+                conn.execute(principals.update().where(principals.c.id == current.id).values(**values))
+        return self.require(name)
+
+    def get(self, name: str) -> Principal | None:
+        with self.catalog.reading(f"reading principal {name}") as conn:
+            row = conn.execute(sa.select(principals).where(principals.c.name == name)).first()
+        return None if row is None else _principal(row)
+
+    def require(self, name: str) -> Principal:
+        """Raises: ConfigError ``auth.unknown``."""
+        found = self.get(name)
+        if found is None:
+            raise ConfigError(
+                f"no principal named {name!r}", code="auth.unknown", hint="`lakegate users list` shows them"
+            )
+        return found
+
+    def all(self) -> list[Principal]:
+        with self.catalog.reading("listing principals") as conn:
+            rows = conn.execute(sa.select(principals).order_by(principals.c.name)).all()
+        return [_principal(r) for r in rows]
+
+    def disable(self, name: str) -> Principal:
+        """Stop a principal: its tokens stop working at once (it stays, for the audit log)."""
+        found = self.require(name)
+        with self.catalog.writing(f"disabling principal {name}") as conn:
+            conn.execute(
+                principals.update().where(principals.c.id == found.id).values(disabled_at=time.time())
+            )
+        self._forget()
+        return self.require(name)
+
+    def enable(self, name: str) -> Principal:
+        found = self.require(name)
+        with self.catalog.writing(f"enabling principal {name}") as conn:
+            conn.execute(principals.update().where(principals.c.id == found.id).values(disabled_at=None))
+        return self.require(name)
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def create_token(
+        self, name: str, *, expires_in: float | None = None, note: str = ""
+    ) -> tuple[str, TokenInfo]:
+        """A new token for ``name``: the token (to show once) and its record.
+
+        Raises: ConfigError ``auth.unknown``, or ``auth.disabled`` for a disabled principal.
+        """
+        owner = self.require(name)
+        if owner.disabled_at is not None:
+            raise ConfigError(
+                f"principal {name!r} is disabled",
+                code="auth.disabled",
+                hint=f"`lakegate users enable {name}` first",
+            )
+        with self.catalog.reading(f"reading principal {name}") as conn:
+            row = conn.execute(
+                sa.select(principals.c.salt, principals.c.iterations).where(principals.c.id == owner.id)
+            ).one()
+        token, token_id = t.new_token()
+        keys = t.verifier(token, t.unb64(row.salt), row.iterations)
+        now = time.time()
+        with self.catalog.writing(f"creating a token for {name}") as conn:
+            conn.execute(
+                tokens.insert().values(
+                    id=token_id, principal_id=owner.id, stored_key=t.b64(keys.stored_key),
+                    server_key=t.b64(keys.server_key), note=note, created_at=now,
+                    expires_at=None if expires_in is None else now + expires_in,
+                )
+            )  # fmt: skip
+        return token, self._token_info(token_id)
+
+    def _token_info(self, token_id: str) -> TokenInfo:
+        with self.catalog.reading(f"reading token {token_id}") as conn:
+            row = conn.execute(
+                sa.select(tokens, principals.c.name.label("principal"))
+                .join(principals, principals.c.id == tokens.c.principal_id)
+                .where(tokens.c.id == token_id)
+            ).first()
+        if row is None:
+            raise ConfigError(
+                f"no token {token_id!r}", code="auth.unknown_token", hint="`lakegate tokens list` shows them"
+            )
+        return _token(row, row.principal)
+
+    def tokens(self, name: str | None = None) -> list[TokenInfo]:
+        query = sa.select(tokens, principals.c.name.label("principal")).join(
+            principals, principals.c.id == tokens.c.principal_id
+        )
+        if name is not None:
+            query = query.where(principals.c.name == name)
+        with self.catalog.reading("listing tokens") as conn:
+            rows = conn.execute(query.order_by(tokens.c.created_at)).all()
+        return [_token(r, r.principal) for r in rows]
+
+    def revoke(self, token_id: str) -> TokenInfo:
+        """Revoke a token by its id (it stops working at once; the record stays)."""
+        info = self._token_info(token_id)
+        if info.revoked_at is None:
+            with self.catalog.writing(f"revoking token {token_id}") as conn:
+                conn.execute(tokens.update().where(tokens.c.id == token_id).values(revoked_at=time.time()))
+        with self._lock:
+            self._proven.pop(token_id, None)
+        return self._token_info(token_id)
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._proven.clear()
+
+    # -- authentication -------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal ``token`` belongs to.
+
+        Raises:
+            AuthError: ``auth.invalid`` — the same message whatever is wrong with the token
+                (unknown, revoked, expired, disabled principal), so nothing is learnt by guessing.
+        """
+        token_id = t.token_id(token.strip())
+        if token_id is None:
+            raise AuthError(
+                _INVALID,
+                hint="send `Authorization: Bearer <token>` with a token from `lakegate tokens create`",
+            )
+        with self.catalog.reading("checking a token") as conn:
+            row = conn.execute(
+                sa.select(
+                    tokens.c.stored_key, tokens.c.revoked_at, tokens.c.expires_at, tokens.c.last_used_at,
+                    principals.c.name, principals.c.salt, principals.c.iterations, principals.c.disabled_at,
+                )
+                .join(principals, principals.c.id == tokens.c.principal_id)
+                .where(tokens.c.id == token_id)
+            ).first()  # fmt: skip
+        now = time.time()
+        usable = (
+            row is not None
+            and row.revoked_at is None
+            and (row.expires_at is None or row.expires_at > now)
+            and row.disabled_at is None
+        )
+        if not usable:
+            raise AuthError(_INVALID, hint="ask an admin for a new token")
+        assert row is not None
+        digest = hashlib.sha256(token.strip().encode()).digest()
+        with self._lock:
+            proven = self._proven.get(token_id) == digest
+        if not proven:
+            if not t.matches(token.strip(), t.unb64(row.salt), row.iterations, t.unb64(row.stored_key)):
+                raise AuthError(_INVALID, hint="ask an admin for a new token")
+            with self._lock:
+                self._proven[token_id] = digest
+        if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
+            with self.catalog.writing("recording a token's use") as conn:
+                conn.execute(tokens.update().where(tokens.c.id == token_id).values(last_used_at=now))
+        return self.require(row.name)
+
+    def scram_secrets(self, name: str) -> ScramSecrets | None:
+        """What a SCRAM-SHA-256 exchange needs for ``name`` (``None`` for an unknown or disabled one)."""
+        found = self.get(name)
+        if found is None or found.disabled_at is not None:
+            return None
+        now = time.time()
+        with self.catalog.reading(f"reading the tokens of {name}") as conn:
+            salt, iterations = conn.execute(
+                sa.select(principals.c.salt, principals.c.iterations).where(principals.c.id == found.id)
+            ).one()
+            rows = conn.execute(
+                sa.select(tokens).where(tokens.c.principal_id == found.id, tokens.c.revoked_at.is_(None))
+            ).all()
+        keys = [
+            (r.id, t.unb64(r.stored_key), t.unb64(r.server_key))
+            for r in rows
+            if r.expires_at is None or r.expires_at > now
+        ]
+        return ScramSecrets(t.unb64(salt), iterations, keys)
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def ensure_admin(self) -> str | None:
+        """On a catalog without any admin, create the principal ``admin`` and a token for it;
+        returns that token (to print once), or ``None`` when an admin exists."""
+        if any(p.is_admin and p.disabled_at is None for p in self.all()):
+            return None
+        if self.get(FIRST_ADMIN) is None:
+            self.add(FIRST_ADMIN, role="admin", description="created by the first `lakegate up`")
+        else:
+            self.update(FIRST_ADMIN, role="admin")
+            self.enable(FIRST_ADMIN)
+        token, _info = self.create_token(FIRST_ADMIN, note="first start")
+        return token
+
+
+def _check(name: str, role: str, kind: str, landing_prefix: str | None) -> None:
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"{name!r} is not a principal name",
+            code="auth.bad_principal",
+            hint="use letters, digits and _ . @ - (up to 63 characters, starting with a letter or digit)",
+        )
+    if role not in ROLES:
+        raise ConfigError(f"unknown role {role!r}", code="auth.bad_principal", hint=f"use {', '.join(ROLES)}")
+    if kind not in KINDS:
+        raise ConfigError(f"unknown kind {kind!r}", code="auth.bad_principal", hint=f"use {', '.join(KINDS)}")
+    if role == "provider" and not landing_prefix:
+        raise ConfigError(
+            f"provider {name!r} needs a landing prefix it may upload into",
+            code="auth.bad_principal",
+            hint="give one, e.g. --landing-prefix acme/",
+        )

@@ -1,0 +1,56 @@
+"""principals and tokens: who may use lakegate, and their API tokens as SCRAM verifiers
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "principals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("workgroup", sa.String(length=255), nullable=True),
+        sa.Column("landing_prefix", sa.Text(), nullable=True),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("salt", sa.String(length=64), nullable=False),
+        sa.Column("iterations", sa.Integer(), nullable=False),
+        sa.Column("declared", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("disabled_at", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+    op.create_table(
+        "tokens",
+        sa.Column("id", sa.String(length=16), nullable=False),
+        sa.Column("principal_id", sa.Integer(), nullable=False),
+        sa.Column("stored_key", sa.String(length=64), nullable=False),
+        sa.Column("server_key", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=True),
+        sa.Column("revoked_at", sa.Float(), nullable=True),
+        sa.Column("last_used_at", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["principal_id"], ["principals.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_tokens_principal", "tokens", ["principal_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_tokens_principal", table_name="tokens")
+    op.drop_table("tokens")
+    op.drop_table("principals")
