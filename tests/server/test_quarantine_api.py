@@ -9,6 +9,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
+from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.server.app import make_app
@@ -16,9 +17,16 @@ from tests.e2e.daemon import Daemon
 from tests.s3server import free_ports
 
 
-def client(app: App, host: str = "127.0.0.1") -> TestClient:
+def client(app: App, role: str = "admin", token: str | None = None) -> TestClient:
+    """A client with a new principal's token (of ``role``), or with ``token`` as it is ("": none)."""
     pipeline = Pipeline(app.catalog, app.store, router=Router.from_settings(app.settings))
-    return TestClient(make_app(app.catalog, app.store, lambda: pipeline), client=(host, 50000))
+    if token is None:
+        people = Principals(app.catalog)
+        name = f"{role}{len(people.all())}"
+        people.add(name, role=role, landing_prefix="x/" if role == "provider" else None)
+        token, _info = people.create_token(name)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return TestClient(make_app(app.catalog, app.store, lambda: pipeline), headers=headers)
 
 
 def quarantined(app: App, key: str, data: bytes) -> int:
@@ -60,10 +68,16 @@ def test_replay_puts_the_object_back_in_landing(app: App) -> None:
     assert conflict.status_code == 404  # no longer quarantined
 
 
-def test_only_local_clients_may_use_it_until_there_are_principals(app: App) -> None:
-    refused = client(app, host="203.0.113.9").get("/v1/quarantine")
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "http.forbidden"
-    assert client(app, host="203.0.113.9").get("/v1/health").status_code == 200
+def test_only_admins_with_a_valid_token_may_use_it(app: App) -> None:
+    for anonymous in (client(app, token=""), client(app, token="lg_00000000_nope")):
+        refused = anonymous.get("/v1/quarantine")
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "auth.invalid"
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        assert anonymous.get("/v1/health").status_code == 200
+    analyst = client(app, role="analyst")
+    refused = analyst.post("/v1/quarantine/1/purge")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "auth.forbidden"
+    assert analyst.get("/v1/whoami").json()["role"] == "analyst"
 
 
 RULED = """\
@@ -84,16 +98,20 @@ def test_lakegate_up_serves_it_and_takes_a_replayed_object_again(tmp_path: Path)
     daemon = Daemon(home, args=["--http-port", str(port)])
     try:
         daemon.wait_until(lambda: "HTTP API: http://127.0.0.1:" in daemon.stderr, timeout=60)
+        # the first start made an admin and printed its token, once
+        [token] = [w for w in daemon.stderr.split() if w.startswith("lg_")]
+        auth = {"Authorization": f"Bearer {token}"}
         delivered = home / "landing" / "s" / "t" / "a.csv"
         delivered.parent.mkdir(parents=True)
         delivered.write_bytes(b"id\n1\n")
         daemon.wait_lines(1)
         base = f"http://127.0.0.1:{port}"
-        [obj] = httpx.get(f"{base}/v1/quarantine").json()["objects"]
+        assert httpx.get(f"{base}/v1/quarantine").status_code == 401
+        [obj] = httpx.get(f"{base}/v1/quarantine", headers=auth).json()["objects"]
         assert (obj["object"], obj["reason_code"]) == ("landing/s/t/a.csv", "reject.rule.rows")
         (home / "lakegate.yaml").write_text(RULED.replace("min: 2", "min: 1"))  # the rule was wrong
         daemon.wait_until(lambda: "reloaded lakegate.yaml" in daemon.stderr, timeout=30)
-        answer = httpx.post(f"{base}/v1/quarantine/{obj['id']}/replay", timeout=30)
+        answer = httpx.post(f"{base}/v1/quarantine/{obj['id']}/replay", headers=auth, timeout=30)
         assert answer.status_code == 200 and answer.json()["replayed"], answer.text
         daemon.wait_until(lambda: any(line.startswith("accepted") for line in daemon.lines), timeout=30)
         time.sleep(0.2)

@@ -12,19 +12,19 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from lakegate.app import LANDING_PREFIX, App, open_app
+from lakegate.app import LANDING_PREFIX, App
 from lakegate.catalog import records as r
 from lakegate.cli import output
+from lakegate.cli.access import tokens_app, users_app
+from lakegate.cli.common import HomeOption, err, fail, opened, out, when
 from lakegate.config import example_config
 from lakegate.errors import ConfigError, LakegateError, Rejection
 from lakegate.home import resolve_home
@@ -49,34 +49,10 @@ archive_app = typer.Typer(
 app.add_typer(archive_app, name="archive")
 rules_app = typer.Typer(no_args_is_help=True, help="Try the datasets and checks on a key or a file.")
 app.add_typer(rules_app, name="rules")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
-HomeOption = Annotated[
-    str | None,
-    typer.Option("--home", help="The lakegate home folder (default: $LAKEGATE_HOME, else ./lakegate-data)."),
-]
 F = TypeVar("F", bound=Callable[..., Any])
-
-out = Console(width=None if sys.stdout.isatty() else 200, highlight=False, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
-
-
-def fail(exc: LakegateError) -> typer.Exit:
-    err.print(exc.one_line(), markup=False, soft_wrap=True)
-    return typer.Exit(1)
-
-
-@contextmanager
-def opened(home: str | None, *, create: bool = False) -> Iterator[App]:
-    try:
-        application = open_app(home, create=create)
-    except LakegateError as exc:
-        raise fail(exc) from None
-    try:
-        yield application
-    except LakegateError as exc:
-        raise fail(exc) from None
-    finally:
-        application.close()
 
 
 def _rows(n: int) -> str:
@@ -138,11 +114,6 @@ class HomeLock:
 
 def _no_table(table: str) -> typer.Exit:
     return fail(ConfigError(f"no table {table}", code="catalog.no_table", hint="`lakegate ls` lists them"))
-
-
-def _when(timestamp: float) -> str:
-    """A catalog time as listings show it: local time to the second."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 def _status_line(o: Outcome) -> str:
@@ -272,6 +243,16 @@ def up(
                 http_host,
                 http_port,
                 "http",
+            )
+        from lakegate.auth.principals import FIRST_ADMIN, Principals
+
+        first_token = Principals(application.catalog).ensure_admin()
+        if first_token:
+            err.print(
+                f"created the first admin, {FIRST_ADMIN!r}; its token, shown only now:\n  {first_token}\n"
+                f"(`lakegate tokens create {FIRST_ADMIN}` makes more, `lakegate users add NAME` adds people)",
+                markup=False,
+                soft_wrap=True,
             )
         stop = threading.Event()
 
@@ -612,9 +593,9 @@ def describe(
         out.print("schema versions (`lakegate schema history` shows them in full):")
         for v in application.catalog.versions(database, name):
             changes = describe_diff(v.diff) if v.version > 1 else []
-            when = _when(v.created_at)
+            stamp = when(v.created_at)
             out.print(
-                f"  v{v.version}  {when}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
+                f"  v{v.version}  {stamp}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
             )
 
 
@@ -644,8 +625,8 @@ def schema_history(
 
     with opened(home) as application:
         for v in _versions(application, table):
-            when = _when(v.created_at)
-            out.print(f"v{v.version}  {when}  from {v.cause}", markup=False, soft_wrap=True)
+            stamp = when(v.created_at)
+            out.print(f"v{v.version}  {stamp}  from {v.cause}", markup=False, soft_wrap=True)
             types = {c.name: c.type for c in v.columns}
             changes = (
                 describe_diff(v.diff, types) if v.version > 1 else [f"+ {c.name} {c.type}" for c in v.columns]
@@ -763,8 +744,8 @@ def quarantine_list(home: HomeOption = None) -> None:
             return
         grid = Table("id", "when", "object", "kept at", "reason", box=None)
         for o in rows:
-            when = _when(o.updated_at)
-            grid.add_row(str(o.id), when, o.source_key, o.target_key or "", f"{o.reason_code}: {o.reason}")
+            stamp = when(o.updated_at)
+            grid.add_row(str(o.id), stamp, o.source_key, o.target_key or "", f"{o.reason_code}: {o.reason}")
         out.print(grid)
 
 
@@ -798,7 +779,7 @@ def quarantine_show(
             grid.add_row(name, value if isinstance(value, str) else json.dumps(value))
         grid.add_row("size", f"{shown['size']} bytes")
         grid.add_row("sha256", shown["sha256"] or "")
-        grid.add_row("landed", _when(shown["landed_at"]))
+        grid.add_row("landed", when(shown["landed_at"]))
         out.print(grid)
 
 
@@ -910,8 +891,8 @@ def archive_list(
             return
         grid = Table("id", "when", "table", "kept at", "state", "reason", box=None)
         for a in rows:
-            when = _when(a.archived_at)
-            grid.add_row(str(a.id), when, f"{a.database}.{a.table}", a.archive_key, a.state, a.reason)
+            stamp = when(a.archived_at)
+            grid.add_row(str(a.id), stamp, f"{a.database}.{a.table}", a.archive_key, a.state, a.reason)
         out.print(grid)
 
 

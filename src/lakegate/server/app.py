@@ -6,25 +6,26 @@ For now it serves the operations on quarantined objects, for the web console and
     GET  /v1/quarantine/{id}                    one, with its reason's details
     POST /v1/quarantine/{id}/replay             back to landing, taken again as a new delivery
     POST /v1/quarantine/{id}/purge              delete its quarantined copy for good
+    GET  /v1/whoami                             the principal a token belongs to
     GET  /v1/health
 
-Errors are JSON, ``{"error": {"code", "message", "hint"}}``, with the status a client expects
-(404 unknown id, 409 a state conflict, 403 refused). Until principals and tokens exist, these
-operations answer clients on the loopback interface only: anyone who can reach the port could
-otherwise purge delivered data.
+Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...``); the
+quarantine is for admins. Errors are JSON, ``{"error": {"code", "message", "hint"}}``, with the
+status a client expects (401 no or a bad token, 403 not allowed, 404 unknown id, 409 a state
+conflict).
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from lakegate.auth.principals import Principal, Principals
 from lakegate.catalog import Catalog
-from lakegate.errors import LakegateError
+from lakegate.errors import AuthError, LakegateError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.storage import ObjectStore
@@ -34,44 +35,70 @@ _STATUS = {
     "quarantine.busy": 409,
     "quarantine.purged": 409,
     "catalog.state_conflict": 409,
-    "http.forbidden": 403,
+    "auth.invalid": 401,
+    "auth.forbidden": 403,
 }
 
 
-class Forbidden(LakegateError):
-    code = "http.forbidden"
+def authenticated(principals: Principals) -> Callable[[Request], Principal]:
+    """A dependency: the principal of the request's bearer token.
+
+    Raises: AuthError ``auth.invalid`` (401) without a valid token.
+    """
+
+    def who(request: Request) -> Principal:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError(
+                "this needs a token",
+                hint="send `Authorization: Bearer <token>`; `lakegate tokens create NAME` makes one",
+            )
+        return principals.authenticate(token)
+
+    return who
 
 
-def loopback_only(request: Request) -> None:
-    """Raises: Forbidden for a client that is not on this machine."""
-    host = request.client.host if request.client else ""
-    try:
-        local = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        local = host in ("localhost", "testclient")
-    if not local:
-        raise Forbidden(
-            f"quarantine operations answer clients on this machine only, not {host}",
-            hint="run them on the lakegate host, or with `lakegate quarantine ...` there",
+def admin(who: Principal) -> Principal:
+    """Raises: AuthError ``auth.forbidden`` (403) for anyone but an admin."""
+    if not who.is_admin:
+        raise AuthError(
+            f"{who.name} may not do this: it is for admins",
+            code="auth.forbidden",
+            hint="ask an admin, or use an admin's token",
         )
+    return who
 
 
 def make_app(
     catalog: Catalog,
     store: ObjectStore,
     pipeline: Callable[[], Pipeline],
-    authorize: Callable[[Request], None] = loopback_only,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets)."""
     app = FastAPI(title="lakegate", version="1")
     quarantine = Quarantine(catalog, store)
-    allowed = [Depends(authorize)]
+    who = authenticated(Principals(catalog))
+
+    def admin_only(request: Request) -> Principal:
+        return admin(who(request))
+
+    allowed = [Depends(admin_only)]
 
     @app.exception_handler(LakegateError)
     async def lakegate_error(_request: Request, exc: LakegateError) -> JSONResponse:
         status = _STATUS.get(exc.code, 503 if exc.transient else 400)
         body = {"code": exc.code, "message": exc.message, "hint": exc.hint}
-        return JSONResponse({"error": body}, status_code=status)
+        headers = {"WWW-Authenticate": 'Bearer realm="lakegate"'} if status == 401 else None
+        return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+    @app.get("/v1/whoami")
+    def whoami(principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        return {
+            "name": principal.name,
+            "kind": principal.kind,
+            "role": principal.role,
+            "workgroup": principal.workgroup,
+        }
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:
