@@ -85,3 +85,21 @@ def test_the_first_start_creates_one_admin_and_its_token(catalog: Catalog) -> No
     token = people.ensure_admin()
     assert token is not None and people.authenticate(token).is_admin
     assert people.ensure_admin() is None  # an admin exists: nothing more
+
+
+def test_principals_declared_in_lakegate_yaml_are_applied(catalog: Catalog) -> None:
+    from lakegate.config import PrincipalSettings
+
+    people = Principals(catalog)
+    declared = [
+        PrincipalSettings(name="ann", workgroup="sales"),
+        PrincipalSettings(name="etl", kind="service", role="provider", landing_prefix="etl/"),
+    ]
+    assert people.apply(declared) == ["added ann (analyst)", "added etl (provider)"]
+    assert people.apply(declared) == []  # nothing to change
+    changed = [PrincipalSettings(name="ann", workgroup="finance")]
+    assert people.apply(changed) == ["updated ann: workgroup", "disabled etl (no longer in lakegate.yaml)"]
+    assert people.require("ann").workgroup == "finance" and people.require("etl").disabled_at is not None
+    people.add("manual")  # made with the CLI: not the file's to disable
+    people.apply(changed)
+    assert people.require("manual").disabled_at is None

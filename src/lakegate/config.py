@@ -391,6 +391,17 @@ class DatasetSettings(_Section):
         return self
 
 
+class PrincipalSettings(_Section):
+    name: str = Field(..., description="The principal's name (letters, digits, `_ . @ -`).")
+    role: Literal["admin", "analyst", "provider"] = Field("analyst", description="Its role.")
+    kind: Literal["user", "service"] = Field("user", description="A person, or an account for a program.")
+    workgroup: str | None = Field(None, description="Its workgroup.")
+    landing_prefix: str | None = Field(
+        None, description="Where a provider may upload, e.g. `acme/` (providers need one)."
+    )
+    description: str = Field("", description="Who or what it is.")
+
+
 class Settings(_Section):
     """Everything in ``lakegate.yaml``."""
 
@@ -407,6 +418,12 @@ class Settings(_Section):
         default_factory=list,
         description="Datasets, tried in order: the first whose key template matches a landing key "
         "routes it; keys no dataset matches take the default route (`ingest.default_route`).",
+    )
+
+    principals: list[PrincipalSettings] = Field(
+        default_factory=list,
+        description="Principals applied to the catalog when `lakegate up` starts: created or updated; "
+        "one removed from the list is disabled. Tokens are never declared: `lakegate tokens create`.",
     )
 
     @field_validator("datasets")

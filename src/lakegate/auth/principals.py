@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from lakegate.auth import tokens as t
 from lakegate.catalog import Catalog
 from lakegate.catalog.schema import principals, tokens
+from lakegate.config import PrincipalSettings
 from lakegate.errors import AuthError, ConfigError
 
 ROLES = ("admin", "analyst", "provider")
@@ -321,6 +322,34 @@ class Principals:
         return ScramSecrets(t.unb64(salt), iterations, keys)
 
     # -- start-up -------------------------------------------------------------------------
+
+    def apply(self, declared: list[PrincipalSettings]) -> list[str]:
+        """Make the catalog hold the principals ``lakegate.yaml`` declares: each created or
+        updated; one declared before and no longer, disabled. Returns what changed, for the log."""
+        said: list[str] = []
+        named = {d.name for d in declared}
+        for d in declared:
+            fields: dict[str, Any] = {
+                "role": d.role, "kind": d.kind, "workgroup": d.workgroup,
+                "landing_prefix": d.landing_prefix, "description": d.description,
+            }  # fmt: skip
+            current = self.get(d.name)
+            if current is None:
+                self.add(d.name, declared=True, **fields)
+                said.append(f"added {d.name} ({d.role})")
+                continue
+            changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+            if changed or not current.declared:
+                self.update(d.name, declared=True, **changed)
+                said.append(f"updated {d.name}: {', '.join(sorted(changed)) or 'now declared'}")
+            if current.disabled_at is not None:
+                self.enable(d.name)
+                said.append(f"enabled {d.name}")
+        for p in self.all():
+            if p.declared and p.name not in named and p.disabled_at is None:
+                self.disable(p.name)
+                said.append(f"disabled {p.name} (no longer in lakegate.yaml)")
+        return said
 
     def ensure_admin(self) -> str | None:
         """On a catalog without any admin, create the principal ``admin`` and a token for it;

@@ -246,7 +246,10 @@ def up(
             )
         from lakegate.auth.principals import FIRST_ADMIN, Principals
 
-        first_token = Principals(application.catalog).ensure_admin()
+        people = Principals(application.catalog)
+        for change in people.apply(application.settings.principals):
+            err.print(f"principals (lakegate.yaml): {change}", markup=False, soft_wrap=True)
+        first_token = people.ensure_admin()
         if first_token:
             err.print(
                 f"created the first admin, {FIRST_ADMIN!r}; its token, shown only now:\n  {first_token}\n"
