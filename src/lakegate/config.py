@@ -646,6 +646,12 @@ _DATASET_EXAMPLE = """\
 #       - {check: age, field: date, max_age: 7d, severity: warn}"""
 
 
+_PRINCIPALS_EXAMPLE = """\
+#   for example:
+#   - {name: ann, role: analyst, workgroup: sales}
+#   - {name: acme-upload, kind: service, role: provider, landing_prefix: acme/}"""
+
+
 def example_config() -> str:
     """A commented ``lakegate.yaml`` with every default, written by ``lakegate init``."""
     lines = ["# lakegate.yaml: every setting is optional; these are the defaults.", ""]
@@ -664,4 +670,6 @@ def example_config() -> str:
             lines.append(f"# {indent}{name}: {value}")
             if key == "datasets":
                 lines += [f"# {line}" for line in _DATASET_EXAMPLE.splitlines()]
+            if key == "principals":
+                lines += [f"# {line}" for line in _PRINCIPALS_EXAMPLE.splitlines()]
     return "\n".join(lines) + "\n"
