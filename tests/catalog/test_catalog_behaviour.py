@@ -219,3 +219,24 @@ def test_an_existing_catalog_is_upgraded_keeping_its_files(tmp_path: Any) -> Non
         assert catalog.archived() == []
     finally:
         catalog.close()
+
+
+def test_descriptions_outlive_schema_changes_and_go_with_their_table(catalog: Catalog) -> None:
+    one = _through_copy(catalog, "landing/sales/orders/a.csv", "a" * 64, _plan([("id", "BIGINT")]), "lake/a")
+    catalog.register(one)
+    catalog.describe_table("sales", "orders", "Orders from the shop", by="ann")
+    catalog.describe_table("sales", "orders", "The order's number", column="id", by="ann")
+    two = _plan([("id", "DOUBLE"), ("note", "VARCHAR")])
+    catalog.register(_through_copy(catalog, "landing/sales/orders/b.csv", "b" * 64, two, "lake/b"))
+    assert catalog.descriptions("sales", "orders") == {"": "Orders from the shop", "id": "The order's number"}
+    catalog.describe_table("sales", "orders", "", column="id", by="ann")  # empty: removed
+    assert catalog.descriptions("sales", "orders") == {"": "Orders from the shop"}
+    for target, column, code in (
+        ("nope", "", "catalog.unknown_table"),
+        ("orders", "nope", "catalog.unknown_column"),
+    ):
+        with pytest.raises(CatalogError) as err:
+            catalog.describe_table("sales", target, "x", column=column, by="ann")
+        assert err.value.code == code
+    catalog.drop_table("sales", "orders", "test")
+    assert catalog.descriptions("sales", "orders") == {}

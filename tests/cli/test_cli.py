@@ -301,3 +301,28 @@ def test_crawl_reports_tables_and_refuses_too_many(tmp_path: Path) -> None:
     assert "wh.orders" in done.stdout and "files/s" in done.stderr
     query = lakegate("sql", "SELECT count(*) AS n FROM wh.customers", "-f", "csv", "--home", str(home))
     assert query.stdout.splitlines() == ["n", "1"]
+
+
+def test_comment_describes_tables_and_columns(home: Path) -> None:
+    assert lakegate("comment", "sales.orders", "Orders from the shop", "--home", str(home)).returncode == 0
+    assert lakegate("comment", "sales.orders.amount", "In euros", "--home", str(home)).returncode == 0
+    shown = lakegate("describe", "sales.orders", "--home", str(home)).stdout
+    assert "Orders from the shop" in shown and "In euros" in shown
+    missing = lakegate("comment", "sales.orders.nope", "x", "--home", str(home))
+    assert missing.returncode == 1 and "catalog.unknown_column" in missing.stderr
+
+
+def test_users_and_tokens(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert lakegate("init", "--home", str(home)).returncode == 0
+    assert lakegate("users", "add", "ann", "--workgroup", "sales", "--home", str(home)).returncode == 0
+    made = lakegate("tokens", "create", "ann", "--expires", "30d", "--home", str(home))
+    token = made.stdout.strip()
+    assert made.returncode == 0 and token.startswith("lg_") and "shown only now" in made.stderr
+    listed = lakegate("tokens", "list", "--home", str(home)).stdout
+    assert "ann" in listed and "active" in listed and token not in listed
+    token_id = token.split("_")[1]
+    assert lakegate("tokens", "revoke", token_id, "--home", str(home)).returncode == 0
+    assert "revoked" in lakegate("tokens", "list", "ann", "--home", str(home)).stdout
+    bad = lakegate("users", "add", "acme", "--role", "provider", "--home", str(home))
+    assert bad.returncode == 1 and "auth.bad_principal" in bad.stderr and "--landing-prefix" in bad.stderr

@@ -178,3 +178,15 @@ tokens = sa.Table(
     sa.Column("last_used_at", sa.Float, nullable=True),
     sa.Index("ix_tokens_principal", "principal_id"),
 )
+
+# What admins wrote about tables and their columns (kept apart from ``columns``, which each
+# schema version rewrites). ``column`` is "" for the table itself.
+descriptions = sa.Table(
+    "descriptions",
+    metadata,
+    sa.Column("table_id", sa.Integer, sa.ForeignKey("tables.id"), primary_key=True),
+    sa.Column("column", sa.String(255), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("set_by", sa.String(255), nullable=False),
+    sa.Column("set_at", sa.Float, nullable=False),
+)

@@ -33,6 +33,7 @@ from lakegate.catalog.schema import (
     archived_files,
     columns,
     databases,
+    descriptions,
     files,
     metadata,
     objects,
@@ -463,6 +464,50 @@ class Catalog:
             ).scalar_one()
         return int(part_id)
 
+    # -- descriptions ------------------------------------------------------------------------
+
+    def describe_table(self, database: str, table: str, text: str, *, column: str = "", by: str) -> None:
+        """Set (or with ``text`` empty, remove) the description of a table or one of its columns.
+
+        Raises:
+            CatalogError: ``catalog.unknown_table`` or ``catalog.unknown_column``.
+        """
+        with self._write(f"describing {database}.{table}") as conn:
+            table_id = self._table_id(conn, database, table)
+            if table_id is None:
+                raise CatalogError(
+                    f"no table {database}.{table}",
+                    code="catalog.unknown_table",
+                    hint="`lakegate ls` lists them",
+                )
+            if column and column not in {c.name for c in self._columns(conn, table_id)}:
+                raise CatalogError(
+                    f"{database}.{table} has no column {column!r}",
+                    code="catalog.unknown_column",
+                    hint=f"`lakegate describe {database}.{table}` lists its columns",
+                )
+            key = (descriptions.c.table_id == table_id) & (descriptions.c.column == column)
+            conn.execute(descriptions.delete().where(key))
+            if text.strip():
+                conn.execute(
+                    descriptions.insert().values(
+                        table_id=table_id, column=column, text=text.strip(), set_by=by, set_at=time.time()
+                    )
+                )
+
+    def descriptions(self, database: str, table: str) -> dict[str, str]:
+        """A table's descriptions: ``""`` for the table itself, else by column name."""
+        with self._read(f"reading descriptions of {database}.{table}") as conn:
+            table_id = self._table_id(conn, database, table)
+            if table_id is None:
+                return {}
+            rows = conn.execute(
+                sa.select(descriptions.c.column, descriptions.c.text).where(
+                    descriptions.c.table_id == table_id
+                )
+            ).all()
+        return {str(c): str(t) for c, t in rows}
+
     # -- files registered in place (`lakegate crawl`) ----------------------------------------
 
     def crawled_versions(self, database: str, table: str) -> dict[str, str]:
@@ -642,7 +687,7 @@ class Catalog:
                 conn, rows, database=database, table=table, cause="dropped", reason=reason, object_id=None,
                 now=time.time(),
             )  # fmt: skip
-            for child in (partitions, columns, table_versions):
+            for child in (partitions, columns, table_versions, descriptions):
                 conn.execute(child.delete().where(child.c.table_id == table_id))
             conn.execute(tables.delete().where(tables.c.id == table_id))
             return len(rows)

@@ -576,16 +576,21 @@ def describe(
             f"{info.qualified}: {info.row_count} rows in {info.file_count} files, "
             f"{_human_bytes(info.total_bytes)}, schema v{info.schema_version}, location {info.location}/"
         )
+        notes = application.catalog.descriptions(database, name)
+        if notes.get(""):
+            out.print(notes[""], markup=False, soft_wrap=True)
         summary = summarize(info.files, [c.name for c in info.columns])
-        grid = Table("column", "type", "original name", "since", "min", "max", "nulls", box=None)
+        grid = Table(
+            "column", "type", "original name", "since", "min", "max", "nulls", "description", box=None
+        )
         for c in info.columns:
             known = summary.columns.get(c.name, {})
             shown = [_stat(known.get(k)) for k in ("min", "max", "nulls")]
-            grid.add_row(c.name, c.type, c.original, f"v{c.added_in}", *shown)
+            grid.add_row(c.name, c.type, c.original, f"v{c.added_in}", *shown, notes.get(c.name, ""))
         for k in info.partition_keys:
             values = sorted({f.partition.get(k, "") for f in info.files})
             bounds = (values[0], values[-1]) if values else ("", "")
-            grid.add_row(k, "VARCHAR", f"{k}=… (partition)", "", *bounds, "0")
+            grid.add_row(k, "VARCHAR", f"{k}=… (partition)", "", *bounds, "0", notes.get(k, ""))
         out.print(grid)
         if partitions:
             parts = Table("partition", "files", "rows", "bytes", box=None)
@@ -600,6 +605,23 @@ def describe(
             out.print(
                 f"  v{v.version}  {stamp}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
             )
+
+
+@app.command()
+def comment(
+    target: Annotated[str, typer.Argument(help="database.table, or database.table.column")],
+    text: Annotated[str, typer.Argument(help="The description (empty: remove it).")],
+    home: HomeOption = None,
+) -> None:
+    """Describe a table or a column, for everyone who browses the catalog."""
+    database, dot, rest = target.partition(".")
+    table, _, column = rest.partition(".")
+    if not dot or not database or not table:
+        raise fail(ConfigError(f"{target!r} is not database.table[.column]", code="cli.bad_table"))
+    with opened(home) as application:
+        application.catalog.describe_table(database, table, text, column=column, by="cli")
+    what = f"{database}.{table}" + (f".{column}" if column else "")
+    out.print(f"{'described' if text.strip() else 'removed the description of'} {what}")
 
 
 def _stat(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""principals and tokens: who may use lakegate, and their API tokens as SCRAM verifiers
+"""principals and tokens: who may use lakegate, and their API tokens as SCRAM verifiers;
+descriptions of tables and columns
 
 Revision ID: 0004
 Revises: 0003
@@ -48,9 +49,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_tokens_principal", "tokens", ["principal_id"], unique=False)
+    op.create_table(
+        "descriptions",
+        sa.Column("table_id", sa.Integer(), nullable=False),
+        sa.Column("column", sa.String(length=255), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("set_by", sa.String(length=255), nullable=False),
+        sa.Column("set_at", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["table_id"], ["tables.id"]),
+        sa.PrimaryKeyConstraint("table_id", "column"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("descriptions")
     op.drop_index("ix_tokens_principal", table_name="tokens")
     op.drop_table("tokens")
     op.drop_table("principals")
