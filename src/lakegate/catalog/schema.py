@@ -190,3 +190,21 @@ descriptions = sa.Table(
     sa.Column("set_by", sa.String(255), nullable=False),
     sa.Column("set_at", sa.Float, nullable=False),
 )
+
+# What principals may read: a database (table "*") or a table, to a principal or a workgroup,
+# with an optional column list (included or excluded) and an optional row filter.
+grants = sa.Table(
+    "grants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("grantee_kind", sa.String(16), nullable=False),  # principal | workgroup
+    sa.Column("grantee", sa.String(255), nullable=False),
+    sa.Column("database", sa.String(255), nullable=False),
+    sa.Column("table", sa.String(255), nullable=False),  # "*": every table of the database
+    sa.Column("columns", sa.JSON, nullable=True),  # None: every column
+    sa.Column("exclude", sa.Boolean, nullable=False, server_default=sa.false()),  # columns are left out
+    sa.Column("row_filter", sa.Text, nullable=True),  # a SQL predicate over the table's columns
+    sa.Column("granted_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_grants_grantee", "grantee_kind", "grantee"),
+)

@@ -31,6 +31,7 @@ from lakegate.crawler.infer import sql_literal
 from lakegate.engine_setup import engine_message
 from lakegate.errors import GuardError, QueryError
 from lakegate.query import guard
+from lakegate.query.permissions import AccessFor, restrict
 from lakegate.query.sandbox import ReadOnlyExecutor
 from lakegate.query.views import quote_ident, table_sql
 from lakegate.storage import ObjectStore
@@ -76,7 +77,9 @@ class QueryEngine:
             self._instances.clear()
         self.executor.shutdown()
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+    def execute(
+        self, sql: str, params: Sequence[Any] | None = None, *, access: AccessFor | None = None
+    ) -> Result:
         """Run one read-only statement and return its whole result as Arrow.
 
         Raises:
@@ -84,8 +87,16 @@ class QueryEngine:
             QueryError: it failed while running (``query.timeout``, ``query.memory``, ``query.failed``).
         """
         started = time.perf_counter()
-        tables = self._tables_for(sql)
-        views = {t.qualified: table_sql(t, self.lake.url) for t in tables}
+        tables = self._tables_for(sql, access)
+        views = {}
+        for t in tables:
+            view = table_sql(t, self.lake.url)
+            if access is not None:
+                names = [c.name for c in t.columns] + list(t.partition_keys)
+                allowed = access(t.database, t.name, names)
+                assert allowed is not None  # the guard let only readable tables through
+                view = restrict(view, allowed, names)
+            views[t.qualified] = view
         paths = sorted({self.lake.url(f.derived_key or f.key) for t in tables for f in t.files})
         key = hashlib.sha256(repr((sorted(views.items()), paths)).encode()).hexdigest()
         text = sql.strip().rstrip(";")
@@ -93,14 +104,19 @@ class QueryEngine:
         result = self.executor.run(lambda: self._run(instance, text, params))
         return Result(result, (time.perf_counter() - started) * 1000)
 
-    def _tables_for(self, sql: str) -> list[TableInfo]:
+    def _tables_for(self, sql: str, access: AccessFor | None = None) -> list[TableInfo]:
         found: dict[tuple[str, str], TableInfo] = {}
 
         def exists(database: str, name: str) -> bool:
+            """A catalog table the caller may read (the same answer for one it may not see)."""
             if (database, name) not in found:
                 table = self.catalog.table(database, name)
                 if table is None:
                     return False
+                if access is not None:
+                    names = [c.name for c in table.columns] + list(table.partition_keys)
+                    if access(database, name, names) is None:
+                        return False
                 found[(database, name)] = table
             return True
 

@@ -1,5 +1,5 @@
 """principals and tokens: who may use lakegate, and their API tokens as SCRAM verifiers;
-descriptions of tables and columns
+descriptions of tables and columns; grants
 
 Revision ID: 0004
 Revises: 0003
@@ -59,9 +59,26 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["table_id"], ["tables.id"]),
         sa.PrimaryKeyConstraint("table_id", "column"),
     )
+    op.create_table(
+        "grants",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grantee_kind", sa.String(length=16), nullable=False),
+        sa.Column("grantee", sa.String(length=255), nullable=False),
+        sa.Column("database", sa.String(length=255), nullable=False),
+        sa.Column("table", sa.String(length=255), nullable=False),
+        sa.Column("columns", sa.JSON(), nullable=True),
+        sa.Column("exclude", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("row_filter", sa.Text(), nullable=True),
+        sa.Column("granted_by", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_grants_grantee", "grants", ["grantee_kind", "grantee"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_grants_grantee", table_name="grants")
+    op.drop_table("grants")
     op.drop_table("descriptions")
     op.drop_index("ix_tokens_principal", table_name="tokens")
     op.drop_table("tokens")
