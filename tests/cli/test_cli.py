@@ -326,3 +326,17 @@ def test_users_and_tokens(tmp_path: Path) -> None:
     assert "revoked" in lakegate("tokens", "list", "ann", "--home", str(home)).stdout
     bad = lakegate("users", "add", "acme", "--role", "provider", "--home", str(home))
     assert bad.returncode == 1 and "auth.bad_principal" in bad.stderr and "--landing-prefix" in bad.stderr
+
+
+def test_grants_shape_what_sql_as_a_principal_reads(home: Path) -> None:
+    assert lakegate("users", "add", "eve", "--home", str(home)).returncode == 0
+    sql = ["sql", "SELECT count(*) AS n FROM sales.orders", "-f", "csv", "--as", "eve", "--home", str(home)]
+    denied = lakegate(*sql)
+    assert denied.returncode == 1 and "guard.table_unknown" in denied.stderr
+    made = lakegate("grants", "add", "sales.orders", "--to", "eve", "--where", "id < 3", "--home", str(home))
+    assert made.returncode == 0 and "eve may read sales.orders where id < 3" in made.stdout
+    assert lakegate(*sql).stdout.splitlines() == ["n", "2"]
+    assert "sales.orders where id < 3" in lakegate("grants", "list", "--home", str(home)).stdout
+    grant_id = made.stdout.split()[1].rstrip(":")
+    assert lakegate("grants", "revoke", grant_id, "--home", str(home)).returncode == 0
+    assert lakegate(*sql).returncode == 1

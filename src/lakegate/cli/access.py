@@ -151,3 +151,72 @@ def tokens_revoke(
     with opened(home) as application:
         info = Principals(application.catalog).revoke(token_id.removeprefix("lg_").split("_")[0])
     out.print(f"revoked token {info.id} of {info.principal}")
+
+
+grants_app = typer.Typer(no_args_is_help=True, help="What principals and workgroups may read.")
+
+
+@grants_app.command("add")
+def grants_add(
+    target: Annotated[str, typer.Argument(help="database (all its tables) or database.table")],
+    *,
+    to: Annotated[str | None, typer.Option("--to", help="The principal.")] = None,
+    workgroup: Annotated[
+        str | None, typer.Option("--workgroup", help="Or every principal of a workgroup.")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="Only these columns (comma-separated).")
+    ] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude", help="Every column but these.")] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Only rows where this holds: region = 'EU'.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Let a principal (or a workgroup) read a database or a table, maybe only some columns or rows."""
+    from lakegate.auth.grants import Grants
+
+    if columns and exclude:
+        raise fail(ConfigError("--columns or --exclude, not both", code="cli.bad_option"))
+    database, _, table = target.partition(".")
+    listed = columns or exclude
+    with opened(home) as application:
+        made = Grants(application.catalog).grant(
+            database=database,
+            table=table or "*",
+            principal=to,
+            workgroup=workgroup,
+            columns=[c.strip() for c in listed.split(",") if c.strip()] if listed else None,
+            exclude=bool(exclude),
+            row_filter=where,
+            by="cli",
+        )
+    out.print(f"grant {made.id}: {made.grantee_kind} {made.grantee} may read {made.describe()}")
+
+
+@grants_app.command("list")
+def grants_list(home: HomeOption = None) -> None:
+    """Every grant."""
+    from lakegate.auth.grants import Grants
+
+    with opened(home) as application:
+        found = Grants(application.catalog).all()
+    if not found:
+        out.print("no grants: analysts see no tables until one is added")
+        return
+    grid = Table("id", "to", "reads", "by", "since", box=None)
+    for g in found:
+        grid.add_row(
+            str(g.id), f"{g.grantee_kind} {g.grantee}", g.describe(), g.granted_by, when(g.created_at)
+        )
+    out.print(grid)
+
+
+@grants_app.command("revoke")
+def grants_revoke(grant_id: int, home: HomeOption = None) -> None:
+    """Take a grant back (queries from then on no longer see what it allowed)."""
+    from lakegate.auth.grants import Grants
+
+    with opened(home) as application:
+        gone = Grants(application.catalog).revoke(grant_id)
+    out.print(f"revoked grant {gone.id}: {gone.grantee} no longer reads {gone.describe()}")

@@ -23,7 +23,7 @@ from rich.table import Table
 from lakegate.app import LANDING_PREFIX, App
 from lakegate.catalog import records as r
 from lakegate.cli import output
-from lakegate.cli.access import tokens_app, users_app
+from lakegate.cli.access import grants_app, tokens_app, users_app
 from lakegate.cli.common import HomeOption, err, fail, opened, out, when
 from lakegate.config import example_config
 from lakegate.errors import ConfigError, LakegateError, Rejection
@@ -51,6 +51,7 @@ rules_app = typer.Typer(no_args_is_help=True, help="Try the datasets and checks 
 app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(grants_app, name="grants")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -234,12 +235,15 @@ def up(
                         raise fail(exc) from None
                     err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
         api = None
+        queries = None
         if http_port is not None:
+            from lakegate.query.engine import QueryEngine
             from lakegate.server.app import make_app as make_api
             from lakegate.server.background import BackgroundServer
 
+            queries = QueryEngine(application.catalog, application.query_store(), application.settings.query)
             api = BackgroundServer(
-                make_api(application.catalog, application.store, lambda: service.pipeline),
+                make_api(application.catalog, application.store, lambda: service.pipeline, queries),
                 http_host,
                 http_port,
                 "http",
@@ -302,6 +306,8 @@ def up(
         for server in (webhook, api):
             if server:
                 server.stop()
+        if queries is not None:
+            queries.close()
         if consumer:
             consumer.stop()
         service.stop()
@@ -371,8 +377,16 @@ def sql(
     query: Annotated[str, typer.Argument(help="One read-only SQL statement over database.table names.")],
     home: HomeOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    as_principal: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Run as this principal, seeing only its grants (default: the home's admin)."
+        ),
+    ] = None,
 ) -> None:
     """Run a read-only SQL query and print the result."""
+    from lakegate.auth.grants import Grants
+    from lakegate.auth.principals import Principals
     from lakegate.query.engine import QueryEngine
 
     if fmt not in ("table", "csv", "json"):
@@ -380,9 +394,13 @@ def sql(
             ConfigError(f"unknown --format {fmt!r}", code="cli.bad_format", hint="use table, csv or json")
         )
     with opened(home) as application:
+        access = None
+        if as_principal is not None:
+            principal = Principals(application.catalog).require(as_principal)
+            access = Grants(application.catalog).access_for(principal)
         engine = QueryEngine(application.catalog, application.query_store(), application.settings.query)
         try:
-            result = engine.execute(query)
+            result = engine.execute(query, access=access)
         finally:
             engine.close()
         writer = {"table": output.write_table, "csv": output.write_csv, "json": output.write_json}[fmt]

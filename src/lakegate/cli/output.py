@@ -36,7 +36,8 @@ def write_csv(table: pa.Table, out: TextIO = sys.stdout) -> None:
         writer.writerow(["" if v is None else v for v in row])
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A query result's value as JSON: numbers stay numbers, dates and times become ISO text."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -46,16 +47,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
 def write_json(table: pa.Table, out: TextIO = sys.stdout) -> None:
     """A JSON array of objects; numbers stay numbers, dates and timestamps become ISO strings."""
     rows = table.to_pylist()
-    json.dump([{k: _jsonable(v) for k, v in row.items()} for row in rows], out, ensure_ascii=False)
+    json.dump([{k: jsonable(v) for k, v in row.items()} for row in rows], out, ensure_ascii=False)
     out.write("\n")
 
 

@@ -6,13 +6,15 @@ For now it serves the operations on quarantined objects, for the web console and
     GET  /v1/quarantine/{id}                    one, with its reason's details
     POST /v1/quarantine/{id}/replay             back to landing, taken again as a new delivery
     POST /v1/quarantine/{id}/purge              delete its quarantined copy for good
+    POST /v1/query {"sql", "limit"}            a read-only query over what the token may read
     GET  /v1/whoami                             the principal a token belongs to
     GET  /v1/health
 
 Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...``); the
-quarantine is for admins. Errors are JSON, ``{"error": {"code", "message", "hint"}}``, with the
-status a client expects (401 no or a bad token, 403 not allowed, 404 unknown id, 409 a state
-conflict).
+quarantine is for admins; queries see what the principal was granted (admins: everything).
+Errors are JSON, ``{"error": {"code", "message", "hint"}}``, with the status a client expects
+(401 no or a bad token, 403 not allowed, 404 unknown id, 409 a state conflict, 408 a query
+past its time, 400 a query refused or failed).
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principal, Principals
 from lakegate.catalog import Catalog
+from lakegate.cli.output import jsonable
 from lakegate.errors import AuthError, LakegateError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
+from lakegate.query.engine import QueryEngine
 from lakegate.storage import ObjectStore
 
 _STATUS = {
@@ -37,7 +43,14 @@ _STATUS = {
     "catalog.state_conflict": 409,
     "auth.invalid": 401,
     "auth.forbidden": 403,
+    "query.timeout": 408,
+    "http.no_queries": 404,
 }
+
+
+class QueryRequest(BaseModel):
+    sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
+    limit: int = Field(10_000, ge=0, le=1_000_000, description="At most this many rows in the answer.")
 
 
 def authenticated(principals: Principals) -> Callable[[Request], Principal]:
@@ -73,11 +86,14 @@ def make_app(
     catalog: Catalog,
     store: ObjectStore,
     pipeline: Callable[[], Pipeline],
+    engine: QueryEngine | None = None,
 ) -> FastAPI:
-    """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets)."""
+    """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
+    ``engine`` runs queries (with the read-only identity), when queries are served."""
     app = FastAPI(title="lakegate", version="1")
     quarantine = Quarantine(catalog, store)
     who = authenticated(Principals(catalog))
+    grants = Grants(catalog)
 
     def admin_only(request: Request) -> Principal:
         return admin(who(request))
@@ -90,6 +106,22 @@ def make_app(
         body = {"code": exc.code, "message": exc.message, "hint": exc.hint}
         headers = {"WWW-Authenticate": 'Bearer realm="lakegate"'} if status == 401 else None
         return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+    @app.post("/v1/query")
+    def query(body: QueryRequest, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        """Run one read-only statement as the token's principal, over what it was granted."""
+        if engine is None:
+            raise LakegateError("this server does not run queries", code="http.no_queries")
+        result = engine.execute(body.sql, access=grants.access_for(principal))
+        table = result.table
+        shown = table.slice(0, body.limit)
+        return {
+            "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
+            "rows": [[jsonable(v) for v in row.values()] for row in shown.to_pylist()],
+            "row_count": table.num_rows,
+            "truncated": table.num_rows > body.limit,
+            "elapsed_ms": round(result.elapsed_ms, 1),
+        }
 
     @app.get("/v1/whoami")
     def whoami(principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
