@@ -340,3 +340,5 @@ def test_grants_shape_what_sql_as_a_principal_reads(home: Path) -> None:
     grant_id = made.stdout.split()[1].rstrip(":")
     assert lakegate("grants", "revoke", grant_id, "--home", str(home)).returncode == 0
     assert lakegate(*sql).returncode == 1
+    log = lakegate("history", "--principal", "eve", "--home", str(home)).stdout
+    assert log.count("eve") == 3 and "SUCCEEDED" in log and "FAILED guard.table_unknown" in log

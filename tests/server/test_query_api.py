@@ -67,3 +67,28 @@ def test_large_answers_are_cut_at_the_limit(api: tuple[TestClient, dict[str, dic
         "/v1/query", json={"sql": "SELECT * FROM range(50)", "limit": 10}, headers=headers["root"]
     ).json()
     assert len(body["rows"]) == 10 and body["row_count"] == 50 and body["truncated"]
+
+
+def test_every_query_is_in_its_principals_history(api: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
+    client, headers = api
+    ok = client.post("/v1/query", json={"sql": "SELECT id FROM acme.orders"}, headers=headers["ann"]).json()
+    client.post("/v1/query", json={"sql": "SELECT * FROM globex.orders"}, headers=headers["ann"])
+    client.post("/v1/query", json={"sql": "SELECT id FROM globex.orders"}, headers=headers["gus"])
+    mine = client.get("/v1/queries", headers=headers["ann"]).json()["queries"]
+    assert [(q["state"], q["error_code"]) for q in mine] == [
+        ("FAILED", "guard.table_unknown"),
+        ("SUCCEEDED", None),
+    ]
+    assert mine[1]["tables"] == ["acme.orders"] and mine[1]["rows"] == 1 and mine[1]["elapsed_ms"] >= 0
+    assert {q["principal"] for q in mine} == {"ann"}  # nobody else's
+    everyone = client.get("/v1/queries", headers=headers["root"]).json()["queries"]
+    assert {q["principal"] for q in everyone} == {"ann", "gus"}
+    gus_only = client.get("/v1/queries?principal=gus", headers=headers["root"]).json()["queries"]
+    assert [q["principal"] for q in gus_only] == ["gus"]
+    assert (
+        client.get(f"/v1/queries/{ok['query_id']}", headers=headers["ann"])
+        .json()["sql"]
+        .startswith("SELECT id")
+    )
+    other = client.get(f"/v1/queries/{gus_only[0]['id']}", headers=headers["ann"])
+    assert other.status_code == 404 and other.json()["error"]["code"] == "query.unknown"

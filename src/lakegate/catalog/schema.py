@@ -208,3 +208,24 @@ grants = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_grants_grantee", "grantee_kind", "grantee"),
 )
+
+# Every query, as the audit log of who read what: kept, never deleted by analysts.
+queries = sa.Table(
+    "queries",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("principal", sa.String(255), nullable=False),
+    sa.Column("workgroup", sa.String(255), nullable=True),
+    sa.Column("via", sa.String(16), nullable=False),  # http | cli
+    sa.Column("sql", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # QUEUED RUNNING SUCCEEDED FAILED CANCELLED
+    sa.Column("error_code", sa.String(64), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("tables", sa.JSON, nullable=True),  # database.table names it read
+    sa.Column("rows", sa.BigInteger, nullable=True),
+    sa.Column("submitted_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=True),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Index("ix_queries_principal", "principal", "submitted_at"),
+    sa.Index("ix_queries_workgroup", "workgroup", "submitted_at"),
+)

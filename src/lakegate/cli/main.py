@@ -388,6 +388,7 @@ def sql(
     from lakegate.auth.grants import Grants
     from lakegate.auth.principals import Principals
     from lakegate.query.engine import QueryEngine
+    from lakegate.query.history import History
 
     if fmt not in ("table", "csv", "json"):
         raise fail(
@@ -395,20 +396,54 @@ def sql(
         )
     with opened(home) as application:
         access = None
+        recorded = None
+        history = History(application.catalog)
         if as_principal is not None:
             principal = Principals(application.catalog).require(as_principal)
             access = Grants(application.catalog).access_for(principal)
+            recorded = history.start(principal, query, "cli")
         engine = QueryEngine(application.catalog, application.query_store(), application.settings.query)
         try:
             result = engine.execute(query, access=access)
+        except LakegateError as exc:
+            if recorded:
+                history.finish(recorded, error=exc)
+            raise
         finally:
             engine.close()
+        if recorded:
+            history.finish(recorded, rows=result.table.num_rows, tables=result.tables)
         writer = {"table": output.write_table, "csv": output.write_csv, "json": output.write_json}[fmt]
         writer(result.table, sys.stdout)
         sys.stdout.flush()
         if fmt == "table":
             rows = result.table.num_rows
             err.print(f"{_rows(rows)} in {result.elapsed_ms:.0f} ms", markup=False)
+
+
+@app.command()
+def history(
+    principal: Annotated[str | None, typer.Option("--principal", help="Only this principal's.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
+    home: HomeOption = None,
+) -> None:
+    """Past queries of every principal (the audit log of who read what)."""
+    from lakegate.auth.principals import Principal
+    from lakegate.query.history import History
+
+    admin = Principal(0, "(home admin)", "user", "admin", None, None, "", False, 0.0, None)
+    with opened(home) as application:
+        found = History(application.catalog).of(admin, principal=principal, limit=limit)
+    if not found:
+        out.print("no queries yet")
+        return
+    grid = Table("when", "principal", "state", "rows", "ms", "tables", "sql", box=None)
+    for q in found:
+        ms = f"{q.elapsed_ms:.0f}" if q.elapsed_ms is not None else ""
+        state = q.state if not q.error_code else f"{q.state} {q.error_code}"
+        grid.add_row(when(q.submitted_at), q.principal, state, str(q.rows or 0), ms, ", ".join(q.tables),
+                     " ".join(q.sql.split())[:80])  # fmt: skip
+    out.print(grid)
 
 
 # -- crawl ----------------------------------------------------------------------------------------

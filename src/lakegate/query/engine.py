@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -45,6 +45,7 @@ _CACHE_SIZE = 16
 class Result:
     table: pa.Table
     elapsed_ms: float
+    tables: list[str] = field(default_factory=list)  # the catalog tables it read, database.table
 
 
 class _Instance:
@@ -102,7 +103,7 @@ class QueryEngine:
         text = sql.strip().rstrip(";")
         instance = self._instance(key, views, paths)
         result = self.executor.run(lambda: self._run(instance, text, params))
-        return Result(result, (time.perf_counter() - started) * 1000)
+        return Result(result, (time.perf_counter() - started) * 1000, sorted(views))
 
     def _tables_for(self, sql: str, access: AccessFor | None = None) -> list[TableInfo]:
         found: dict[tuple[str, str], TableInfo] = {}

@@ -7,6 +7,8 @@ For now it serves the operations on quarantined objects, for the web console and
     POST /v1/quarantine/{id}/replay             back to landing, taken again as a new delivery
     POST /v1/quarantine/{id}/purge              delete its quarantined copy for good
     POST /v1/query {"sql", "limit"}            a read-only query over what the token may read
+    GET  /v1/queries[?principal=NAME&limit=N]   past queries: one's own (admins: everyone's)
+    GET  /v1/queries/{id}                       one of them
     GET  /v1/whoami                             the principal a token belongs to
     GET  /v1/health
 
@@ -34,6 +36,7 @@ from lakegate.errors import AuthError, LakegateError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
+from lakegate.query.history import History
 from lakegate.storage import ObjectStore
 
 _STATUS = {
@@ -45,6 +48,7 @@ _STATUS = {
     "auth.forbidden": 403,
     "query.timeout": 408,
     "http.no_queries": 404,
+    "query.unknown": 404,
 }
 
 
@@ -94,6 +98,7 @@ def make_app(
     quarantine = Quarantine(catalog, store)
     who = authenticated(Principals(catalog))
     grants = Grants(catalog)
+    history = History(catalog)
 
     def admin_only(request: Request) -> Principal:
         return admin(who(request))
@@ -112,7 +117,13 @@ def make_app(
         """Run one read-only statement as the token's principal, over what it was granted."""
         if engine is None:
             raise LakegateError("this server does not run queries", code="http.no_queries")
-        result = engine.execute(body.sql, access=grants.access_for(principal))
+        query_id = history.start(principal, body.sql, "http")
+        try:
+            result = engine.execute(body.sql, access=grants.access_for(principal))
+        except LakegateError as exc:
+            history.finish(query_id, error=exc)
+            raise
+        history.finish(query_id, rows=result.table.num_rows, tables=result.tables)
         table = result.table
         shown = table.slice(0, body.limit)
         return {
@@ -121,7 +132,21 @@ def make_app(
             "row_count": table.num_rows,
             "truncated": table.num_rows > body.limit,
             "elapsed_ms": round(result.elapsed_ms, 1),
+            "query_id": query_id,
         }
+
+    @app.get("/v1/queries")
+    def query_history(
+        principal: str | None = None,
+        limit: int = 100,
+        viewer: Principal = Depends(who),  # noqa: B008
+    ) -> dict[str, Any]:
+        """Past queries, newest first: the caller's own (an admin's: everyone's, or ``principal``'s)."""
+        return {"queries": [q.as_dict() for q in history.of(viewer, principal=principal, limit=limit)]}
+
+    @app.get("/v1/queries/{query_id}")
+    def query_show(query_id: str, viewer: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        return history.get(viewer, query_id).as_dict()
 
     @app.get("/v1/whoami")
     def whoami(principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008

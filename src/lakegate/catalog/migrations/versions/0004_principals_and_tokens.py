@@ -1,5 +1,5 @@
 """principals and tokens: who may use lakegate, and their API tokens as SCRAM verifiers;
-descriptions of tables and columns; grants
+descriptions of tables and columns; grants; the query history
 
 Revision ID: 0004
 Revises: 0003
@@ -74,9 +74,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_grants_grantee", "grants", ["grantee_kind", "grantee"], unique=False)
+    op.create_table(
+        "queries",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("principal", sa.String(length=255), nullable=False),
+        sa.Column("workgroup", sa.String(length=255), nullable=True),
+        sa.Column("via", sa.String(length=16), nullable=False),
+        sa.Column("sql", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("tables", sa.JSON(), nullable=True),
+        sa.Column("rows", sa.BigInteger(), nullable=True),
+        sa.Column("submitted_at", sa.Float(), nullable=False),
+        sa.Column("started_at", sa.Float(), nullable=True),
+        sa.Column("finished_at", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_queries_principal", "queries", ["principal", "submitted_at"], unique=False)
+    op.create_index("ix_queries_workgroup", "queries", ["workgroup", "submitted_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_queries_workgroup", table_name="queries")
+    op.drop_index("ix_queries_principal", table_name="queries")
+    op.drop_table("queries")
     op.drop_index("ix_grants_grantee", table_name="grants")
     op.drop_table("grants")
     op.drop_table("descriptions")

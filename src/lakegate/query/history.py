@@ -1,0 +1,122 @@
+"""The query history: every query run for a principal, kept as the audit log of who read what.
+
+A query is recorded before it runs and finished with its outcome (rows, the tables it read, or
+the error's code and message). Principals see their own queries, admins everyone's; nobody
+deletes them through lakegate.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from lakegate.auth.principals import Principal
+from lakegate.catalog import Catalog
+from lakegate.catalog.schema import queries
+from lakegate.errors import ConfigError, LakegateError
+
+STATES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    id: str
+    principal: str
+    workgroup: str | None
+    via: str
+    sql: str
+    state: str
+    error_code: str | None
+    error: str | None
+    tables: list[str]
+    rows: int | None
+    submitted_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def elapsed_ms(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at) * 1000
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "principal": self.principal, "workgroup": self.workgroup, "via": self.via,
+            "sql": self.sql, "state": self.state, "error_code": self.error_code, "error": self.error,
+            "tables": self.tables, "rows": self.rows, "submitted_at": self.submitted_at,
+            "started_at": self.started_at, "finished_at": self.finished_at, "elapsed_ms": self.elapsed_ms,
+        }  # fmt: skip
+
+
+def _record(row: Any) -> QueryRecord:
+    return QueryRecord(
+        row.id, row.principal, row.workgroup, row.via, row.sql, row.state, row.error_code, row.error,
+        list(row.tables or []), row.rows, row.submitted_at, row.started_at, row.finished_at,
+    )  # fmt: skip
+
+
+class History:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def start(self, principal: Principal, sql: str, via: str) -> str:
+        """Record a query about to run; its id."""
+        query_id = uuid.uuid4().hex
+        now = time.time()
+        with self.catalog.writing("recording a query") as conn:
+            conn.execute(
+                queries.insert().values(
+                    id=query_id, principal=principal.name, workgroup=principal.workgroup, via=via, sql=sql,
+                    state="RUNNING", submitted_at=now, started_at=now,
+                )
+            )  # fmt: skip
+        return query_id
+
+    def finish(
+        self,
+        query_id: str,
+        *,
+        rows: int | None = None,
+        tables: list[str] | None = None,
+        error: LakegateError | None = None,
+    ) -> None:
+        state = (
+            "SUCCEEDED" if error is None else ("CANCELLED" if error.code == "query.cancelled" else "FAILED")
+        )
+        with self.catalog.writing("recording a query's outcome") as conn:
+            conn.execute(
+                queries.update()
+                .where(queries.c.id == query_id)
+                .values(
+                    state=state, rows=rows, tables=tables, finished_at=time.time(),
+                    error_code=error.code if error else None, error=error.message if error else None,
+                )
+            )  # fmt: skip
+
+    def of(self, viewer: Principal, *, principal: str | None = None, limit: int = 100) -> list[QueryRecord]:
+        """Queries, newest first: ``viewer``'s own, or (for an admin) everyone's or ``principal``'s."""
+        query = sa.select(queries).order_by(queries.c.submitted_at.desc()).limit(max(1, min(limit, 10_000)))
+        if not viewer.is_admin:
+            query = query.where(queries.c.principal == viewer.name)
+        elif principal:
+            query = query.where(queries.c.principal == principal)
+        with self.catalog.reading("reading the query history") as conn:
+            return [_record(r) for r in conn.execute(query).all()]
+
+    def get(self, viewer: Principal, query_id: str) -> QueryRecord:
+        """One query, if ``viewer`` may see it (its own, or any for an admin).
+
+        Raises: ConfigError ``query.unknown`` — also for another principal's query.
+        """
+        with self.catalog.reading("reading a query") as conn:
+            row = conn.execute(sa.select(queries).where(queries.c.id == query_id)).first()
+        if row is None or not (viewer.is_admin or row.principal == viewer.name):
+            raise ConfigError(
+                f"no query {query_id!r}", code="query.unknown", hint="GET /v1/queries lists yours"
+            )
+        return _record(row)
