@@ -223,9 +223,25 @@ queries = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("tables", sa.JSON, nullable=True),  # database.table names it read
     sa.Column("rows", sa.BigInteger, nullable=True),
+    sa.Column("bytes_scanned", sa.BigInteger, nullable=True),
     sa.Column("submitted_at", sa.Float, nullable=False),
     sa.Column("started_at", sa.Float, nullable=True),
     sa.Column("finished_at", sa.Float, nullable=True),
     sa.Index("ix_queries_principal", "principal", "submitted_at"),
     sa.Index("ix_queries_workgroup", "workgroup", "submitted_at"),
+)
+
+# Limits shared by the principals of a workgroup.
+workgroups = sa.Table(
+    "workgroups",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("timeout_seconds", sa.Float, nullable=False),
+    sa.Column("max_bytes_scanned", sa.BigInteger, nullable=True),
+    sa.Column("max_rows", sa.BigInteger, nullable=True),
+    sa.Column("max_concurrent", sa.Integer, nullable=False),
+    sa.Column("max_queued", sa.Integer, nullable=False),
+    sa.Column("memory_limit", sa.String(32), nullable=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -220,3 +220,67 @@ def grants_revoke(grant_id: int, home: HomeOption = None) -> None:
     with opened(home) as application:
         gone = Grants(application.catalog).revoke(grant_id)
     out.print(f"revoked grant {gone.id}: {gone.grantee} no longer reads {gone.describe()}")
+
+
+workgroups_app = typer.Typer(no_args_is_help=True, help="Limits shared by a workgroup's queries.")
+
+
+@workgroups_app.command("set")
+def workgroups_set(
+    name: str,
+    *,
+    timeout: Annotated[
+        str | None, typer.Option("--timeout", help="Query timeout, e.g. 30m (default 30m).")
+    ] = None,
+    max_bytes: Annotated[
+        int | None, typer.Option("--max-bytes", help="Most bytes of files a query may read.")
+    ] = None,
+    max_rows: Annotated[int | None, typer.Option("--max-rows", help="Most rows a query may return.")] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option("--max-concurrent", help="Queries running at once.")
+    ] = None,
+    max_queued: Annotated[
+        int | None, typer.Option("--max-queued", help="Queries waiting for a turn.")
+    ] = None,
+    memory: Annotated[str | None, typer.Option("--memory", help="Memory limit per query, e.g. 2GB.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Create a workgroup, or change its limits (principals join with `users add --workgroup`)."""
+    from lakegate.auth.workgroups import Workgroups
+    from lakegate.config import parse_duration
+
+    try:
+        seconds = parse_duration(timeout) if timeout else None
+    except ValueError as exc:
+        raise fail(ConfigError(f"--timeout: {exc}", code="cli.bad_option", hint="e.g. 30m, 2h")) from None
+    with opened(home) as application:
+        group = Workgroups(application.catalog).put(
+            name, timeout_seconds=seconds, max_bytes_scanned=max_bytes, max_rows=max_rows,
+            max_concurrent=max_concurrent, max_queued=max_queued, memory_limit=memory,
+        )  # fmt: skip
+    out.print(f"workgroup {group.name}: {_limits(group)}")
+
+
+def _limits(group: object) -> str:
+    g: Any = group
+    parts = [f"timeout {g.timeout_seconds:g} s", f"{g.max_concurrent} at once, {g.max_queued} queued"]
+    if g.max_bytes_scanned is not None:
+        parts.append(f"at most {g.max_bytes_scanned:,} bytes read")
+    if g.max_rows is not None:
+        parts.append(f"at most {g.max_rows:,} rows")
+    if g.memory_limit:
+        parts.append(f"memory {g.memory_limit}")
+    return ", ".join(parts)
+
+
+@workgroups_app.command("list")
+def workgroups_list(home: HomeOption = None) -> None:
+    """Every workgroup with its limits."""
+    from lakegate.auth.workgroups import Workgroups
+
+    with opened(home) as application:
+        found = Workgroups(application.catalog).all()
+    if not found:
+        out.print("no workgroups: queries get the server's query settings")
+    for g in found:
+        out.print(f"{g.name}: {_limits(g)}")

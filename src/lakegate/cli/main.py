@@ -23,7 +23,7 @@ from rich.table import Table
 from lakegate.app import LANDING_PREFIX, App
 from lakegate.catalog import records as r
 from lakegate.cli import output
-from lakegate.cli.access import grants_app, tokens_app, users_app
+from lakegate.cli.access import grants_app, tokens_app, users_app, workgroups_app
 from lakegate.cli.common import HomeOption, err, fail, opened, out, when
 from lakegate.config import example_config
 from lakegate.errors import ConfigError, LakegateError, Rejection
@@ -52,6 +52,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(grants_app, name="grants")
+app.add_typer(workgroups_app, name="workgroups")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

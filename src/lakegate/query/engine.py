@@ -46,6 +46,7 @@ class Result:
     table: pa.Table
     elapsed_ms: float
     tables: list[str] = field(default_factory=list)  # the catalog tables it read, database.table
+    bytes_scanned: int = 0  # the size of those tables' files (an upper bound of what it read)
 
 
 class _Instance:
@@ -79,7 +80,13 @@ class QueryEngine:
         self.executor.shutdown()
 
     def execute(
-        self, sql: str, params: Sequence[Any] | None = None, *, access: AccessFor | None = None
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
     ) -> Result:
         """Run one read-only statement and return its whole result as Arrow.
 
@@ -98,12 +105,22 @@ class QueryEngine:
                 assert allowed is not None  # the guard let only readable tables through
                 view = restrict(view, allowed, names)
             views[t.qualified] = view
+        settings = limits or self.settings
+        scanned = sum(f.size for t in tables for f in t.files)
+        if max_bytes is not None and scanned > max_bytes:
+            raise QueryError(
+                f"the query would read {scanned:,} bytes of files, more than its workgroup's {max_bytes:,}",
+                code="query.bytes_limit",
+                hint="filter on partition columns, read fewer tables, or ask for a larger limit",
+            )
         paths = sorted({self.lake.url(f.derived_key or f.key) for t in tables for f in t.files})
-        key = hashlib.sha256(repr((sorted(views.items()), paths)).encode()).hexdigest()
+        key = hashlib.sha256(
+            repr((sorted(views.items()), paths, settings.memory_limit, settings.threads)).encode()
+        ).hexdigest()
         text = sql.strip().rstrip(";")
-        instance = self._instance(key, views, paths)
-        result = self.executor.run(lambda: self._run(instance, text, params))
-        return Result(result, (time.perf_counter() - started) * 1000, sorted(views))
+        instance = self._instance(key, views, paths, settings)
+        result = self.executor.run(lambda: self._run(instance, text, params, settings))
+        return Result(result, (time.perf_counter() - started) * 1000, sorted(views), scanned)
 
     def _tables_for(self, sql: str, access: AccessFor | None = None) -> list[TableInfo]:
         found: dict[tuple[str, str], TableInfo] = {}
@@ -129,21 +146,23 @@ class QueryEngine:
             exists(database, name)
         return list(found.values())
 
-    def _instance(self, key: str, views: dict[str, str], paths: list[str]) -> _Instance:
+    def _instance(
+        self, key: str, views: dict[str, str], paths: list[str], settings: QuerySettings
+    ) -> _Instance:
         with self._lock:
             instance = self._instances.get(key)
             if instance is not None:
                 self._instances.move_to_end(key)
                 return instance
-        instance = self.executor.run(lambda: self._open(views, paths))
+        instance = self.executor.run(lambda: self._open(views, paths, settings))
         with self._lock:
             self._instances[key] = instance
             while len(self._instances) > _CACHE_SIZE:
                 self._instances.popitem(last=False)
         return instance
 
-    def _open(self, views: dict[str, str], paths: list[str]) -> _Instance:
-        conn = engine_setup.connect(threads=self.settings.threads, memory_limit=self.settings.memory_limit)
+    def _open(self, views: dict[str, str], paths: list[str], settings: QuerySettings) -> _Instance:
+        conn = engine_setup.connect(threads=settings.threads, memory_limit=settings.memory_limit)
         conn.execute("SET temp_directory=''")  # no spilling: nothing to write, nowhere to write it
         conn.execute("SET max_temp_directory_size='0B'")
         engine_setup.attach_store(conn, self.lake, paths)  # on S3: httpfs with the read-only query identity
@@ -159,9 +178,11 @@ class QueryEngine:
         conn.execute("SET lock_configuration=true")
         return _Instance(conn)
 
-    def _run(self, instance: _Instance, sql: str, params: Sequence[Any] | None) -> pa.Table:
+    def _run(
+        self, instance: _Instance, sql: str, params: Sequence[Any] | None, settings: QuerySettings
+    ) -> pa.Table:
         cursor = instance.conn.cursor()
-        timer = threading.Timer(self.settings.timeout_seconds, cursor.interrupt)
+        timer = threading.Timer(settings.timeout_seconds, cursor.interrupt)
         timer.daemon = True
         timer.start()
         try:
@@ -171,9 +192,9 @@ class QueryEngine:
             rows = 0
             for batch in reader:
                 rows += batch.num_rows
-                if rows > self.settings.max_rows:
+                if rows > settings.max_rows:
                     raise QueryError(
-                        f"the result has more than {self.settings.max_rows} rows",
+                        f"the result has more than {settings.max_rows} rows",
                         code="query.rows",
                         hint="add a LIMIT or aggregate; the cap is query.max_rows",
                     )
@@ -181,13 +202,13 @@ class QueryEngine:
             return pa.Table.from_batches(batches, schema=reader.schema)
         except duckdb.InterruptException:
             raise QueryError(
-                f"the query ran longer than {self.settings.timeout_seconds:g} s and was stopped",
+                f"the query ran longer than {settings.timeout_seconds:g} s and was stopped",
                 code="query.timeout",
                 hint="narrow it, or raise query.timeout_seconds",
             ) from None
         except duckdb.OutOfMemoryException as exc:
             raise QueryError(
-                f"the query needs more than {self.settings.memory_limit} of memory: {engine_message(exc)}",
+                f"the query needs more than {settings.memory_limit} of memory: {engine_message(exc)}",
                 code="query.memory",
                 hint="aggregate or filter more, or raise query.memory_limit",
             ) from None

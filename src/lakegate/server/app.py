@@ -16,7 +16,8 @@ Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...
 quarantine is for admins; queries see what the principal was granted (admins: everything).
 Errors are JSON, ``{"error": {"code", "message", "hint"}}``, with the status a client expects
 (401 no or a bad token, 403 not allowed, 404 unknown id, 409 a state conflict, 408 a query
-past its time, 400 a query refused or failed).
+past its time, 429 its workgroup's queue is full, 400 a query refused or failed). A principal's
+workgroup sets its queries' timeout, rows, memory, bytes of files and how many run at once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principal, Principals
+from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.cli.output import jsonable
 from lakegate.errors import AuthError, LakegateError
@@ -49,6 +51,7 @@ _STATUS = {
     "query.timeout": 408,
     "http.no_queries": 404,
     "query.unknown": 404,
+    "query.too_many": 429,
 }
 
 
@@ -99,6 +102,8 @@ def make_app(
     who = authenticated(Principals(catalog))
     grants = Grants(catalog)
     history = History(catalog)
+    workgroups = Workgroups(catalog)
+    admission = Admission()
 
     def admin_only(request: Request) -> Principal:
         return admin(who(request))
@@ -117,13 +122,25 @@ def make_app(
         """Run one read-only statement as the token's principal, over what it was granted."""
         if engine is None:
             raise LakegateError("this server does not run queries", code="http.no_queries")
+        group = workgroups.get(principal.workgroup) if principal.workgroup else None
         query_id = history.start(principal, body.sql, "http")
+        queued = 0.0
         try:
-            result = engine.execute(body.sql, access=grants.access_for(principal))
+            access = grants.access_for(principal)
+            if group is None:
+                result = engine.execute(body.sql, access=access)
+            else:
+                with admission.turn(group) as queued:
+                    result = engine.execute(
+                        body.sql, access=access, limits=group.limits(engine.settings),
+                        max_bytes=group.max_bytes_scanned,
+                    )  # fmt: skip
         except LakegateError as exc:
             history.finish(query_id, error=exc)
             raise
-        history.finish(query_id, rows=result.table.num_rows, tables=result.tables)
+        history.finish(
+            query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned
+        )
         table = result.table
         shown = table.slice(0, body.limit)
         return {
@@ -132,6 +149,8 @@ def make_app(
             "row_count": table.num_rows,
             "truncated": table.num_rows > body.limit,
             "elapsed_ms": round(result.elapsed_ms, 1),
+            "queued_ms": round(queued * 1000, 1),
+            "bytes_scanned": result.bytes_scanned,
             "query_id": query_id,
         }
 

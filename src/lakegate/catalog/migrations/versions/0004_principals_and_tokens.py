@@ -1,5 +1,5 @@
 """principals and tokens: who may use lakegate, and their API tokens as SCRAM verifiers;
-descriptions of tables and columns; grants; the query history
+descriptions of tables and columns; grants; the query history; workgroups
 
 Revision ID: 0004
 Revises: 0003
@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("tables", sa.JSON(), nullable=True),
         sa.Column("rows", sa.BigInteger(), nullable=True),
+        sa.Column("bytes_scanned", sa.BigInteger(), nullable=True),
         sa.Column("submitted_at", sa.Float(), nullable=False),
         sa.Column("started_at", sa.Float(), nullable=True),
         sa.Column("finished_at", sa.Float(), nullable=True),
@@ -93,9 +94,23 @@ def upgrade() -> None:
     )
     op.create_index("ix_queries_principal", "queries", ["principal", "submitted_at"], unique=False)
     op.create_index("ix_queries_workgroup", "queries", ["workgroup", "submitted_at"], unique=False)
+    op.create_table(
+        "workgroups",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("timeout_seconds", sa.Float(), nullable=False),
+        sa.Column("max_bytes_scanned", sa.BigInteger(), nullable=True),
+        sa.Column("max_rows", sa.BigInteger(), nullable=True),
+        sa.Column("max_concurrent", sa.Integer(), nullable=False),
+        sa.Column("max_queued", sa.Integer(), nullable=False),
+        sa.Column("memory_limit", sa.String(length=32), nullable=True),
+        sa.Column("description", sa.Text(), server_default="", nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("workgroups")
     op.drop_index("ix_queries_workgroup", table_name="queries")
     op.drop_index("ix_queries_principal", table_name="queries")
     op.drop_table("queries")
