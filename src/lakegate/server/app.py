@@ -9,6 +9,10 @@ For now it serves the operations on quarantined objects, for the web console and
     POST /v1/query {"sql", "limit"}            a read-only query over what the token may read
     GET  /v1/queries[?principal=NAME&limit=N]   past queries: one's own (admins: everyone's)
     GET  /v1/queries/{id}                       one of them
+    GET  /v1/databases, /v1/tables[?database=]  what the caller may read (columns it may see)
+    GET  /v1/tables/{db}/{t}[/partitions|/versions]  one table, its partitions, its schema versions
+    PUT  /v1/tables/{db}/{t}/description       admins describe a table or a column
+    POST /v1/upload/{path}                      a file into landing (providers: their prefix)
     GET  /v1/whoami                             the principal a token belongs to
     GET  /v1/health
 
@@ -22,23 +26,26 @@ workgroup sets its queries' timeout, rows, memory, bytes of files and how many r
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principal, Principals
 from lakegate.auth.workgroups import Admission, Workgroups
-from lakegate.catalog import Catalog
+from lakegate.catalog import Catalog, TableInfo
 from lakegate.cli.output import jsonable
 from lakegate.errors import AuthError, LakegateError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
 from lakegate.query.history import History
+from lakegate.query.permissions import Access
 from lakegate.storage import ObjectStore
 
 _STATUS = {
@@ -52,12 +59,41 @@ _STATUS = {
     "http.no_queries": 404,
     "query.unknown": 404,
     "query.too_many": 429,
+    "catalog.unknown_table": 404,
+    "catalog.unknown_column": 404,
 }
 
 
 class QueryRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
     limit: int = Field(10_000, ge=0, le=1_000_000, description="At most this many rows in the answer.")
+
+
+class DescriptionRequest(BaseModel):
+    text: str = Field(..., description="The description; empty removes it.")
+    column: str | None = Field(None, description="A column of the table; unset: the table itself.")
+
+
+def _upload_key(principal: Principal, path: str) -> str:
+    """Where an upload goes in landing.
+
+    Raises: AuthError ``auth.forbidden`` for analysts, and for a provider outside its prefix.
+    """
+    clean = path.strip("/")
+    if principal.is_admin:
+        return f"landing/{clean}"
+    prefix = (principal.landing_prefix or "").strip("/")
+    if principal.role != "provider" or not prefix:
+        raise AuthError(
+            f"{principal.name} may not upload", code="auth.forbidden", hint="uploads are for providers"
+        )
+    if not (clean == prefix or clean.startswith(prefix + "/")) or ".." in clean.split("/"):
+        raise AuthError(
+            f"{principal.name} uploads into landing/{prefix}/ only, not landing/{clean}",
+            code="auth.forbidden",
+            hint=f"POST /v1/upload/{prefix}/<name>",
+        )
+    return f"landing/{clean}"
 
 
 def authenticated(principals: Principals) -> Callable[[Request], Principal]:
@@ -166,6 +202,127 @@ def make_app(
     @app.get("/v1/queries/{query_id}")
     def query_show(query_id: str, viewer: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
         return history.get(viewer, query_id).as_dict()
+
+    def visible(principal: Principal, database: str, table: TableInfo) -> Access | None:
+        """How ``principal`` reads ``table`` (``None``: not at all)."""
+        names = [c.name for c in table.columns] + list(table.partition_keys)
+        access = grants.access_for(principal)
+        if access is None:
+            return Access(dict.fromkeys(names), None)
+        return access(database, table.name, names)
+
+    def readable(principal: Principal, database: str, name: str) -> tuple[TableInfo, Access]:
+        """Raises: LakegateError ``catalog.unknown_table`` (404), the same for a table not granted."""
+        info = catalog.table(database, name)
+        access = visible(principal, database, info) if info is not None else None
+        if info is None or access is None:
+            raise LakegateError(
+                f"unknown table {database}.{name!r}",
+                code="catalog.unknown_table",
+                hint="GET /v1/tables lists yours",
+            )
+        return info, access
+
+    def table_json(info: TableInfo, access: Access, notes: dict[str, str]) -> dict[str, Any]:
+        shown = access.columns
+        return {
+            "database": info.database,
+            "name": info.name,
+            "description": notes.get(""),
+            "schema_version": info.schema_version,
+            "columns": [
+                {"name": c.name, "type": c.type, "original": c.original, "since": c.added_in,
+                 "description": notes.get(c.name), "filtered": shown[c.name] is not None}
+                for c in info.columns
+                if c.name in shown
+            ]
+            + [
+                {"name": k, "type": "VARCHAR", "original": k, "partition": True, "description": notes.get(k)}
+                for k in info.partition_keys
+                if k in shown
+            ],
+            "files": info.file_count,
+            "rows": info.row_count,
+            "bytes": info.total_bytes,
+        }  # fmt: skip
+
+    @app.get("/v1/tables")
+    def table_list(database: str | None = None, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        """The tables the caller may read, with their visible columns."""
+        out = []
+        for info in catalog.tables(database):
+            shown = visible(principal, info.database, info)
+            if shown is not None:
+                out.append(table_json(info, shown, catalog.descriptions(info.database, info.name)))
+        return {"tables": out}
+
+    @app.get("/v1/databases")
+    def database_list(principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        names = sorted({t["database"] for t in table_list(None, principal)["tables"]})
+        return {"databases": names}
+
+    @app.get("/v1/tables/{database}/{name}")
+    def table_show(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        info, shown = readable(principal, database, name)
+        return table_json(info, shown, catalog.descriptions(database, name))
+
+    @app.get("/v1/tables/{database}/{name}/partitions")
+    def table_partitions(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        info, access = readable(principal, database, name)
+        shown = access.columns
+        filtered = access.rows is not None or any(v is not None for v in shown.values())
+        if filtered or not set(info.partition_keys) <= set(shown):
+            # row filters or hidden keys: partition values would say what the caller may not see
+            raise LakegateError(
+                f"the partitions of {database}.{name} are not shown to principals with row or column filters",
+                code="auth.forbidden",
+                hint="query the table instead",
+            )
+        return {
+            "partitions": [
+                {"path": p.path, "values": p.values, "files": p.file_count, "rows": p.row_count,
+                 "bytes": p.total_bytes}
+                for p in catalog.partitions(database, name)
+            ]
+        }  # fmt: skip
+
+    @app.get("/v1/tables/{database}/{name}/versions")
+    def table_versions(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        _info, access = readable(principal, database, name)
+        shown = access.columns
+        out = []
+        for v in catalog.versions(database, name):
+            out.append({
+                "version": v.version, "created_at": v.created_at,
+                "columns": [{"name": c.name, "type": c.type} for c in v.columns if c.name in shown],
+                "partition_keys": [k for k in v.partition_keys if k in shown],
+            })  # fmt: skip
+        return {"versions": out}
+
+    @app.put("/v1/tables/{database}/{name}/description")
+    def table_describe(
+        database: str,
+        name: str,
+        body: DescriptionRequest,
+        principal: Principal = Depends(who),  # noqa: B008
+    ) -> dict[str, Any]:
+        admin(principal)
+        catalog.describe_table(database, name, body.text, column=body.column or "", by=principal.name)
+        return {"described": True}
+
+    @app.post("/v1/upload/{path:path}")
+    async def upload(path: str, request: Request, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        """Put a file into landing, streamed: providers into their own prefix, admins anywhere."""
+        key = _upload_key(principal, path)
+        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024**2)  # noqa: SIM115 - closed below
+        try:
+            async for chunk in request.stream():
+                spool.write(chunk)
+            spool.seek(0)
+            info = await run_in_threadpool(store.write, key, cast(BinaryIO, spool))
+        finally:
+            spool.close()
+        return {"key": key, "size": info.size}
 
     @app.get("/v1/whoami")
     def whoami(principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
