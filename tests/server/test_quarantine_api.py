@@ -118,3 +118,40 @@ def test_lakegate_up_serves_it_and_takes_a_replayed_object_again(tmp_path: Path)
     finally:
         daemon.stop()
     assert daemon.lines[-1] == "accepted     landing/s/t/a.csv -> s.t (1 row)"
+
+
+def test_lakegate_sql_asks_a_remote_server_with_a_token(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    (port,) = free_ports(1)
+    daemon = Daemon(home, args=["--http-port", str(port)])
+    try:
+        daemon.wait_until(lambda: "HTTP API: http://127.0.0.1:" in daemon.stderr, timeout=60)
+        [token] = [w for w in daemon.stderr.split() if w.startswith("lg_")]
+        delivered = home / "landing" / "s" / "t" / "a.csv"
+        delivered.parent.mkdir(parents=True)
+        delivered.write_bytes(b"id,name\n1,ann\n2,bob\n")
+        daemon.wait_lines(1)
+
+        def remote(*extra: str, key: str = token) -> subprocess.CompletedProcess[str]:
+            args = [
+                "sql",
+                "SELECT id, name FROM s.t ORDER BY id",
+                "--server",
+                f"http://127.0.0.1:{port}",
+                *extra,
+            ]
+            return subprocess.run(
+                [sys.executable, "-m", "lakegate", *args, "--token", key],
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+
+        answer = remote("-f", "csv")
+        assert answer.returncode == 0, answer.stderr
+        assert answer.stdout.splitlines() == ["id,name", "1,ann", "2,bob"]
+        refused = remote(key="lg_00000000_wrong")
+        assert refused.returncode == 1 and "auth.invalid" in refused.stderr
+    finally:
+        daemon.stop()

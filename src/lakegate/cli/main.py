@@ -376,6 +376,7 @@ def _reload(application: App, service: IngestService) -> None:
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only SQL statement over database.table names.")],
+    *,
     home: HomeOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     as_principal: Annotated[
@@ -383,6 +384,12 @@ def sql(
         typer.Option(
             "--as", help="Run as this principal, seeing only its grants (default: the home's admin)."
         ),
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", help="Ask a remote lakegate (http://host:port) instead.")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="LAKEGATE_TOKEN", help="The token for --server.")
     ] = None,
 ) -> None:
     """Run a read-only SQL query and print the result."""
@@ -395,6 +402,14 @@ def sql(
         raise fail(
             ConfigError(f"unknown --format {fmt!r}", code="cli.bad_format", hint="use table, csv or json")
         )
+    writer = {"table": output.write_table, "csv": output.write_csv, "json": output.write_json}[fmt]
+    if server is not None:
+        table, elapsed = _remote_query(server, token, query)
+        writer(table, sys.stdout)
+        sys.stdout.flush()
+        if fmt == "table":
+            err.print(f"{_rows(table.num_rows)} in {elapsed:.0f} ms (on {server})", markup=False)
+        return
     with opened(home) as application:
         access = None
         recorded = None
@@ -414,7 +429,6 @@ def sql(
             engine.close()
         if recorded:
             history.finish(recorded, rows=result.table.num_rows, tables=result.tables)
-        writer = {"table": output.write_table, "csv": output.write_csv, "json": output.write_json}[fmt]
         writer(result.table, sys.stdout)
         sys.stdout.flush()
         if fmt == "table":
@@ -559,6 +573,41 @@ def crawl(
 
 
 # -- catalog listings ---------------------------------------------------------------------------
+
+
+def _remote_query(server: str, token: str | None, query: str) -> tuple[Any, float]:
+    """A query answered by a remote lakegate's HTTP API: its rows as Arrow, and its time."""
+    import httpx
+    import pyarrow as pa
+
+    if not token:
+        raise fail(ConfigError("--server needs --token (or LAKEGATE_TOKEN)", code="cli.no_token"))
+    try:
+        answer = httpx.post(
+            server.rstrip("/") + "/v1/query",
+            json={"sql": query, "limit": 1_000_000},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=None,
+        )
+    except httpx.HTTPError as exc:
+        unreachable = LakegateError(
+            f"{server} did not answer: {exc}",
+            code="cli.server_unreachable",
+            hint="check the URL and that lakegate up serves --http-port there",
+        )
+        raise fail(unreachable) from None
+    body = answer.json()
+    if answer.status_code != 200:
+        error = body.get("error", {})
+        raise fail(LakegateError(error.get("message", answer.text), code=error.get("code", "http.failed"),
+                                 hint=error.get("hint")))  # fmt: skip
+    names = [c["name"] for c in body["columns"]]
+    table = (
+        pa.table({n: [r[i] for r in body["rows"]] for i, n in enumerate(names)}) if names else pa.table({})
+    )
+    if body.get("truncated"):
+        err.print(f"(the first {len(body['rows'])} of {body['row_count']} rows)", markup=False)
+    return table, float(body.get("elapsed_ms", 0.0))
 
 
 def _split_table(name: str) -> tuple[str, str]:
