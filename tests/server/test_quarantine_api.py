@@ -121,19 +121,24 @@ def test_lakegate_up_serves_it_and_takes_a_replayed_object_again(tmp_path: Path)
 
 
 def test_lakegate_sql_asks_a_remote_server_with_a_token(tmp_path: Path) -> None:
+    import re
     import subprocess
     import sys
 
     home = tmp_path / "home"
-    (port,) = free_ports(1)
-    daemon = Daemon(home, args=["--http-port", str(port)])
+    daemon = Daemon(home, args=["--http-port", "0"])  # a free port, which it prints
     try:
         daemon.wait_until(lambda: "HTTP API: http://127.0.0.1:" in daemon.stderr, timeout=60)
+        found = re.search(r"HTTP API: http://127\.0\.0\.1:(\d+)/", daemon.stderr)
+        assert found is not None and found.group(1) != "0"
+        port = int(found.group(1))
         [token] = [w for w in daemon.stderr.split() if w.startswith("lg_")]
         delivered = home / "landing" / "s" / "t" / "a.csv"
         delivered.parent.mkdir(parents=True)
         delivered.write_bytes(b"id,name\n1,ann\n2,bob\n")
         daemon.wait_lines(1)
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'lakegate_ingest_objects_total{outcome="accepted"} 1' in metrics
 
         def remote(*extra: str, key: str = token) -> subprocess.CompletedProcess[str]:
             args = [

@@ -92,3 +92,18 @@ def test_every_query_is_in_its_principals_history(api: tuple[TestClient, dict[st
     )
     other = client.get(f"/v1/queries/{gus_only[0]['id']}", headers=headers["ann"])
     assert other.status_code == 404 and other.json()["error"]["code"] == "query.unknown"
+
+
+def test_metrics_count_queries_by_state_and_health_needs_no_token(
+    api: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, headers = api
+    client.post("/v1/query", json={"sql": "SELECT 1"}, headers=headers["root"])
+    client.post("/v1/query", json={"sql": "SELECT * FROM nope.nope"}, headers=headers["root"])
+    text = client.get("/metrics").text
+    assert 'lakegate_queries_total{state="SUCCEEDED"} 1' in text
+    assert 'lakegate_queries_total{state="FAILED"} 1' in text
+    assert "lakegate_query_duration_seconds_count 2" in text and "lakegate_queries_running 0" in text
+    assert client.get("/healthz").json() == {"status": "ok"}
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/query", "/v1/queries", "/v1/tables", "/v1/upload/{path}"} <= set(spec["paths"])

@@ -157,7 +157,8 @@ def up(
         str, typer.Option("--events-host", help="Address the events endpoint binds.")
     ] = "127.0.0.1",
     http_port: Annotated[
-        int | None, typer.Option("--http-port", help="Serve the HTTP API (/v1/quarantine...) on this port.")
+        int | None,
+        typer.Option("--http-port", help="Serve the HTTP API on this port (0: a free one, printed)."),
     ] = None,
     http_host: Annotated[str, typer.Option("--http-host", help="Address the HTTP API binds.")] = "127.0.0.1",
 ) -> None:
@@ -244,7 +245,13 @@ def up(
 
             queries = QueryEngine(application.catalog, application.query_store(), application.settings.query)
             api = BackgroundServer(
-                make_api(application.catalog, application.store, lambda: service.pipeline, queries),
+                make_api(
+                    application.catalog,
+                    application.store,
+                    lambda: service.pipeline,
+                    queries,
+                    lambda: dict(service.counts),
+                ),
                 http_host,
                 http_port,
                 "http",
@@ -279,7 +286,8 @@ def up(
             err.print(f"S3 events: reading the SQS queue {consumer.queue_url}", soft_wrap=True)
         if api:
             api.start()
-            err.print(f"HTTP API: http://{http_host}:{http_port}/v1/ (OpenAPI at /docs)", soft_wrap=True)
+            bound = api.bound_port()  # --http-port 0: the one the system picked
+            err.print(f"HTTP API: http://{http_host}:{bound}/v1/ (OpenAPI at /openapi.json)", soft_wrap=True)
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         workers = (
             f"{service.processes} worker processes"

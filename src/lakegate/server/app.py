@@ -14,7 +14,8 @@ For now it serves the operations on quarantined objects, for the web console and
     PUT  /v1/tables/{db}/{t}/description       admins describe a table or a column
     POST /v1/upload/{path}                      a file into landing (providers: their prefix)
     GET  /v1/whoami                             the principal a token belongs to
-    GET  /v1/health
+    GET  /v1/health, /healthz                   liveness (no token)
+    GET  /metrics                               Prometheus metrics (no token)
 
 Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...``); the
 quarantine is for admins; queries see what the principal was granted (admins: everything).
@@ -27,12 +28,13 @@ workgroup sets its queries' timeout, rows, memory, bytes of files and how many r
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from typing import Any, BinaryIO, cast
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from lakegate.auth.grants import Grants
@@ -46,6 +48,7 @@ from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
 from lakegate.query.history import History
 from lakegate.query.permissions import Access
+from lakegate.server.metrics import Metrics
 from lakegate.storage import ObjectStore
 
 _STATUS = {
@@ -130,6 +133,7 @@ def make_app(
     store: ObjectStore,
     pipeline: Callable[[], Pipeline],
     engine: QueryEngine | None = None,
+    ingest_counts: Callable[[], dict[str, int]] | None = None,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
     ``engine`` runs queries (with the read-only identity), when queries are served."""
@@ -140,6 +144,7 @@ def make_app(
     history = History(catalog)
     workgroups = Workgroups(catalog)
     admission = Admission()
+    metrics = Metrics(ingest_counts)
 
     def admin_only(request: Request) -> Principal:
         return admin(who(request))
@@ -161,6 +166,8 @@ def make_app(
         group = workgroups.get(principal.workgroup) if principal.workgroup else None
         query_id = history.start(principal, body.sql, "http")
         queued = 0.0
+        metrics.started()
+        began = time.monotonic()
         try:
             access = grants.access_for(principal)
             if group is None:
@@ -173,7 +180,9 @@ def make_app(
                     )  # fmt: skip
         except LakegateError as exc:
             history.finish(query_id, error=exc)
+            metrics.finished("FAILED", time.monotonic() - began)
             raise
+        metrics.finished("SUCCEEDED", time.monotonic() - began)
         history.finish(
             query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned
         )
@@ -334,8 +343,14 @@ def make_app(
         }
 
     @app.get("/v1/health")
+    @app.get("/healthz")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def prometheus() -> str:
+        """Prometheus metrics: ingest outcomes, queries by state and their durations."""
+        return metrics.text()
 
     @app.get("/v1/quarantine", dependencies=allowed)
     def quarantine_list(reason: str | None = None, limit: int = 1000) -> dict[str, Any]:

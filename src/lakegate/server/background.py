@@ -18,6 +18,19 @@ class BackgroundServer:
     def start(self) -> None:
         self._thread.start()
 
+    def bound_port(self, timeout: float = 10.0) -> int:
+        """The port it listens on once started (the one the system picked for port 0)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.started and self.server.servers:
+                sockets = self.server.servers[0].sockets
+                if sockets:
+                    return int(sockets[0].getsockname()[1])
+            time.sleep(0.02)
+        return int(self.server.config.port)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self._thread.join(timeout=10)
