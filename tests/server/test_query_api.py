@@ -107,3 +107,47 @@ def test_metrics_count_queries_by_state_and_health_needs_no_token(
     assert client.get("/healthz").json() == {"status": "ok"}
     spec = client.get("/openapi.json").json()
     assert {"/v1/query", "/v1/queries", "/v1/tables", "/v1/upload/{path}"} <= set(spec["paths"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "arrow"])
+def test_downloads_stream_the_whole_result(
+    api: tuple[TestClient, dict[str, dict[str, str]]], fmt: str
+) -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    client, headers = api
+    sql = "SELECT range AS n, 'x' || range AS s FROM range(200000)"
+    answer = client.post("/v1/query/download", json={"sql": sql, "format": fmt}, headers=headers["root"])
+    assert answer.status_code == 200, answer.text
+    assert "attachment" in answer.headers["content-disposition"]
+    data = answer.content
+    if fmt == "csv":
+        table = pacsv.read_csv(io.BytesIO(data))
+    elif fmt == "json":
+        lines = data.decode().splitlines()
+        table = pa.Table.from_pylist([__import__("json").loads(line) for line in lines])
+    elif fmt == "parquet":
+        table = pq.read_table(io.BytesIO(data))
+    else:
+        table = pa.ipc.open_stream(data).read_all()
+    assert table.num_rows == 200000 and table.column("n").to_pylist()[-1] == 199999
+    history = client.get("/v1/queries", headers=headers["root"]).json()["queries"]
+    assert history[0]["state"] == "SUCCEEDED" and history[0]["rows"] == 200000
+
+
+def test_a_download_that_fails_at_once_answers_with_its_error(
+    api: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, headers = api
+    answer = client.post(
+        "/v1/query/download", json={"sql": "SELECT * FROM globex.orders"}, headers=headers["ann"]
+    )
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "guard.table_unknown"
+    answer = client.post(
+        "/v1/query/download", json={"sql": "SELECT 1/0::INT AS x FROM nope"}, headers=headers["ann"]
+    )
+    assert answer.status_code == 400

@@ -12,12 +12,14 @@ gives a new set and so a new instance. This keeps small queries within a few mil
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,71 @@ class Result:
     elapsed_ms: float
     tables: list[str] = field(default_factory=list)  # the catalog tables it read, database.table
     bytes_scanned: int = 0  # the size of those tables' files (an upper bound of what it read)
+
+
+class Stream:
+    """A result arriving batch by batch: ``schema`` (waits for the query to start), then iterate.
+    ``close()`` early stops the query."""
+
+    def __init__(self, tables: list[str], bytes_scanned: int) -> None:
+        self.tables = tables
+        self.bytes_scanned = bytes_scanned
+        self.rows = 0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=4)
+        self._closed = threading.Event()
+        self._schema: pa.Schema | None = None
+        self._schema_ready = threading.Event()
+        self._error: BaseException | None = None
+        self._interrupt: Callable[[], None] | None = None
+
+    def _started(self, schema: pa.Schema) -> None:
+        self._schema = schema
+        self._schema_ready.set()
+
+    def _put(self, item: pa.RecordBatch | None) -> None:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise QueryError("the query was cancelled", code="query.cancelled")
+
+    def _fail(self, exc: BaseException) -> None:
+        self._error = exc
+        self._schema_ready.set()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
+
+    @property
+    def schema(self) -> pa.Schema:
+        """Raises: the query's error, when it failed before its first batch."""
+        self._schema_ready.wait()
+        if self._schema is None:
+            assert self._error is not None
+            raise self._error
+        return self._schema
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            if self._error is not None and self._queue.empty():
+                raise self._error
+            item = self._queue.get()
+            if item is None:
+                if self._error is not None:
+                    raise self._error
+                return
+            self.rows += item.num_rows
+            yield item
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._interrupt is not None:
+            with contextlib.suppress(Exception):
+                self._interrupt()  # a query busy before its next batch stops too
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
 
 
 class _Instance:
@@ -95,6 +162,32 @@ class QueryEngine:
             QueryError: it failed while running (``query.timeout``, ``query.memory``, ``query.failed``).
         """
         started = time.perf_counter()
+        prepared = self._prepare(sql, access, limits, max_bytes)
+        instance, text, settings, tables, scanned = prepared
+        result = self.executor.run(lambda: self._run(instance, text, params, settings))
+        return Result(result, (time.perf_counter() - started) * 1000, tables, scanned)
+
+    def stream(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
+    ) -> Stream:
+        """Run one read-only statement, its result delivered batch by batch (a few batches are
+        held at a time, so memory stays bounded whatever its size). Refusals raise here; errors
+        while it runs raise from the stream. Closing the stream early stops the query."""
+        instance, text, settings, tables, scanned = self._prepare(sql, access, limits, max_bytes)
+        stream = Stream(tables, scanned)
+        self.executor.submit(lambda: self._feed(instance, text, params, settings, stream))
+        return stream
+
+    def _prepare(
+        self, sql: str, access: AccessFor | None, limits: QuerySettings | None, max_bytes: int | None
+    ) -> tuple[_Instance, str, QuerySettings, list[str], int]:
+        """Guard ``sql`` and open (or reuse) the engine instance that runs it."""
         tables = self._tables_for(sql, access)
         views = {}
         for t in tables:
@@ -117,10 +210,8 @@ class QueryEngine:
         key = hashlib.sha256(
             repr((sorted(views.items()), paths, settings.memory_limit, settings.threads)).encode()
         ).hexdigest()
-        text = sql.strip().rstrip(";")
         instance = self._instance(key, views, paths, settings)
-        result = self.executor.run(lambda: self._run(instance, text, params, settings))
-        return Result(result, (time.perf_counter() - started) * 1000, sorted(views), scanned)
+        return instance, sql.strip().rstrip(";"), settings, sorted(views), scanned
 
     def _tables_for(self, sql: str, access: AccessFor | None = None) -> list[TableInfo]:
         found: dict[tuple[str, str], TableInfo] = {}
@@ -181,16 +272,52 @@ class QueryEngine:
     def _run(
         self, instance: _Instance, sql: str, params: Sequence[Any] | None, settings: QuerySettings
     ) -> pa.Table:
+        batches: list[pa.RecordBatch] = []
+        schema = self._produce(instance, sql, params, settings, emit=batches.append)
+        return pa.Table.from_batches(batches, schema=schema)
+
+    def _feed(
+        self,
+        instance: _Instance,
+        sql: str,
+        params: Sequence[Any] | None,
+        settings: QuerySettings,
+        stream: Stream,
+    ) -> None:
+        try:
+            self._produce(instance, sql, params, settings, emit=stream._put, stream=stream)
+            stream._put(None)
+        except BaseException as exc:  # to the reader, who raises it
+            stream._fail(exc)
+
+    def _produce(
+        self,
+        instance: _Instance,
+        sql: str,
+        params: Sequence[Any] | None,
+        settings: QuerySettings,
+        *,
+        emit: Callable[[pa.RecordBatch], None],
+        stream: Stream | None = None,
+    ) -> pa.Schema:
+        """Run ``sql``, handing each batch of its result to ``emit``; its schema. For a
+        ``stream``: tells it the schema, and closing it interrupts the query."""
+        stop = stream._closed if stream is not None else threading.Event()
         cursor = instance.conn.cursor()
+        if stream is not None:
+            stream._interrupt = cursor.interrupt
         timer = threading.Timer(settings.timeout_seconds, cursor.interrupt)
         timer.daemon = True
         timer.start()
         try:
             relation = cursor.execute(sql, list(params) if params else None)
             reader = relation.to_arrow_reader(batch_size=65536)
-            batches = []
+            if stream is not None:
+                stream._started(reader.schema)
             rows = 0
             for batch in reader:
+                if stop.is_set():
+                    raise QueryError("the query was cancelled", code="query.cancelled")
                 rows += batch.num_rows
                 if rows > settings.max_rows:
                     raise QueryError(
@@ -198,8 +325,8 @@ class QueryEngine:
                         code="query.rows",
                         hint="add a LIMIT or aggregate; the cap is query.max_rows",
                     )
-                batches.append(batch)
-            return pa.Table.from_batches(batches, schema=reader.schema)
+                emit(batch)
+            return reader.schema
         except duckdb.InterruptException:
             raise QueryError(
                 f"the query ran longer than {settings.timeout_seconds:g} s and was stopped",

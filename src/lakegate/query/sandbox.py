@@ -103,5 +103,9 @@ class ReadOnlyExecutor:
         """Run ``fn`` on a restricted thread and return its result (or raise its error)."""
         return self._pool.submit(fn).result()
 
+    def submit(self, fn: Callable[[], object]) -> None:
+        """Start ``fn`` on a restricted thread (its errors are its own to report)."""
+        self._pool.submit(fn)
+
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -7,6 +7,7 @@ For now it serves the operations on quarantined objects, for the web console and
     POST /v1/quarantine/{id}/replay             back to landing, taken again as a new delivery
     POST /v1/quarantine/{id}/purge              delete its quarantined copy for good
     POST /v1/query {"sql", "limit"}            a read-only query over what the token may read
+    POST /v1/query/download {"sql", "format"}  its whole result streamed: csv, json, parquet, arrow
     GET  /v1/queries[?principal=NAME&limit=N]   past queries: one's own (admins: everyone's)
     GET  /v1/queries/{id}                       one of them
     GET  /v1/databases, /v1/tables[?database=]  what the caller may read (columns it may see)
@@ -29,12 +30,12 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
-from typing import Any, BinaryIO, cast
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO, Literal, cast
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from lakegate.auth.grants import Grants
@@ -48,6 +49,7 @@ from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
 from lakegate.query.history import History
 from lakegate.query.permissions import Access
+from lakegate.server.downloads import MEDIA, encode
 from lakegate.server.metrics import Metrics
 from lakegate.storage import ObjectStore
 
@@ -70,6 +72,13 @@ _STATUS = {
 class QueryRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
     limit: int = Field(10_000, ge=0, le=1_000_000, description="At most this many rows in the answer.")
+
+
+class DownloadRequest(BaseModel):
+    sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
+    format: Literal["csv", "json", "parquet", "arrow"] = Field(
+        "csv", description="csv, json (one object per line), parquet or arrow (an IPC stream)."
+    )
 
 
 class DescriptionRequest(BaseModel):
@@ -198,6 +207,45 @@ def make_app(
             "bytes_scanned": result.bytes_scanned,
             "query_id": query_id,
         }
+
+    @app.post("/v1/query/download")
+    def query_download(body: DownloadRequest, principal: Principal = Depends(who)) -> StreamingResponse:  # noqa: B008
+        """Run a query as the token's principal and stream its whole result as a file (CSV,
+        NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query."""
+        if engine is None:
+            raise LakegateError("this server does not run queries", code="http.no_queries")
+        group = workgroups.get(principal.workgroup) if principal.workgroup else None
+        query_id = history.start(principal, body.sql, "http")
+        try:
+            stream = engine.stream(
+                body.sql, access=grants.access_for(principal),
+                limits=group.limits(engine.settings) if group else None,
+                max_bytes=group.max_bytes_scanned if group else None,
+            )  # fmt: skip
+            schema = stream.schema  # a query that fails at once answers with its error
+        except LakegateError as exc:
+            history.finish(query_id, error=exc)
+            raise
+
+        def pieces() -> Iterator[bytes]:
+            error: LakegateError | None = None
+            try:
+                yield from encode(body.format, schema, stream)
+            except LakegateError as exc:
+                error = exc
+                raise
+            finally:
+                stream.close()
+                history.finish(
+                    query_id, rows=stream.rows, tables=stream.tables, bytes_scanned=stream.bytes_scanned,
+                    error=error,
+                )  # fmt: skip
+
+        name = f"lakegate-{query_id[:8]}.{'ndjson' if body.format == 'json' else body.format}"
+        return StreamingResponse(
+            pieces(), media_type=MEDIA[body.format],
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Lakegate-Query": query_id},
+        )  # fmt: skip
 
     @app.get("/v1/queries")
     def query_history(
