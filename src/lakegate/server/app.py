@@ -43,7 +43,7 @@ from lakegate.auth.principals import Principal, Principals
 from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.cli.output import jsonable
-from lakegate.errors import AuthError, LakegateError
+from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
@@ -233,6 +233,9 @@ def make_app(
                 yield from encode(body.format, schema, stream)
             except LakegateError as exc:
                 error = exc
+                raise
+            except GeneratorExit:  # the client went away: the query stops
+                error = QueryError("the client stopped reading the result", code="query.cancelled")
                 raise
             finally:
                 stream.close()
