@@ -103,3 +103,15 @@ def test_principals_declared_in_lakegate_yaml_are_applied(catalog: Catalog) -> N
     people.add("manual")  # made with the CLI: not the file's to disable
     people.apply(changed)
     assert people.require("manual").disabled_at is None
+
+
+def test_the_commented_example_principals_are_valid() -> None:
+    import yaml
+
+    from lakegate.config import Settings, example_config
+
+    text = example_config().split("# principals:")[1]
+    lines = [line[4:] for line in text.splitlines() if line.startswith("# #   ")]
+    example = yaml.safe_load("\n".join(line[2:] for line in lines[1:]))
+    declared = Settings.model_validate({"principals": example}).principals
+    assert [(p.name, p.role) for p in declared] == [("ann", "analyst"), ("acme-upload", "provider")]

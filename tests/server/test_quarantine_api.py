@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
@@ -158,5 +159,39 @@ def test_lakegate_sql_asks_a_remote_server_with_a_token(tmp_path: Path) -> None:
         assert answer.stdout.splitlines() == ["id,name", "1,ann", "2,bob"]
         refused = remote(key="lg_00000000_wrong")
         assert refused.returncode == 1 and "auth.invalid" in refused.stderr
+    finally:
+        daemon.stop()
+
+
+def test_lakegate_connect_to_a_remote_server_reads_as_the_tokens_principal(tmp_path: Path) -> None:
+    import re
+
+    import lakegate
+    from lakegate.app import open_app
+    from lakegate.auth.grants import Grants
+
+    home = tmp_path / "home"
+    daemon = Daemon(home, args=["--http-port", "0"])
+    try:
+        daemon.wait_until(lambda: "HTTP API: http://127.0.0.1:" in daemon.stderr, timeout=60)
+        found = re.search(r"HTTP API: (http://127\.0\.0\.1:\d+)/", daemon.stderr)
+        assert found is not None
+        for name, text in (("s/t/a.csv", b"id,amount\n1,2.5\n2,3\n"), ("x/y/a.csv", b"id\n9\n")):
+            (home / "landing" / name).parent.mkdir(parents=True)
+            (home / "landing" / name).write_bytes(text)
+        daemon.wait_lines(2)
+        app = open_app(str(home))
+        try:
+            Principals(app.catalog).add("ann")
+            token, _ = Principals(app.catalog).create_token("ann")
+            Grants(app.catalog).grant(principal="ann", database="s", by="test")
+        finally:
+            app.close()
+        with lakegate.connect(server=found.group(1), token=token) as con:
+            cur = con.execute("SELECT id, amount FROM s.t WHERE amount > ? ORDER BY id", [2.6])
+            assert cur.fetchall() == [(2, 3.0)]
+            assert str(cur.fetch_arrow().schema.field("amount").type) == "double"  # exact types
+            with pytest.raises(lakegate.GuardError):
+                con.execute("SELECT * FROM x.y")  # not granted: unknown
     finally:
         daemon.stop()

@@ -1,7 +1,8 @@
 """A DB-API 2.0 (PEP 249) connection over a lakegate home, with Arrow and pandas results.
 
 import lakegate
-con = lakegate.connect(home="lakegate-data")
+con = lakegate.connect(home="lakegate-data")       # a local home, as its admin
+con = lakegate.connect(server="http://host:8086", token="lg_...")  # a remote lakegate, as a principal
 cur = con.cursor()
 cur.execute("SELECT region, sum(amount) FROM sales.orders GROUP BY 1")
 cur.fetchall()          # list of tuples
@@ -51,9 +52,8 @@ class Cursor:
         return -1 if self._table is None else self._table.num_rows
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
-        result = self.connection.engine.execute(sql, parameters)
-        self._table, self._rows, self._pos = result.table, None, 0
-        self.elapsed_ms = result.elapsed_ms
+        self._table, self.elapsed_ms = self.connection._run(sql, parameters)
+        self._rows, self._pos = None, 0
         return self
 
     def _all_rows(self) -> list[tuple[Any, ...]]:
@@ -107,6 +107,10 @@ class Connection:
         self.app = app
         self.engine = engine
 
+    def _run(self, sql: str, parameters: Sequence[Any] | None) -> tuple[pa.Table, float]:
+        result = self.engine.execute(sql, parameters)
+        return result.table, result.elapsed_ms
+
     def cursor(self) -> Cursor:
         return Cursor(self)
 
@@ -130,8 +134,59 @@ class Connection:
         self.close()
 
 
-def connect(home: str | Path | None = None) -> Connection:
-    """Open a read-only connection to the lakegate home ``home`` (flag > $LAKEGATE_HOME > ./lakegate-data)."""
+class RemoteConnection(Connection):
+    """A connection to a lakegate's HTTP API: queries run there, as the token's principal, and
+    results arrive as Arrow IPC streams (exact types)."""
+
+    def __init__(self, server: str, token: str) -> None:
+        import httpx
+
+        self.server = server.rstrip("/")
+        self._client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=None)
+
+    def _run(self, sql: str, parameters: Sequence[Any] | None) -> tuple[pa.Table, float]:
+        import time
+
+        import httpx
+
+        started = time.perf_counter()
+        body = {"sql": sql, "format": "arrow", "params": list(parameters) if parameters else None}
+        try:
+            answer = self._client.post(f"{self.server}/v1/query/download", json=body)
+        except httpx.HTTPError as exc:
+            raise errors.QueryError(
+                f"{self.server} did not answer: {exc}",
+                code="query.server_unreachable",
+                hint="check the URL and that lakegate up serves --http-port there",
+                transient=True,
+            ) from None
+        if answer.status_code != 200:
+            error = answer.json().get("error", {})
+            kind = errors.GuardError if str(error.get("code", "")).startswith("guard.") else errors.QueryError
+            raise kind(
+                error.get("message", answer.text),
+                code=error.get("code", "query.failed"),
+                hint=error.get("hint"),
+            )
+        table = pa.ipc.open_stream(answer.content).read_all()
+        return table, (time.perf_counter() - started) * 1000
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def connect(
+    home: str | Path | None = None, *, server: str | None = None, token: str | None = None
+) -> Connection:
+    """Open a read-only connection: to the lakegate home ``home`` (flag > $LAKEGATE_HOME >
+    ./lakegate-data), as its admin; or with ``server`` and ``token``, to a remote lakegate, as
+    the token's principal (seeing only its grants)."""
+    if server is not None:
+        if not token:
+            raise errors.ConfigError(
+                "a server needs a token", code="connect.no_token", hint="connect(server=..., token='lg_...')"
+            )
+        return RemoteConnection(server, token)
     app = open_app(home)
     engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
     return Connection(app, engine)

@@ -71,11 +71,13 @@ _STATUS = {
 
 class QueryRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
+    params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
     limit: int = Field(10_000, ge=0, le=1_000_000, description="At most this many rows in the answer.")
 
 
 class DownloadRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
+    params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
     format: Literal["csv", "json", "parquet", "arrow"] = Field(
         "csv", description="csv, json (one object per line), parquet or arrow (an IPC stream)."
     )
@@ -180,11 +182,11 @@ def make_app(
         try:
             access = grants.access_for(principal)
             if group is None:
-                result = engine.execute(body.sql, access=access)
+                result = engine.execute(body.sql, body.params, access=access)
             else:
                 with admission.turn(group) as queued:
                     result = engine.execute(
-                        body.sql, access=access, limits=group.limits(engine.settings),
+                        body.sql, body.params, access=access, limits=group.limits(engine.settings),
                         max_bytes=group.max_bytes_scanned,
                     )  # fmt: skip
         except LakegateError as exc:
@@ -218,7 +220,7 @@ def make_app(
         query_id = history.start(principal, body.sql, "http")
         try:
             stream = engine.stream(
-                body.sql, access=grants.access_for(principal),
+                body.sql, body.params, access=grants.access_for(principal),
                 limits=group.limits(engine.settings) if group else None,
                 max_bytes=group.max_bytes_scanned if group else None,
             )  # fmt: skip
