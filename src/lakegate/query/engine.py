@@ -157,6 +157,11 @@ class QueryEngine:
     ) -> Result:
         """Run one read-only statement and return its whole result as Arrow.
 
+        ``access`` says how the caller may read each table (``None``: as it is, an admin): a
+        table it may not read is unknown, exactly like one that does not exist. ``limits`` (a
+        workgroup's) replace the engine's timeout, row cap, memory limit and threads;
+        ``max_bytes`` refuses a query whose tables' files are larger, before it runs.
+
         Raises:
             GuardError: the statement was refused.
             QueryError: it failed while running (``query.timeout``, ``query.memory``, ``query.failed``).
