@@ -250,7 +250,8 @@ def up(
                     application.store,
                     lambda: service.pipeline,
                     queries,
-                    lambda: dict(service.counts),
+                    ingest_counts=lambda: dict(service.counts),
+                    results=application.home.root / "results",
                 ),
                 http_host,
                 http_port,
@@ -315,6 +316,8 @@ def up(
         for server in (webhook, api):
             if server:
                 server.stop()
+        if api is not None and api.app.state.jobs is not None:
+            api.app.state.jobs.shutdown()  # background queries still running are cancelled
         if queries is not None:
             queries.close()
         if consumer:

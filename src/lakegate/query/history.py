@@ -67,18 +67,27 @@ class History:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def start(self, principal: Principal, sql: str, via: str) -> str:
-        """Record a query about to run; its id."""
+    def start(self, principal: Principal, sql: str, via: str, *, state: str = "RUNNING") -> str:
+        """Record a query about to run (or, ``QUEUED``, waiting for its turn); its id."""
         query_id = uuid.uuid4().hex
         now = time.time()
         with self.catalog.writing("recording a query") as conn:
             conn.execute(
                 queries.insert().values(
                     id=query_id, principal=principal.name, workgroup=principal.workgroup, via=via, sql=sql,
-                    state="RUNNING", submitted_at=now, started_at=now,
+                    state=state, submitted_at=now, started_at=now if state == "RUNNING" else None,
                 )
             )  # fmt: skip
         return query_id
+
+    def running(self, query_id: str) -> None:
+        """A queued query got its turn."""
+        with self.catalog.writing("recording a query's start") as conn:
+            conn.execute(
+                queries.update()
+                .where(queries.c.id == query_id)
+                .values(state="RUNNING", started_at=time.time())
+            )
 
     def finish(
         self,

@@ -8,6 +8,9 @@ For now it serves the operations on quarantined objects, for the web console and
     POST /v1/quarantine/{id}/purge              delete its quarantined copy for good
     POST /v1/query {"sql", "limit"}            a read-only query over what the token may read
     POST /v1/query/download {"sql", "format"}  its whole result streamed: csv, json, parquet, arrow
+    POST /v1/queries {"sql", "params", "wait"} a query run in the background: its id and state
+    POST /v1/queries/{id}/cancel                stop it
+    GET  /v1/queries/{id}/results[?offset&limit|format=csv...]  its rows, a page or a file
     GET  /v1/queries[?principal=NAME&limit=N]   past queries: one's own (admins: everyone's)
     GET  /v1/queries/{id}                       one of them
     GET  /v1/databases, /v1/tables[?database=]  what the caller may read (columns it may see)
@@ -31,6 +34,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO, Literal, cast
 
 from fastapi import Depends, FastAPI, Request
@@ -50,6 +54,7 @@ from lakegate.query.engine import QueryEngine
 from lakegate.query.history import History
 from lakegate.query.permissions import Access
 from lakegate.server.downloads import MEDIA, encode
+from lakegate.server.jobs import Jobs
 from lakegate.server.metrics import Metrics
 from lakegate.storage import ObjectStore
 
@@ -64,6 +69,7 @@ _STATUS = {
     "http.no_queries": 404,
     "query.unknown": 404,
     "query.too_many": 429,
+    "query.no_result": 409,
     "catalog.unknown_table": 404,
     "catalog.unknown_column": 404,
 }
@@ -73,6 +79,12 @@ class QueryRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
     params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
     limit: int = Field(10_000, ge=0, le=1_000_000, description="At most this many rows in the answer.")
+
+
+class SubmitRequest(BaseModel):
+    sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
+    params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
+    wait: float = Field(0.0, ge=0, le=300, description="Seconds to wait for it to finish before answering.")
 
 
 class DownloadRequest(BaseModel):
@@ -144,7 +156,9 @@ def make_app(
     store: ObjectStore,
     pipeline: Callable[[], Pipeline],
     engine: QueryEngine | None = None,
+    *,
     ingest_counts: Callable[[], dict[str, int]] | None = None,
+    results: Path | None = None,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
     ``engine`` runs queries (with the read-only identity), when queries are served."""
@@ -156,6 +170,13 @@ def make_app(
     workgroups = Workgroups(catalog)
     admission = Admission()
     metrics = Metrics(ingest_counts)
+    jobs = None
+    if engine is not None:
+        folder = results or Path(tempfile.mkdtemp(prefix="lakegate-results-"))
+        jobs = Jobs(
+            engine, history=history, grants=grants, workgroups=workgroups, admission=admission, folder=folder
+        )
+    app.state.jobs = jobs  # for the daemon to cancel what still runs when it stops
 
     def admin_only(request: Request) -> Principal:
         return admin(who(request))
@@ -251,6 +272,53 @@ def make_app(
             pieces(), media_type=MEDIA[body.format],
             headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Lakegate-Query": query_id},
         )  # fmt: skip
+
+    def job_runner() -> Jobs:
+        if jobs is None:
+            raise LakegateError("this server does not run queries", code="http.no_queries")
+        return jobs
+
+    @app.post("/v1/queries", status_code=202)
+    def query_submit(body: SubmitRequest, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        """Start a query in the background (its id; poll GET /v1/queries/{id}). With ``wait``,
+        answer once it is done or that many seconds have passed."""
+        runner = job_runner()
+        query_id = runner.submit(principal, body.sql, body.params)
+        if body.wait:
+            runner.wait(query_id, body.wait)
+        return history.get(principal, query_id).as_dict()
+
+    @app.post("/v1/queries/{query_id}/cancel")
+    def query_cancel(query_id: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        history.get(principal, query_id)  # the caller's own (an admin's: any)
+        job_runner().cancel(query_id)
+        return history.get(principal, query_id).as_dict()
+
+    @app.get("/v1/queries/{query_id}/results", response_model=None)
+    def query_results(
+        query_id: str,
+        offset: int = 0,
+        limit: int = 1000,
+        format: Literal["page", "csv", "json", "parquet", "arrow"] = "page",
+        principal: Principal = Depends(who),  # noqa: B008
+    ) -> dict[str, Any] | StreamingResponse:
+        """A page of a finished query's rows (JSON), or its whole result as a file."""
+        record = history.get(principal, query_id)
+        table = job_runner().result(record.id)
+        if format != "page":
+            return StreamingResponse(
+                encode(format, table.schema, table.to_batches(max_chunksize=65536)), media_type=MEDIA[format]
+            )
+        start = max(offset, 0)
+        page = table.slice(start, max(0, min(limit, 100_000)))
+        following = start + page.num_rows
+        return {
+            "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
+            "rows": [[jsonable(v) for v in row.values()] for row in page.to_pylist()],
+            "offset": start,
+            "row_count": table.num_rows,
+            "next_offset": following if following < table.num_rows else None,
+        }
 
     @app.get("/v1/queries")
     def query_history(

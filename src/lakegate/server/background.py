@@ -10,6 +10,7 @@ class BackgroundServer:
     def __init__(self, app: Any, host: str, port: int, name: str) -> None:
         import uvicorn
 
+        self.app = app
         self.server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )

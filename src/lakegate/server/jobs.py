@@ -1,0 +1,179 @@
+"""Asynchronous queries: submitted, run in the background, their results kept for paging.
+
+    submit → QUEUED (waiting for its workgroup's turn) → RUNNING → SUCCEEDED | FAILED | CANCELLED
+
+A query's result is written, batch by batch, to an Arrow IPC file in the home's ``results/``
+folder (by the server, never by the query engine's sandboxed threads), and read back a page at a
+time or whole, in any download format. Results are deleted after ``KEEP_SECONDS``; the query's
+record stays in the history.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from lakegate.auth.grants import Grants
+from lakegate.auth.principals import Principal
+from lakegate.auth.workgroups import Admission, Workgroups
+from lakegate.errors import LakegateError, QueryError
+from lakegate.query.engine import QueryEngine, Stream
+from lakegate.query.history import History
+
+KEEP_SECONDS = 24 * 3600
+
+
+@dataclass
+class Job:
+    id: str
+    principal: str
+    stream: Stream | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class Jobs:
+    def __init__(
+        self,
+        engine: QueryEngine,
+        *,
+        history: History,
+        grants: Grants,
+        workgroups: Workgroups,
+        admission: Admission,
+        folder: Path,
+        workers: int = 8,
+    ) -> None:
+        self.engine = engine
+        self.history = history
+        self.grants = grants
+        self.workgroups = workgroups
+        self.admission = admission
+        self.folder = folder
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakegate-job")
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def result_path(self, query_id: str) -> Path:
+        return self.folder / f"{query_id}.arrow"
+
+    def submit(self, principal: Principal, sql: str, params: list[Any] | None) -> str:
+        """Start a query; its id (its state is QUEUED until its workgroup gives it a turn)."""
+        query_id = self.history.start(principal, sql, "http", state="QUEUED")
+        job = Job(query_id, principal.name)
+        with self._lock:
+            self._jobs[query_id] = job
+        self._pool.submit(self._run, job, principal, sql, params)
+        self._sweep()
+        return query_id
+
+    def _run(self, job: Job, principal: Principal, sql: str, params: list[Any] | None) -> None:
+        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
+        error: LakegateError | None = None
+        stream: Stream | None = None
+        try:
+            if group is None:
+                stream = self._start(job, principal, sql, params, None)
+                self._write(job, stream)
+            else:
+                with self.admission.turn(group):
+                    stream = self._start(job, principal, sql, params, group)
+                    self._write(job, stream)
+        except LakegateError as exc:
+            error = exc
+        except Exception as exc:  # a bug must not leave the query RUNNING forever
+            error = QueryError(
+                f"lakegate failed on this query: {type(exc).__name__}: {exc}", code="query.internal"
+            )
+        finally:
+            if job.cancelled.is_set() and (error is None or error.code != "query.cancelled"):
+                error = QueryError("the query was cancelled", code="query.cancelled")
+            if error is not None:
+                self.result_path(job.id).unlink(missing_ok=True)
+            self.history.finish(
+                job.id,
+                rows=stream.rows if stream else None,
+                tables=stream.tables if stream else None,
+                bytes_scanned=stream.bytes_scanned if stream else None,
+                error=error,
+            )
+            job.done.set()
+
+    def _start(
+        self, job: Job, principal: Principal, sql: str, params: list[Any] | None, group: Any
+    ) -> Stream:
+        if job.cancelled.is_set():
+            raise QueryError("the query was cancelled", code="query.cancelled")
+        self.history.running(job.id)
+        job.stream = self.engine.stream(
+            sql, params, access=self.grants.access_for(principal),
+            limits=group.limits(self.engine.settings) if group else None,
+            max_bytes=group.max_bytes_scanned if group else None,
+        )  # fmt: skip
+        return job.stream
+
+    def _write(self, job: Job, stream: Stream) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.result_path(job.id).with_suffix(".partial")
+        with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, stream.schema) as writer:
+            for batch in stream:
+                writer.write_batch(batch)
+        partial.replace(self.result_path(job.id))
+
+    def cancel(self, query_id: str) -> None:
+        with self._lock:
+            job = self._jobs.get(query_id)
+        if job is None or job.done.is_set():
+            return
+        job.cancelled.set()
+        if job.stream is not None:
+            job.stream.close()
+        job.done.wait(timeout=10)
+
+    def wait(self, query_id: str, timeout: float) -> None:
+        with self._lock:
+            job = self._jobs.get(query_id)
+        if job is not None:
+            job.done.wait(timeout)
+
+    def result(self, query_id: str) -> pa.Table:
+        """The stored result (memory-mapped: pages read only what they show).
+
+        Raises: QueryError ``query.no_result`` when there is none (not finished, failed, expired).
+        """
+        path = self.result_path(query_id)
+        if not path.exists():
+            raise QueryError(
+                f"query {query_id} has no result to read",
+                code="query.no_result",
+                hint="GET /v1/queries/{id} says its state; results are kept for a day",
+            )
+        return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+
+    def _sweep(self) -> None:
+        cutoff = time.time() - KEEP_SECONDS
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.arrow"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        with self._lock:
+            for key in [
+                k for k, j in self._jobs.items() if j.done.is_set() and not self.result_path(k).exists()
+            ]:
+                self._jobs.pop(key, None)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancelled.set()
+            if job.stream is not None:
+                job.stream.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
