@@ -396,6 +396,9 @@ def sql(
             "--as", help="Run as this principal, seeing only its grants (default: the home's admin)."
         ),
     ] = None,
+    dialect: Annotated[
+        str, typer.Option("--dialect", help="duckdb, or athena/trino (translated with the same meaning).")
+    ] = "duckdb",
     server: Annotated[
         str | None, typer.Option("--server", help="Ask a remote lakegate (http://host:port) instead.")
     ] = None,
@@ -415,7 +418,7 @@ def sql(
         )
     writer = {"table": output.write_table, "csv": output.write_csv, "json": output.write_json}[fmt]
     if server is not None:
-        table, elapsed = _remote_query(server, token, query)
+        table, elapsed = _remote_query(server, token, query, dialect)
         writer(table, sys.stdout)
         sys.stdout.flush()
         if fmt == "table":
@@ -431,7 +434,7 @@ def sql(
             recorded = history.start(principal, query, "cli")
         engine = QueryEngine(application.catalog, application.query_store(), application.settings.query)
         try:
-            result = engine.execute(query, access=access)
+            result = engine.execute(query, access=access, dialect=dialect)
         except LakegateError as exc:
             if recorded:
                 history.finish(recorded, error=exc)
@@ -586,7 +589,7 @@ def crawl(
 # -- catalog listings ---------------------------------------------------------------------------
 
 
-def _remote_query(server: str, token: str | None, query: str) -> tuple[Any, float]:
+def _remote_query(server: str, token: str | None, query: str, dialect: str) -> tuple[Any, float]:
     """A query answered by a remote lakegate's HTTP API: its rows as Arrow, and its time."""
     import httpx
     import pyarrow as pa
@@ -596,7 +599,7 @@ def _remote_query(server: str, token: str | None, query: str) -> tuple[Any, floa
     try:
         answer = httpx.post(
             server.rstrip("/") + "/v1/query",
-            json={"sql": query, "limit": 1_000_000},
+            json={"sql": query, "limit": 1_000_000, "dialect": dialect},
             headers={"Authorization": f"Bearer {token}"},
             timeout=None,
         )

@@ -33,6 +33,7 @@ from lakegate.crawler.infer import sql_literal
 from lakegate.engine_setup import engine_message
 from lakegate.errors import GuardError, QueryError
 from lakegate.query import guard
+from lakegate.query.dialects import Schemas, to_duckdb
 from lakegate.query.permissions import AccessFor, restrict
 from lakegate.query.sandbox import ReadOnlyExecutor
 from lakegate.query.views import quote_ident, table_sql
@@ -154,6 +155,7 @@ class QueryEngine:
         access: AccessFor | None = None,
         limits: QuerySettings | None = None,
         max_bytes: int | None = None,
+        dialect: str = "duckdb",
     ) -> Result:
         """Run one read-only statement and return its whole result as Arrow.
 
@@ -167,6 +169,7 @@ class QueryEngine:
             QueryError: it failed while running (``query.timeout``, ``query.memory``, ``query.failed``).
         """
         started = time.perf_counter()
+        sql = self.translate(sql, dialect, access)
         prepared = self._prepare(sql, access, limits, max_bytes)
         instance, text, settings, tables, scanned = prepared
         result = self.executor.run(lambda: self._run(instance, text, params, settings))
@@ -180,14 +183,41 @@ class QueryEngine:
         access: AccessFor | None = None,
         limits: QuerySettings | None = None,
         max_bytes: int | None = None,
+        dialect: str = "duckdb",
     ) -> Stream:
         """Run one read-only statement, its result delivered batch by batch (a few batches are
         held at a time, so memory stays bounded whatever its size). Refusals raise here; errors
         while it runs raise from the stream. Closing the stream early stops the query."""
+        sql = self.translate(sql, dialect, access)
         instance, text, settings, tables, scanned = self._prepare(sql, access, limits, max_bytes)
         stream = Stream(tables, scanned)
         self.executor.submit(lambda: self._feed(instance, text, params, settings, stream))
         return stream
+
+    def translate(self, sql: str, dialect: str, access: AccessFor | None = None) -> str:
+        """``sql`` in ``dialect`` (duckdb, athena, trino) as DuckDB SQL with the same meaning,
+        typed against the tables the caller may read. Raises: GuardError ``guard.dialect``."""
+        if dialect == "duckdb":
+            return sql
+
+        def schemas_for(names: set[tuple[str, str]]) -> Schemas:
+            out: Schemas = {}
+            for database in {d for d, _ in names}:
+                for info in self.catalog.tables(database):
+                    if (database, info.name) not in names:
+                        continue
+                    columns = {c.name: c.type for c in info.columns} | dict.fromkeys(
+                        info.partition_keys, "VARCHAR"
+                    )
+                    allowed = access(database, info.name, list(columns)) if access is not None else None
+                    if access is not None and allowed is None:
+                        continue  # not the caller's: refused later as unknown
+                    if allowed is not None:
+                        columns = {k: v for k, v in columns.items() if k in allowed.columns}
+                    out.setdefault(database, {})[info.name] = columns
+            return out
+
+        return to_duckdb(sql, dialect, schemas_for)
 
     def _prepare(
         self, sql: str, access: AccessFor | None, limits: QuerySettings | None, max_bytes: int | None

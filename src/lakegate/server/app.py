@@ -78,18 +78,27 @@ _STATUS = {
 class QueryRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
     params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
+    dialect: Literal["duckdb", "athena", "trino"] = Field(
+        "duckdb", description="The SQL's dialect: duckdb, or athena/trino (translated with the same meaning)."
+    )
     limit: int = Field(10_000, ge=0, le=1_000_000, description="At most this many rows in the answer.")
 
 
 class SubmitRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
     params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
+    dialect: Literal["duckdb", "athena", "trino"] = Field(
+        "duckdb", description="The SQL's dialect: duckdb, or athena/trino (translated with the same meaning)."
+    )
     wait: float = Field(0.0, ge=0, le=300, description="Seconds to wait for it to finish before answering.")
 
 
 class DownloadRequest(BaseModel):
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
     params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
+    dialect: Literal["duckdb", "athena", "trino"] = Field(
+        "duckdb", description="The SQL's dialect: duckdb, or athena/trino (translated with the same meaning)."
+    )
     format: Literal["csv", "json", "parquet", "arrow"] = Field(
         "csv", description="csv, json (one object per line), parquet or arrow (an IPC stream)."
     )
@@ -203,12 +212,12 @@ def make_app(
         try:
             access = grants.access_for(principal)
             if group is None:
-                result = engine.execute(body.sql, body.params, access=access)
+                result = engine.execute(body.sql, body.params, access=access, dialect=body.dialect)
             else:
                 with admission.turn(group) as queued:
                     result = engine.execute(
                         body.sql, body.params, access=access, limits=group.limits(engine.settings),
-                        max_bytes=group.max_bytes_scanned,
+                        max_bytes=group.max_bytes_scanned, dialect=body.dialect,
                     )  # fmt: skip
         except LakegateError as exc:
             history.finish(query_id, error=exc)
@@ -241,7 +250,7 @@ def make_app(
         query_id = history.start(principal, body.sql, "http")
         try:
             stream = engine.stream(
-                body.sql, body.params, access=grants.access_for(principal),
+                body.sql, body.params, access=grants.access_for(principal), dialect=body.dialect,
                 limits=group.limits(engine.settings) if group else None,
                 max_bytes=group.max_bytes_scanned if group else None,
             )  # fmt: skip
@@ -283,7 +292,7 @@ def make_app(
         """Start a query in the background (its id; poll GET /v1/queries/{id}). With ``wait``,
         answer once it is done or that many seconds have passed."""
         runner = job_runner()
-        query_id = runner.submit(principal, body.sql, body.params)
+        query_id = runner.submit(principal, body.sql, body.params, body.dialect)
         if body.wait:
             runner.wait(query_id, body.wait)
         return history.get(principal, query_id).as_dict()

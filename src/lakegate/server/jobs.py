@@ -63,27 +63,29 @@ class Jobs:
     def result_path(self, query_id: str) -> Path:
         return self.folder / f"{query_id}.arrow"
 
-    def submit(self, principal: Principal, sql: str, params: list[Any] | None) -> str:
+    def submit(
+        self, principal: Principal, sql: str, params: list[Any] | None, dialect: str = "duckdb"
+    ) -> str:
         """Start a query; its id (its state is QUEUED until its workgroup gives it a turn)."""
         query_id = self.history.start(principal, sql, "http", state="QUEUED")
         job = Job(query_id, principal.name)
         with self._lock:
             self._jobs[query_id] = job
-        self._pool.submit(self._run, job, principal, sql, params)
+        self._pool.submit(self._run, job, principal, sql, params, dialect)
         self._sweep()
         return query_id
 
-    def _run(self, job: Job, principal: Principal, sql: str, params: list[Any] | None) -> None:
+    def _run(self, job: Job, principal: Principal, sql: str, params: list[Any] | None, dialect: str) -> None:
         group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
         error: LakegateError | None = None
         stream: Stream | None = None
         try:
             if group is None:
-                stream = self._start(job, principal, sql, params, None)
+                stream = self._start(job, principal, sql, params, group=None, dialect=dialect)
                 self._write(job, stream)
             else:
                 with self.admission.turn(group):
-                    stream = self._start(job, principal, sql, params, group)
+                    stream = self._start(job, principal, sql, params, group=group, dialect=dialect)
                     self._write(job, stream)
         except LakegateError as exc:
             error = exc
@@ -106,7 +108,7 @@ class Jobs:
             job.done.set()
 
     def _start(
-        self, job: Job, principal: Principal, sql: str, params: list[Any] | None, group: Any
+        self, job: Job, principal: Principal, sql: str, params: list[Any] | None, *, group: Any, dialect: str
     ) -> Stream:
         if job.cancelled.is_set():
             raise QueryError("the query was cancelled", code="query.cancelled")
@@ -114,7 +116,7 @@ class Jobs:
         job.stream = self.engine.stream(
             sql, params, access=self.grants.access_for(principal),
             limits=group.limits(self.engine.settings) if group else None,
-            max_bytes=group.max_bytes_scanned if group else None,
+            max_bytes=group.max_bytes_scanned if group else None, dialect=dialect,
         )  # fmt: skip
         return job.stream
 
