@@ -115,3 +115,23 @@ def test_bad_limits_are_explained(app: App) -> None:
     with pytest.raises(ConfigError) as err:
         Workgroups(app.catalog).put("w", max_concurrent=0)
     assert err.value.code == "workgroups.bad"
+
+
+def test_a_query_past_its_memory_limit_fails_clearly_and_the_server_lives_on(app: App) -> None:
+    Workgroups(app.catalog).put("small", memory_limit="32MB")
+    people = Principals(app.catalog)
+    people.add("mia", workgroup="small")
+    token, _ = people.create_token("mia")
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    pipeline = Pipeline(app.catalog, app.store)
+    client = TestClient(make_app(app.catalog, app.store, lambda: pipeline, engine))
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        hungry = "SELECT list(range) AS l FROM range(20000000)"
+        status, body = ask(client, headers, hungry)
+        assert status == 400 and body["error"]["code"] == "query.memory"  # type: ignore[index]
+        assert "32MB" in body["error"]["message"]  # type: ignore[index]
+        status, _body = ask(client, headers, "SELECT 1")
+        assert status == 200
+    finally:
+        engine.close()
