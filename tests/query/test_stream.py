@@ -31,9 +31,12 @@ def test_closing_a_stream_early_stops_its_query(app: App) -> None:
 def test_an_error_while_streaming_reaches_the_reader(app: App) -> None:
     from lakegate.config import QuerySettings
 
-    engine = QueryEngine(app.catalog, app.store, QuerySettings(max_rows=100_000))
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
     try:
-        stream = engine.stream("SELECT range AS n FROM range(1000000)")
+        # a workgroup's row cap applies to streams (the server's default does not: rows cost no memory)
+        stream = engine.stream(
+            "SELECT range AS n FROM range(1000000)", limits=QuerySettings(max_rows=100_000)
+        )
         with pytest.raises(QueryError) as err:
             for _batch in stream:
                 pass

@@ -36,12 +36,14 @@ class Workgroup:
     memory_limit: str | None = None
     description: str = ""
 
-    def limits(self, defaults: QuerySettings) -> QuerySettings:
-        """The server's query settings with this workgroup's limits."""
+    def limits(self, defaults: QuerySettings, *, streamed: bool = False) -> QuerySettings:
+        """The server's query settings with this workgroup's limits. A ``streamed`` result (a
+        download, a background query's file) has no row cap but the workgroup's own."""
+        rows = self.max_rows if self.max_rows is not None else (2**62 if streamed else defaults.max_rows)
         return defaults.model_copy(
             update={
                 "timeout_seconds": self.timeout_seconds,
-                "max_rows": self.max_rows if self.max_rows is not None else defaults.max_rows,
+                "max_rows": rows,
                 "memory_limit": self.memory_limit or defaults.memory_limit,
             }
         )

@@ -42,6 +42,7 @@ from lakegate.storage import ObjectStore
 logger = logging.getLogger(__name__)
 
 _CACHE_SIZE = 16
+_UNCAPPED = 2**62
 
 
 @dataclass
@@ -189,6 +190,8 @@ class QueryEngine:
         held at a time, so memory stays bounded whatever its size). Refusals raise here; errors
         while it runs raise from the stream. Closing the stream early stops the query."""
         sql = self.translate(sql, dialect, access)
+        # Streamed rows cost no memory here: only a row cap given with the limits applies.
+        limits = limits or self.settings.model_copy(update={"max_rows": _UNCAPPED})
         instance, text, settings, tables, scanned = self._prepare(sql, access, limits, max_bytes)
         stream = Stream(tables, scanned)
         self.executor.submit(lambda: self._feed(instance, text, params, settings, stream))

@@ -251,7 +251,7 @@ def make_app(
         try:
             stream = engine.stream(
                 body.sql, body.params, access=grants.access_for(principal), dialect=body.dialect,
-                limits=group.limits(engine.settings) if group else None,
+                limits=group.limits(engine.settings, streamed=True) if group else None,
                 max_bytes=group.max_bytes_scanned if group else None,
             )  # fmt: skip
             schema = stream.schema  # a query that fails at once answers with its error

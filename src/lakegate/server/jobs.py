@@ -115,7 +115,7 @@ class Jobs:
         self.history.running(job.id)
         job.stream = self.engine.stream(
             sql, params, access=self.grants.access_for(principal),
-            limits=group.limits(self.engine.settings) if group else None,
+            limits=group.limits(self.engine.settings, streamed=True) if group else None,
             max_bytes=group.max_bytes_scanned if group else None, dialect=dialect,
         )  # fmt: skip
         return job.stream
