@@ -1,6 +1,7 @@
 -- Escape attempts by a tenant (ann, granted the database acme; globex belongs to another tenant).
 -- One per block, blocks separated by a line holding only "--". The block's first comment line
--- names its category; the last line says which layer stopped it and with which code. CANARY
+-- names its category; the last line says which layer stopped it and with which code (or, for a
+-- catalog probe, that it is answered without any foreign name). CANARY
 -- stands for a folder no query may write into; the test checks it stays empty.
 -- category: statements
 COPY acme.orders TO 'CANARY/out.csv'
@@ -139,16 +140,22 @@ SELECT * FROM duckdb_schemas()
 stopped: guard guard.function
 --
 SELECT * FROM information_schema.tables
-stopped: guard guard.table_unknown
+answered: without a foreign name
 --
 SELECT table_name FROM information_schema.columns WHERE table_schema = 'globex'
-stopped: guard guard.table_unknown
+answered: without a foreign name
 --
 SELECT * FROM pg_catalog.pg_tables
 stopped: guard guard.table_unknown
 --
 SELECT * FROM sqlite_master
 stopped: guard guard.table_unknown
+--
+SELECT view_definition FROM information_schema.views
+stopped: guard guard.table_unknown
+--
+SELECT schema_name FROM information_schema.schemata
+answered: without a foreign name
 --
 SHOW TABLES
 stopped: guard guard.not_read_only
