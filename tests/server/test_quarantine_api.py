@@ -195,3 +195,27 @@ def test_lakegate_connect_to_a_remote_server_reads_as_the_tokens_principal(tmp_p
                 con.execute("SELECT * FROM x.y")  # not granted: unknown
     finally:
         daemon.stop()
+
+
+def test_the_http_api_over_tls_with_a_self_signed_certificate(tmp_path: Path) -> None:
+    import re
+
+    home = tmp_path / "home"
+    daemon = Daemon(home, args=["--http-port", "0", "--tls-self-signed"])
+    try:
+        daemon.wait_until(lambda: "HTTP API: https://127.0.0.1:" in daemon.stderr, timeout=60)
+        found = re.search(r"HTTP API: (https://127\.0\.0\.1:\d+)/.*clients trust (\S+?)\)", daemon.stderr)
+        assert found is not None, daemon.stderr
+        url, certificate = found.group(1), found.group(2)
+        [token] = [w for w in daemon.stderr.split() if w.startswith("lg_")]
+        import ssl
+
+        trusted = ssl.create_default_context(cafile=certificate)
+        answer = httpx.get(f"{url}/v1/whoami", headers={"Authorization": f"Bearer {token}"}, verify=trusted)
+        assert answer.status_code == 200 and answer.json()["role"] == "admin"
+        with pytest.raises(httpx.HTTPError):  # plain HTTP is not served there
+            httpx.get(url.replace("https", "http") + "/healthz", timeout=5)
+        with pytest.raises(httpx.HTTPError):  # nor to a client that does not trust the certificate
+            httpx.get(f"{url}/healthz", timeout=5)
+    finally:
+        daemon.stop()

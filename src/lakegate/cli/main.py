@@ -161,6 +161,19 @@ def up(
         typer.Option("--http-port", help="Serve the HTTP API on this port (0: a free one, printed)."),
     ] = None,
     http_host: Annotated[str, typer.Option("--http-host", help="Address the HTTP API binds.")] = "127.0.0.1",
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="Serve the HTTP API over TLS with this certificate (PEM)."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The certificate's private key (PEM).")
+    ] = None,
+    tls_self_signed: Annotated[
+        bool,
+        typer.Option(
+            "--tls-self-signed", help="TLS with a self-signed certificate kept in the home (development)."
+        ),
+    ] = False,
 ) -> None:
     """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
     import faulthandler
@@ -238,6 +251,21 @@ def up(
                     err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
         api = None
         queries = None
+        tls = None
+        if tls_self_signed:
+            from lakegate.server.tls import self_signed
+
+            tls = self_signed(application.home.root / "tls")
+        elif tls_cert or tls_key:
+            if not (tls_cert and tls_key and tls_cert.is_file() and tls_key.is_file()):
+                lock.release()
+                bad = ConfigError(
+                    "--tls-cert and --tls-key name two existing files",
+                    code="cli.bad_tls",
+                    hint="give both PEM files, or --tls-self-signed for development",
+                )
+                raise fail(bad)
+            tls = (tls_cert, tls_key)
         if http_port is not None:
             from lakegate.query.engine import QueryEngine
             from lakegate.server.app import make_app as make_api
@@ -256,6 +284,7 @@ def up(
                 http_host,
                 http_port,
                 "http",
+                tls,
             )
         from lakegate.auth.principals import FIRST_ADMIN, Principals
 
@@ -288,7 +317,12 @@ def up(
         if api:
             api.start()
             bound = api.bound_port()  # --http-port 0: the one the system picked
-            err.print(f"HTTP API: http://{http_host}:{bound}/v1/ (OpenAPI at /openapi.json)", soft_wrap=True)
+            scheme = "https" if tls else "http"
+            trust = f"; clients trust {tls[0]}" if tls_self_signed and tls else ""
+            err.print(
+                f"HTTP API: {scheme}://{http_host}:{bound}/v1/ (OpenAPI at /openapi.json{trust})",
+                soft_wrap=True,
+            )
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         workers = (
             f"{service.processes} worker processes"

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 
 class BackgroundServer:
-    def __init__(self, app: Any, host: str, port: int, name: str) -> None:
+    def __init__(
+        self, app: Any, host: str, port: int, name: str, tls: tuple[Path, Path] | None = None
+    ) -> None:
         import uvicorn
 
         self.app = app
+        certificate, key = (str(tls[0]), str(tls[1])) if tls else (None, None)
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                ssl_certfile=certificate,
+                ssl_keyfile=key,
+            )
         )
         self._thread = threading.Thread(target=self.server.run, name=f"lakegate-{name}", daemon=True)
 
