@@ -69,7 +69,7 @@ def test_submit_poll_and_page_through_the_result(api: tuple[TestClient, Headers]
     assert client.get(f"/v1/queries/{query_id}/results", headers=headers["root"]).status_code == 200
 
 
-def test_a_long_query_can_be_cancelled(api: tuple[TestClient, Headers]) -> None:
+def test_a_long_query_can_be_cancelled(api: tuple[TestClient, Headers], app: App) -> None:
     client, headers = api
     slow = {"sql": "SELECT count(*) FROM range(100000000) a, range(100000000) b"}
     query_id = client.post("/v1/queries", json=slow, headers=headers["ann"]).json()["id"]
@@ -79,6 +79,7 @@ def test_a_long_query_can_be_cancelled(api: tuple[TestClient, Headers]) -> None:
     assert done["state"] == "CANCELLED" and cancelled["id"] == query_id
     no_result = client.get(f"/v1/queries/{query_id}/results", headers=headers["ann"])
     assert no_result.status_code == 409 and no_result.json()["error"]["code"] == "query.no_result"
+    assert not list((app.home.root / "results").glob(f"{query_id}*"))  # nothing half-written is left
 
 
 def test_wait_answers_a_quick_query_finished_and_failures_keep_their_error(

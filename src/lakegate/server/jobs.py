@@ -96,6 +96,7 @@ class Jobs:
         finally:
             if job.cancelled.is_set() and (error is None or error.code != "query.cancelled"):
                 error = QueryError("the query was cancelled", code="query.cancelled")
+            self.result_path(job.id).with_suffix(".partial").unlink(missing_ok=True)
             if error is not None:
                 self.result_path(job.id).unlink(missing_ok=True)
             self.history.finish(
