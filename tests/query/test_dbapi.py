@@ -90,3 +90,15 @@ def test_public_api_is_pinned() -> None:
 def test_connect_on_a_missing_home_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(lakegate.ConfigError):
         lakegate.connect(tmp_path / "nothing")
+
+
+def test_a_connection_in_athenas_dialect(con: lakegate.Connection) -> None:
+    athena = lakegate.connect(con.app.home.root, dialect="athena")
+    try:
+        rows = athena.execute(
+            "SELECT id / 2 AS half, format_datetime(at, 'dd.MM.yyyy') AS day FROM shop.orders ORDER BY id"
+        ).fetchall()
+        assert rows == [(0, "01.01.2026"), (1, "01.01.2026"), (1, "02.01.2026")]  # 3 / 2 is 1 in Athena
+    finally:
+        athena.close()
+        con.close()

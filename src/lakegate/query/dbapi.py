@@ -103,12 +103,15 @@ class Cursor:
 
 
 class Connection:
-    def __init__(self, app: App, engine: QueryEngine) -> None:
+    dialect = "duckdb"  # or athena/trino: queries are translated with the same meaning
+
+    def __init__(self, app: App, engine: QueryEngine, dialect: str = "duckdb") -> None:
         self.app = app
         self.engine = engine
+        self.dialect = dialect
 
     def _run(self, sql: str, parameters: Sequence[Any] | None) -> tuple[pa.Table, float]:
-        result = self.engine.execute(sql, parameters)
+        result = self.engine.execute(sql, parameters, dialect=self.dialect)
         return result.table, result.elapsed_ms
 
     def cursor(self) -> Cursor:
@@ -138,9 +141,10 @@ class RemoteConnection(Connection):
     """A connection to a lakegate's HTTP API: queries run there, as the token's principal, and
     results arrive as Arrow IPC streams (exact types)."""
 
-    def __init__(self, server: str, token: str) -> None:
+    def __init__(self, server: str, token: str, dialect: str = "duckdb") -> None:
         import httpx
 
+        self.dialect = dialect
         self.server = server.rstrip("/")
         self._client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=None)
 
@@ -150,7 +154,12 @@ class RemoteConnection(Connection):
         import httpx
 
         started = time.perf_counter()
-        body = {"sql": sql, "format": "arrow", "params": list(parameters) if parameters else None}
+        body = {
+            "sql": sql,
+            "format": "arrow",
+            "params": list(parameters) if parameters else None,
+            "dialect": self.dialect,
+        }
         try:
             answer = self._client.post(f"{self.server}/v1/query/download", json=body)
         except httpx.HTTPError as exc:
@@ -176,17 +185,22 @@ class RemoteConnection(Connection):
 
 
 def connect(
-    home: str | Path | None = None, *, server: str | None = None, token: str | None = None
+    home: str | Path | None = None,
+    *,
+    server: str | None = None,
+    token: str | None = None,
+    dialect: str = "duckdb",
 ) -> Connection:
     """Open a read-only connection: to the lakegate home ``home`` (flag > $LAKEGATE_HOME >
     ./lakegate-data), as its admin; or with ``server`` and ``token``, to a remote lakegate, as
-    the token's principal (seeing only its grants)."""
+    the token's principal (seeing only its grants). ``dialect`` ``athena`` (or ``trino``) takes
+    Athena's SQL, translated with the same meaning."""
     if server is not None:
         if not token:
             raise errors.ConfigError(
                 "a server needs a token", code="connect.no_token", hint="connect(server=..., token='lg_...')"
             )
-        return RemoteConnection(server, token)
+        return RemoteConnection(server, token, dialect)
     app = open_app(home)
     engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
-    return Connection(app, engine)
+    return Connection(app, engine, dialect)
