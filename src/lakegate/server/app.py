@@ -75,30 +75,25 @@ _STATUS = {
 }
 
 
-class QueryRequest(BaseModel):
+class _Statement(BaseModel):
+    """What every query request carries."""
+
     sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
     params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
     dialect: Literal["duckdb", "athena", "trino"] = Field(
         "duckdb", description="The SQL's dialect: duckdb, or athena/trino (translated with the same meaning)."
     )
+
+
+class QueryRequest(_Statement):
     limit: int = Field(10_000, ge=0, le=1_000_000, description="At most this many rows in the answer.")
 
 
-class SubmitRequest(BaseModel):
-    sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
-    params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
-    dialect: Literal["duckdb", "athena", "trino"] = Field(
-        "duckdb", description="The SQL's dialect: duckdb, or athena/trino (translated with the same meaning)."
-    )
+class SubmitRequest(_Statement):
     wait: float = Field(0.0, ge=0, le=300, description="Seconds to wait for it to finish before answering.")
 
 
-class DownloadRequest(BaseModel):
-    sql: str = Field(..., description="One read-only statement, DuckDB dialect.")
-    params: list[Any] | None = Field(None, description="Values for its ? placeholders.")
-    dialect: Literal["duckdb", "athena", "trino"] = Field(
-        "duckdb", description="The SQL's dialect: duckdb, or athena/trino (translated with the same meaning)."
-    )
+class DownloadRequest(_Statement):
     format: Literal["csv", "json", "parquet", "arrow"] = Field(
         "csv", description="csv, json (one object per line), parquet or arrow (an IPC stream)."
     )
