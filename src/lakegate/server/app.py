@@ -18,6 +18,7 @@ For now it serves the operations on quarantined objects, for the web console and
     PUT  /v1/tables/{db}/{t}/description       admins describe a table or a column
     POST /v1/upload/{path}                      a file into landing (providers: their prefix)
     GET  /v1/whoami                             the principal a token belongs to
+    /v1/principals, /v1/tokens, /v1/grants, /v1/workgroups   who may read what (server/access_api.py)
     GET  /v1/health, /healthz                   liveness (no token)
     GET  /metrics                               Prometheus metrics (no token)
 
@@ -53,6 +54,8 @@ from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
 from lakegate.query.history import History
 from lakegate.query.permissions import Access
+from lakegate.server.access_api import STATUS as ACCESS_STATUS
+from lakegate.server.access_api import access_routes, admin
 from lakegate.server.downloads import MEDIA, encode
 from lakegate.server.jobs import Jobs
 from lakegate.server.metrics import Metrics
@@ -72,6 +75,7 @@ _STATUS = {
     "query.no_result": 409,
     "catalog.unknown_table": 404,
     "catalog.unknown_column": 404,
+    **ACCESS_STATUS,
 }
 
 
@@ -144,17 +148,6 @@ def authenticated(principals: Principals) -> Callable[[Request], Principal]:
     return who
 
 
-def admin(who: Principal) -> Principal:
-    """Raises: AuthError ``auth.forbidden`` (403) for anyone but an admin."""
-    if not who.is_admin:
-        raise AuthError(
-            f"{who.name} may not do this: it is for admins",
-            code="auth.forbidden",
-            hint="ask an admin, or use an admin's token",
-        )
-    return who
-
-
 def make_app(
     catalog: Catalog,
     store: ObjectStore,
@@ -186,6 +179,7 @@ def make_app(
         return admin(who(request))
 
     allowed = [Depends(admin_only)]
+    app.include_router(access_routes(catalog, who))
 
     @app.exception_handler(LakegateError)
     async def lakegate_error(_request: Request, exc: LakegateError) -> JSONResponse:
