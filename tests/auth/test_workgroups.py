@@ -111,10 +111,20 @@ def test_admission_queues_up_to_the_bound() -> None:
     assert order[0] == "first done" and order[1].startswith("second after")
 
 
-def test_bad_limits_are_explained(app: App) -> None:
+@pytest.mark.parametrize(
+    ("name", "limits", "said"),
+    [
+        ("w", {"max_concurrent": 0}, "at least one query"),
+        ("w", {"max_queued": 2**63}, "out of range"),
+        ("w", {"max_rows": -1}, "out of range"),
+        (" spaced ", {}, "not a workgroup name"),
+    ],
+)
+def test_bad_limits_are_explained(app: App, name: str, limits: dict[str, int], said: str) -> None:
     with pytest.raises(ConfigError) as err:
-        Workgroups(app.catalog).put("w", max_concurrent=0)
-    assert err.value.code == "workgroups.bad"
+        Workgroups(app.catalog).put(name, **limits)
+    assert err.value.code == "workgroups.bad" and said in err.value.message
+    assert Workgroups(app.catalog).all() == []
 
 
 def test_a_query_past_its_memory_limit_fails_clearly_and_the_server_lives_on(app: App) -> None:

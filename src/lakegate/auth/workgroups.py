@@ -8,6 +8,7 @@ A principal without a workgroup, or with one not defined, gets the server's quer
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from lakegate.config import QuerySettings
 from lakegate.errors import ConfigError, QueryError
 
 DEFAULT_TIMEOUT = 1800.0
+_MOST = 2**62  # what a catalog integer holds, with room
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,19 @@ class Workgroups:
         current = self.get(name)
         values = {k: v for k, v in limits.items() if v is not None and (k in _FIELDS or k == "description")}
         merged = Workgroup(**{**(current.__dict__ if current else {}), **values, "name": name})
+        if not _NAME.fullmatch(name):
+            raise ConfigError(
+                f"{name!r} is not a workgroup name",
+                code="workgroups.bad",
+                hint="use letters, digits and _ . - (up to 63 characters, starting with a letter or digit)",
+            )
+        counts = [merged.max_bytes_scanned, merged.max_rows, merged.max_concurrent, merged.max_queued]
+        if any(n is not None and not 0 <= n <= _MOST for n in counts) or merged.timeout_seconds > _MOST:
+            raise ConfigError(
+                f"workgroup {name!r}: a limit is out of range (0 to {_MOST:,})",
+                code="workgroups.bad",
+                hint="leave a limit unset for none",
+            )
         if merged.timeout_seconds <= 0 or merged.max_concurrent < 1 or merged.max_queued < 0:
             raise ConfigError(
                 f"workgroup {name!r}: the timeout must be positive, at least one query must run at "

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from lakegate.auth.grants import Grant, Grants
@@ -30,6 +30,9 @@ from lakegate.auth.workgroups import Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.config import parse_duration
 from lakegate.errors import AuthError, ConfigError
+
+Id = Annotated[int, Path(ge=1, le=2**63 - 1, description="A record's id.")]
+"""A numeric id in a path: a catalog integer (a larger one is refused, not overflowed)."""
 
 STATUS = {
     "auth.exists": 409,
@@ -78,11 +81,17 @@ class GrantRequest(BaseModel):
 
 
 class WorkgroupRequest(BaseModel):
-    timeout_seconds: float | None = Field(None, gt=0, description="Query timeout (default 1800).")
-    max_bytes_scanned: int | None = Field(None, ge=0, description="Most bytes of files one query may read.")
-    max_rows: int | None = Field(None, ge=0, description="Most rows one query may return.")
-    max_concurrent: int | None = Field(None, ge=1, description="Queries running at once (default 4).")
-    max_queued: int | None = Field(None, ge=0, description="Queries waiting for a turn (default 16).")
+    timeout_seconds: float | None = Field(None, gt=0, le=2**62, description="Query timeout (default 1800).")
+    max_bytes_scanned: int | None = Field(
+        None, ge=0, le=2**62, description="Most bytes of files one query may read."
+    )
+    max_rows: int | None = Field(None, ge=0, le=2**62, description="Most rows one query may return.")
+    max_concurrent: int | None = Field(
+        None, ge=1, le=2**62, description="Queries running at once (default 4)."
+    )
+    max_queued: int | None = Field(
+        None, ge=0, le=2**62, description="Queries waiting for a turn (default 16)."
+    )
     memory_limit: str | None = Field(None, description="Memory per query, e.g. 2GB.")
     description: str | None = None
 
@@ -215,7 +224,7 @@ def access_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIR
         return grant_json(grants.grant(**body.model_dump(), by=caller.name))
 
     @router.delete("/grants/{grant_id}")
-    def grant_revoke(grant_id: int, caller: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+    def grant_revoke(grant_id: Id, caller: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
         admin(caller)
         return grant_json(grants.revoke(grant_id))
 

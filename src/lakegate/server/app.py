@@ -36,9 +36,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast
+from typing import Annotated, Any, BinaryIO, Literal, cast
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -55,7 +55,7 @@ from lakegate.query.engine import QueryEngine
 from lakegate.query.history import History
 from lakegate.query.permissions import Access
 from lakegate.server.access_api import STATUS as ACCESS_STATUS
-from lakegate.server.access_api import access_routes, admin
+from lakegate.server.access_api import Id, access_routes, admin
 from lakegate.server.downloads import MEDIA, encode
 from lakegate.server.jobs import Jobs
 from lakegate.server.metrics import Metrics
@@ -295,8 +295,8 @@ def make_app(
     @app.get("/v1/queries/{query_id}/results", response_model=None)
     def query_results(
         query_id: str,
-        offset: int = 0,
-        limit: int = 1000,
+        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=0, le=100_000)] = 1000,
         format: Literal["page", "csv", "json", "parquet", "arrow"] = "page",
         principal: Principal = Depends(who),  # noqa: B008
     ) -> dict[str, Any] | StreamingResponse:
@@ -307,8 +307,8 @@ def make_app(
             return StreamingResponse(
                 encode(format, table.schema, table.to_batches(max_chunksize=65536)), media_type=MEDIA[format]
             )
-        start = max(offset, 0)
-        page = table.slice(start, max(0, min(limit, 100_000)))
+        start = offset
+        page = table.slice(start, limit)
         following = start + page.num_rows
         return {
             "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
@@ -321,7 +321,7 @@ def make_app(
     @app.get("/v1/queries")
     def query_history(
         principal: str | None = None,
-        limit: int = 100,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
         viewer: Principal = Depends(who),  # noqa: B008
     ) -> dict[str, Any]:
         """Past queries, newest first: the caller's own (an admin's: everyone's, or ``principal``'s)."""
@@ -475,20 +475,22 @@ def make_app(
         return metrics.text()
 
     @app.get("/v1/quarantine", dependencies=allowed)
-    def quarantine_list(reason: str | None = None, limit: int = 1000) -> dict[str, Any]:
-        return {"objects": [describe(o) for o in quarantine.list(reason, limit=min(max(limit, 1), 10_000))]}
+    def quarantine_list(
+        reason: str | None = None, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+    ) -> dict[str, Any]:
+        return {"objects": [describe(o) for o in quarantine.list(reason, limit=limit)]}
 
     @app.get("/v1/quarantine/{object_id}", dependencies=allowed)
-    def quarantine_show(object_id: int) -> dict[str, Any]:
+    def quarantine_show(object_id: Id) -> dict[str, Any]:
         return describe(quarantine.get(object_id))
 
     @app.post("/v1/quarantine/{object_id}/replay", dependencies=allowed)
-    def quarantine_replay(object_id: int) -> dict[str, Any]:
+    def quarantine_replay(object_id: Id) -> dict[str, Any]:
         done = quarantine.replay(quarantine.get(object_id), pipeline())
         return {"replayed": done.state == "replayed", "object": describe(done)}
 
     @app.post("/v1/quarantine/{object_id}/purge", dependencies=allowed)
-    def quarantine_purge(object_id: int) -> dict[str, Any]:
+    def quarantine_purge(object_id: Id) -> dict[str, Any]:
         return {"purged": True, "object": describe(quarantine.purge(quarantine.get(object_id)))}
 
     return app
