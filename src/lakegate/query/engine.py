@@ -35,6 +35,7 @@ from lakegate.errors import GuardError, QueryError
 from lakegate.query import guard
 from lakegate.query.dialects import Schemas, to_duckdb
 from lakegate.query.permissions import AccessFor, restrict
+from lakegate.query.pruning import partition_tests, reads
 from lakegate.query.sandbox import ReadOnlyExecutor
 from lakegate.query.views import quote_ident, table_sql
 from lakegate.storage import ObjectStore
@@ -54,16 +55,18 @@ class Result:
     table: pa.Table
     elapsed_ms: float
     tables: list[str] = field(default_factory=list)  # the catalog tables it read, database.table
-    bytes_scanned: int = 0  # the size of those tables' files (an upper bound of what it read)
+    bytes_scanned: int = 0  # bytes it read from files (Parquet: only the columns and row groups needed)
+    bytes_estimated: int = 0  # the size of its tables' files, checked against limits before it ran
 
 
 class Stream:
     """A result arriving batch by batch: ``schema`` (waits for the query to start), then iterate.
     ``close()`` early stops the query."""
 
-    def __init__(self, tables: list[str], bytes_scanned: int) -> None:
+    def __init__(self, tables: list[str], bytes_estimated: int) -> None:
         self.tables = tables
-        self.bytes_scanned = bytes_scanned
+        self.bytes_estimated = bytes_estimated
+        self.bytes_scanned = 0  # what it read from files, known once it is done
         self.rows = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=4)
         self._closed = threading.Event()
@@ -123,9 +126,38 @@ class Stream:
 
 
 class _Instance:
+    """One sandboxed DuckDB instance; it logs its file reads, so each query's bytes are known."""
+
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn
         self.lock = threading.Lock()
+        self.running = 0
+
+    def began(self) -> None:
+        with self.lock:
+            self.running += 1
+
+    def bytes_read(self, connection_id: int) -> int:
+        """What the query on connection ``connection_id`` read from files; forgets the log of
+        reads once no query runs (so it does not grow)."""
+        reader = self.conn.cursor()
+        found = None
+        try:
+            found = reader.execute(
+                "SELECT coalesce(sum(bytes), 0)::BIGINT FROM duckdb_logs_parsed('FileSystem') "
+                "WHERE connection_id = ? AND op = 'READ'",
+                [connection_id],
+            ).fetchone()
+        except duckdb.Error as exc:  # a statistic: never the query's failure
+            logger.warning("could not tell the bytes a query read: %s", exc)
+        finally:
+            with self.lock:
+                self.running -= 1
+                if self.running == 0:
+                    with contextlib.suppress(duckdb.Error):
+                        reader.execute("CALL truncate_duckdb_logs()")
+            reader.close()
+        return int(found[0]) if found else 0
 
 
 class QueryEngine:
@@ -177,8 +209,8 @@ class QueryEngine:
         sql = self.translate(sql, dialect, access)
         prepared = self._prepare(sql, access, limits, max_bytes)
         instance, text, settings, tables, scanned = prepared
-        result = self.executor.run(lambda: self._run(instance, text, params, settings))
-        return Result(result, (time.perf_counter() - started) * 1000, tables, scanned)
+        result, read = self.executor.run(lambda: self._run(instance, text, params, settings))
+        return Result(result, (time.perf_counter() - started) * 1000, tables, read, scanned)
 
     def stream(
         self,
@@ -241,7 +273,11 @@ class QueryEngine:
                 view = restrict(view, allowed, names)
             views[t.qualified] = view
         settings = limits or self.settings
-        scanned = sum(f.size for t in tables for f in t.files)
+        keys = {(t.database, t.name): list(t.partition_keys) for t in tables if t.partition_keys}
+        tests = partition_tests(sql, keys) if keys else {}
+        scanned = sum(
+            f.size for t in tables for f in t.files if reads(tests.get((t.database, t.name)), f.partition)
+        )
         if max_bytes is not None and scanned > max_bytes:
             raise QueryError(
                 f"the query would read {scanned:,} bytes of files, more than its workgroup's {max_bytes:,}",
@@ -318,15 +354,16 @@ class QueryEngine:
         for name, body in views.items():
             database, table = name.split(".", 1)
             conn.execute(f"CREATE VIEW {quote_ident(database)}.{quote_ident(table)} AS {body}")
+        conn.execute("CALL enable_logging('FileSystem')")  # each query's bytes read: _Instance
         conn.execute("SET lock_configuration=true")
         return _Instance(conn)
 
     def _run(
         self, instance: _Instance, sql: str, params: Sequence[Any] | None, settings: QuerySettings
-    ) -> pa.Table:
+    ) -> tuple[pa.Table, int]:
         batches: list[pa.RecordBatch] = []
-        schema = self._produce(instance, sql, params, settings, emit=batches.append)
-        return pa.Table.from_batches(batches, schema=schema)
+        schema, read = self._produce(instance, sql, params, settings, emit=batches.append)
+        return pa.Table.from_batches(batches, schema=schema), read
 
     def _feed(
         self,
@@ -351,11 +388,14 @@ class QueryEngine:
         *,
         emit: Callable[[pa.RecordBatch], None],
         stream: Stream | None = None,
-    ) -> pa.Schema:
-        """Run ``sql``, handing each batch of its result to ``emit``; its schema. For a
-        ``stream``: tells it the schema, and closing it interrupts the query."""
+    ) -> tuple[pa.Schema, int]:
+        """Run ``sql``, handing each batch of its result to ``emit``; its schema and the bytes
+        it read from files. For a ``stream``: tells it the schema and, once done, the bytes;
+        closing it interrupts the query."""
         stop = stream._closed if stream is not None else threading.Event()
         cursor = instance.conn.cursor()
+        connection = cursor.execute("SELECT current_connection_id()").fetchone()
+        instance.began()
         if stream is not None:
             stream._interrupt = cursor.interrupt
         timer = threading.Timer(settings.timeout_seconds, cursor.interrupt)
@@ -378,7 +418,7 @@ class QueryEngine:
                         hint="add a LIMIT or aggregate; the cap is query.max_rows",
                     )
                 emit(batch)
-            return reader.schema
+            schema = reader.schema
         except duckdb.InterruptException:
             raise QueryError(
                 f"the query ran longer than {settings.timeout_seconds:g} s and was stopped",
@@ -398,3 +438,7 @@ class QueryEngine:
         finally:
             timer.cancel()
             cursor.close()
+            read = instance.bytes_read(connection[0] if connection else -1)
+            if stream is not None:
+                stream.bytes_scanned = read
+        return schema, read

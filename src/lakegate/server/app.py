@@ -226,6 +226,7 @@ def make_app(
             "elapsed_ms": round(result.elapsed_ms, 1),
             "queued_ms": round(queued * 1000, 1),
             "bytes_scanned": result.bytes_scanned,
+            "bytes_estimated": result.bytes_estimated,
             "query_id": query_id,
         }
 
