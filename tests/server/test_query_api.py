@@ -151,3 +151,44 @@ def test_a_download_that_fails_at_once_answers_with_its_error(
         "/v1/query/download", json={"sql": "SELECT 1/0::INT AS x FROM nope"}, headers=headers["ann"]
     )
     assert answer.status_code == 400
+
+
+def test_a_download_that_fails_midway_breaks_the_transfer_and_the_history_says_why(app: App) -> None:
+    """Rows already sent cannot be taken back: the transfer is cut (never a clean but short file)
+    and the query's record says why."""
+    import time
+
+    import httpx
+
+    from lakegate.auth.workgroups import Workgroups
+    from lakegate.server.background import BackgroundServer
+
+    Workgroups(app.catalog).put("brief", timeout_seconds=1)
+    people = Principals(app.catalog)
+    people.add("root", role="admin", workgroup="brief")
+    token, _ = people.create_token("root")
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    pipeline = Pipeline(app.catalog, app.store)
+    server = BackgroundServer(make_app(app.catalog, app.store, lambda: pipeline, engine), "127.0.0.1", 0, "t")
+    server.start()
+    base = f"http://127.0.0.1:{server.bound_port()}"
+    headers = {"Authorization": f"Bearer {token}"}
+    endless = {"sql": "SELECT range AS n FROM range(50000000)"}
+    try:
+        received = 0
+        download = httpx.stream(
+            "POST", f"{base}/v1/query/download", json=endless, headers=headers, timeout=60
+        )
+        with pytest.raises(httpx.RemoteProtocolError), download as answer:  # cut while being read
+            assert answer.status_code == 200
+            query_id = answer.headers["x-lakegate-query"]
+            for chunk in answer.iter_bytes():
+                if not received:
+                    time.sleep(2)  # a slow reader: the query outlives its workgroup's timeout
+                received += len(chunk)
+        assert 0 < received < 400_000_000
+        record = httpx.get(f"{base}/v1/queries/{query_id}", headers=headers).json()
+        assert record["state"] == "FAILED" and record["error_code"] == "query.timeout", record
+    finally:
+        server.stop()
+        engine.close()

@@ -31,7 +31,7 @@ from lakegate.catalog import Catalog, TableInfo
 from lakegate.config import QuerySettings
 from lakegate.crawler.infer import sql_literal
 from lakegate.engine_setup import engine_message
-from lakegate.errors import GuardError, QueryError
+from lakegate.errors import GuardError, LakegateError, QueryError
 from lakegate.query import guard
 from lakegate.query.dialects import Schemas, to_duckdb
 from lakegate.query.permissions import AccessFor, restrict
@@ -123,6 +123,28 @@ class Stream:
         with contextlib.suppress(queue.Empty):
             while True:
                 self._queue.get_nowait()
+
+
+def _failure(exc: BaseException, settings: QuerySettings, *, cancelled: bool) -> LakegateError:
+    """The error to report for the engine's ``exc``."""
+    said = engine_message(exc)
+    if isinstance(exc, duckdb.InterruptException) or said.startswith("INTERRUPT Error"):
+        if cancelled:
+            return QueryError("the query was cancelled", code="query.cancelled")
+        return QueryError(
+            f"the query ran longer than {settings.timeout_seconds:g} s and was stopped",
+            code="query.timeout",
+            hint="narrow it, or raise query.timeout_seconds",
+        )
+    if isinstance(exc, duckdb.OutOfMemoryException) or said.startswith("Out of Memory Error"):
+        return QueryError(
+            f"the query needs more than {settings.memory_limit} of memory: {said}",
+            code="query.memory",
+            hint="aggregate or filter more, or raise query.memory_limit",
+        )
+    if isinstance(exc, duckdb.ParserException):
+        return GuardError(f"syntax error: {said}", code="guard.syntax")
+    return QueryError(said, code="query.failed")
 
 
 class _Instance:
@@ -419,22 +441,9 @@ class QueryEngine:
                     )
                 emit(batch)
             schema = reader.schema
-        except duckdb.InterruptException:
-            raise QueryError(
-                f"the query ran longer than {settings.timeout_seconds:g} s and was stopped",
-                code="query.timeout",
-                hint="narrow it, or raise query.timeout_seconds",
-            ) from None
-        except duckdb.OutOfMemoryException as exc:
-            raise QueryError(
-                f"the query needs more than {settings.memory_limit} of memory: {engine_message(exc)}",
-                code="query.memory",
-                hint="aggregate or filter more, or raise query.memory_limit",
-            ) from None
-        except duckdb.ParserException as exc:
-            raise GuardError(f"syntax error: {engine_message(exc)}", code="guard.syntax") from None
-        except duckdb.Error as exc:
-            raise QueryError(engine_message(exc), code="query.failed") from None
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            # while batches are read, DuckDB's errors arrive through Arrow, as OSError
+            raise _failure(exc, settings, cancelled=stop.is_set()) from None
         finally:
             timer.cancel()
             cursor.close()

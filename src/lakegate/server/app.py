@@ -253,11 +253,14 @@ def make_app(
             error: LakegateError | None = None
             try:
                 yield from encode(body.format, schema, stream)
-            except LakegateError as exc:
+            except LakegateError as exc:  # rows already sent: the transfer is cut, the history says why
                 error = exc
                 raise
             except GeneratorExit:  # the client went away: the query stops
                 error = QueryError("the client stopped reading the result", code="query.cancelled")
+                raise
+            except Exception as exc:  # a bug must not leave the record SUCCEEDED
+                error = QueryError(f"lakegate failed on this query: {exc}", code="query.internal")
                 raise
             finally:
                 stream.close()
