@@ -159,6 +159,8 @@ def test_lakegate_sql_asks_a_remote_server_with_a_token(tmp_path: Path) -> None:
         assert answer.stdout.splitlines() == ["id,name", "1,ann", "2,bob"]
         refused = remote(key="lg_00000000_wrong")
         assert refused.returncode == 1 and "auth.invalid" in refused.stderr
+        typed = remote("-f", "json")  # exact types, as Arrow: the ids stay integers
+        assert typed.returncode == 0 and '"id": 1' in typed.stdout.replace('"id":1', '"id": 1'), typed.stdout
     finally:
         daemon.stop()
 

@@ -624,38 +624,21 @@ def crawl(
 
 
 def _remote_query(server: str, token: str | None, query: str, dialect: str) -> tuple[Any, float]:
-    """A query answered by a remote lakegate's HTTP API: its rows as Arrow, and its time."""
-    import httpx
-    import pyarrow as pa
+    """A query answered by a remote lakegate (as Arrow, exact types, the whole result): its
+    rows and how long it took."""
+    import time
+
+    from lakegate.query.dbapi import connect
 
     if not token:
         raise fail(ConfigError("--server needs --token (or LAKEGATE_TOKEN)", code="cli.no_token"))
+    started = time.perf_counter()
     try:
-        answer = httpx.post(
-            server.rstrip("/") + "/v1/query",
-            json={"sql": query, "limit": 1_000_000, "dialect": dialect},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=None,
-        )
-    except httpx.HTTPError as exc:
-        unreachable = LakegateError(
-            f"{server} did not answer: {exc}",
-            code="cli.server_unreachable",
-            hint="check the URL and that lakegate up serves --http-port there",
-        )
-        raise fail(unreachable) from None
-    body = answer.json()
-    if answer.status_code != 200:
-        error = body.get("error", {})
-        raise fail(LakegateError(error.get("message", answer.text), code=error.get("code", "http.failed"),
-                                 hint=error.get("hint")))  # fmt: skip
-    names = [c["name"] for c in body["columns"]]
-    table = (
-        pa.table({n: [r[i] for r in body["rows"]] for i, n in enumerate(names)}) if names else pa.table({})
-    )
-    if body.get("truncated"):
-        err.print(f"(the first {len(body['rows'])} of {body['row_count']} rows)", markup=False)
-    return table, float(body.get("elapsed_ms", 0.0))
+        with connect(server=server, token=token, dialect=dialect) as connection:
+            table = connection.execute(query).fetch_arrow()
+    except LakegateError as exc:
+        raise fail(exc) from None
+    return table, (time.perf_counter() - started) * 1000
 
 
 def _split_table(name: str) -> tuple[str, str]:
