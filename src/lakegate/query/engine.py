@@ -32,7 +32,7 @@ from lakegate.config import QuerySettings
 from lakegate.crawler.infer import sql_literal
 from lakegate.engine_setup import engine_message
 from lakegate.errors import GuardError, LakegateError, QueryError
-from lakegate.query import guard
+from lakegate.query import guard, show
 from lakegate.query.dialects import Schemas, to_duckdb
 from lakegate.query.permissions import AccessFor, restrict
 from lakegate.query.pruning import partition_tests, reads
@@ -257,7 +257,15 @@ class QueryEngine:
 
     def translate(self, sql: str, dialect: str, access: AccessFor | None = None) -> str:
         """``sql`` in ``dialect`` (duckdb, athena, trino) as DuckDB SQL with the same meaning,
-        typed against the tables the caller may read. Raises: GuardError ``guard.dialect``."""
+        typed against the tables the caller may read; SHOW and DESCRIBE as queries over what
+        it may read. Raises: GuardError ``guard.dialect``, or ``guard.table_unknown`` for a
+        DESCRIBE of a table it may not read."""
+        shown = show.rewrite(sql)
+        if shown is not None:
+            if shown.table is not None and self.guard_enabled:  # the same answer as a query of it
+                database, table = shown.table
+                self._tables_for(f"SELECT * FROM {quote_ident(database)}.{quote_ident(table)}", access)
+            return shown.sql
         if dialect == "duckdb":
             return sql
 

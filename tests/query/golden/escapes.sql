@@ -158,13 +158,28 @@ SELECT schema_name FROM information_schema.schemata
 answered: without a foreign name
 --
 SHOW TABLES
-stopped: guard guard.not_read_only
+answered: without a foreign name
+--
+SHOW TABLES FROM globex
+answered: without a foreign name
+--
+SHOW DATABASES
+answered: without a foreign name
 --
 SHOW ALL TABLES
 stopped: guard guard.not_read_only
 --
 DESCRIBE globex.orders
+stopped: guard guard.table_unknown
+--
+SHOW COLUMNS FROM globex.orders
+stopped: guard guard.table_unknown
+--
+DESCRIBE SELECT * FROM globex.orders
 stopped: guard guard.not_read_only
+--
+SHOW TABLES; COPY acme.orders TO 'CANARY/out.csv'
+stopped: guard guard.multiple_statements
 --
 SUMMARIZE globex.orders
 stopped: guard guard.not_read_only
