@@ -301,6 +301,17 @@ class Principals:
                 conn.execute(tokens.update().where(tokens.c.id == token_id).values(last_used_at=now))
         return self.require(row.name)
 
+    def touch(self, token_id: str) -> None:
+        """Record that a token was just used (at most once a minute), e.g. after a SCRAM exchange."""
+        now = time.time()
+        with self.catalog.writing("recording a token's use") as conn:
+            conn.execute(
+                tokens.update()
+                .where(tokens.c.id == token_id)
+                .where(sa.or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at < now - _TOUCH_EVERY))
+                .values(last_used_at=now)
+            )
+
     def scram_secrets(self, name: str) -> ScramSecrets | None:
         """What a SCRAM-SHA-256 exchange needs for ``name`` (``None`` for an unknown or disabled one)."""
         found = self.get(name)

@@ -71,12 +71,14 @@ class Stream:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=4)
         self._closed = threading.Event()
         self._schema: pa.Schema | None = None
+        self.types: list[str] = []  # the engine's type of each column, known with the schema
         self._schema_ready = threading.Event()
         self._error: BaseException | None = None
         self._interrupt: Callable[[], None] | None = None
 
-    def _started(self, schema: pa.Schema) -> None:
+    def _started(self, schema: pa.Schema, types: list[str]) -> None:
         self._schema = schema
+        self.types = types
         self._schema_ready.set()
 
     def _put(self, item: pa.RecordBatch | None) -> None:
@@ -254,6 +256,21 @@ class QueryEngine:
         stream = Stream(tables, scanned)
         self.executor.submit(lambda: self._feed(instance, text, params, settings, stream))
         return stream
+
+    def describe(
+        self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
+    ) -> tuple[pa.Schema, list[str]]:
+        """The columns ``sql`` would return (Arrow schema, engine types), found without reading a
+        row and before its parameters are known (for clients that ask first). Refusals raise."""
+        body = self.translate(sql, dialect, access).strip().rstrip(";")
+        wrapped = f"SELECT * FROM ({body}\n) AS lakegate_described LIMIT 0"
+        instance, text, settings, tables, scanned = self._prepare(wrapped, access, None, None)
+        stream = Stream(tables, scanned)
+        params = [None] * param_count
+        self.executor.submit(lambda: self._feed(instance, text, params, settings, stream))
+        for _batch in stream:
+            pass
+        return stream.schema, stream.types
 
     def translate(self, sql: str, dialect: str, access: AccessFor | None = None) -> str:
         """``sql`` in ``dialect`` (duckdb, athena, trino) as DuckDB SQL with the same meaning,
@@ -435,7 +452,7 @@ class QueryEngine:
             relation = cursor.execute(sql, list(params) if params else None)
             reader = relation.to_arrow_reader(batch_size=65536)
             if stream is not None:
-                stream._started(reader.schema)
+                stream._started(reader.schema, [str(d[1]) for d in cursor.description or []])
             rows = 0
             for batch in reader:
                 if stop.is_set():

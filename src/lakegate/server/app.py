@@ -33,7 +33,6 @@ workgroup sets its queries' timeout, rows, memory, bytes of files and how many r
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal, cast
@@ -52,6 +51,7 @@ from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
 from lakegate.query.history import History
 from lakegate.query.permissions import Access
 from lakegate.server.access_api import STATUS as ACCESS_STATUS
@@ -168,6 +168,7 @@ def make_app(
     admission = Admission()
     metrics = Metrics(ingest_counts)
     jobs = None
+    runner = Gateway(catalog, engine, meter=metrics, admission=admission) if engine is not None else None
     if engine is not None:
         folder = results or Path(tempfile.mkdtemp(prefix="lakegate-results-"))
         jobs = Jobs(
@@ -188,34 +189,15 @@ def make_app(
         headers = {"WWW-Authenticate": 'Bearer realm="lakegate"'} if status == 401 else None
         return JSONResponse({"error": body}, status_code=status, headers=headers)
 
+    def gateway() -> Gateway:
+        if runner is None:
+            raise LakegateError("this server does not run queries", code="http.no_queries")
+        return runner
+
     @app.post("/v1/query")
     def query(body: QueryRequest, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
         """Run one read-only statement as the token's principal, over what it was granted."""
-        if engine is None:
-            raise LakegateError("this server does not run queries", code="http.no_queries")
-        group = workgroups.get(principal.workgroup) if principal.workgroup else None
-        query_id = history.start(principal, body.sql, "http")
-        queued = 0.0
-        metrics.started()
-        began = time.monotonic()
-        try:
-            access = grants.access_for(principal)
-            if group is None:
-                result = engine.execute(body.sql, body.params, access=access, dialect=body.dialect)
-            else:
-                with admission.turn(group) as queued:
-                    result = engine.execute(
-                        body.sql, body.params, access=access, limits=group.limits(engine.settings),
-                        max_bytes=group.max_bytes_scanned, dialect=body.dialect,
-                    )  # fmt: skip
-        except LakegateError as exc:
-            history.finish(query_id, error=exc)
-            metrics.finished("FAILED", time.monotonic() - began)
-            raise
-        metrics.finished("SUCCEEDED", time.monotonic() - began)
-        history.finish(
-            query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned
-        )
+        query_id, result, queued = gateway().run(principal, body.sql, body.params, dialect=body.dialect)
         table = result.table
         shown = table.slice(0, body.limit)
         return {
@@ -234,45 +216,22 @@ def make_app(
     def query_download(body: DownloadRequest, principal: Principal = Depends(who)) -> StreamingResponse:  # noqa: B008
         """Run a query as the token's principal and stream its whole result as a file (CSV,
         NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query."""
-        if engine is None:
-            raise LakegateError("this server does not run queries", code="http.no_queries")
-        group = workgroups.get(principal.workgroup) if principal.workgroup else None
-        query_id = history.start(principal, body.sql, "http")
-        try:
-            stream = engine.stream(
-                body.sql, body.params, access=grants.access_for(principal), dialect=body.dialect,
-                limits=group.limits(engine.settings, streamed=True) if group else None,
-                max_bytes=group.max_bytes_scanned if group else None,
-            )  # fmt: skip
-            schema = stream.schema  # a query that fails at once answers with its error
-        except LakegateError as exc:
-            history.finish(query_id, error=exc)
-            raise
+        run = gateway().stream(principal, body.sql, body.params, dialect=body.dialect)
 
         def pieces() -> Iterator[bytes]:
-            error: LakegateError | None = None
             try:
-                yield from encode(body.format, schema, stream)
-            except LakegateError as exc:  # rows already sent: the transfer is cut, the history says why
-                error = exc
-                raise
+                # an error once rows are sent cuts the transfer; the history says why
+                yield from encode(body.format, run.schema, run)
             except GeneratorExit:  # the client went away: the query stops
-                error = QueryError("the client stopped reading the result", code="query.cancelled")
-                raise
-            except Exception as exc:  # a bug must not leave the record SUCCEEDED
-                error = QueryError(f"lakegate failed on this query: {exc}", code="query.internal")
+                run.finish(QueryError("the client stopped reading the result", code="query.cancelled"))
                 raise
             finally:
-                stream.close()
-                history.finish(
-                    query_id, rows=stream.rows, tables=stream.tables, bytes_scanned=stream.bytes_scanned,
-                    error=error,
-                )  # fmt: skip
+                run.finish()
 
-        name = f"lakegate-{query_id[:8]}.{'ndjson' if body.format == 'json' else body.format}"
+        name = f"lakegate-{run.id[:8]}.{'ndjson' if body.format == 'json' else body.format}"
         return StreamingResponse(
             pieces(), media_type=MEDIA[body.format],
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Lakegate-Query": query_id},
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Lakegate-Query": run.id},
         )  # fmt: skip
 
     def job_runner() -> Jobs:

@@ -1,0 +1,155 @@
+"""What a statement sent over the wire is, before anything runs it.
+
+Drivers send session statements of their own — ``BEGIN``, ``SET extra_float_digits = 3``,
+``SHOW transaction_isolation``, ``DISCARD ALL`` — that a read-only lake answers itself: they
+never reach the engine. Everything else is a query for the gateway (which refuses writes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import TokenType
+
+from lakegate.query import show
+
+
+@dataclass(frozen=True)
+class Statement:
+    kind: str  # query | empty | begin | commit | rollback | set | reset | show | discard | deallocate | noop
+    sql: str
+    name: str = ""  # the setting (set, reset, show), the statement (deallocate)
+    value: str = ""  # the value set
+    tag: str = ""  # the command tag of a session statement
+
+
+# settings a driver may set; each answered (SHOW) and accepted (SET) without reaching the engine
+SETTINGS = {
+    "application_name": "",
+    "client_encoding": "UTF8",
+    "datestyle": "ISO, MDY",
+    "intervalstyle": "postgres",
+    "timezone": "UTC",
+    "extra_float_digits": "1",
+    "search_path": '"$user", public',
+    "standard_conforming_strings": "on",
+    "client_min_messages": "notice",
+    "statement_timeout": "0",
+    "lock_timeout": "0",
+    "idle_in_transaction_session_timeout": "0",
+    "bytea_output": "hex",
+    "default_transaction_read_only": "on",
+    "transaction_read_only": "on",
+    "transaction_isolation": "read committed",
+    "default_transaction_isolation": "read committed",
+    "server_version": "16.0",
+    "server_version_num": "160000",
+    "server_encoding": "UTF8",
+    "integer_datetimes": "on",
+    "max_identifier_length": "63",
+    "jit": "off",
+    "lc_collate": "C",
+    "lc_ctype": "C",
+    "lc_messages": "C",
+    "lc_monetary": "C",
+    "lc_numeric": "C",
+    "lc_time": "C",
+    "geqo": "on",
+    "row_security": "on",
+    "lakegate.dialect": "duckdb",
+}
+_ALIASES = {
+    "time zone": "timezone",
+    "transaction isolation level": "transaction_isolation",
+    "names": "client_encoding",
+}
+_WORD = r"[A-Za-z_][A-Za-z0-9_.]*"
+_SET = re.compile(
+    rf"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?P<name>{_WORD}|TIME\s+ZONE|NAMES)\s*(?:=|\s+TO\s+|\s+)?\s*(?P<value>.*?)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def split(sql: str) -> list[str]:
+    """The statements of a simple-query string, in order (semicolons in strings, dollar quotes
+    and comments do not split). Unreadable text stays one statement, for the guard to judge."""
+    try:
+        tokens = Postgres().tokenize(sql)
+    except SqlglotError:
+        return [sql]
+    pieces, start = [], 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            pieces.append(sql[start : token.start])
+            start = token.end + 1
+    pieces.append(sql[start:])
+    kept = [p for p in pieces if _meaningful(p)]
+    return kept or [""]
+
+
+def _meaningful(text: str) -> bool:
+    try:
+        return bool(Postgres().tokenize(text))
+    except SqlglotError:
+        return bool(text.strip())
+
+
+def classify(sql: str) -> Statement:
+    text = _strip(sql)
+    if not text:
+        return Statement("empty", sql)
+    words = text.split()
+    head = words[0].upper()
+    second = words[1].upper() if len(words) > 1 else ""
+    if head == "BEGIN" or (head == "START" and second == "TRANSACTION"):
+        return Statement("begin", sql, tag="BEGIN")
+    if head in ("COMMIT", "END"):
+        return Statement("commit", sql, tag="COMMIT")
+    if head in ("ROLLBACK", "ABORT"):
+        return Statement("rollback", sql, tag="ROLLBACK")
+    if head == "SET":
+        if second in ("TRANSACTION", "SESSION") and (
+            second == "TRANSACTION" or words[2:3] == ["CHARACTERISTICS"]
+        ):
+            return Statement("noop", sql, tag="SET")
+        found = _SET.match(text)
+        if found:
+            name = _ALIASES.get(" ".join(found["name"].lower().split()), found["name"].lower())
+            return Statement("set", sql, name=name, value=_unquote(found["value"]), tag="SET")
+        return Statement("set", sql, name="", tag="SET")
+    if head == "RESET":
+        name = " ".join(w.lower() for w in words[1:])
+        return Statement("reset", sql, name=_ALIASES.get(name, name), tag="RESET")
+    if head == "SHOW" and show.rewrite(text) is None:
+        name = " ".join(w.lower() for w in words[1:])
+        return Statement("show", sql, name=_ALIASES.get(name, name), tag="SHOW")
+    if head == "DISCARD":
+        return Statement("discard", sql, tag=f"DISCARD {second or 'ALL'}")
+    if head == "DEALLOCATE":
+        rest = words[2:] if second == "PREPARE" else words[1:]
+        return Statement(
+            "deallocate",
+            sql,
+            name=_unquote(" ".join(rest)),
+            tag="DEALLOCATE ALL" if rest and rest[0].upper() == "ALL" else "DEALLOCATE",
+        )
+    if head in ("UNLISTEN", "CLOSE") and second in ("*", "ALL"):
+        return Statement("noop", sql, tag=f"{head} {second}" if head == "CLOSE" else "UNLISTEN")
+    return Statement("query", sql)
+
+
+def _strip(sql: str) -> str:
+    """The statement without comments, surrounding space and trailing semicolons."""
+    text = re.sub(r"--[^\n]*", " ", sql)
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
+    return text.strip().rstrip(";").strip()
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1].replace(value[0] * 2, value[0])
+    return value

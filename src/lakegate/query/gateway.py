@@ -1,0 +1,189 @@
+"""One way in for every front end (HTTP, PostgreSQL wire, background jobs): a principal's query
+runs over its grants, within its workgroup's limits and turn, and is recorded in the history
+from start to finish, whatever happens to it."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from lakegate.auth.grants import Grants
+from lakegate.auth.principals import Principal
+from lakegate.auth.workgroups import Admission, Workgroups
+from lakegate.catalog import Catalog
+from lakegate.errors import LakegateError, QueryError
+from lakegate.query.engine import QueryEngine, Result, Stream
+from lakegate.query.history import History
+
+
+class Meter(Protocol):
+    def started(self) -> None: ...
+
+    def finished(self, state: str, seconds: float) -> None: ...
+
+
+class _NoMeter:
+    def started(self) -> None:
+        pass
+
+    def finished(self, state: str, seconds: float) -> None:
+        pass
+
+
+def _state(error: LakegateError | None) -> str:
+    if error is None:
+        return "SUCCEEDED"
+    return "CANCELLED" if error.code == "query.cancelled" else "FAILED"
+
+
+class Run:
+    """A streamed query of a principal: its schema, then its batches. ``finish()`` (always
+    called, also by iterating to the end) stops it if need be, gives back its workgroup turn and
+    records the outcome."""
+
+    def __init__(
+        self, gateway: Gateway, query_id: str, stream: Stream, turn: contextlib.ExitStack, began: float
+    ):
+        self.id = query_id
+        self.stream = stream
+        self._gateway = gateway
+        self._turn = turn
+        self._began = began
+        self._done = False
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self.stream.schema
+
+    @property
+    def types(self) -> list[str]:
+        """The engine's type of each column (``UUID``, ``JSON``, ``DECIMAL(10,2)``...)."""
+        return self.stream.types
+
+    @property
+    def rows(self) -> int:
+        return self.stream.rows
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self.stream
+        except LakegateError as exc:
+            self.finish(exc)
+            raise
+        except Exception as exc:
+            self.finish(QueryError(f"lakegate failed on this query: {exc}", code="query.internal"))
+            raise
+        self.finish()
+
+    def finish(self, error: LakegateError | None = None) -> None:
+        if self._done:
+            return
+        self._done = True
+        self.stream.close()
+        self._turn.close()
+        self._gateway._record(self.id, self._began, error, self.stream)
+
+
+class Gateway:
+    def __init__(
+        self,
+        catalog: Catalog,
+        engine: QueryEngine,
+        *,
+        meter: Meter | None = None,
+        admission: Admission | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.engine = engine
+        self.grants = Grants(catalog)
+        self.workgroups = Workgroups(catalog)
+        self.history = History(catalog)
+        self.admission = admission or Admission()  # shared with whatever else runs this server's queries
+        self.meter: Meter = meter or _NoMeter()
+
+    def run(
+        self,
+        principal: Principal,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        dialect: str = "duckdb",
+        via: str = "http",
+    ) -> tuple[str, Result, float]:
+        """Run a query to its end: its id, its result and the seconds it waited for a turn.
+
+        Raises: the query's LakegateError (recorded as its outcome)."""
+        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
+        query_id = self.history.start(principal, sql, via)
+        began = time.monotonic()
+        self.meter.started()
+        queued = 0.0
+        try:
+            access = self.grants.access_for(principal)
+            if group is None:
+                result = self.engine.execute(sql, params, access=access, dialect=dialect)
+            else:
+                with self.admission.turn(group) as queued:
+                    result = self.engine.execute(
+                        sql, params, access=access, limits=group.limits(self.engine.settings),
+                        max_bytes=group.max_bytes_scanned, dialect=dialect,
+                    )  # fmt: skip
+        except LakegateError as exc:
+            self._record(query_id, began, exc, None)
+            raise
+        self.meter.finished("SUCCEEDED", time.monotonic() - began)
+        self.history.finish(
+            query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned
+        )
+        return query_id, result, queued
+
+    def stream(
+        self,
+        principal: Principal,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        dialect: str = "duckdb",
+        via: str = "http",
+    ) -> Run:
+        """Start a query whose result is read batch by batch (no row cap but its workgroup's).
+
+        Raises: the query's LakegateError when it fails before its first batch (recorded)."""
+        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
+        query_id = self.history.start(principal, sql, via)
+        began = time.monotonic()
+        self.meter.started()
+        turn = contextlib.ExitStack()
+        try:
+            if group is not None:
+                turn.enter_context(self.admission.turn(group))
+            stream = self.engine.stream(
+                sql, params, access=self.grants.access_for(principal), dialect=dialect,
+                limits=group.limits(self.engine.settings, streamed=True) if group else None,
+                max_bytes=group.max_bytes_scanned if group else None,
+            )  # fmt: skip
+            stream.schema  # noqa: B018 - a query that fails at once raises here
+        except LakegateError as exc:
+            turn.close()
+            self._record(query_id, began, exc, None)
+            raise
+        return Run(self, query_id, stream, turn, began)
+
+    def _record(
+        self, query_id: str, began: float, error: LakegateError | None, stream: Stream | None
+    ) -> None:
+        self.meter.finished(_state(error), time.monotonic() - began)
+        if stream is None:
+            self.history.finish(query_id, error=error)
+        else:
+            self.history.finish(
+                query_id,
+                rows=stream.rows,
+                tables=stream.tables,
+                bytes_scanned=stream.bytes_scanned,
+                error=error,
+            )

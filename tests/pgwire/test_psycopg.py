@@ -1,0 +1,121 @@
+"""psycopg 3 against lakegate: authentication, queries with parameters in text and binary, errors
+with their SQLSTATE, session statements, grants applied as over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import psycopg
+import pytest
+
+from tests.pgwire.conftest import Lake
+
+
+def test_a_token_is_the_password_and_grants_apply(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann")) as conn:
+        assert conn.execute("SELECT * FROM acme.orders ORDER BY id").fetchall() == [
+            (1, "EU", 2.5, dt.date(2026, 1, 1)),
+            (3, "EU", None, dt.date(2026, 1, 3)),
+        ]
+        assert conn.info.parameter_status("server_version") == "16.0"
+        assert conn.info.parameter_status("integer_datetimes") == "on"
+    with psycopg.connect(lake.dsn("gus")) as conn:
+        assert conn.execute("SELECT note FROM globex.orders").fetchall() == [("GLOBEX-ROW",)]
+    with psycopg.connect(lake.dsn("root")) as conn:
+        assert conn.execute("SELECT count(*) FROM acme.orders").fetchone() == (3,)
+
+
+@pytest.mark.parametrize("who", ["ann", "nobody"])
+def test_a_wrong_token_or_user_is_refused_alike(lake: Lake, who: str) -> None:
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(lake.dsn(who, token=lake.tokens["gus"]))  # gus's token is not ann's
+    assert f'password authentication failed for user "{who}"' in str(refused.value)
+
+
+def test_providers_cannot_query(lake: Lake) -> None:
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(lake.dsn("up"))
+    assert "providers upload files" in str(refused.value)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_parameters_and_results_in_both_formats(lake: Lake, binary: bool) -> None:
+    with psycopg.connect(lake.dsn("root")) as conn:
+        cur = conn.cursor(binary=binary)
+        rows = cur.execute(
+            "SELECT id, region, amount, day FROM acme.orders"
+            " WHERE id >= %s AND region = %s AND day < %s ORDER BY id",
+            [1, "EU", dt.date(2026, 1, 3)],
+        ).fetchall()
+        assert rows == [(1, "EU", 2.5, dt.date(2026, 1, 1))]
+        value = cur.execute(
+            "SELECT %s::DECIMAL(10,3) AS d, %s AS t, %s AS b", [decimal.Decimal("-1.250"), "x'y", True]
+        )
+        assert value.fetchone() == (decimal.Decimal("-1.250"), "x'y", True)
+
+
+def test_errors_carry_their_sqlstate_and_the_session_goes_on(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann"), autocommit=True) as conn:
+        cases = {
+            "SELECT * FROM globex.orders": "42P01",
+            "SELECT email FROM acme.orders": "42703",
+            "SELEC 1": "42601",
+            "DROP TABLE acme.orders": "25006",
+            "COPY acme.orders TO '/tmp/x.csv'": "25006",
+            "SELECT * FROM read_csv('/etc/passwd')": "42501",
+            "SELECT 1/0::INT": None,
+        }
+        for sql, state in cases.items():
+            if state is None:
+                continue
+            with pytest.raises(psycopg.Error) as failed:
+                conn.execute(sql)
+            assert failed.value.sqlstate == state, (sql, failed.value)
+        assert conn.execute("SELECT 42").fetchone() == (42,)
+
+
+def test_transactions_and_session_settings_are_answered_by_the_front_end(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann")) as conn:  # not autocommit: psycopg sends BEGIN
+        conn.execute("SET application_name = 'notebook'")
+        conn.execute("SET extra_float_digits = 3")
+        assert conn.execute("SHOW application_name").fetchone() == ("notebook",)
+        assert conn.execute("SHOW transaction_isolation").fetchone() == ("read committed",)
+        with pytest.raises(psycopg.errors.UndefinedObject):
+            conn.execute("SET enable_external_access = true")
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+            conn.execute("SELECT 1")
+        conn.rollback()
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        conn.commit()
+
+
+def test_several_statements_in_one_simple_query_each_answered(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann"), autocommit=True) as conn:
+        cur = conn.cursor()
+        cur.execute("SELECT 1 AS a; SELECT 'x;y' AS b; SET application_name = 'z'")
+        assert cur.fetchall() == [(1,)]
+        assert cur.nextset() and cur.fetchall() == [("x;y",)]
+
+
+def test_the_dialect_is_chosen_at_connection(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann", options="'-c lakegate.dialect=athena'"), autocommit=True) as conn:
+        assert conn.execute("SELECT 7 / 2").fetchone() == (3,)  # Athena: integer division
+        conn.execute("SET lakegate.dialect = duckdb")
+        assert conn.execute("SELECT 7 / 2").fetchone() == (3.5,)
+
+
+def test_the_history_records_pgwire_queries(lake: Lake) -> None:
+    from lakegate.auth.principals import Principals
+    from lakegate.query.history import History
+
+    with psycopg.connect(lake.dsn("ann"), autocommit=True) as conn:
+        conn.execute("SELECT id FROM acme.orders").fetchall()
+    ann = Principals(lake.app.catalog).require("ann")
+    [record] = History(lake.app.catalog).of(ann)
+    assert (record.via, record.state, record.rows, record.tables) == (
+        "pgwire",
+        "SUCCEEDED",
+        2,
+        ["acme.orders"],
+    )
