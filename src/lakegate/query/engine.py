@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import logging
 import queue
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -48,6 +49,15 @@ _CACHE_SIZE = 16
 # file paths, is not one of them)
 CATALOG_VIEWS = frozenset(("information_schema", v) for v in ("tables", "columns", "schemata"))
 _UNCAPPED = 2**62
+_RETIRE_AFTER = 256
+_TRUNCATE_AFTER = 64  # queries between emptyings of an idle instance's log
+# the file operations one connection logged (the log's own tables: its view is slower)
+_FILE_LOG = """
+SELECT message FROM duckdb_logs(denormalized_table = false)
+WHERE type = 'FileSystem'
+  AND context_id IN (SELECT context_id FROM duckdb_log_contexts() WHERE connection_id = ?)
+"""
+_READ_BYTES = re.compile(r'"op":"READ","bytes":"(\d+)"')
 
 
 @dataclass
@@ -150,38 +160,46 @@ def _failure(exc: BaseException, settings: QuerySettings, *, cancelled: bool) ->
 
 
 class _Instance:
-    """One sandboxed DuckDB instance; it logs its file reads, so each query's bytes are known."""
+    """One sandboxed DuckDB instance. It logs its file reads, so that each query's bytes are
+    known: the log is emptied whenever no query runs; under constant load, an instance that has
+    served ``_RETIRE_AFTER`` queries since is retired (new queries get a fresh one, its own
+    finish and read their bytes), so reading the log stays cheap."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn
         self.lock = threading.Lock()
         self.running = 0
+        self.served = 0  # queries since the log was last emptied
+        self.retiring = False
 
     def began(self) -> None:
         with self.lock:
             self.running += 1
+            self.served += 1
+            if self.served > _RETIRE_AFTER:
+                self.retiring = True
 
     def bytes_read(self, connection_id: int) -> int:
-        """What the query on connection ``connection_id`` read from files; forgets the log of
-        reads once no query runs (so it does not grow)."""
+        """What the query on connection ``connection_id`` read from files."""
         reader = self.conn.cursor()
-        found = None
+        read = 0
         try:
-            found = reader.execute(
-                "SELECT coalesce(sum(bytes), 0)::BIGINT FROM duckdb_logs_parsed('FileSystem') "
-                "WHERE connection_id = ? AND op = 'READ'",
-                [connection_id],
-            ).fetchone()
+            for (message,) in reader.execute(_FILE_LOG, [connection_id]).fetchall():
+                found = _READ_BYTES.search(message)
+                read += int(found[1]) if found else 0
         except duckdb.Error as exc:  # a statistic: never the query's failure
             logger.warning("could not tell the bytes a query read: %s", exc)
         finally:
             with self.lock:
                 self.running -= 1
-                if self.running == 0:
-                    with contextlib.suppress(duckdb.Error):
-                        reader.execute("CALL truncate_duckdb_logs()")
+                empty = self.running == 0 and self.served >= _TRUNCATE_AFTER
+                if empty and not self.retiring:
+                    self.served = 0
+            if empty:
+                with contextlib.suppress(duckdb.Error):
+                    reader.execute("CALL truncate_duckdb_logs()")
             reader.close()
-        return int(found[0]) if found else 0
+        return read
 
 
 class QueryEngine:
@@ -377,7 +395,7 @@ class QueryEngine:
     ) -> _Instance:
         with self._lock:
             instance = self._instances.get(key)
-            if instance is not None:
+            if instance is not None and not instance.retiring:
                 self._instances.move_to_end(key)
                 return instance
         instance = self.executor.run(lambda: self._open(views, paths, settings))
