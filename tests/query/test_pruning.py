@@ -152,3 +152,23 @@ def test_bytes_read_are_measured_after_the_query(app: App) -> None:
     assert 0 < narrow.bytes_scanned < size / 4 < wide.bytes_scanned <= size
     assert few.bytes_scanned < narrow.bytes_scanned
     assert streamed == n and narrow.bytes_scanned < stream.bytes_scanned <= size
+
+
+def test_bytes_stay_exact_when_a_busy_instance_is_retired(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lakegate.query import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_RETIRE_AFTER", 2)
+    body = b"id,v\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(2000))
+    deliver(app, "landing/r/t/a.csv", body)
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    try:
+        held = engine.stream("SELECT * FROM r.t")  # keeps its instance busy throughout
+        next(iter(held))
+        [first] = engine._instances.values()
+        answers = [engine.execute("SELECT sum(v) AS s FROM r.t") for _ in range(5)]
+        held.close()
+        now = list(engine._instances.values())
+    finally:
+        engine.close()
+    assert {a.bytes_scanned for a in answers} == {len(body)}
+    assert first.retiring and first not in now  # a fresh instance took over; the old one's log went with it
