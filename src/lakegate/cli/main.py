@@ -174,6 +174,20 @@ def up(
             "--tls-self-signed", help="TLS with a self-signed certificate kept in the home (development)."
         ),
     ] = False,
+    pg_port: Annotated[
+        int | None,
+        typer.Option("--pg-port", help="Serve the PostgreSQL wire protocol on this port (0: a free one)."),
+    ] = None,
+    pg_host: Annotated[
+        str, typer.Option("--pg-host", help="Address the PostgreSQL port binds.")
+    ] = "127.0.0.1",
+    pg_auth: Annotated[
+        str,
+        typer.Option("--pg-auth", help="scram (SCRAM-SHA-256, default) or password (cleartext, TLS only)."),
+    ] = "scram",
+    pg_require_tls: Annotated[
+        bool, typer.Option("--pg-require-tls", help="Refuse PostgreSQL connections without TLS.")
+    ] = False,
 ) -> None:
     """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
     import faulthandler
@@ -266,12 +280,20 @@ def up(
                 )
                 raise fail(bad)
             tls = (tls_cert, tls_key)
-        if http_port is not None:
+        if pg_auth not in ("scram", "password") or (pg_require_tls and tls is None):
+            lock.release()
+            raise fail(ConfigError(
+                "--pg-auth is scram or password, and --pg-require-tls needs a certificate",
+                code="cli.bad_option", hint="e.g. --pg-auth scram --tls-self-signed --pg-require-tls",
+            ))  # fmt: skip
+        if http_port is not None or pg_port is not None:
             from lakegate.query.engine import QueryEngine
+
+            queries = QueryEngine(application.catalog, application.query_store(), application.settings.query)
+        if http_port is not None:
             from lakegate.server.app import make_app as make_api
             from lakegate.server.background import BackgroundServer
 
-            queries = QueryEngine(application.catalog, application.query_store(), application.settings.query)
             api = BackgroundServer(
                 make_api(
                     application.catalog,
@@ -286,6 +308,16 @@ def up(
                 "http",
                 tls,
             )
+        pg = None
+        if pg_port is not None:
+            from lakegate.pgwire.server import PgServer
+            from lakegate.pgwire.session import Options
+            from lakegate.query.gateway import Gateway
+
+            assert queries is not None
+            shared = api.app.state.gateway if api is not None else Gateway(application.catalog, queries)
+            pg = PgServer(shared, pg_host, pg_port, tls=tls,
+                          options=Options(auth=pg_auth, require_tls=pg_require_tls))  # fmt: skip
         from lakegate.auth.principals import FIRST_ADMIN, Principals
 
         people = Principals(application.catalog)
@@ -323,6 +355,23 @@ def up(
                 f"HTTP API: {scheme}://{http_host}:{bound}/v1/ (OpenAPI at /openapi.json{trust})",
                 soft_wrap=True,
             )
+        if pg:
+            try:
+                pg.start()
+            except OSError as exc:
+                lock.release()
+                busy = ConfigError(
+                    f"the PostgreSQL port {pg_host}:{pg_port} cannot be opened: {exc}",
+                    code="cli.port_busy",
+                    hint="pick another --pg-port, or 0",
+                )
+                raise fail(busy) from None
+            ssl_mode = "require" if pg_require_tls else ("prefer" if tls else "disable")
+            err.print(
+                f"PostgreSQL: postgresql://<user>@{pg_host}:{pg.bound_port()}/lakegate?sslmode={ssl_mode} "
+                "(the password is one of the user's tokens)",
+                soft_wrap=True,
+            )
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
         workers = (
             f"{service.processes} worker processes"
@@ -347,7 +396,7 @@ def up(
         while not stop.wait(0.5):
             if config.changed():
                 _reload(application, service)
-        for server in (webhook, api):
+        for server in (webhook, api, pg):
             if server:
                 server.stop()
         if api is not None and api.app.state.jobs is not None:

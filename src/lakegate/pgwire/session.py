@@ -23,6 +23,7 @@ import pyarrow as pa
 from lakegate.auth.principals import Principal, Principals
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.pgwire import messages as m
+from lakegate.pgwire.catalog import CatalogAnswer, PgCatalog, is_catalog_query
 from lakegate.pgwire.scram import MECHANISM, ScramExchange, ScramFailed
 from lakegate.pgwire.sqlstate import fields
 from lakegate.pgwire.statements import SETTINGS, Statement, classify, split
@@ -52,7 +53,7 @@ class Portal:
     prepared: Prepared
     params: list[Any]
     formats: list[int]  # result format codes as bound (none: text; one: all)
-    run: Run | None = None
+    run: Run | CatalogAnswer | None = None
     pending: list[pa.RecordBatch] = field(default_factory=list)  # rows read but not sent yet
     iterator: Iterator[pa.RecordBatch] | None = None
     sent: int = 0
@@ -92,6 +93,7 @@ class Session:
         self.secure = False
         self.running: Run | None = None
         self.cancelled = False
+        self.pg_catalog: PgCatalog | None = None
 
     # -- life -------------------------------------------------------------------------------
 
@@ -112,6 +114,8 @@ class Session:
         finally:
             self._close_portals()
             self._unregister(self)
+            if self.pg_catalog is not None:
+                self.pg_catalog.close()
             self.writer.close()
             with contextlib.suppress(Exception):
                 await self.writer.wait_closed()
@@ -178,6 +182,7 @@ class Session:
         self.principal = principal
         self._apply_startup(params)
         process_id, secret = self._register(self)
+        self.pg_catalog = PgCatalog(self.gateway.catalog, principal.name, process_id)
         for name in _REPORTED:
             self.send(m.parameter_status(name, self.settings[name.lower()]))
         self.send(
@@ -402,6 +407,12 @@ class Session:
     def _describe_query(self, prepared: Prepared) -> tuple[pa.Schema, list[str]]:
         assert self.principal is not None
         access = self.gateway.grants.access_for(self.principal)
+        if is_catalog_query(prepared.sql):
+            assert self.pg_catalog is not None
+            answer = self.pg_catalog.answer(
+                prepared.sql, [None] * len(prepared.param_oids), access, self.settings
+            )
+            return answer.schema, answer.types
         return self.gateway.engine.describe(prepared.sql, len(prepared.param_oids), access=access,
                                             dialect=self.settings["lakegate.dialect"])  # fmt: skip
 
@@ -459,8 +470,12 @@ class Session:
             return self._show_columns(statement)
         return None
 
-    def _start_run(self, portal: Portal) -> Run:
+    def _start_run(self, portal: Portal) -> Run | CatalogAnswer:
         assert self.principal is not None
+        if is_catalog_query(portal.prepared.sql):  # metadata: answered here, from what it may read
+            assert self.pg_catalog is not None
+            access = self.gateway.grants.access_for(self.principal)
+            return self.pg_catalog.answer(portal.prepared.sql, portal.params, access, self.settings)
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
                                   dialect=self.settings["lakegate.dialect"], via="pgwire")  # fmt: skip
         self.running = run

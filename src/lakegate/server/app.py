@@ -175,6 +175,7 @@ def make_app(
             engine, history=history, grants=grants, workgroups=workgroups, admission=admission, folder=folder
         )
     app.state.jobs = jobs  # for the daemon to cancel what still runs when it stops
+    app.state.gateway = runner  # for the PostgreSQL front end to share (workgroup turns, metrics)
 
     def admin_only(request: Request) -> Principal:
         return admin(who(request))
