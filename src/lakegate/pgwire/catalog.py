@@ -182,6 +182,13 @@ def _macros(user: str, process_id: int) -> list[str]:
         "CREATE MACRO pg_get_triggerdef(o) AS CAST(NULL AS VARCHAR)",
         "CREATE MACRO pg_get_statisticsobjdef_columns(o) AS CAST(NULL AS VARCHAR)",
         "CREATE MACRO pg_relation_is_publishable(o) AS false",
+        "CREATE MACRO current_setting(n) AS "
+        "(SELECT first(setting) FROM pgc.pg_settings WHERE name = lower(n)), "
+        "(n, m) AS (SELECT first(setting) FROM pgc.pg_settings WHERE name = lower(n))",
+        "CREATE MACRO pg_get_serial_sequence(t, c) AS CAST(NULL AS VARCHAR)",
+        "CREATE MACRO pg_get_function_identity_arguments(o) AS ''",
+        "CREATE MACRO pg_get_function_result(o) AS CAST(NULL AS VARCHAR)",
+        "CREATE MACRO pg_get_ruledef(o) AS CAST(NULL AS VARCHAR), (o, p) AS CAST(NULL AS VARCHAR)",
         "CREATE MACRO array_upper(a, d) AS len(a)",
         "CREATE MACRO array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END",
         "CREATE MACRO pg_postmaster_start_time() AS TIMESTAMP '2026-01-01'",
@@ -222,11 +229,25 @@ def _macros(user: str, process_id: int) -> list[str]:
         "WHEN 'timestamp' THEN 'timestamp without time zone' "
         "WHEN 'timestamptz' THEN 'timestamp with time zone' "
         "WHEN 'time' THEN 'time without time zone' WHEN 'timetz' THEN 'time with time zone' ELSE n END",
-        "CREATE MACRO _pg_regclass(t) AS (SELECT first(c.oid) FROM pgc.pg_class c JOIN pgc.pg_namespace n "
+        "CREATE MACRO _pg_regclass(t) AS coalesce(CASE regexp_replace(t, '^pg_catalog[.]', '') "
+        "WHEN 'pg_class' THEN 1259 WHEN 'pg_attribute' THEN 1249 WHEN 'pg_type' THEN 1247 "
+        "WHEN 'pg_proc' THEN 1255 WHEN 'pg_namespace' THEN 2615 WHEN 'pg_constraint' THEN 2606 "
+        "WHEN 'pg_database' THEN 1262 WHEN 'pg_index' THEN 2610 END, "
+        "(SELECT first(c.oid) FROM pgc.pg_class c JOIN pgc.pg_namespace n "
         "ON n.oid = c.relnamespace WHERE c.relname = split_part(t, '.', -1) "
-        "AND (NOT contains(t, '.') OR n.nspname = split_part(t, '.', 1)))",
+        "AND (NOT contains(t, '.') OR n.nspname = split_part(t, '.', 1))))",
+        "CREATE MACRO _pg_as_regclass(x) AS "
+        "coalesce(TRY_CAST(x AS BIGINT), _pg_regclass(CAST(x AS VARCHAR)))",
+        "CREATE MACRO _pg_as_regtype(x) AS coalesce(TRY_CAST(x AS BIGINT), _pg_regtype(CAST(x AS VARCHAR)))",
         "CREATE MACRO _pg_regtype(t) AS (SELECT first(oid) FROM pgc.pg_type WHERE typname = t)",
+        "CREATE MACRO _pg_typname(o) AS (SELECT first(typname) FROM pgc.pg_type WHERE oid = o)",
+        "CREATE MACRO _pg_relname(o) AS (SELECT first(n.nspname || '.' || c.relname) FROM pgc.pg_class c "
+        "JOIN pgc.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = o)",
+        "CREATE MACRO _pg_nspname(o) AS (SELECT first(nspname) FROM pgc.pg_namespace WHERE oid = o)",
         "CREATE MACRO _pg_regnamespace(t) AS (SELECT first(oid) FROM pgc.pg_namespace WHERE nspname = t)",
+        "CREATE MACRO to_regtype(t) AS _pg_regtype(t)",
+        "CREATE MACRO to_regclass(t) AS _pg_regclass(t)",
+        "CREATE MACRO to_regnamespace(t) AS _pg_regnamespace(t)",
     ]
 
 
@@ -309,8 +330,17 @@ class PgCatalog:
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
         for name, columns in TABLES.items():
             conn.execute(f"CREATE TABLE {SCHEMA}.{name} ({columns})")
-        for statement in _macros(self.user, self.process_id):
-            conn.execute(statement)
+        pending = _macros(self.user, self.process_id)
+        while pending:  # a macro that uses another is made once that one exists
+            failed = []
+            for statement in pending:
+                try:
+                    conn.execute(statement)
+                except duckdb.CatalogException:
+                    failed.append(statement)
+            if len(failed) == len(pending):
+                conn.execute(failed[0])  # raises: a macro that can never be made is a bug
+            pending = failed
         self._fill(conn, tables, settings)
         conn.execute("SET enable_external_access = false")
         conn.execute("SET lock_configuration = true")
@@ -499,11 +529,17 @@ def translate(sql: str, user: str) -> str:
             and node.this.name.lower() == "pg_catalog"
         ):
             return cast(exp.Expr, node.expression)
+        if isinstance(node, exp.Column) and str(node.args.get("db") or "").lower() == "pg_catalog":
+            column = node.copy()  # pg_catalog.pg_class.oid
+            column.set("db", exp.to_identifier(SCHEMA))
+            return column
         if isinstance(node, exp.Operator):
             operator = str(node.args.get("operator", "")).lower().removeprefix("pg_catalog.")
             build = _OPERATORS.get(operator)
             if build is not None:
                 return build(*(_uncollated(side) for side in (node.this, node.expression)))
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _RENAMED:
+            return exp.Anonymous(this=_RENAMED[str(node.this).lower()], expressions=node.expressions)
         if isinstance(node, exp.Collate):
             return cast(exp.Expr, node.this)
         if isinstance(node, exp.Cast):
@@ -530,11 +566,23 @@ def _uncollated(node: exp.Expr) -> exp.Expr:
     return node.this if isinstance(node, exp.Collate) else node
 
 
-def _cast(node: exp.Cast) -> exp.Expr:
+def _type_name(node: exp.Cast) -> str:
     to = node.to
-    name = to.sql(dialect="postgres").lower().removeprefix("pg_catalog.").strip('"')
     if isinstance(to, exp.DataType) and to.args.get("kind") is not None:
-        name = to.args["kind"].sql().lower().removeprefix("pg_catalog.").strip('"')
+        return str(to.args["kind"].sql()).lower().removeprefix("pg_catalog.").strip('"')
+    return str(to.sql(dialect="postgres")).lower().removeprefix("pg_catalog.").strip('"')
+
+
+_RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object"}
+_NAME_OF = {"regtype": "_pg_typname", "regclass": "_pg_relname", "regnamespace": "_pg_nspname"}
+
+
+def _cast(node: exp.Cast) -> exp.Expr:
+    name = _type_name(node)
+    inner = node.this
+    if name in _TEXT_TYPES and isinstance(inner, exp.Cast) and _type_name(inner) in _NAME_OF:
+        # oid::regtype::text: PostgreSQL prints the name
+        return exp.Anonymous(this=_NAME_OF[_type_name(inner)], expressions=[inner.this])
     if name in _OID_TYPES:
         value = node.this
         if isinstance(value, exp.Literal) and value.is_string and not value.this.isdigit():
@@ -546,6 +594,8 @@ def _cast(node: exp.Cast) -> exp.Expr:
             macro = lookup.get(name)
             if macro:
                 return exp.Anonymous(this=macro, expressions=[value])
+        if name in ("regclass", "regtype") and not isinstance(value, exp.Literal):  # a name or an oid
+            return exp.Anonymous(this=f"_pg_as_{name}", expressions=[value])
         return exp.Cast(this=value, to=exp.DataType.build("BIGINT"))
     if name in _TEXT_TYPES:
         return exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR"))

@@ -464,7 +464,7 @@ class Session:
             if portal.run is None:
                 return None
             return self._columns(portal.run.schema, portal.run.types, portal.formats)
-        if self._in_failed_block() and statement.kind not in ("rollback", "commit"):
+        if self._in_failed_block() and statement.kind not in ("rollback", "commit", "rollback_to"):
             raise self._aborted()
         if statement.kind == "show":
             return self._show_columns(statement)
@@ -533,6 +533,9 @@ class Session:
         kind = statement.kind
         if kind == "begin":
             self.status = b"T" if self.status == b"I" else self.status
+        elif kind == "rollback_to":  # back to a savepoint: a failed block is usable again
+            if self.status == b"E":
+                self.status = b"T"
         elif kind in ("commit", "rollback"):
             tag = "ROLLBACK" if self.status == b"E" else statement.tag
             self.status = b"I"

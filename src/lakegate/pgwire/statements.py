@@ -19,7 +19,9 @@ from lakegate.query import show
 
 @dataclass(frozen=True)
 class Statement:
-    kind: str  # query | empty | begin | commit | rollback | set | reset | show | discard | deallocate | noop
+    # query | empty | begin | commit | rollback | savepoint | rollback_to | release | set | reset | show |
+    # discard | deallocate | noop
+    kind: str
     sql: str
     name: str = ""  # the setting (set, reset, show), the statement (deallocate)
     value: str = ""  # the value set
@@ -59,6 +61,8 @@ SETTINGS = {
     "lc_time": "C",
     "geqo": "on",
     "row_security": "on",
+    "default_table_access_method": "heap",
+    "default_tablespace": "",
     "lakegate.dialect": "duckdb",
 }
 _ALIASES = {
@@ -108,6 +112,12 @@ def classify(sql: str) -> Statement:
         return Statement("begin", sql, tag="BEGIN")
     if head in ("COMMIT", "END"):
         return Statement("commit", sql, tag="COMMIT")
+    if head == "SAVEPOINT":
+        return Statement("savepoint", sql, tag="SAVEPOINT")
+    if head == "RELEASE":
+        return Statement("release", sql, tag="RELEASE")
+    if head == "ROLLBACK" and second == "TO":
+        return Statement("rollback_to", sql, tag="ROLLBACK")
     if head in ("ROLLBACK", "ABORT"):
         return Statement("rollback", sql, tag="ROLLBACK")
     if head == "SET":
