@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOME_DIR ?= lakegate-data
 
-.PHONY: up install dev lint fmt test bench docs clean services
+.PHONY: up install dev lint fmt test bench docs clean services system-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,7 +31,10 @@ fmt: dev
 services:
 	bash .ci/services
 
-test: dev services lint
+system-deps:
+	bash .ci/system-deps
+
+test: dev system-deps services lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install

@@ -4,14 +4,9 @@ principal whose token is the password."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
-import pytest
-
 from tests.pgwire.conftest import Lake
-
-pytestmark = pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
 
 
 def psql(lake: Lake, command: str, user: str = "ann", *, ok: bool = True) -> str:

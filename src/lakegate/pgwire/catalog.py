@@ -186,6 +186,7 @@ def _macros(user: str, process_id: int) -> list[str]:
         "(SELECT first(setting) FROM pgc.pg_settings WHERE name = lower(n)), "
         "(n, m) AS (SELECT first(setting) FROM pgc.pg_settings WHERE name = lower(n))",
         "CREATE MACRO pg_get_serial_sequence(t, c) AS CAST(NULL AS VARCHAR)",
+        "CREATE MACRO _pg_expandarray(a) AS {'x': CAST(NULL AS BIGINT), 'n': CAST(NULL AS BIGINT)}",
         "CREATE MACRO pg_get_function_identity_arguments(o) AS ''",
         "CREATE MACRO pg_get_function_result(o) AS CAST(NULL AS VARCHAR)",
         "CREATE MACRO pg_get_ruledef(o) AS CAST(NULL AS VARCHAR), (o, p) AS CAST(NULL AS VARCHAR)",
@@ -526,7 +527,8 @@ def translate(sql: str, user: str) -> str:
         if (
             isinstance(node, exp.Dot)
             and isinstance(node.this, exp.Identifier)
-            and node.this.name.lower() == "pg_catalog"
+            and node.this.name.lower() in ("pg_catalog", "information_schema")
+            and isinstance(node.expression, exp.Func)
         ):
             return cast(exp.Expr, node.expression)
         if isinstance(node, exp.Column) and str(node.args.get("db") or "").lower() == "pg_catalog":
