@@ -292,7 +292,7 @@ def _array_item(element: PgType, value: Any) -> str:
     if value is None:
         return "NULL"
     text = scalar_text(element, value)
-    if text == "" or text.upper() == "NULL" or any(c in text for c in '{}",\\ \t\n'):
+    if text == "" or text.upper() == "NULL" or any(c in '{}",\\' or c.isspace() for c in text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
@@ -376,7 +376,7 @@ def _numeric_binary(value: decimal.Decimal) -> bytes:
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     scale = max(0, -exponent)
-    text = "".join(map(str, digits))
+    text = "".join(map(str, digits)).zfill(scale + 1)  # 0.0001: "00001", so the point falls inside
     if exponent > 0:
         text += "0" * exponent
         exponent = 0
@@ -446,9 +446,53 @@ def decode_param(oid: int, fmt: int, raw: bytes | None) -> Any:
             return _array_from_binary(raw)
         return _from_binary(pg, raw) if pg is not None else raw.decode("utf-8")
     text = raw.decode("utf-8")
-    if pg is None or element is not None:
-        return text  # unspecified, or an array literal: the engine casts it from its context
+    if element is not None:
+        return [None if item is None else _from_text(element, item) for item in _array_items(text)]
+    if pg is None:  # unspecified: the engine types it from its context
+        if text.startswith("{") and text.endswith("}") and not _is_json(text):
+            return _array_items(text)  # an array literal of unknown items ({x,y}): a list of text
+        return text
     return _from_text(pg, text)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _array_items(text: str) -> list[str | None]:
+    """The items of a one-dimensional PostgreSQL array literal, ``{1,"a b",NULL}``."""
+    body = text.strip()
+    if body.startswith("[") and "=" in body:  # explicit bounds: [1:3]={...}
+        body = body.split("=", 1)[1]
+    if not (body.startswith("{") and body.endswith("}")):
+        raise ValueError(f"{text!r} is not an array literal")
+    body = body[1:-1]
+    items: list[str | None] = []
+    i, n = 0, len(body)
+    while i < n:
+        if body[i] == '"':
+            i += 1
+            out = []
+            while i < n and body[i] != '"':
+                if body[i] == "\\" and i + 1 < n:
+                    i += 1
+                out.append(body[i])
+                i += 1
+            items.append("".join(out))
+            i += 1  # the closing quote
+        else:
+            end = body.find(",", i)
+            end = n if end < 0 else end
+            word = body[i:end].strip()
+            items.append(None if word.upper() == "NULL" else word)
+            i = end
+        if i < n and body[i] == ",":
+            i += 1
+    return items
 
 
 def _from_text(pg: PgType, text: str) -> Any:
@@ -511,11 +555,15 @@ def _numeric_from_binary(raw: bytes) -> decimal.Decimal:
     if sign == 0xC000:
         return decimal.Decimal("NaN")
     groups = struct.unpack(f"!{count}H", raw[8 : 8 + 2 * count])
-    value = decimal.Decimal(0)
-    for i, group in enumerate(groups):
-        value += decimal.Decimal(group).scaleb(4 * (weight - i))
-    value = value.quantize(decimal.Decimal(1).scaleb(-scale)) if scale else value.to_integral_value()
-    return -value if sign == 0x4000 else value
+    digits = "".join(f"{g:04d}" for g in groups)  # base-10000 groups, the first at 10000**weight
+    point = 4 * (weight + 1)  # where the decimal point falls in ``digits``
+    if point <= 0:
+        digits, point = "0" * (-point) + digits, 0
+    digits = digits.ljust(point, "0")
+    fraction = digits[point:].ljust(scale, "0")[:scale]
+    text = (digits[:point].lstrip("0") or "0") + ("." + fraction if scale else "")
+    value = decimal.Decimal(text)
+    return value.copy_negate() if sign == 0x4000 else value  # no rounding to the context
 
 
 def _array_from_binary(raw: bytes) -> list[Any]:
