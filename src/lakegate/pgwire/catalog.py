@@ -601,4 +601,9 @@ def _cast(node: exp.Cast) -> exp.Expr:
         return exp.Cast(this=value, to=exp.DataType.build("BIGINT"))
     if name in _TEXT_TYPES:
         return exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR"))
+    if "pg_catalog" in node.to.sql().lower():  # ::pg_catalog.int2[]: the type without its schema
+        try:
+            return exp.Cast(this=node.this, to=exp.DataType.build(name, dialect="postgres"))
+        except (SqlglotError, ValueError):
+            return node
     return node
