@@ -478,7 +478,10 @@ class Session:
             return self.pg_catalog.answer(portal.prepared.sql, portal.params, access, self.settings)
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
                                   dialect=self.settings["lakegate.dialect"], via="pgwire")  # fmt: skip
-        self.running = run
+        self.running = run  # from now on a CancelRequest stops it
+        if self.cancelled:
+            run.finish(QueryError("canceling statement due to user request", code="query.cancelled"))
+        run.schema  # noqa: B018 - waits for the first batch here, off the event loop
         return run
 
     def _columns(self, schema: pa.Schema, types: list[str], formats: list[int]) -> list[m.Field]:

@@ -57,7 +57,12 @@ class Run:
 
     @property
     def schema(self) -> pa.Schema:
-        return self.stream.schema
+        """Waits for the query's first batch. Raises: its error when it fails before (recorded)."""
+        try:
+            return self.stream.schema
+        except LakegateError as exc:
+            self.finish(exc)
+            raise
 
     @property
     def types(self) -> list[str]:
@@ -150,9 +155,10 @@ class Gateway:
         dialect: str = "duckdb",
         via: str = "http",
     ) -> Run:
-        """Start a query whose result is read batch by batch (no row cap but its workgroup's).
+        """Start a query whose result is read batch by batch (no row cap but its workgroup's). It
+        runs at once; ``schema`` waits for its first batch, so it can be cancelled before.
 
-        Raises: the query's LakegateError when it fails before its first batch (recorded)."""
+        Raises: the query's LakegateError when it is refused (recorded)."""
         group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
         query_id = self.history.start(principal, sql, via)
         began = time.monotonic()
@@ -166,7 +172,6 @@ class Gateway:
                 limits=group.limits(self.engine.settings, streamed=True) if group else None,
                 max_bytes=group.max_bytes_scanned if group else None,
             )  # fmt: skip
-            stream.schema  # noqa: B018 - a query that fails at once raises here
         except LakegateError as exc:
             turn.close()
             self._record(query_id, began, exc, None)

@@ -218,6 +218,7 @@ def make_app(
         """Run a query as the token's principal and stream its whole result as a file (CSV,
         NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query."""
         run = gateway().stream(principal, body.sql, body.params, dialect=body.dialect)
+        run.schema  # noqa: B018 - a query that fails before its first row answers with its error
 
         def pieces() -> Iterator[bytes]:
             try:
