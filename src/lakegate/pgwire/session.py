@@ -308,6 +308,8 @@ class Session:
                 self._error(exc)
 
     def _error(self, error: LakegateError) -> None:
+        if error.code == "query.cancelled" and self.cancelled:  # what psql users know to read
+            error = QueryError("canceling statement due to user request", code="query.cancelled")
         if self.status == b"T":
             self.status = b"E"
         self.send(m.error_response(fields(error)))
