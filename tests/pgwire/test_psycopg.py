@@ -119,3 +119,27 @@ def test_the_history_records_pgwire_queries(lake: Lake) -> None:
         2,
         ["acme.orders"],
     )
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_server_side_cursors_stream_a_large_result_in_pieces(lake: Lake, binary: bool) -> None:
+    """psycopg's named cursors (and SQLAlchemy's stream_results) DECLARE a cursor and FETCH."""
+    with psycopg.connect(lake.dsn("root")) as conn:
+        with conn.cursor(name="big", binary=binary) as cur:
+            cur.itersize = 5000
+            cur.execute("SELECT range AS n FROM range(120000)")
+            total = sum(row[0] for row in cur)
+        assert total == sum(range(120000))
+        with conn.cursor(name="filtered") as cur:
+            cur.execute("SELECT id FROM acme.orders WHERE id > %s ORDER BY id", [1])
+            assert cur.fetchmany(1) == [(2,)] and cur.fetchall() == [(3,)]
+    with psycopg.connect(lake.dsn("ann"), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.NoActiveSqlTransaction):
+            conn.execute("DECLARE c CURSOR FOR SELECT 1")
+        conn.execute("DECLARE c CURSOR WITH HOLD FOR SELECT id FROM acme.orders ORDER BY id")
+        assert conn.execute("FETCH 1 FROM c").fetchall() == [(1,)]
+        conn.execute("MOVE 5 IN c")
+        assert conn.execute("FETCH ALL FROM c").fetchall() == []
+        conn.execute("CLOSE c")
+        with pytest.raises(psycopg.errors.InvalidCursorName):
+            conn.execute("FETCH 1 FROM c")

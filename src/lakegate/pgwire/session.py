@@ -58,6 +58,7 @@ class Portal:
     iterator: Iterator[pa.RecordBatch] | None = None
     sent: int = 0
     done: bool = False
+    declared: bool = False  # a DECLARE whose cursor is made (Describe, then Execute, come through here)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Session:
         self.status = b"I"  # I idle, T in a transaction block, E in a failed one
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
+        self.cursors: dict[str, tuple[Portal, Statement]] = {}  # DECLAREd cursors, by name
         self.secure = False
         self.running: Run | None = None
         self.cancelled = False
@@ -113,6 +115,7 @@ class Session:
                 )
         finally:
             self._close_portals()
+            self._close_cursors(held_too=True)
             self._unregister(self)
             if self.pg_catalog is not None:
                 self.pg_catalog.close()
@@ -401,6 +404,12 @@ class Session:
             self.send(m.row_description(self._columns(schema, types, [])))
             return
         portal = self.portals.get(name)
+        if portal is None and name in self.cursors:  # a DECLAREd cursor is a portal too
+            cursor, declared = self.cursors[name]
+            assert cursor.run is not None
+            formats = [1] if declared.binary else []
+            self.send(m.row_description(self._columns(cursor.run.schema, cursor.run.types, formats)))
+            return
         if portal is None:
             raise PgError(f'portal "{name}" does not exist', code="pgwire.unknown_portal")
         columns = await self._open(portal)
@@ -470,7 +479,32 @@ class Session:
             raise self._aborted()
         if statement.kind == "show":
             return self._show_columns(statement)
+        if statement.kind == "declare" and not portal.declared:
+            if self.status == b"I" and not statement.hold:
+                raise PgError(
+                    "DECLARE CURSOR can only be used in transaction blocks",
+                    code="pgwire.no_transaction",
+                    hint="BEGIN first, or DECLARE ... CURSOR WITH HOLD",
+                )
+            if statement.name in self.cursors:
+                raise PgError(f'cursor "{statement.name}" already exists', code="pgwire.cursor_exists")
+            cursor = Portal(Prepared(statement.value, classify(statement.value), []), portal.params, [])
+            await self._open(cursor)  # it runs now; FETCH reads it
+            self.running = None  # the cursor outlives this statement: only a FETCH in progress is cancelled
+            self.cursors[statement.name] = (cursor, statement)
+            portal.declared = True
+        if statement.kind == "fetch":
+            cursor, declared = self._cursor(statement.name)
+            assert cursor.run is not None
+            formats = portal.formats or ([1] if declared.binary else [])
+            return self._columns(cursor.run.schema, cursor.run.types, formats)
         return None
+
+    def _cursor(self, name: str) -> tuple[Portal, Statement]:
+        found = self.cursors.get(name)
+        if found is None:
+            raise PgError(f'cursor "{name}" does not exist', code="pgwire.unknown_portal")
+        return found
 
     def _start_run(self, portal: Portal) -> Run | CatalogAnswer:
         assert self.principal is not None
@@ -501,6 +535,9 @@ class Session:
         """Send the portal's rows (at most ``limit`` when positive, then PortalSuspended) and,
         once it is done, its CommandComplete."""
         statement = portal.prepared.statement
+        if statement.kind in ("fetch", "move"):
+            await self._fetch(portal, statement)
+            return
         if statement.kind != "query":
             self.send(*self._session_statement(statement))
             portal.done = True
@@ -533,6 +570,40 @@ class Session:
         run.finish()
         self.send(m.command_complete(f"SELECT {portal.sent}"))
 
+    async def _fetch(self, portal: Portal, statement: Statement) -> None:
+        """FETCH (or MOVE past) the next rows of a declared cursor."""
+        cursor, declared = self._cursor(statement.name)
+        run = cursor.run
+        assert run is not None
+        formats = portal.formats or ([1] if declared.binary else [])
+        columns = [
+            column(run.types[i] if i < len(run.types) else str(f.type), _format(formats, i))
+            for i, f in enumerate(run.schema)
+        ]
+        wanted = None if statement.value.upper() == "ALL" else int(statement.value)
+        moved = 0
+        self.running = run if isinstance(run, Run) else None
+        while wanted is None or moved < wanted:
+            step = _CHUNK_ROWS if wanted is None else min(_CHUNK_ROWS, wanted - moved)
+            chunk = await self._call(_next_rows, cursor, step, columns)
+            if chunk is None:
+                break
+            rows, payload = chunk
+            if statement.kind == "fetch":
+                self.writer.write(payload)
+                await self.writer.drain()
+            moved += rows
+        self.running = None
+        portal.done = True
+        self.send(m.command_complete(f"{statement.tag} {moved}"))
+
+    def _close_cursors(self, *, held_too: bool) -> None:
+        for name, (cursor, declared) in list(self.cursors.items()):
+            if held_too or not declared.hold:
+                if cursor.run is not None:
+                    cursor.run.finish()
+                del self.cursors[name]
+
     def _session_statement(self, statement: Statement) -> list[bytes]:
         """Answer a statement the front end handles itself."""
         kind = statement.kind
@@ -545,6 +616,7 @@ class Session:
             tag = "ROLLBACK" if self.status == b"E" else statement.tag
             self.status = b"I"
             self._close_portals()
+            self._close_cursors(held_too=False)
             return [m.command_complete(tag)]
         elif kind == "set":
             name = statement.name
@@ -582,6 +654,14 @@ class Session:
         elif kind == "discard":
             self.statements.clear()
             self._close_portals()
+            self._close_cursors(held_too=True)
+        elif kind == "close_cursor" and not statement.name:  # CLOSE ALL
+            self._close_cursors(held_too=True)
+        elif kind == "close_cursor":
+            cursor, _declared = self._cursor(statement.name)
+            if cursor.run is not None:
+                cursor.run.finish()
+            del self.cursors[statement.name]
         elif kind == "deallocate":
             if statement.name.upper() == "ALL":
                 self.statements.clear()

@@ -27,6 +27,9 @@ _BY_CODE = {
     "pgwire.unknown_portal": "34000",  # invalid_cursor_name
     "pgwire.parameters": "08P01",
     "pgwire.copy": "0A000",
+    "pgwire.no_transaction": "25P01",  # no_active_sql_transaction
+    "pgwire.cursor_exists": "42P03",  # duplicate_cursor
+    "pgwire.statement_exists": "42P05",  # duplicate_prepared_statement
 }
 # an engine error: its first words say what kind
 _BY_ENGINE = [

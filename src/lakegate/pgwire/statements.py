@@ -26,6 +26,8 @@ class Statement:
     name: str = ""  # the setting (set, reset, show), the statement (deallocate)
     value: str = ""  # the value set
     tag: str = ""  # the command tag of a session statement
+    binary: bool = False  # DECLARE ... BINARY CURSOR
+    hold: bool = False  # DECLARE ... WITH HOLD: it outlives its transaction
 
 
 # settings a driver may set; each answered (SHOW) and accepted (SET) without reaching the engine
@@ -74,6 +76,19 @@ _WORD = r"[A-Za-z_][A-Za-z0-9_.]*"
 _SET = re.compile(
     rf"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?P<name>{_WORD}|TIME\s+ZONE|NAMES)\s*(?:=|\s+TO\s+|\s+)?\s*(?P<value>.*?)$",
     re.IGNORECASE | re.DOTALL,
+)
+
+
+_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_DECLARE = re.compile(
+    rf"^DECLARE\s+(?P<name>{_NAME})\s+(?P<binary>BINARY\s+)?(?:(?:ASENSITIVE|INSENSITIVE)\s+)?"
+    rf"(?:(?:NO\s+)?SCROLL\s+)?CURSOR\s+(?:(?P<hold>WITH\s+HOLD)\s+|WITHOUT\s+HOLD\s+)?FOR\s+(?P<query>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_FETCH = re.compile(
+    rf"^(?:FETCH|MOVE)\s+(?:(?:NEXT|FORWARD)\s+)?(?:(?P<count>\d+)\s+|(?P<all>ALL)\s+)?(?:(?:FROM|IN)\s+)?"
+    rf"(?P<name>{_NAME})$",
+    re.IGNORECASE,
 )
 
 
@@ -136,6 +151,21 @@ def classify(sql: str) -> Statement:
     if head == "SHOW" and show.rewrite(text) is None:
         name = " ".join(w.lower() for w in words[1:])
         return Statement("show", sql, name=_ALIASES.get(name, name), tag="SHOW")
+    if head == "DECLARE":
+        found = _DECLARE.match(text)
+        if found:
+            return Statement(
+                "declare", sql, name=_unquote(found["name"]), value=found["query"], tag="DECLARE CURSOR",
+                binary=bool(found["binary"]), hold=bool(found["hold"]),
+            )  # fmt: skip
+    if head in ("FETCH", "MOVE"):
+        found = _FETCH.match(text)
+        if found:
+            count = found["count"] or ("ALL" if found["all"] else "1")
+            return Statement("fetch" if head == "FETCH" else "move", sql, name=_unquote(found["name"]),
+                             value=count, tag=head)  # fmt: skip
+    if head == "CLOSE" and second not in ("*", "ALL"):
+        return Statement("close_cursor", sql, name=_unquote(" ".join(words[1:])), tag="CLOSE CURSOR")
     if head == "DISCARD":
         return Statement("discard", sql, tag=f"DISCARD {second or 'ALL'}")
     if head == "DEALLOCATE":
@@ -146,8 +176,10 @@ def classify(sql: str) -> Statement:
             name=_unquote(" ".join(rest)),
             tag="DEALLOCATE ALL" if rest and rest[0].upper() == "ALL" else "DEALLOCATE",
         )
-    if head in ("UNLISTEN", "CLOSE") and second in ("*", "ALL"):
-        return Statement("noop", sql, tag=f"{head} {second}" if head == "CLOSE" else "UNLISTEN")
+    if head == "UNLISTEN":
+        return Statement("noop", sql, tag="UNLISTEN")
+    if head == "CLOSE" and second == "ALL":
+        return Statement("close_cursor", sql, name="", tag="CLOSE CURSOR ALL")
     return Statement("query", sql)
 
 
