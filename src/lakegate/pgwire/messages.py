@@ -78,11 +78,11 @@ async def read_startup(reader: asyncio.StreamReader) -> tuple[int, Payload]:
     return int(_I32.unpack(body[:4])[0]), Payload(body[4:])
 
 
-async def read_message(reader: asyncio.StreamReader) -> tuple[bytes, Payload]:
+async def read_message(reader: asyncio.StreamReader, limit: int = MAX_MESSAGE) -> tuple[bytes, Payload]:
     head = await reader.readexactly(5)
     kind = head[:1]
     (length,) = _I32.unpack(head[1:])
-    if length < 4 or length > MAX_MESSAGE:
+    if length < 4 or length > limit:
         raise ProtocolError(f"a {kind!r} message of {length} bytes")
     return kind, Payload(await reader.readexactly(length - 4))
 

@@ -13,7 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lakegate.auth.principals import Principals
+from lakegate.errors import LakegateError
+from lakegate.pgwire import messages as m
 from lakegate.pgwire.session import Options, Session
+from lakegate.pgwire.sqlstate import fields
 from lakegate.query.gateway import Gateway
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class PgServer:
         self.options = options or Options()
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakegate-pgwire")
         self.sessions: dict[int, tuple[int, Session]] = {}  # process id -> (secret, session)
+        self._open_connections = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -103,6 +107,28 @@ class PgServer:
             loop.close()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self._lock:
+            full = self._open_connections >= self.options.max_connections
+            if not full:
+                self._open_connections += 1
+        if full:
+            refusal = LakegateError(
+                f"too many connections: this server takes {self.options.max_connections}",
+                code="query.too_many",
+                hint="close idle connections, or use a connection pool",
+            )
+            writer.write(m.error_response(fields(refusal, "FATAL")))
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            writer.close()
+            return
+        try:
+            await self._session(reader, writer)
+        finally:
+            with self._lock:
+                self._open_connections -= 1
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = Session(
             reader, writer, gateway=self.gateway, principals=self.principals, tls=self.tls,
             options=self.options, executor=self.executor, register=self._register,

@@ -65,6 +65,8 @@ class Portal:
 class Options:
     auth: str = "scram"  # scram | password (cleartext, over TLS only)
     require_tls: bool = False
+    startup_seconds: float = 30.0  # a client must have logged in by then
+    max_connections: int = 256
 
 
 class Session:
@@ -101,8 +103,12 @@ class Session:
 
     async def serve(self) -> None:
         try:
-            if await self._start():
+            started = await asyncio.wait_for(self._start(), self.options.startup_seconds)
+            if started:
                 await self._loop()
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                await self._fatal(PgError("the connection did not log in in time", code="pgwire.protocol"))
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, asyncio.CancelledError):
             pass  # the client went away, or the server stops
         except m.ProtocolError as exc:
@@ -219,7 +225,7 @@ class Session:
                 return None
             self.send(m.authentication(3))
             await self.writer.drain()
-            kind, payload = await m.read_message(self.reader)
+            kind, payload = await m.read_message(self.reader, _LOGIN_MESSAGE)
             if kind != b"p":
                 raise m.ProtocolError("expected a password message")
             token = payload.cstring()
@@ -236,13 +242,13 @@ class Session:
             self.send(m.authentication(10, m.cstr(MECHANISM) + b"\0"))
             await self.writer.drain()
             try:
-                kind, payload = await m.read_message(self.reader)
+                kind, payload = await m.read_message(self.reader, _LOGIN_MESSAGE)
                 if kind != b"p" or payload.cstring() != MECHANISM:
                     raise ScramFailed("the client chose another mechanism")
                 length = payload.int32()
                 self.send(m.authentication(11, exchange.first(payload.take(length))))
                 await self.writer.drain()
-                kind, payload = await m.read_message(self.reader)
+                kind, payload = await m.read_message(self.reader, _LOGIN_MESSAGE)
                 if kind != b"p":
                     raise ScramFailed("expected the client's final SCRAM message")
                 final = exchange.final(payload.rest())
@@ -689,6 +695,7 @@ class Session:
             self.running = None
 
 
+_LOGIN_MESSAGE = 64 * 1024  # the most a message may hold before a client has logged in
 _REPORTED = ("server_version", "server_encoding", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone",
              "integer_datetimes", "standard_conforming_strings", "application_name")  # fmt: skip
 
