@@ -143,3 +143,16 @@ def test_server_side_cursors_stream_a_large_result_in_pieces(lake: Lake, binary:
         conn.execute("CLOSE c")
         with pytest.raises(psycopg.errors.InvalidCursorName):
             conn.execute("FETCH 1 FROM c")
+
+
+def test_catalog_queries_cannot_reach_files_or_run_sql_from_strings(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann"), autocommit=True) as conn:
+        for sql in ("SELECT * FROM pg_catalog.pg_class, read_csv('/etc/passwd')",
+                    "SELECT * FROM pg_catalog.pg_class, query('SELECT 1')",
+                    "SELECT * FROM pg_catalog.pg_class, duckdb_settings()"):  # fmt: skip
+            with pytest.raises(psycopg.Error) as refused:
+                conn.execute(sql)
+            assert refused.value.sqlstate == "42P01", (sql, refused.value)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_catalog.pg_class c, generate_series(1, 2) s"
+        ).fetchone() == (2,)

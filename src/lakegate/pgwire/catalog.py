@@ -490,9 +490,21 @@ def is_catalog_query(sql: str) -> bool:
     return bool(names & _FUNCTIONS) or "pg_catalog" in sql.lower()
 
 
+_TABLE_FUNCTIONS = {
+    "unnest",
+    "explode",
+    "generate_series",
+    "exploding_generate_series",
+    "generate_subscripts",
+    "range",
+}
+
+
 def _catalog_table(table: exp.Table) -> bool:
-    if isinstance(table.this, exp.Func):
-        return True  # a table function (unnest) over catalog values
+    if isinstance(table.this, exp.Func):  # a table function over catalog values: these only
+        function = table.this
+        name = (function.name if isinstance(function, exp.Anonymous) else function.sql_name()).lower()
+        return name in _TABLE_FUNCTIONS
     db, name = table.db.lower(), table.name.lower()
     return (db == "pg_catalog" or (not db and name.startswith("pg_"))) and not table.catalog
 

@@ -517,7 +517,11 @@ class Session:
         if is_catalog_query(portal.prepared.sql):  # metadata: answered here, from what it may read
             assert self.pg_catalog is not None
             access = self.gateway.grants.access_for(self.principal)
-            return self.pg_catalog.answer(portal.prepared.sql, portal.params, access, self.settings)
+            catalog, sql, params = self.pg_catalog, portal.prepared.sql, portal.params
+            # on the engine's kernel-restricted read-only threads, like every query
+            return self.gateway.engine.executor.run(
+                lambda: catalog.answer(sql, params, access, self.settings)
+            )
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
                                   dialect=self.settings["lakegate.dialect"], via="pgwire")  # fmt: skip
         self.running = run  # from now on a CancelRequest stops it
