@@ -46,6 +46,8 @@ def test_database_metadata_as_dbeaver_reads_it(classes: Path, lake: Lake) -> Non
 
 def test_prepared_statements_with_typed_parameters(classes: Path, lake: Lake) -> None:
     said = java(classes, lake, "prepared")
+    assert said["DESCRIBED"] == "id:int8,region:text,amount:float8,day:date"  # before any row is read
+    assert said["PARAMETERS"] == "3"
     assert said["TYPES"] == "id:int8,region:text,amount:float8,day:date"
     assert said["ROWS"] == "1|EU|2.5|2026-01-01;3|EU|null|2026-01-03"  # row filter: EU only
     assert said["REPEATED"] == "0"  # the named server-side statement, reused
@@ -55,3 +57,4 @@ def test_a_large_result_in_batches_and_errors_with_sqlstates(classes: Path, lake
     assert java(classes, lake, "large", "300000")["LARGE"] == f"300000 {sum(range(300000))}"
     said = java(classes, lake, "errors")
     assert (said["UNKNOWN"], said["WRITE"], said["AFTER"]) == ("42P01", "25006", "1")
+    assert said["DESCRIBE_UNKNOWN"] == "42P01"  # a table not granted is unknown when described too

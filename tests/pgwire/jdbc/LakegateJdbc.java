@@ -44,6 +44,11 @@ public class LakegateJdbc {
     static void prepared(Connection conn) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(
                 "SELECT id, region, amount, day FROM acme.orders WHERE id >= ? AND region = ? AND day <= ? ORDER BY id")) {
+            ResultSetMetaData before = ps.getMetaData();  // described before it runs
+            List<String> described = new ArrayList<>();
+            for (int i = 1; i <= before.getColumnCount(); i++) described.add(before.getColumnName(i) + ":" + before.getColumnTypeName(i));
+            System.out.println("DESCRIBED=" + String.join(",", described));
+            System.out.println("PARAMETERS=" + ps.getParameterMetaData().getParameterCount());
             ps.setInt(1, 1);
             ps.setString(2, "EU");
             ps.setDate(3, java.sql.Date.valueOf("2026-01-31"));
@@ -77,6 +82,9 @@ public class LakegateJdbc {
     }
 
     static void errors(Connection conn) throws SQLException {
+        try (PreparedStatement foreign = conn.prepareStatement("SELECT * FROM globex.orders")) {
+            foreign.getMetaData();
+        } catch (SQLException e) { System.out.println("DESCRIBE_UNKNOWN=" + e.getSQLState()); }
         try (Statement st = conn.createStatement()) {
             try { st.executeQuery("SELECT * FROM globex.orders"); } catch (SQLException e) { System.out.println("UNKNOWN=" + e.getSQLState()); }
             try { st.executeUpdate("DELETE FROM acme.orders"); } catch (SQLException e) { System.out.println("WRITE=" + e.getSQLState()); }
