@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import ssl
 from collections.abc import Callable, Iterator
@@ -357,6 +358,8 @@ class Session:
             )
         if name and name in self.statements:
             raise PgError(f'prepared statement "{name}" already exists', code="pgwire.statement_exists")
+        used = max((int(n) for n in re.findall(r"\$(\d+)", pieces[0])), default=0)
+        oids += [0] * (used - len(oids))  # parameters the client left untyped: typed by the query
         self.statements[name] = Prepared(pieces[0], classify(pieces[0]), oids)
         self.send(m.PARSE_COMPLETE)
 
@@ -377,6 +380,8 @@ class Session:
         oids = prepared.param_oids + [0] * (count - len(prepared.param_oids))
         params = []
         for i, value in enumerate(raw):
+            if len(param_formats) > 1 and i >= len(param_formats):
+                raise m.ProtocolError("a Bind message gives fewer parameter formats than parameters")
             fmt = param_formats[0] if len(param_formats) == 1 else (param_formats[i] if param_formats else 0)
             try:
                 params.append(decode_param(oids[i], fmt, value))
