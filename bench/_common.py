@@ -99,3 +99,39 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of a process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+SHOP_SQL = "SELECT region, count(*), sum(amount) FROM shop.orders GROUP BY region ORDER BY 1"
+
+
+def shop_lake(up: Up, home: Path) -> tuple[str, Path]:
+    """Land a 5000-row shop.orders into a running lakegate and make an analyst, ann, who may
+    read it: ann's token, and the lake file (for in-process DuckDB to read the same data)."""
+    from lakegate.app import open_app
+    from lakegate.auth.grants import Grants
+    from lakegate.auth.principals import Principals
+
+    landed = home / "landing" / "shop" / "orders" / "a.csv"
+    landed.parent.mkdir(parents=True)
+    landed.write_text(
+        "id,region,amount\n" + "".join(f"{i},{'EUNA'[i % 2 * 2 :][:2]},{i % 97}.5\n" for i in range(5000))
+    )
+    deadline = time.monotonic() + 60
+    while not up.lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    app = open_app(str(home))
+    try:
+        Principals(app.catalog).add("ann")
+        token, _ = Principals(app.catalog).create_token("ann")
+        Grants(app.catalog).grant(principal="ann", database="shop", by="bench")
+    finally:
+        app.close()
+    return token, next((home / "lake").rglob("a.csv"))

@@ -28,19 +28,9 @@ import duckdb
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import Up, median, percentile, print_table
-from lakegate.app import open_app
-from lakegate.auth.grants import Grants
-from lakegate.auth.principals import Principals
+from _common import SHOP_SQL, Up, median, peak_rss_mb, percentile, print_table, shop_lake
 
-SQL = "SELECT region, count(*), sum(amount) FROM shop.orders GROUP BY region ORDER BY 1"
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+SQL = SHOP_SQL
 
 
 def main() -> None:
@@ -53,23 +43,7 @@ def main() -> None:
             base = re.search(r"HTTP API: (http://127\.0\.0\.1:\d+)/", up.stderr)
             assert base is not None
             url = base.group(1)
-            landed = home / "landing" / "shop" / "orders" / "a.csv"
-            landed.parent.mkdir(parents=True)
-            landed.write_text(
-                "id,region,amount\n"
-                + "".join(f"{i},{'EUNA'[i % 2 * 2 :][:2]},{i % 97}.5\n" for i in range(5000))
-            )
-            deadline = time.monotonic() + 60
-            while not up.lines and time.monotonic() < deadline:
-                time.sleep(0.05)
-            app = open_app(str(home))
-            try:
-                Principals(app.catalog).add("ann")
-                token, _ = Principals(app.catalog).create_token("ann")
-                Grants(app.catalog).grant(principal="ann", database="shop", by="bench")
-                lake_file = next((home / "lake").rglob("a.csv"))
-            finally:
-                app.close()
+            token, lake_file = shop_lake(up, home)
             headers = {"Authorization": f"Bearer {token}"}
 
             local = duckdb.connect(config={"threads": 2})
@@ -128,7 +102,7 @@ def main() -> None:
                 for chunk in answer.iter_bytes():
                     received += len(chunk)
             elapsed = time.perf_counter() - started
-            server_peak = rss_mb(up.proc.pid)
+            server_peak = peak_rss_mb(up.proc.pid)
             print(
                 f"download of {download_rows:,} rows as Arrow IPC: {download_rows / elapsed:,.0f} rows/s, "
                 f"{received / 1e6 / elapsed:.0f} MB/s ({received / 1e6:.0f} MB); server peak memory "

@@ -24,19 +24,9 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import Up, median, percentile, print_table
-from lakegate.app import open_app
-from lakegate.auth.grants import Grants
-from lakegate.auth.principals import Principals
+from _common import SHOP_SQL, Up, median, peak_rss_mb, percentile, print_table, shop_lake
 
-SMALL = "SELECT region, count(*), sum(amount) FROM shop.orders GROUP BY region ORDER BY 1"
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+SMALL = SHOP_SQL
 
 
 def main() -> None:
@@ -51,22 +41,7 @@ def main() -> None:
             http_found = re.search(r"HTTP API: (http://127\.0\.0\.1:\d+)/", up.stderr)
             assert port_found is not None and http_found is not None, up.stderr
             port, url = int(port_found.group(1)), http_found.group(1)
-            landed = home / "landing" / "shop" / "orders" / "a.csv"
-            landed.parent.mkdir(parents=True)
-            landed.write_text(
-                "id,region,amount\n"
-                + "".join(f"{i},{'EUNA'[i % 2 * 2 :][:2]},{i % 97}.5\n" for i in range(5000))
-            )
-            deadline = time.monotonic() + 60
-            while not up.lines and time.monotonic() < deadline:
-                time.sleep(0.05)
-            app = open_app(str(home))
-            try:
-                Principals(app.catalog).add("ann")
-                token, _ = Principals(app.catalog).create_token("ann")
-                Grants(app.catalog).grant(principal="ann", database="shop", by="bench")
-            finally:
-                app.close()
+            token, lake_file = shop_lake(up, home)
             dsn = f"host=127.0.0.1 port={port} user=ann password={token} dbname=lake sslmode=disable"
 
             # -- a large result, three ways
@@ -123,7 +98,6 @@ def main() -> None:
 
             # -- 32 concurrent connections, small queries
             base = []
-            lake_file = next((home / "lake").rglob("a.csv"))
             local.execute(f"CREATE VIEW orders AS SELECT * FROM read_csv('{lake_file}')")
             for _ in range(30):
                 started = time.perf_counter()
@@ -159,7 +133,7 @@ def main() -> None:
             print(f"small query over the PostgreSQL protocol ({per_connection} per connection); "
                   f"in-process DuckDB median {median(base):.2f} ms")  # fmt: skip
             print_table(["connections", "p50 ms", "p99 ms", "queries/s", "p50 / in-process DuckDB"], table)
-            print(f"server peak memory {rss_mb(up.proc.pid):.0f} MB")
+            print(f"server peak memory {peak_rss_mb(up.proc.pid):.0f} MB")
         finally:
             up.stop()
 

@@ -12,20 +12,14 @@ import pytest
 from lakegate.app import App, open_app
 from lakegate.pgwire.catalog import PgCatalog, is_catalog_query, translate
 from lakegate.pgwire.statements import SETTINGS
+from tests.golden import golden_pairs
 from tests.ingest.test_pipeline import deliver
 
 GOLDEN = Path(__file__).parent / "golden" / "catalog.sql"
 
 
 def pairs() -> list[tuple[str, str]]:
-    text = "\n".join(
-        line for line in GOLDEN.read_text(encoding="utf-8").splitlines() if not line.startswith("-- ")
-    )
-    out = []
-    for block in text.split("\n--\n"):
-        client, _, expected = block.strip("\n").partition("\n=> ")
-        out.append((client, expected))
-    return out
+    return golden_pairs(GOLDEN)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from lakegate.app import App
 from lakegate.errors import GuardError
 from lakegate.query.dialects import joda_to_strftime, to_duckdb
 from lakegate.query.engine import QueryEngine
+from tests.golden import golden_pairs
 from tests.ingest.test_pipeline import deliver
 
 GOLDEN = Path(__file__).parent / "golden" / "athena.sql"
@@ -22,14 +23,7 @@ SCHEMA = {
 
 
 def pairs() -> list[tuple[str, str]]:
-    text = "\n".join(
-        line for line in GOLDEN.read_text(encoding="utf-8").splitlines() if not line.startswith("-- ")
-    )
-    out = []
-    for block in text.split("\n--\n"):
-        athena, _, expected = block.strip("\n").partition("\n=> ")
-        out.append((athena, expected))
-    return out
+    return golden_pairs(GOLDEN)
 
 
 @pytest.mark.parametrize(("athena", "expected"), pairs())

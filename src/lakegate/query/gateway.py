@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principal
-from lakegate.auth.workgroups import Admission, Workgroups
+from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.errors import LakegateError, QueryError
 from lakegate.query.engine import QueryEngine, Result, Stream
@@ -122,10 +122,7 @@ class Gateway:
         """Run a query to its end: its id, its result and the seconds it waited for a turn.
 
         Raises: the query's LakegateError (recorded as its outcome)."""
-        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
-        query_id = self.history.start(principal, sql, via)
-        began = time.monotonic()
-        self.meter.started()
+        group, query_id, began = self._begin(principal, sql, via)
         queued = 0.0
         try:
             access = self.grants.access_for(principal)
@@ -159,10 +156,7 @@ class Gateway:
         runs at once; ``schema`` waits for its first batch, so it can be cancelled before.
 
         Raises: the query's LakegateError when it is refused (recorded)."""
-        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
-        query_id = self.history.start(principal, sql, via)
-        began = time.monotonic()
-        self.meter.started()
+        group, query_id, began = self._begin(principal, sql, via)
         turn = contextlib.ExitStack()
         try:
             if group is not None:
@@ -177,6 +171,13 @@ class Gateway:
             self._record(query_id, began, exc, None)
             raise
         return Run(self, query_id, stream, turn, began)
+
+    def _begin(self, principal: Principal, sql: str, via: str) -> tuple[Workgroup | None, str, float]:
+        """The principal's workgroup, the query's id in the history, and when it began."""
+        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
+        query_id = self.history.start(principal, sql, via)
+        self.meter.started()
+        return group, query_id, time.monotonic()
 
     def _record(
         self, query_id: str, began: float, error: LakegateError | None, stream: Stream | None
