@@ -135,3 +135,34 @@ def shop_lake(up: Up, home: Path) -> tuple[str, Path]:
     finally:
         app.close()
     return token, next((home / "lake").rglob("a.csv"))
+
+
+def latency_row(
+    clients: int, session: Callable[[], Callable[[], object]], per_client: int, base_ms: float
+) -> list[str]:
+    """``clients`` threads at once, each opening ``session()`` (its connection: a function running
+    one query) and timing ``per_client`` queries: the row clients, p50, p99, queries/s and p50
+    against ``base_ms``."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        query = session()
+        mine = []
+        for _ in range(per_client):
+            started = time.perf_counter()
+            query()
+            mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    p50 = percentile(latencies, 50)
+    return [str(clients), f"{p50:.1f}", f"{percentile(latencies, 99):.1f}", f"{len(latencies) / elapsed:.0f}",
+            f"{p50 / base_ms:.1f}"]  # fmt: skip

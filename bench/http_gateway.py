@@ -20,15 +20,15 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import SHOP_SQL, Up, median, peak_rss_mb, percentile, print_table, shop_lake
+from _common import SHOP_SQL, Up, latency_row, median, peak_rss_mb, print_table, shop_lake
 
 SQL = SHOP_SQL
 
@@ -58,32 +58,17 @@ def main() -> None:
 
             rows = []
             for clients in (1, 8, 32):
-                latencies: list[float] = []
-                lock = threading.Lock()
 
-                def client(latencies: list[float] = latencies, lock: threading.Lock = lock) -> None:
-                    with httpx.Client(headers=headers, timeout=60) as http:
-                        mine = []
-                        for _ in range(per_client):
-                            started = time.perf_counter()
-                            answer = http.post(f"{url}/v1/query", json={"sql": SQL})
-                            assert answer.status_code == 200, answer.text
-                            mine.append((time.perf_counter() - started) * 1000)
-                    with lock:
-                        latencies.extend(mine)
+                def session() -> Callable[[], object]:
+                    http = httpx.Client(headers=headers, timeout=60)
 
-                started = time.perf_counter()
-                threads = [threading.Thread(target=client) for _ in range(clients)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                elapsed = time.perf_counter() - started
-                p50 = percentile(latencies, 50)
-                rows.append([
-                    str(clients), f"{p50:.1f}", f"{percentile(latencies, 99):.1f}",
-                    f"{len(latencies) / elapsed:.0f}", f"{p50 / base_ms:.1f}",
-                ])  # fmt: skip
+                    def query() -> None:
+                        answer = http.post(f"{url}/v1/query", json={"sql": SQL})
+                        assert answer.status_code == 200, answer.text
+
+                    return query
+
+                rows.append(latency_row(clients, session, per_client, base_ms))
             print(
                 f"small query over HTTP ({per_client} per client); in-process DuckDB median {base_ms:.2f} ms"
             )

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -24,7 +24,7 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import SHOP_SQL, Up, median, peak_rss_mb, percentile, print_table, shop_lake
+from _common import SHOP_SQL, Up, latency_row, median, peak_rss_mb, percentile, print_table, shop_lake
 
 SMALL = SHOP_SQL
 
@@ -105,31 +105,12 @@ def main() -> None:
                 base.append((time.perf_counter() - started) * 1000)
             table = []
             for connections in (1, 8, 32):
-                latencies: list[float] = []
-                lock = threading.Lock()
 
-                def client(latencies: list[float] = latencies, lock: threading.Lock = lock) -> None:
-                    mine = []
-                    with psycopg.connect(dsn, autocommit=True) as conn:
-                        for _ in range(per_connection):
-                            started = time.perf_counter()
-                            conn.execute(SMALL).fetchall()
-                            mine.append((time.perf_counter() - started) * 1000)
-                    with lock:
-                        latencies.extend(mine)
+                def session() -> Callable[[], object]:
+                    conn = psycopg.connect(dsn, autocommit=True)
+                    return lambda: conn.execute(SMALL).fetchall()
 
-                started = time.perf_counter()
-                threads = [threading.Thread(target=client) for _ in range(connections)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                elapsed = time.perf_counter() - started
-                p50 = percentile(latencies, 50)
-                table.append([
-                    str(connections), f"{p50:.1f}", f"{percentile(latencies, 99):.1f}",
-                    f"{len(latencies) / elapsed:.0f}", f"{p50 / median(base):.1f}",
-                ])  # fmt: skip
+                table.append(latency_row(connections, session, per_connection, median(base)))
             print(f"small query over the PostgreSQL protocol ({per_connection} per connection); "
                   f"in-process DuckDB median {median(base):.2f} ms")  # fmt: skip
             print_table(["connections", "p50 ms", "p99 ms", "queries/s", "p50 / in-process DuckDB"], table)
