@@ -430,10 +430,11 @@ class Session:
         assert self.principal is not None
         access = self.gateway.grants.access_for(self.principal)
         if is_catalog_query(prepared.sql):
-            assert self.pg_catalog is not None
-            answer = self.pg_catalog.answer(
-                prepared.sql, [None] * len(prepared.param_oids), access, self.settings
-            )
+            catalog, params = self.pg_catalog, [None] * len(prepared.param_oids)
+            assert catalog is not None
+            answer = self.gateway.engine.executor.run(
+                lambda: catalog.answer(prepared.sql, params, access, self.settings)
+            )  # on the engine's read-only threads, as when it runs
             return answer.schema, answer.types
         return self.gateway.engine.describe(prepared.sql, len(prepared.param_oids), access=access,
                                             dialect=self.settings["lakegate.dialect"])  # fmt: skip
