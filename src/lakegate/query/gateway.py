@@ -5,6 +5,7 @@ from start to finish, whatever happens to it."""
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
@@ -54,6 +55,7 @@ class Run:
         self._turn = turn
         self._began = began
         self._done = False
+        self._lock = threading.Lock()  # a cancel (another thread) and the reader may finish at once
 
     @property
     def schema(self) -> pa.Schema:
@@ -85,9 +87,10 @@ class Run:
         self.finish()
 
     def finish(self, error: LakegateError | None = None) -> None:
-        if self._done:
-            return
-        self._done = True
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
         self.stream.close()
         self._turn.close()
         self._gateway._record(self.id, self._began, error, self.stream)
