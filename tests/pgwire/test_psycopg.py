@@ -156,3 +156,17 @@ def test_catalog_queries_cannot_reach_files_or_run_sql_from_strings(lake: Lake) 
         assert conn.execute(
             "SELECT count(*) FROM pg_catalog.pg_class c, generate_series(1, 2) s"
         ).fetchone() == (2,)
+
+
+def test_the_catalog_a_session_sees_follows_changes(lake: Lake) -> None:
+    """Descriptions set, and tables landed, while a session is open show in its next catalog query."""
+    from tests.ingest.test_pipeline import deliver
+
+    comment = "SELECT obj_description(c.oid) FROM pg_catalog.pg_class c WHERE c.relname = 'orders'"
+    tables = "SELECT relname FROM pg_catalog.pg_class ORDER BY 1"
+    with psycopg.connect(lake.dsn("root"), autocommit=True) as conn:
+        assert set(conn.execute(comment).fetchall()) == {(None,)}
+        lake.app.catalog.describe_table("acme", "orders", "orders of the shop", by="root")
+        assert ("orders of the shop",) in conn.execute(comment).fetchall()
+        deliver(lake.app, "landing/acme/returns/a.csv", b"id\n1\n")
+        assert ("returns",) in conn.execute(tables).fetchall()

@@ -495,6 +495,12 @@ class Catalog:
                     )
                 )
 
+    def descriptions_stamp(self) -> tuple[int, float]:
+        """How many descriptions there are and when the last was set: changes with any of them."""
+        with self._read("reading when descriptions changed") as conn:
+            count, last = conn.execute(sa.select(sa.func.count(), sa.func.max(descriptions.c.set_at))).one()
+        return int(count), float(last or 0.0)
+
     def descriptions(self, database: str, table: str) -> dict[str, str]:
         """A table's descriptions: ``""`` for the table itself, else by column name."""
         with self._read(f"reading descriptions of {database}.{table}") as conn:

@@ -315,14 +315,10 @@ class PgCatalog:
     def _database(
         self, tables: list[tuple[TableInfo, list[str]]], settings: dict[str, str]
     ) -> duckdb.DuckDBPyConnection:
-        signature = hashlib.sha256(
-            repr(
-                [
-                    (t.database, t.name, t.schema_version, t.row_count, t.total_bytes, cols)
-                    for t, cols in tables
-                ]
-            ).encode()
-        ).hexdigest()
+        shape = [
+            (t.database, t.name, t.schema_version, t.row_count, t.total_bytes, cols) for t, cols in tables
+        ]
+        signature = hashlib.sha256(repr((shape, self.catalog.descriptions_stamp())).encode()).hexdigest()
         if self._conn is not None and signature == self._signature:
             return self._conn
         if self._conn is not None:
