@@ -170,3 +170,12 @@ def test_the_catalog_a_session_sees_follows_changes(lake: Lake) -> None:
         assert ("orders of the shop",) in conn.execute(comment).fetchall()
         deliver(lake.app, "landing/acme/returns/a.csv", b"id\n1\n")
         assert ("returns",) in conn.execute(tables).fetchall()
+
+
+def test_session_functions_clients_call_on_connect(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann"), autocommit=True) as conn:
+        assert conn.execute("SELECT current_user, session_user, current_schema()").fetchone() == (
+            "ann", "ann", "public",
+        )  # fmt: skip
+        assert conn.execute("SELECT current_database()").fetchone() == ("lakegate",)
+        assert conn.execute("SELECT version()").fetchone()[0].startswith("PostgreSQL 16.0")  # type: ignore[index]

@@ -446,7 +446,7 @@ _FUNCTIONS = {
     "obj_description",
     "col_description", "has_table_privilege", "has_schema_privilege", "has_database_privilege", "pg_has_role",
     "pg_encoding_to_char", "pg_table_is_visible", "quote_ident", "shobj_description",
-    "pg_postmaster_start_time",
+    "pg_postmaster_start_time", "current_user", "session_user", "current_version",
 }  # fmt: skip
 _OPERATORS: dict[str, Callable[[exp.Expr, exp.Expr], exp.Expr]] = {
     "~": lambda a, b: exp.RegexpLike(this=a, expression=b),
@@ -554,8 +554,8 @@ def translate(sql: str, user: str) -> str:
             return cast(exp.Expr, node.this)
         if isinstance(node, exp.Cast):
             return _cast(node)
-        if isinstance(node, (exp.CurrentUser,)) or (isinstance(node, exp.Column) and node.name.lower() in (
-                "current_user", "session_user", "user") and not node.table):  # fmt: skip
+        is_user = isinstance(node, exp.Column) and not node.table and node.name.lower() in _USER_WORDS
+        if isinstance(node, (exp.CurrentUser, exp.SessionUser)) or is_user:
             return exp.Literal.string(user)
         return node
 
@@ -583,6 +583,7 @@ def _type_name(node: exp.Cast) -> str:
     return str(to.sql(dialect="postgres")).lower().removeprefix("pg_catalog.").strip('"')
 
 
+_USER_WORDS = ("current_user", "session_user", "user")
 _RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object"}
 _NAME_OF = {"regtype": "_pg_typname", "regclass": "_pg_relname", "regnamespace": "_pg_nspname"}
 
