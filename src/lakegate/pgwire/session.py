@@ -418,7 +418,7 @@ class Session:
         if portal is None and name in self.cursors:  # a DECLAREd cursor is a portal too
             cursor, declared = self.cursors[name]
             assert cursor.run is not None
-            formats = [1] if declared.binary else []
+            formats = _declared_formats(declared)
             self.send(m.row_description(self._columns(cursor.run.schema, cursor.run.types, formats)))
             return
         if portal is None:
@@ -508,7 +508,7 @@ class Session:
         if statement.kind == "fetch":
             cursor, declared = self._cursor(statement.name)
             assert cursor.run is not None
-            formats = portal.formats or ([1] if declared.binary else [])
+            formats = portal.formats or _declared_formats(declared)
             return self._columns(cursor.run.schema, cursor.run.types, formats)
         return None
 
@@ -537,12 +537,10 @@ class Session:
         return run
 
     def _columns(self, schema: pa.Schema, types: list[str], formats: list[int]) -> list[m.Field]:
-        out = []
-        for i, f in enumerate(schema):
-            fmt = _format(formats, i)
-            col = column(types[i] if i < len(types) else str(f.type), fmt)
-            out.append(m.Field(f.name, col.pg.oid, col.pg.size, col.modifier, fmt))
-        return out
+        return [
+            m.Field(f.name, col.pg.oid, col.pg.size, col.modifier, col.format)
+            for f, col in zip(schema, _wire_columns(schema, types, formats), strict=True)
+        ]
 
     def _show_columns(self, statement: Statement) -> list[m.Field]:
         return [m.Field(statement.name or "setting", TEXT.oid, -1)]
@@ -560,10 +558,7 @@ class Session:
             return
         run = portal.run
         assert run is not None and portal.iterator is not None
-        columns = [
-            column(run.types[i] if i < len(run.types) else str(f.type), _format(portal.formats, i))
-            for i, f in enumerate(run.schema)
-        ]
+        columns = _wire_columns(run.schema, run.types, portal.formats)
         sent_now = 0
         while True:
             want = _CHUNK_ROWS if limit <= 0 else min(_CHUNK_ROWS, limit - sent_now)
@@ -591,11 +586,7 @@ class Session:
         cursor, declared = self._cursor(statement.name)
         run = cursor.run
         assert run is not None
-        formats = portal.formats or ([1] if declared.binary else [])
-        columns = [
-            column(run.types[i] if i < len(run.types) else str(f.type), _format(formats, i))
-            for i, f in enumerate(run.schema)
-        ]
+        columns = _wire_columns(run.schema, run.types, portal.formats or _declared_formats(declared))
         wanted = None if statement.value.upper() == "ALL" else int(statement.value)
         moved = 0
         self.running = run if isinstance(run, Run) else None
@@ -708,6 +699,18 @@ class Session:
 _LOGIN_MESSAGE = 64 * 1024  # the most a message may hold before a client has logged in
 _REPORTED = ("server_version", "server_encoding", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone",
              "integer_datetimes", "standard_conforming_strings", "application_name")  # fmt: skip
+
+
+def _declared_formats(declared: Statement) -> list[int]:
+    """A cursor's result formats when FETCH binds none: binary for ``DECLARE ... BINARY``."""
+    return [1] if declared.binary else []
+
+
+def _wire_columns(schema: pa.Schema, types: list[str], formats: list[int]) -> list[Column]:
+    """How each result column travels: its engine type (the Arrow type when unknown), its format."""
+    return [
+        column(types[i] if i < len(types) else str(f.type), _format(formats, i)) for i, f in enumerate(schema)
+    ]
 
 
 def _format(formats: list[int], i: int) -> int:
