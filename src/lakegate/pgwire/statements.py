@@ -99,21 +99,17 @@ def split(sql: str) -> list[str]:
         tokens = Postgres().tokenize(sql)
     except SqlglotError:
         return [sql]
-    pieces, start = [], 0
+    pieces, start, tokens_in_piece = [], 0, 0
     for token in tokens:
         if token.token_type == TokenType.SEMICOLON:
-            pieces.append(sql[start : token.start])
-            start = token.end + 1
-    pieces.append(sql[start:])
-    kept = [p for p in pieces if _meaningful(p)]
-    return kept or [""]
-
-
-def _meaningful(text: str) -> bool:
-    try:
-        return bool(Postgres().tokenize(text))
-    except SqlglotError:
-        return bool(text.strip())
+            if tokens_in_piece:  # only comments or nothing between semicolons: no statement
+                pieces.append(sql[start : token.start])
+            start, tokens_in_piece = token.end + 1, 0
+        else:
+            tokens_in_piece += 1
+    if tokens_in_piece:
+        pieces.append(sql[start:])
+    return pieces or [""]
 
 
 def classify(sql: str) -> Statement:
