@@ -245,3 +245,30 @@ workgroups = sa.Table(
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+# Signed-in web console sessions: the cookie's secret is kept only as its SHA-256; each session
+# rests on the token it was opened with (revoking or expiring that token ends it).
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 hex of the cookie's secret
+    sa.Column("token_id", sa.String(16), sa.ForeignKey("tokens.id"), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),  # sent back in X-CSRF-Token on every change
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Index("ix_sessions_token", "token_id"),
+)
+
+# Queries a principal kept under a name, for the console's "saved" list.
+saved_queries = sa.Table(
+    "saved_queries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("principal", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("sql", sa.Text, nullable=False),
+    sa.Column("dialect", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("principal", "name", name="uq_saved_queries_principal_name"),
+)

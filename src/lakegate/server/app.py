@@ -33,7 +33,7 @@ workgroup sets its queries' timeout, rows, memory, bytes of files and how many r
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal, cast
 
@@ -44,9 +44,12 @@ from pydantic import BaseModel, Field
 
 from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principal, Principals
+from lakegate.auth.sessions import COOKIE, CSRF_HEADER, Sessions
 from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.catalog import Catalog, TableInfo
+from lakegate.catalog.lineage import table_files
 from lakegate.cli.output import jsonable
+from lakegate.crawler.evolve import describe_diff
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
@@ -56,6 +59,8 @@ from lakegate.query.history import History
 from lakegate.query.permissions import Access
 from lakegate.server.access_api import STATUS as ACCESS_STATUS
 from lakegate.server.access_api import Id, access_routes, admin
+from lakegate.server.console import mount_console
+from lakegate.server.console_api import console_routes
 from lakegate.server.downloads import MEDIA, encode
 from lakegate.server.jobs import Jobs
 from lakegate.server.metrics import Metrics
@@ -68,6 +73,8 @@ _STATUS = {
     "catalog.state_conflict": 409,
     "auth.invalid": 401,
     "auth.forbidden": 403,
+    "auth.csrf": 403,
+    "saved.unknown": 404,
     "query.timeout": 408,
     "http.no_queries": 404,
     "query.unknown": 404,
@@ -130,14 +137,36 @@ def _upload_key(principal: Principal, path: str) -> str:
     return f"landing/{clean}"
 
 
-def authenticated(principals: Principals) -> Callable[[Request], Principal]:
-    """A dependency: the principal of the request's bearer token.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    Raises: AuthError ``auth.invalid`` (401) without a valid token.
+
+def _visible_diff(diff: dict[str, Any], shown: Mapping[str, Any]) -> dict[str, Any]:
+    """A schema diff without the columns the caller may not see."""
+    return {
+        "added": [n for n in diff.get("added", []) if n in shown],
+        "widened": [w for w in diff.get("widened", []) if w.get("column") in shown],
+        "removed": [n for n in diff.get("removed", []) if n in shown],
+        "partition_keys_added": [k for k in diff.get("partition_keys_added", []) if k in shown],
+    }
+
+
+def authenticated(principals: Principals, sessions: Sessions | None = None) -> Callable[[Request], Principal]:
+    """A dependency: the principal of the request's bearer token, or of its console session
+    cookie — whose requests that change anything must also carry the session's CSRF token.
+
+    Raises: AuthError ``auth.invalid`` (401) without a valid token or session, ``auth.csrf``
+    (403) for a change by cookie without the CSRF token.
     """
 
     def who(request: Request) -> Principal:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        header = request.headers.get("authorization")
+        cookie = request.cookies.get(COOKIE)
+        if header is None and cookie and sessions is not None:
+            session = sessions.get(cookie)
+            if request.method not in _SAFE_METHODS:
+                sessions.check_csrf(session, request.headers.get(CSRF_HEADER))
+            return session.principal
+        scheme, _, token = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError(
                 "this needs a token",
@@ -161,7 +190,9 @@ def make_app(
     ``engine`` runs queries (with the read-only identity), when queries are served."""
     app = FastAPI(title="lakegate", version="1")
     quarantine = Quarantine(catalog, store)
-    who = authenticated(Principals(catalog))
+    people = Principals(catalog)
+    sessions = Sessions(people)
+    who = authenticated(people, sessions)
     grants = Grants(catalog)
     history = History(catalog)
     workgroups = Workgroups(catalog)
@@ -183,10 +214,20 @@ def make_app(
     allowed = [Depends(admin_only)]
     app.include_router(access_routes(catalog, who))
 
+    def readable_tables(principal: Principal) -> list[tuple[str, str]]:
+        return [
+            (t.database, t.name) for t in catalog.tables() if visible(principal, t.database, t) is not None
+        ]
+
+    app.include_router(console_routes(catalog, sessions, who, readable_tables))
+    mount_console(app)
+
     @app.exception_handler(LakegateError)
     async def lakegate_error(_request: Request, exc: LakegateError) -> JSONResponse:
         status = _STATUS.get(exc.code, 503 if exc.transient else 400)
-        body = {"code": exc.code, "message": exc.message, "hint": exc.hint}
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message, "hint": exc.hint}
+        if exc.details.get("line"):  # where in the statement (a syntax error)
+            body["position"] = {"line": exc.details["line"], "column": exc.details.get("column")}
         headers = {"WWW-Authenticate": 'Bearer realm="lakegate"'} if status == 401 else None
         return JSONResponse({"error": body}, status_code=status, headers=headers)
 
@@ -269,9 +310,11 @@ def make_app(
         record = history.get(principal, query_id)
         table = job_runner().result(record.id)
         if format != "page":
+            name = f"lakegate-{record.id[:8]}.{'ndjson' if format == 'json' else format}"
             return StreamingResponse(
-                encode(format, table.schema, table.to_batches(max_chunksize=65536)), media_type=MEDIA[format]
-            )
+                encode(format, table.schema, table.to_batches(max_chunksize=65536)), media_type=MEDIA[format],
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )  # fmt: skip
         start = offset
         page = table.slice(start, limit)
         following = start + page.num_rows
@@ -362,18 +405,23 @@ def make_app(
         info, shown = readable(principal, database, name)
         return table_json(info, shown, catalog.descriptions(database, name))
 
-    @app.get("/v1/tables/{database}/{name}/partitions")
-    def table_partitions(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+    def unfiltered(principal: Principal, database: str, name: str, what: str) -> TableInfo:
+        """Raises: LakegateError ``auth.forbidden`` to a principal with row or column filters on
+        the table: its partition values and row counts would say what it may not see."""
         info, access = readable(principal, database, name)
         shown = access.columns
         filtered = access.rows is not None or any(v is not None for v in shown.values())
         if filtered or not set(info.partition_keys) <= set(shown):
-            # row filters or hidden keys: partition values would say what the caller may not see
             raise LakegateError(
-                f"the partitions of {database}.{name} are not shown to principals with row or column filters",
+                f"the {what} of {database}.{name} are not shown to principals with row or column filters",
                 code="auth.forbidden",
                 hint="query the table instead",
             )
+        return info
+
+    @app.get("/v1/tables/{database}/{name}/partitions")
+    def table_partitions(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+        unfiltered(principal, database, name, "partitions")
         return {
             "partitions": [
                 {"path": p.path, "values": p.values, "files": p.file_count, "rows": p.row_count,
@@ -381,6 +429,18 @@ def make_app(
                 for p in catalog.partitions(database, name)
             ]
         }  # fmt: skip
+
+    @app.get("/v1/tables/{database}/{name}/files")
+    def table_file_list(
+        database: str,
+        name: str,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+        principal: Principal = Depends(who),  # noqa: B008
+    ) -> dict[str, Any]:
+        """The table's files, newest first, each with the delivery it came from (key, landing
+        time, dataset rule) — its lineage."""
+        unfiltered(principal, database, name, "files")
+        return {"files": table_files(catalog, database, name, limit=limit)}
 
     @app.get("/v1/tables/{database}/{name}/versions")
     def table_versions(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
@@ -392,6 +452,8 @@ def make_app(
                 "version": v.version, "created_at": v.created_at,
                 "columns": [{"name": c.name, "type": c.type} for c in v.columns if c.name in shown],
                 "partition_keys": [k for k in v.partition_keys if k in shown],
+                "changes": describe_diff(_visible_diff(v.diff, shown), {c.name: c.type for c in v.columns}),
+                "cause": v.cause,
             })  # fmt: skip
         return {"versions": out}
 
