@@ -18,6 +18,7 @@ from lakegate.auth.principals import Principal
 from lakegate.catalog import Catalog
 from lakegate.catalog.schema import queries
 from lakegate.errors import ConfigError, LakegateError
+from lakegate.query.locate import locate
 
 STATES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
 
@@ -52,6 +53,7 @@ class QueryRecord:
             "tables": self.tables, "rows": self.rows, "bytes_scanned": self.bytes_scanned,
             "submitted_at": self.submitted_at,
             "started_at": self.started_at, "finished_at": self.finished_at, "elapsed_ms": self.elapsed_ms,
+            "error_position": locate(self.sql, self.error) if self.error else None,
         }  # fmt: skip
 
 
