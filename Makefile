@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOME_DIR ?= lakegate-data
+HTTP_PORT ?= 8090
 
 .PHONY: up install dev lint fmt test bench docs clean services system-deps
 
@@ -17,7 +18,7 @@ dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 
 up: install
-	$(BIN)/lakegate up --home $(HOME_DIR)
+	$(BIN)/lakegate up --home $(HOME_DIR) --http-port $(HTTP_PORT)
 
 lint: dev
 	$(BIN)/ruff check src tests bench

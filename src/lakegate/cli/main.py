@@ -352,6 +352,7 @@ def up(
             scheme = "https" if tls else "http"
             trust = f"; clients trust {tls[0]}" if tls_self_signed and tls else ""
             err.print(
+                f"web console: {scheme}://{http_host}:{bound}/ (sign in with a token)\n"
                 f"HTTP API: {scheme}://{http_host}:{bound}/v1/ (OpenAPI at /openapi.json{trust})",
                 soft_wrap=True,
             )
