@@ -92,9 +92,8 @@ export class Grid {
               }
             },
           },
-          h("span", { class: "grid-name" }, column.name),
+          h("span", { class: "grid-name" }, column.name, arrow),
           h("span", { class: "grid-type" }, column.type),
-          arrow,
         );
         const handle = h("span", { class: "grid-resize", "aria-hidden": "true", onpointerdown: (e) => this.drag(e, index) });
         return h(

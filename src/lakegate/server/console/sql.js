@@ -222,10 +222,13 @@ export async function render(root, ctx) {
     clear(status, h("span", { class: "state state-running" }, "running…"));
     clear(results);
     setRunning(true);
+    current = { id: null, state: "SUBMITTING" };
     try {
       const record = await post("/v1/queries", { sql: statement, dialect, wait: 0.5 });
+      const cancelled = current && current.cancelRequested;
       current = { id: record.id, state: record.state };
       if (FINAL.has(record.state)) return finished(record);
+      if (cancelled) cancel();
       polling = setInterval(async () => {
         try {
           const next = await get(`/v1/queries/${record.id}`);
@@ -253,6 +256,10 @@ export async function render(root, ctx) {
   async function cancel() {
     if (!current) return;
     cancelButton.disabled = true;
+    if (!current.id) {
+      current.cancelRequested = true; // cancelled as soon as the server names the query
+      return;
+    }
     try {
       await post(`/v1/queries/${current.id}/cancel`, {});
     } catch (err) {
@@ -327,7 +334,7 @@ export async function render(root, ctx) {
                   { type: "button", class: "link history-item", onclick: use(q), title: `${q.sql}\n\nclick to put it in the editor` },
                   h("span", { class: `state state-${q.state.toLowerCase()}` }, q.state.toLowerCase()),
                   h("code", {}, q.sql.length > 90 ? `${q.sql.slice(0, 90)}…` : q.sql),
-                  h("small", {}, `${when(q.submitted_at)} · ${q.rows === null ? "" : `${count(q.rows)} rows · `}${ms(q.elapsed_ms)}`),
+                  h("small", {}, `${when(q.submitted_at)} · ${q.state === "SUCCEEDED" ? `${count(q.rows)} rows · ` : ""}${ms(q.elapsed_ms)}`),
                 ),
                 h("button", {
                   type: "button",
