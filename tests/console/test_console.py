@@ -137,3 +137,131 @@ def test_cancelling_a_long_query(console: Any, lake: Lake) -> None:
     page.get_by_text("The query was cancelled.").wait_for(timeout=30_000)
     page.get_by_role("status").get_by_text("cancelled", exact=True).wait_for()
     assert page.get_by_role("button", name="▶ Run").is_enabled()
+
+
+def test_browsing_the_catalog(console: Any, lake: Lake) -> None:
+    c = console()
+    page = c.sign_in("ann")
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Catalog").click()
+    tree = page.get_by_role("navigation", name="Databases and tables")
+    tree.get_by_role("treeitem", name="orders").click()
+    page.get_by_role("heading", name="acme.orders").wait_for()
+    page.get_by_text("Orders of the acme shop").wait_for()
+    columns = page.get_by_role("tabpanel").get_by_role("table")
+    assert columns.get_by_role("row").nth(1).get_by_role("cell").first.inner_text() == "id"
+    assert "in EUR" in columns.get_by_role("row", name="amount").inner_text()
+    assert "partition key" in columns.get_by_role("row", name="dt").inner_text()
+    c.shot("catalog-columns")
+    page.get_by_role("tab", name="Partitions").click()
+    page.get_by_role("cell", name="dt=2026-11-02").wait_for()
+    page.get_by_role("tab", name="Files & lineage").click()
+    lineage = page.get_by_role("row", name="a.csv")
+    lineage.wait_for()
+    assert "landing/acme/orders/dt=2026-11-01/a.csv" in lineage.inner_text()
+    assert "3" in lineage.get_by_role("cell").nth(2).inner_text()  # rows
+    page.get_by_role("tab", name="Sample rows").click()
+    sample = page.get_by_role("grid", name="Sample rows of acme.orders")
+    sample.locator(".grid-body [role=row]").nth(3).wait_for()
+    assert sample.locator(".grid-body [role=row]").count() == 4
+    page.get_by_role("tab", name="Schema history").click()
+    page.get_by_text("+ channel VARCHAR").wait_for()  # the second file added a column
+    c.shot("catalog-history")
+    page.get_by_role("button", name="Query in the workspace").click()
+    page.get_by_role("textbox", name="SQL editor").get_by_text('FROM "acme"."orders"').wait_for()
+
+
+def test_a_dropped_file_shows_up_live_and_becomes_queryable(console: Any, lake: Lake) -> None:
+    provider = console()
+    page = provider.sign_in("up")
+    nav = page.get_by_role("navigation", name="Pages")
+    assert nav.get_by_role("link").all_inner_texts() == ["Ingestion"]
+    page.get_by_role("button", name="Drop files here").wait_for()
+    assert page.get_by_label("Folder in landing").input_value() == "acme/in"
+    # a real drop event with the file in its DataTransfer
+    page.get_by_role("button", name="Drop files here").evaluate(
+        """zone => {
+            const data = new DataTransfer();
+            data.items.add(new File(["id,qty\\n1,5\\n2,7\\n"], "drop.csv", {type: "text/csv"}));
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+        }"""
+    )
+    page.get_by_text("drop.csv → landing/acme/in/drop.csv: uploaded").wait_for()
+    arrival = page.locator("tr[data-key='landing/acme/in/drop.csv'][data-outcome='accepted']")
+    arrival.wait_for(timeout=30_000)  # live: no reload
+    assert "acme.in" in arrival.inner_text()
+    provider.shot("ingestion-provider")
+    analyst = console()
+    page = analyst.sign_in("ann")
+    _run(page, "SELECT sum(qty) AS q FROM acme.in")
+    page.get_by_text("1 rows", exact=True).wait_for()
+    assert page.get_by_role("grid").locator(".grid-body [role=gridcell]").inner_text() == "12"
+
+
+def test_a_quarantined_file_shows_its_reason_and_replays_after_the_rule_is_fixed(
+    console: Any, lake: Lake
+) -> None:
+    c = console()
+    page = c.sign_in("admin")
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Ingestion").click()
+    lake.drop("landing/acme/sales_20261125.csv", b"id,amount\n1,5\n")  # no table folder, no dataset
+    row = page.locator("tr[data-key='landing/acme/sales_20261125.csv'][data-outcome='quarantined']")
+    row.wait_for(timeout=30_000)
+    assert "reject.route" in row.inner_text()
+    held = page.get_by_role("region", name="Quarantine").locator(
+        "tr[data-key='landing/acme/sales_20261125.csv']"
+    )
+    held.wait_for()
+    assert "reject.route" in held.inner_text()
+    c.shot("ingestion-admin")
+    (lake.home / "lakegate.yaml").write_text(
+        'datasets:\n  - name: sales\n    key: "landing/{customer}/sales_{date:%Y%m%d}.csv"\n'
+        '    database: "{customer}"\n    table: sales\n    partition: {dt: "{date:%Y-%m-%d}"}\n'
+    )
+    lake.daemon.wait_until(lambda: "reloaded lakegate.yaml: 1 dataset," in lake.daemon.stderr, timeout=30)
+    held.get_by_role("button", name="Replay").click()
+    page.get_by_text("Replayed landing/acme/sales_20261125.csv").wait_for()
+    accepted = page.locator("tr[data-key='landing/acme/sales_20261125.csv'][data-outcome='accepted']")
+    accepted.wait_for(timeout=30_000)
+    assert "acme.sales" in accepted.inner_text() and "dt=2026-11-25" in accepted.inner_text()
+    held.wait_for(state="detached")
+
+
+def test_an_analyst_sees_no_other_tenant_anywhere(console: Any, lake: Lake) -> None:
+    c = console()
+    page = c.sign_in("ann")
+    seen = []
+    for hash_ in (
+        "#/sql",
+        "#/catalog",
+        "#/catalog/acme/orders",
+        "#/ingest",
+        "#/catalog/globex/secrets",
+        "#/admin",
+    ):
+        page.goto(f"{lake.url}/{hash_}")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)
+        seen.append(page.locator("body").inner_text())
+    assert page.url.endswith("#/sql")  # no admin page for analysts
+    foreign = [text for text in seen if "globex" in text or "secrets" in text or "formula" in text]
+    # the only mention is the name ann typed into the address herself, refused as unknown
+    assert len(foreign) == 1 and "unknown table globex.secrets" in foreign[0] and "formula" not in foreign[0]
+    # completion offers no foreign database
+    editor = page.get_by_role("textbox", name="SQL editor")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type("SELECT * FROM glo")
+    page.keyboard.press("Control+Space")
+    page.wait_for_timeout(500)
+    assert "globex" not in " ".join(page.locator(".cm-completionLabel").all_inner_texts())
+    _run(page, "SELECT * FROM globex.secrets")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "cola" not in page.locator("body").inner_text()
+    # the other tenant's own analyst does see it
+    other = console()
+    page = other.sign_in("gil")
+    page.goto(f"{lake.url}/#/catalog")
+    page.get_by_role("treeitem", name="secrets").wait_for()
+    assert "acme" not in page.get_by_role("navigation", name="Databases and tables").inner_text()

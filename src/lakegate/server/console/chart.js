@@ -108,6 +108,13 @@ export function draw({ kind, columns, rows, x, y }) {
     }
     if (kind === "line") {
       svg.append(s("polyline", { points: points.map(([a, b]) => `${xScale(a)},${yScale(b)}`).join(" "), class: "line" }));
+      if (points.length <= 60) {
+        for (const [a, b] of points) {
+          const dot = s("circle", { cx: xScale(a), cy: yScale(b), r: 3.5, class: "dot" });
+          dot.append(s("title", {}, `${label(a, dates)}: ${b}`));
+          svg.append(dot);
+        }
+      }
     } else {
       for (const [a, b] of points) {
         const dot = s("circle", { cx: xScale(a), cy: yScale(b), r: 3, class: "dot" });
