@@ -94,16 +94,16 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
             ]
         lake.api("POST", "/v1/grants", {"principal": "ann", "database": "acme"})
         lake.api("POST", "/v1/grants", {"principal": "gil", "database": "globex"})
-        lake.drop(
-            "landing/acme/orders/dt=2026-11-01/a.csv",
-            b"id,region,amount,note\n1,EU,9.5,\n2,US,12,gift\n3,EU,,\n",
-        )
-        lake.drop(
-            "landing/acme/orders/dt=2026-11-02/b.csv", b"id,region,amount,note,channel\n4,EU,3.25,,web\n"
-        )
-        lake.drop("landing/globex/secrets/s.csv", b"id,formula\n1,cola\n")
-        for key in ("landing/acme/orders/dt=2026-11-01/a.csv", "landing/acme/orders/dt=2026-11-02/b.csv",
-                    "landing/globex/secrets/s.csv"):  # fmt: skip
+        # one after the other: the second file adds a column (schema version 2)
+        for key, data in [
+            (
+                "landing/acme/orders/dt=2026-11-01/a.csv",
+                b"id,region,amount,note\n1,EU,9.5,\n2,US,12,gift\n3,EU,,\n",
+            ),
+            ("landing/acme/orders/dt=2026-11-02/b.csv", b"id,region,amount,note,channel\n4,EU,3.25,,web\n"),
+            ("landing/globex/secrets/s.csv", b"id,formula\n1,cola\n"),
+        ]:
+            lake.drop(key, data)
             assert lake.settled(key)["outcome"] == "accepted"
         lake.api("PUT", "/v1/tables/acme/orders/description", {"text": "Orders of the acme shop"})
         lake.api("PUT", "/v1/tables/acme/orders/description", {"text": "in EUR", "column": "amount"})

@@ -47,7 +47,9 @@ def test_a_query_fills_the_grid_with_100000_rows_and_downloads_as_csv(console: A
     page.get_by_role("textbox", name="SQL editor").wait_for()
     _run(
         page,
-        "SELECT range AS n, range % 7 AS k, CASE WHEN range % 3 = 0 THEN NULL ELSE 'x' || range END AS label\nFROM range(100000)",
+        "SELECT range AS n, range % 7 AS k,\n"
+        "       CASE WHEN range % 3 = 0 THEN NULL ELSE 'x' || range END AS label\n"
+        "FROM range(100000)",
     )
     status = page.get_by_role("status").filter(has_text="rows")
     status.get_by_text("100,000 rows").wait_for()
@@ -77,7 +79,7 @@ def test_a_query_fills_the_grid_with_100000_rows_and_downloads_as_csv(console: A
     c.shot("sql-workspace")
     with page.expect_download() as download:
         page.get_by_role("button", name="⤓ CSV").click()
-    with open(download.value.path(), newline="") as f:  # noqa: PTH123
+    with open(download.value.path(), newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["n", "k", "label"] and len(rows) == 100_001 and rows[1] == ["0", "0", ""]
     assert rows[2] == ["1", "1", "x1"] and download.value.suggested_filename.endswith(".csv")
@@ -265,3 +267,85 @@ def test_an_analyst_sees_no_other_tenant_anywhere(console: Any, lake: Lake) -> N
     page.goto(f"{lake.url}/#/catalog")
     page.get_by_role("treeitem", name="secrets").wait_for()
     assert "acme" not in page.get_by_role("navigation", name="Databases and tables").inner_text()
+
+
+def test_admin_pages_create_a_principal_show_its_token_once_and_revoke_it(console: Any, lake: Lake) -> None:
+    c = console()
+    page = c.sign_in("admin")
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Admin").click()
+    page.get_by_role("button", name="New workgroup").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("finance")
+    dialog.get_by_label("Max rows").fill("1000")
+    dialog.get_by_role("button", name="Save").click()
+    page.get_by_role("row", name="finance").wait_for()
+    page.get_by_role("button", name="New principal").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("dora")
+    dialog.get_by_label("Workgroup").select_option("finance")
+    dialog.get_by_role("button", name="Create").click()
+    row = page.get_by_role("region", name="principals").get_by_role("row", name="dora")
+    row.wait_for()
+    assert "finance" in row.inner_text()
+    row.get_by_role("button", name="New token").click()
+    page.get_by_role("dialog").get_by_label("Note").fill("for the browser test")
+    page.get_by_role("dialog").get_by_role("button", name="Create token").click()
+    secret = page.get_by_role("dialog").get_by_label("The new token").input_value()
+    assert secret.startswith("lg_")
+    c.shot("admin-token-once")
+    page.get_by_role("dialog").get_by_role("button", name="Done").click()
+    assert secret not in page.content()  # shown once, then gone from the page
+    page.get_by_role("button", name="New grant").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Grantee").fill("dora")
+    dialog.get_by_label("Database").fill("acme")
+    dialog.get_by_label("Columns", exact=True).fill("id, amount")
+    dialog.get_by_role("button", name="Grant").click()
+    page.get_by_role("region", name="grants").get_by_role("row", name="dora").wait_for()
+    # dora signs in with the token she was given, and reads only her columns
+    dora = console()
+    dora.lake.tokens["dora"] = secret
+    other = dora.sign_in("dora")
+    _run(other, "SELECT * FROM acme.orders ORDER BY id")
+    grid = other.get_by_role("grid", name="Query result")
+    grid.wait_for()
+    assert [n.strip() for n in grid.locator(".grid-name").all_inner_texts()] == ["id", "amount"]
+    # revoking the token ends her session at once
+    token_id = secret.split("_")[1]
+    tokens = page.get_by_role("region", name="tokens")
+    page.reload()
+    tokens.get_by_role("button", name=f"Revoke token {token_id}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    tokens.get_by_role("row", name=token_id).get_by_text("revoked").wait_for()
+    other.reload()
+    other.get_by_role("button", name="Sign in").wait_for()
+    c.shot("admin")
+
+
+def test_the_console_works_from_the_keyboard_and_in_a_narrow_window(console: Any, lake: Lake) -> None:
+    c = console(width=420, height=860)
+    page = c.sign_in("ann")
+    page.get_by_role("textbox", name="SQL editor").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420  # nothing runs off the side
+    # from the page's top: skip link, then the pages, reached with Tab alone
+    page.evaluate("document.body.tabIndex = -1; document.body.focus()")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Catalog":
+            break
+    page.keyboard.press("Enter")
+    page.get_by_role("navigation", name="Databases and tables").wait_for()
+    tree_link = page.get_by_role("treeitem", name="orders")
+    tree_link.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="acme.orders").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420
+    c.shot("narrow-catalog")
+    # an empty state says what to do
+    page.goto(f"{lake.url}/#/sql")
+    page.get_by_role("textbox", name="SQL editor").wait_for()
+    _run(page, "SELECT 1 AS one WHERE false")
+    page.get_by_text("No rows.").wait_for()
+    c.shot("narrow-sql")

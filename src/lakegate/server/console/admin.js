@@ -35,7 +35,7 @@ async function principalsSection(host, workgroups, refresh) {
       h(
         "div",
         {},
-        field("Name", h("input", { name: "name", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}", autocomplete: "off" })),
+        field("Name", h("input", { name: "name", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.@\\-]{0,62}", autocomplete: "off" })),
         field("Role", h("select", { name: "role" }, opt(["analyst", "provider", "admin"], "analyst"))),
         field("Kind", h("select", { name: "kind" }, opt(["user", "service"], "user"))),
         field("Workgroup", h("select", { name: "workgroup" }, opt(["", ...workgroups.map((w) => w.name)], ""))),
