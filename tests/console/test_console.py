@@ -32,12 +32,20 @@ def test_signing_in_and_out(console: Any, lake: Lake) -> None:
     page.get_by_role("button", name="Sign in").wait_for()  # signed out for good
 
 
-def _run(page: Any, sql: str) -> None:
-    editor = page.get_by_role("textbox", name="SQL editor")
-    editor.click()
+def _type(page: Any, sql: str, *, at_once: bool = False) -> None:
+    """Replace the editor's text with ``sql``: typed key by key (completion pops up as it would),
+    or ``at_once`` (completion does not get in the way)."""
+    page.get_by_role("textbox", name="SQL editor").click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
-    page.keyboard.insert_text(sql)
+    if at_once:
+        page.keyboard.insert_text(sql)
+    else:
+        page.keyboard.type(sql)
+
+
+def _run(page: Any, sql: str) -> None:
+    _type(page, sql, at_once=True)
     page.keyboard.press("Control+Enter")
 
 
@@ -99,11 +107,7 @@ def test_a_query_fills_the_grid_with_100000_rows_and_downloads_as_csv(console: A
 def test_completion_offers_the_tables_and_columns_the_analyst_may_read(console: Any, lake: Lake) -> None:
     c = console()
     page = c.sign_in("ann")
-    editor = page.get_by_role("textbox", name="SQL editor")
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.type("SELECT * FROM acme.")
+    _type(page, "SELECT * FROM acme.")
     page.keyboard.press("Control+Space")
     options = page.get_by_role("listbox").get_by_role("option")
     options.first.wait_for()
@@ -249,11 +253,7 @@ def test_an_analyst_sees_no_other_tenant_anywhere(console: Any, lake: Lake) -> N
     # the only mention is the name ann typed into the address herself, refused as unknown
     assert len(foreign) == 1 and "unknown table globex.secrets" in foreign[0] and "formula" not in foreign[0]
     # completion offers no foreign database
-    editor = page.get_by_role("textbox", name="SQL editor")
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.type("SELECT * FROM glo")
+    _type(page, "SELECT * FROM glo")
     page.keyboard.press("Control+Space")
     page.wait_for_timeout(500)
     assert "globex" not in " ".join(page.locator(".cm-completionLabel").all_inner_texts())

@@ -76,6 +76,11 @@ class ScramSecrets:
     keys: list[tuple[str, bytes, bytes]]  # (token id, StoredKey, ServerKey) of its usable tokens
 
 
+def usable(revoked_at: float | None, expires_at: float | None, disabled_at: float | None, now: float) -> bool:
+    """Whether a token with these times (and its principal's) still authenticates."""
+    return revoked_at is None and (expires_at is None or expires_at > now) and disabled_at is None
+
+
 def _principal(row: Any) -> Principal:
     return Principal(
         row.id, row.name, row.kind, row.role, row.workgroup, row.landing_prefix, row.description,
@@ -279,13 +284,7 @@ class Principals:
                 .where(tokens.c.id == token_id)
             ).first()  # fmt: skip
         now = time.time()
-        usable = (
-            row is not None
-            and row.revoked_at is None
-            and (row.expires_at is None or row.expires_at > now)
-            and row.disabled_at is None
-        )
-        if not usable:
+        if row is None or not usable(row.revoked_at, row.expires_at, row.disabled_at, now):
             raise AuthError(_INVALID, hint="ask an admin for a new token")
         assert row is not None
         digest = hashlib.sha256(token.strip().encode()).digest()

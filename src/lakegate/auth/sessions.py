@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lakegate.auth import tokens as t
-from lakegate.auth.principals import Principal, Principals, _principal
+from lakegate.auth.principals import Principal, Principals, _principal, usable
 from lakegate.catalog.schema import principals, sessions, tokens
 from lakegate.errors import AuthError
 
@@ -84,16 +84,12 @@ class Sessions:
                 .join(principals, principals.c.id == tokens.c.principal_id)
                 .where(sessions.c.id == _digest(secret))
             ).first()  # fmt: skip
-        live = (
-            row is not None
-            and row.session_expires > now
-            and row.revoked_at is None
-            and (row.token_expires is None or row.token_expires > now)
-            and row.disabled_at is None
-        )
-        if not live:
+        if (
+            row is None
+            or row.session_expires <= now
+            or not usable(row.revoked_at, row.token_expires, row.disabled_at, now)
+        ):
             raise AuthError(_ENDED, hint="sign in again with a token")
-        assert row is not None
         return Session(_principal(row), row.csrf, row.session_expires)
 
     def check_csrf(self, session: Session, sent: str | None) -> None:
