@@ -230,6 +230,19 @@ def test_a_quarantined_file_shows_its_reason_and_replays_after_the_rule_is_fixed
     accepted.wait_for(timeout=30_000)
     assert "acme.sales" in accepted.inner_text() and "dt=2026-11-25" in accepted.inner_text()
     held.wait_for(state="detached")
+    # purging asks first, then deletes the quarantined copy; the arrival stays on record
+    lake.drop("landing/acme/orders/broken.csv", b"")
+    broken = page.get_by_role("region", name="Quarantine").locator(
+        "tr[data-key='landing/acme/orders/broken.csv']"
+    )
+    broken.wait_for(timeout=30_000)
+    assert "reject.empty" in broken.inner_text()
+    broken.get_by_role("button", name="Purge").click()
+    page.get_by_role("dialog").get_by_role("button", name="Purge").click()
+    page.get_by_text("Purged landing/acme/orders/broken.csv").wait_for()
+    broken.wait_for(state="detached")
+    assert not list((lake.home / "quarantine").rglob("broken.csv"))
+    page.locator("tr[data-key='landing/acme/orders/broken.csv'][data-outcome='quarantined']").wait_for()
 
 
 def test_an_analyst_sees_no_other_tenant_anywhere(console: Any, lake: Lake) -> None:
@@ -349,3 +362,22 @@ def test_the_console_works_from_the_keyboard_and_in_a_narrow_window(console: Any
     _run(page, "SELECT 1 AS one WHERE false")
     page.get_by_text("No rows.").wait_for()
     c.shot("narrow-sql")
+
+
+def test_saved_queries_come_back_after_a_reload(console: Any, lake: Lake) -> None:
+    c = console()
+    page = c.sign_in("ann")
+    _type(page, "SELECT count(*) AS n FROM acme.orders", at_once=True)
+    page.get_by_role("button", name="Save…").click()
+    page.get_by_role("dialog").get_by_label("Name").fill("order count")
+    page.get_by_role("dialog").get_by_role("button", name="Save").click()
+    side = page.get_by_role("complementary", name="History and saved queries")
+    side.get_by_role("button", name="order count", exact=True).wait_for()
+    _type(page, "SELECT 42", at_once=True)
+    page.reload()
+    side.get_by_role("button", name="order count", exact=True).click()
+    assert "FROM acme.orders" in page.get_by_role("textbox", name="SQL editor").inner_text()
+    page.keyboard.press("Control+Enter")
+    page.get_by_text("1 rows", exact=True).wait_for()
+    side.get_by_role("button", name="Delete saved query order count").click()
+    side.get_by_text("No saved queries.").wait_for()

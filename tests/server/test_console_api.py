@@ -52,6 +52,7 @@ def test_signing_in_sets_an_http_only_strict_cookie_and_changes_need_the_csrf_to
     client.cookies.set(COOKIE, old)
     after = client.get("/v1/whoami")
     assert after.status_code == 401 and after.json()["error"]["code"] == "auth.invalid"
+    assert client.get("/v1/session").json() == {"principal": None, "csrf": None, "expires_at": None}
 
 
 def test_a_bad_token_opens_no_session_and_a_revoked_token_ends_its_sessions(api: Api) -> None:

@@ -1,7 +1,7 @@
 """The HTTP routes the web console needs beyond the query and catalog API:
 
     POST   /v1/session {"token"}        sign in: an HTTP-only SameSite cookie, and the CSRF token
-    GET    /v1/session                  who is signed in, and the CSRF token again (after a reload)
+    GET    /v1/session                  who is signed in (if anyone), and the CSRF token again
     DELETE /v1/session                  sign out
     GET    /v1/saved-queries            the caller's saved queries
     POST   /v1/saved-queries {"name", "sql", "dialect"}   keep one (the same name replaces it)
@@ -81,8 +81,12 @@ def console_routes(
 
     @router.get("/session")
     def session_show(request: Request, response: Response) -> dict[str, Any]:
-        _secret, session = current(request)
+        """Who is signed in (``principal`` null when no one is: the page then asks for a token)."""
         response.headers["Cache-Control"] = "no-store"
+        try:
+            _secret, session = current(request)
+        except AuthError:
+            return {"principal": None, "csrf": None, "expires_at": None}
         return _signed_in(session)
 
     @router.delete("/session")

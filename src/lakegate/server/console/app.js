@@ -1,7 +1,7 @@
 // The console's shell: sign-in, the pages a principal's role may use, and hash routing
 // (#/sql, #/catalog/db/table, #/ingest, #/admin).
 
-import { ApiError, del, get, post, setCsrf, whenSignedOut } from "./api.js";
+import { del, get, post, setCsrf, whenSignedOut } from "./api.js";
 import { clear, failure, h } from "./ui.js";
 
 const PAGES = {
@@ -125,8 +125,10 @@ window.addEventListener("hashchange", route);
 
 (async () => {
   try {
-    start(await get("/v1/session"));
+    const session = await get("/v1/session");
+    if (session.principal) start(session);
+    else signInPage();
   } catch (err) {
-    signInPage(err instanceof ApiError && err.status !== 401 ? err : null);
+    signInPage(err);
   }
 })();
