@@ -37,9 +37,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal, cast
 
+import pydantic_core
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from lakegate.auth.grants import Grants
@@ -48,7 +49,7 @@ from lakegate.auth.sessions import COOKIE, CSRF_HEADER, Sessions
 from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.catalog.lineage import table_files
-from lakegate.cli.output import jsonable
+from lakegate.cli.output import json_rows
 from lakegate.crawler.evolve import describe_diff
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
@@ -84,6 +85,14 @@ _STATUS = {
     "catalog.unknown_column": 404,
     **ACCESS_STATUS,
 }
+
+
+class RowsResponse(JSONResponse):
+    """JSON rendered by pydantic-core in one pass: FastAPI's own encoder walks every value in
+    Python (100,000 rows: ~2 s, against ~0.1 s). NaN and ±Infinity become null, as before."""
+
+    def render(self, content: Any) -> bytes:
+        return pydantic_core.to_json(content, inf_nan_mode="null")
 
 
 class _Statement(BaseModel):
@@ -236,15 +245,15 @@ def make_app(
             raise LakegateError("this server does not run queries", code="http.no_queries")
         return runner
 
-    @app.post("/v1/query")
-    def query(body: QueryRequest, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+    @app.post("/v1/query", response_model=dict[str, Any])
+    def query(body: QueryRequest, principal: Principal = Depends(who)) -> Response:  # noqa: B008
         """Run one read-only statement as the token's principal, over what it was granted."""
         query_id, result, queued = gateway().run(principal, body.sql, body.params, dialect=body.dialect)
         table = result.table
         shown = table.slice(0, body.limit)
-        return {
+        return RowsResponse({
             "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
-            "rows": [[jsonable(v) for v in row.values()] for row in shown.to_pylist()],
+            "rows": json_rows(shown),
             "row_count": table.num_rows,
             "truncated": table.num_rows > body.limit,
             "elapsed_ms": round(result.elapsed_ms, 1),
@@ -252,7 +261,7 @@ def make_app(
             "bytes_scanned": result.bytes_scanned,
             "bytes_estimated": result.bytes_estimated,
             "query_id": query_id,
-        }
+        })  # fmt: skip
 
     @app.post("/v1/query/download")
     def query_download(body: DownloadRequest, principal: Principal = Depends(who)) -> StreamingResponse:  # noqa: B008
@@ -298,14 +307,14 @@ def make_app(
         job_runner().cancel(query_id)
         return history.get(principal, query_id).as_dict()
 
-    @app.get("/v1/queries/{query_id}/results", response_model=None)
+    @app.get("/v1/queries/{query_id}/results", response_model=dict[str, Any])
     def query_results(
         query_id: str,
         offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=0, le=100_000)] = 1000,
         format: Literal["page", "csv", "json", "parquet", "arrow"] = "page",
         principal: Principal = Depends(who),  # noqa: B008
-    ) -> dict[str, Any] | StreamingResponse:
+    ) -> Response:
         """A page of a finished query's rows (JSON), or its whole result as a file."""
         record = history.get(principal, query_id)
         table = job_runner().result(record.id)
@@ -318,13 +327,13 @@ def make_app(
         start = offset
         page = table.slice(start, limit)
         following = start + page.num_rows
-        return {
+        return RowsResponse({
             "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
-            "rows": [[jsonable(v) for v in row.values()] for row in page.to_pylist()],
+            "rows": json_rows(page),
             "offset": start,
             "row_count": table.num_rows,
             "next_offset": following if following < table.num_rows else None,
-        }
+        })  # fmt: skip
 
     @app.get("/v1/queries")
     def query_history(

@@ -57,6 +57,7 @@ async function signOut() {
   } catch {
     /* the session may have ended already */
   }
+  stopPage();
   setCsrf(null);
   ctx = null;
   location.hash = "#/";
@@ -101,8 +102,7 @@ async function route() {
     else link.removeAttribute("aria-current");
   }
   document.title = `${PAGES[pageName].title} · lakegate`;
-  if (leave) leave();
-  leave = null;
+  stopPage();
   const root = h("div", { class: `page page-${pageName}` });
   clear(main, root);
   try {
@@ -114,8 +114,14 @@ async function route() {
   }
 }
 
+function stopPage() {
+  if (leave) leave(); // its timers: nothing polls on behalf of someone signed out
+  leave = null;
+}
+
 whenSignedOut(() => {
   if (ctx) {
+    stopPage();
     ctx = null;
     setCsrf(null);
     signInPage({ code: "auth.invalid", message: "Your session ended. Sign in again." });

@@ -210,6 +210,7 @@ export async function render(root, ctx) {
   }
 
   async function run() {
+    if (runButton.disabled) return; // one query at a time (a re-run from the history included)
     const text = view.state.doc.toString();
     const selection = view.state.sliceDoc(view.state.selection.main.from, view.state.selection.main.to);
     const statement = selection.trim() ? selection : text;
