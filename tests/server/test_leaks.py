@@ -50,6 +50,8 @@ def sweep(app: App, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]
     assert client.post(
         "/v1/query", json={"sql": "SELECT * FROM globex.other_tenant_only"}, headers=gus
     ).is_success
+    saved = {"name": "globex orders", "sql": "SELECT * FROM globex.orders"}
+    assert client.post("/v1/saved-queries", json=saved, headers=gus).is_success
     yield client, {"Authorization": f"Bearer {tokens['ann']}"}, tokens
     if served.state.jobs is not None:
         served.state.jobs.shutdown()
@@ -138,10 +140,17 @@ def test_no_catalog_or_account_path_shows_what_was_not_granted(
         "/v1/tables/globex/other_tenant_only", "/v1/tables/globex/orders/versions", "/v1/queries",
         "/v1/queries?principal=gus", "/v1/tokens", "/v1/tokens?principal=gus", "/v1/whoami",
         "/v1/principals", "/v1/principals/gus", "/v1/grants", "/v1/workgroups", "/v1/quarantine",
-        "/openapi.json",
+        "/openapi.json", "/v1/tables/acme/orders/files", "/v1/tables/globex/orders/files", "/v1/arrivals",
+        "/v1/arrivals?since=0", "/v1/arrivals/timeline", "/v1/saved-queries", "/",
     ]  # fmt: skip
     for path in gets:
         _clean(_text(client.get(path, headers=ann)), f"GET {path}", asked=path)
+    # the same through the console's session cookie
+    signed_in = client.post("/v1/session", json={"token": ann["Authorization"].removeprefix("Bearer ")})
+    _clean(_text(signed_in), "sign-in")
+    for path in gets:
+        _clean(_text(client.get(path)), f"GET {path} (console session)", asked=path)
+    client.cookies.clear()
     assert [t["name"] for t in client.get("/v1/tables", headers=ann).json()["tables"]] == ["orders"]
     assert client.get("/v1/tables/acme/orders", headers=ann).json()["rows"] is not None
     gus_history = client.get("/v1/queries", headers={"Authorization": f"Bearer {tokens['gus']}"}).json()

@@ -14,15 +14,20 @@ For now it serves the operations on quarantined objects, for the web console and
     GET  /v1/queries[?principal=NAME&limit=N]   past queries: one's own (admins: everyone's)
     GET  /v1/queries/{id}                       one of them
     GET  /v1/databases, /v1/tables[?database=]  what the caller may read (columns it may see)
-    GET  /v1/tables/{db}/{t}[/partitions|/versions]  one table, its partitions, its schema versions
+    GET  /v1/tables/{db}/{t}[/partitions|/versions|/files]  one table, its partitions, its schema
+                                                versions (with readable changes), its files and
+                                                the deliveries they came from
     PUT  /v1/tables/{db}/{t}/description       admins describe a table or a column
     POST /v1/upload/{path}                      a file into landing (providers: their prefix)
     GET  /v1/whoami                             the principal a token belongs to
     /v1/principals, /v1/tokens, /v1/grants, /v1/workgroups   who may read what (server/access_api.py)
+    /v1/session, /v1/saved-queries, /v1/arrivals[/timeline]  for the console (server/console_api.py)
+    GET  /                                      the web console (server/console.py)
     GET  /v1/health, /healthz                   liveness (no token)
     GET  /metrics                               Prometheus metrics (no token)
 
-Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...``); the
+Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...``) or the
+console's session cookie (then a change also carries its ``X-CSRF-Token``); the
 quarantine is for admins; queries see what the principal was granted (admins: everything).
 Errors are JSON, ``{"error": {"code", "message", "hint"}}``, with the status a client expects
 (401 no or a bad token, 403 not allowed, 404 unknown id, 409 a state conflict, 408 a query
@@ -159,6 +164,13 @@ def _visible_diff(diff: dict[str, Any], shown: Mapping[str, Any]) -> dict[str, A
     }
 
 
+def _whole(info: TableInfo, access: Access) -> bool:
+    """Whether ``access`` reads all of the table's rows, its partition keys, no column masked."""
+    shown = access.columns
+    unmasked = access.rows is None and all(v is None for v in shown.values())
+    return unmasked and set(info.partition_keys) <= set(shown)
+
+
 def authenticated(principals: Principals, sessions: Sessions | None = None) -> Callable[[Request], Principal]:
     """A dependency: the principal of the request's bearer token, or of its console session
     cookie — whose requests that change anything must also carry the session's CSRF token.
@@ -223,12 +235,17 @@ def make_app(
     allowed = [Depends(admin_only)]
     app.include_router(access_routes(catalog, who))
 
-    def readable_tables(principal: Principal) -> list[tuple[str, str]]:
-        return [
-            (t.database, t.name) for t in catalog.tables() if visible(principal, t.database, t) is not None
-        ]
+    def whole_tables(principal: Principal) -> list[tuple[str, str]]:
+        """The tables ``principal`` reads without row or column filters: their deliveries (rows,
+        partitions) may be shown to it."""
+        out = []
+        for t in catalog.tables():
+            access = visible(principal, t.database, t)
+            if access is not None and _whole(t, access):
+                out.append((t.database, t.name))
+        return out
 
-    app.include_router(console_routes(catalog, sessions, who, readable_tables))
+    app.include_router(console_routes(catalog, sessions, who, whole_tables))
     mount_console(app)
 
     @app.exception_handler(LakegateError)
@@ -418,9 +435,7 @@ def make_app(
         """Raises: LakegateError ``auth.forbidden`` to a principal with row or column filters on
         the table: its partition values and row counts would say what it may not see."""
         info, access = readable(principal, database, name)
-        shown = access.columns
-        filtered = access.rows is not None or any(v is not None for v in shown.values())
-        if filtered or not set(info.partition_keys) <= set(shown):
+        if not _whole(info, access):
             raise LakegateError(
                 f"the {what} of {database}.{name} are not shown to principals with row or column filters",
                 code="auth.forbidden",

@@ -10,7 +10,9 @@
     GET    /v1/arrivals/timeline        accepted/quarantined per minute and arrival-to-query latency
 
 Arrivals are everything for admins, what came in under its landing prefix for a provider, and
-for an analyst the accepted deliveries of the tables it may read (never a quarantined one).
+for an analyst the accepted deliveries of the tables it reads whole — no row filter, no masked
+column, since a delivery's rows and partition would tell what those hide — and never a
+quarantined one.
 """
 
 from __future__ import annotations
@@ -56,9 +58,9 @@ def console_routes(
     catalog: Catalog,
     sessions: Sessions,
     who: Callable[[Request], Principal],
-    readable_tables: Callable[[Principal], list[tuple[str, str]]],
+    whole_tables: Callable[[Principal], list[tuple[str, str]]],
 ) -> APIRouter:
-    """``readable_tables`` gives the (database, table) pairs a principal may read."""
+    """``whole_tables`` gives the (database, table) pairs a principal reads without filters."""
     router = APIRouter(prefix="/v1")
     saved = SavedQueries(catalog)
 
@@ -115,7 +117,7 @@ def console_routes(
             return {}
         if principal.role == "provider":
             return {"prefix": principal.landing_prefix or "", "tables": None}
-        return {"tables": readable_tables(principal)}
+        return {"tables": whole_tables(principal)}
 
     @router.get("/arrivals")
     def arrival_list(

@@ -46,7 +46,9 @@ export function count(n) {
 
 export function ms(n) {
   if (n === null || n === undefined) return "–";
-  return n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(n < 10000 ? 2 : 1)} s`;
+  if (n < 1000) return `${Math.round(n)} ms`;
+  if (n < 60000) return `${(n / 1000).toFixed(n < 10000 ? 2 : 1)} s`;
+  return `${Number((n / 60000).toFixed(1))} min`;
 }
 
 export function when(seconds) {
