@@ -354,6 +354,13 @@ def test_the_console_works_from_the_keyboard_and_in_a_narrow_window(console: Any
     tree_link.focus()
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="acme.orders").wait_for()
+    # the detail tabs: arrow keys move between them
+    page.get_by_role("tab", name="Columns").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_role("tab", name="Partitions").get_attribute("aria-selected") == "true"
+    page.get_by_role("cell", name="dt=2026-11-01").wait_for()
+    page.keyboard.press("End")
+    page.get_by_text("Version 2").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 420
     c.shot("narrow-catalog")
     # an empty state says what to do

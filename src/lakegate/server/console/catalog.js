@@ -3,7 +3,7 @@
 
 import { enc, get, post, put } from "./api.js";
 import { Grid } from "./grid.js";
-import { bytes, clear, count, dialog, empty, failure, field, h, table, toast, when } from "./ui.js";
+import { bytes, clear, count, dialog, empty, failure, field, h, table, tablist, toast, when } from "./ui.js";
 
 function quoted(name) {
   return `"${name.replaceAll('"', '""')}"`;
@@ -158,7 +158,7 @@ function showTable(host, t, ctx, reload) {
         "Query in the workspace",
       ),
     ),
-    h("div", { role: "tablist", class: "tabs", "aria-label": "Table details" }, buttons),
+    tablist("Table details", buttons),
     panel,
   );
   lazyTab(panel, tabs[0][1]);

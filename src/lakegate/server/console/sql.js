@@ -5,7 +5,7 @@
 import { ApiError, del, get, post, qs } from "./api.js";
 import { draw, numericColumns } from "./chart.js";
 import { Grid } from "./grid.js";
-import { bytes, clear, count, dialog, download, empty, failure, field, h, ms, toast, when } from "./ui.js";
+import { bytes, clear, count, dialog, download, empty, failure, field, h, ms, tablist, toast, when } from "./ui.js";
 import {
   EditorState,
   EditorView,
@@ -176,7 +176,7 @@ export async function render(root, ctx) {
     chartTab.addEventListener("click", () => select(true));
     clear(
       results,
-      h("div", { role: "tablist", class: "tabs", "aria-label": "Result views" }, gridTab, chartTab),
+      tablist("Result views", [gridTab, chartTab]),
       result.row_count === 0 ? empty("No rows.", "The query ran and matched nothing.") : null,
       gridPanel,
       chartPanel,

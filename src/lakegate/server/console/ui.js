@@ -165,3 +165,25 @@ export function download(url) {
   a.click();
   a.remove();
 }
+
+// Tabs as the ARIA pattern has them: ←/→ (and Home/End) move between the tabs of a tablist and
+// select the one reached; only the selected tab is in the Tab order.
+export function tablist(label, tabs) {
+  const list = h("div", { role: "tablist", class: "tabs", "aria-label": label }, tabs);
+  const sync = () => {
+    for (const tab of tabs) tab.tabIndex = tab.getAttribute("aria-selected") === "true" ? 0 : -1;
+  };
+  list.addEventListener("click", () => setTimeout(sync));
+  list.addEventListener("keydown", (event) => {
+    const at = tabs.indexOf(document.activeElement);
+    if (at < 0) return;
+    const moves = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    const next = tabs[(moves[event.key] + tabs.length) % tabs.length];
+    next.focus();
+    next.click();
+  });
+  sync();
+  return list;
+}
