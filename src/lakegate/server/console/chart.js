@@ -49,7 +49,7 @@ export function numericColumns(columns, rows) {
     .filter((i) => rows.slice(0, 50).some((r) => typeof r[i] === "number" || (r[i] !== null && !Number.isNaN(Number(r[i])) && r[i] !== "")));
 }
 
-export function draw({ kind, columns, rows, x, y }) {
+export function draw({ kind, columns, rows, x, y, xDomain }) {
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
   const svg = s("svg", {
@@ -78,6 +78,7 @@ export function draw({ kind, columns, rows, x, y }) {
   let lo = Math.min(0, ...ys);
   let hi = Math.max(0, ...ys);
   if (lo === hi) hi = lo + 1;
+  hi += (hi - lo) * 0.08; // headroom above the highest value
   const yScale = (v) => M.top + plotH - ((v - lo) / (hi - lo)) * plotH;
   for (const t of ticks(lo, hi)) {
     svg.append(s("line", { x1: M.left, x2: W - M.right, y1: yScale(t), y2: yScale(t), class: "grid-line" }));
@@ -99,8 +100,7 @@ export function draw({ kind, columns, rows, x, y }) {
     });
   } else {
     xs = points.map((p) => p[0]);
-    let xlo = Math.min(...xs);
-    let xhi = Math.max(...xs);
+    let [xlo, xhi] = xDomain || [Math.min(...xs), Math.max(...xs)];
     if (xlo === xhi) xhi = xlo + 1;
     const xScale = (v) => M.left + ((v - xlo) / (xhi - xlo)) * plotW;
     for (const t of ticks(xlo, xhi, dates ? 4 : 6)) {

@@ -48,7 +48,9 @@ function timelineCharts(buckets) {
       "figure",
       {},
       h("figcaption", {}, "Median arrival-to-query latency, ms (minutes ago)"),
-      latencies.length ? draw({ kind: "line", columns: [{ name: "minutes ago" }, { name: "latency ms" }], rows: latencies, x: 0, y: 1 }) : empty("No accepted file yet."),
+      latencies.length
+        ? draw({ kind: "line", columns: [{ name: "minutes ago" }, { name: "latency ms" }], rows: latencies, x: 0, y: 1, xDomain: [-60, 0] })
+        : empty("No accepted file yet."),
     ),
   );
 }
