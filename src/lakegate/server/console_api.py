@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from lakegate.auth.principals import Principal
-from lakegate.auth.sessions import COOKIE, Session, Sessions
+from lakegate.auth.sessions import COOKIE, CSRF_HEADER, Session, Sessions
 from lakegate.catalog import Catalog
 from lakegate.errors import AuthError
 from lakegate.ingest import activity
@@ -94,7 +94,7 @@ def console_routes(
     @router.delete("/session")
     def sign_out(request: Request, response: Response) -> dict[str, Any]:
         secret, session = current(request)
-        sessions.check_csrf(session, request.headers.get("x-csrf-token"))
+        sessions.check_csrf(session, request.headers.get(CSRF_HEADER))
         sessions.close(secret)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return {"signed_out": True}
