@@ -58,6 +58,11 @@ class IngestSettings(_Section):
     retry_max_seconds: float = Field(
         30.0, gt=0, description="Longest wait between retries of a transient failure (storage, catalog)."
     )
+    accelerate: Literal["parquet", "off"] = Field(
+        "parquet",
+        description="Default of the datasets' `accelerate`: `parquet` writes a verified Parquet copy "
+        "of every cataloged CSV and JSON file in the background, which queries then read; `off`.",
+    )
 
 
 class EventsSettings(_Section):
@@ -339,6 +344,12 @@ class DatasetSettings(_Section):
         ge=1,
         description="Move a partition whose newest file arrived more than this many days ago to the "
         "archive (checked hourly by `lakegate up`, or by `lakegate retention`). Unset: keep forever.",
+    )
+    accelerate: Literal["parquet", "off"] | None = Field(
+        None,
+        description="`parquet`: after a CSV or JSON file is cataloged, a verified Parquet copy is "
+        "written in the background and queries read it instead (the delivered file stays the "
+        "truth); `off`: queries always read the delivered file. Unset: `ingest.accelerate`.",
     )
 
     @field_validator("timezone")

@@ -135,3 +135,10 @@ def run_until_drained(home: Path, landing_empty: Callable[[], bool], timeout: fl
             app.close()
     finally:
         final.stop()
+
+
+def lake_files(home: Path) -> list[Path]:
+    """The files of the lake, without the derived area's Parquet copies (disposable, written in
+    the background by acceleration)."""
+    derived = home / "lake" / "_derived"
+    return [p for p in (home / "lake").rglob("*") if p.is_file() and derived not in p.parents]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import lakegate
 from lakegate.app import open_app
-from tests.e2e.daemon import Daemon, deliveries
+from tests.e2e.daemon import Daemon, deliveries, lake_files
 from tests.pgcluster import PrivatePostgres
 
 
@@ -34,7 +34,7 @@ def test_sqlite_catalog_locked_for_10_seconds(tmp_path: Path) -> None:
         daemon.stop()
     assert len(daemon.lines) == len(plan)
     assert not [p for p in (home / "landing").rglob("*") if p.is_file()]
-    assert sorted(p.name for p in (home / "lake").rglob("*") if p.is_file()) == sorted(good)
+    assert sorted(p.name for p in lake_files(home)) == sorted(good)
     assert len([p for p in (home / "quarantine").rglob("*") if p.is_file()]) == bad
     with lakegate.connect(home) as con:
         assert con.execute("SELECT file, count(*) FROM s.t GROUP BY file ORDER BY file").fetchall() == sorted(
@@ -77,7 +77,7 @@ def test_postgres_catalog_down_for_8_seconds_mid_ingest(tmp_path: Path) -> None:
         assert "catalog" in daemon.stderr  # the outage was reported, not silent
         assert len(daemon.lines) == len(plan)
         assert not [p for p in (home / "landing").rglob("*") if p.is_file()]
-        assert sorted(p.name for p in (home / "lake").rglob("*") if p.is_file()) == sorted(good)
+        assert sorted(p.name for p in lake_files(home)) == sorted(good)
         assert len([p for p in (home / "quarantine").rglob("*") if p.is_file()]) == bad
         with lakegate.connect(home) as con:
             rows = con.execute("SELECT file, count(*) FROM s.t GROUP BY file ORDER BY file").fetchall()

@@ -11,7 +11,7 @@ import pytest
 import lakegate
 from lakegate.app import open_app
 from lakegate.catalog import records as r
-from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering, run_until_drained
+from tests.e2e.daemon import Daemon, deliveries, kill_while_delivering, lake_files, run_until_drained
 
 ACCEPT_POINTS = [r.VALIDATED, r.COPIED, r.CATALOGED, "before_remove_source", r.DONE]
 REJECT_POINTS = [r.REJECTED, r.QUARANTINE_COPIED, r.QUARANTINED]
@@ -27,7 +27,7 @@ def write(home: Path, key: str, data: bytes) -> None:
 def assert_settled(home: Path, good: dict[str, int], bad: int) -> None:
     """Landing empty, each good file in the lake once with its rows once, each bad one quarantined once."""
     assert [p for p in (home / "landing").rglob("*") if p.is_file() and not p.name.startswith(".")] == []
-    lake = sorted(p.name for p in (home / "lake").rglob("*") if p.is_file())  # partial copies included
+    lake = sorted(p.name for p in lake_files(home))  # partial copies included
     assert lake == sorted(good)
     assert len([p for p in (home / "quarantine").rglob("*") if p.is_file()]) == bad
     app = open_app(home)
@@ -112,7 +112,7 @@ def test_sigkill_while_a_delivery_replaces_a_file(tmp_path: Path, point: str) ->
     assert mark.read_text().split() == [point]
     run_until_settled(home, 1)
     archive = home / "lake" / "_archive"
-    in_lake = [p for p in (home / "lake").rglob("*") if p.is_file() and archive not in p.parents]
+    in_lake = [p for p in lake_files(home) if archive not in p.parents]
     assert [p.read_bytes() for p in in_lake] == [b"file,n\nnew,1\nnew,2\n"]
     assert [p.read_bytes() for p in archive.rglob("*") if p.is_file()] == [b"file,n\nold,1\n"]
     app = open_app(home)

@@ -837,7 +837,8 @@ class Catalog:
                 options=f.options,
                 columns=[Column.from_dict(c) for c in f.columns],
                 partition=f.pvalues,
-                derived_key=f.derived_key if f.derived_state == "current" else None,
+                # a copy the engine needs, or an acceleration copy (catalog/acceleration.py)
+                derived_key=f.derived_key if f.derived_state in ("current", "accelerated") else None,
                 stats=f.stats or {},
             )
             for f in file_rows

@@ -225,7 +225,16 @@ def up(
                 lock.release()
                 raise fail(exc) from None
             err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
-        service = IngestService(application, on_outcome=status)
+        from lakegate.ingest.accelerate import Accelerator
+
+        accelerator = Accelerator(application.catalog, application.store, lambda: application.settings)
+
+        def reported(o: Outcome) -> None:
+            status(o)
+            if o.kind == "accepted":
+                accelerator.wake()  # its Parquet copy can be written now
+
+        service = IngestService(application, on_outcome=reported)
         webhook = consumer = None
         events = application.settings.events
         if events_port is not None or events.sqs_queue_url:
@@ -340,6 +349,7 @@ def up(
         signal.signal(signal.SIGTERM, on_signal)
         started = time.monotonic()
         service.start()
+        accelerator.start()
         if webhook:
             webhook.start()
             err.print(f"S3 events: POST http://{events_host}:{events_port}/v1/events/s3", soft_wrap=True)
@@ -406,6 +416,7 @@ def up(
             queries.close()
         if consumer:
             consumer.stop()
+        accelerator.stop()
         service.stop()
         lock.release()
         counts = service.counts
@@ -1188,6 +1199,41 @@ def retention(
             for path in paths:
                 out.print(f"{info.qualified} {path or '(unpartitioned)'}: expired ({dataset})")
         out.print("add --yes to archive them" if found else "nothing has expired")
+
+
+@app.command()
+def accelerate(
+    table: Annotated[
+        str | None, typer.Argument(help="A database or database.table; unset: every table.")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Delete the Parquet copies and write them again.")
+    ] = False,
+    status_only: Annotated[
+        bool, typer.Option("--status", help="Only say how many files are accelerated.")
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """Write the Parquet copies queries read instead of CSV and JSON files (`lakegate up` does
+    this in the background), verified against the files; --rebuild starts them over."""
+    from lakegate.catalog import acceleration
+    from lakegate.ingest.accelerate import Accelerator
+
+    database, _, name = (table or "").partition(".")
+    with opened(home) as application:
+        if not status_only:
+            accelerator = Accelerator(application.catalog, application.store, lambda: application.settings)
+            if rebuild:
+                done = accelerator.rebuild(database or None, name or None)
+            else:
+                done = accelerator.run_pending()
+            for d in done:
+                detail = f"{d.rows} rows, {d.bytes} bytes" if d.outcome == "accelerated" else d.reason
+                out.print(f"{d.outcome:<12} {d.key} ({d.seconds:.2f} s{', ' + detail if detail else ''})",
+                          markup=False, soft_wrap=True)  # fmt: skip
+        counts = acceleration.progress(application.catalog)
+        fast, slow = counts["accelerated"], counts["in_place"]
+        out.print(f"{fast} CSV/JSON files read through Parquet copies, {slow} in place")
 
 
 # -- rules --------------------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""Catalog records of acceleration copies: Parquet copies of cataloged CSV and JSON files, written
+in the background, verified, and read by queries instead of the delivered file.
+
+A file's ``derived_state`` says what its derived copy is: ``current`` — a copy the engine needs
+(the delivered file cannot be read in place: bzip2, zip, Excel, Windows-1252 …), kept as long as
+the file; ``accelerated`` — a copy for speed only, disposable: deleting it (``forget``) makes
+queries read the delivered file again. A copy is recorded only if its file is unchanged since it
+was read, in one statement, so a crash or a replaced file never leaves a copy in use that does
+not match its file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from lakegate.catalog import Catalog
+from lakegate.catalog import records as r
+from lakegate.catalog.schema import databases, files, objects, tables
+from lakegate.crawler.evolve import Column
+
+NEEDED = "current"
+ACCELERATED = "accelerated"
+FORMATS = ("csv", "json")  # what is re-parsed by every query in place
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A cataloged file without a derived copy, as the accelerator reads it."""
+
+    id: int
+    key: str
+    sha256: str
+    format: str
+    options: dict[str, Any]
+    columns: list[Column]
+    row_count: int
+    database: str
+    table: str
+    dataset: str | None  # the dataset rule that took it (None: default routing, or crawled)
+
+
+def candidates(catalog: Catalog, *, after: int = 0, limit: int = 16) -> list[Candidate]:
+    """Files (id above ``after``, oldest first) that could get an acceleration copy."""
+    delivery = (
+        sa.select(objects.c.target_key, objects.c.plan)
+        .where(objects.c.state.in_((r.DONE, r.CATALOGED)))
+        .subquery()
+    )
+    query = (
+        sa.select(
+            files.c.id, files.c.key, files.c.sha256, files.c.format, files.c.options, files.c.columns,
+            files.c.row_count, databases.c.name.label("database"), tables.c.name.label("table"),
+            delivery.c.plan,
+        )
+        .join(tables, tables.c.id == files.c.table_id)
+        .join(databases, databases.c.id == tables.c.database_id)
+        .outerjoin(delivery, delivery.c.target_key == files.c.key)
+        .where(files.c.id > after, files.c.derived_key.is_(None), files.c.format.in_(FORMATS))
+        .order_by(files.c.id)
+        .limit(limit)
+    )  # fmt: skip
+    with catalog.reading("finding files to accelerate") as conn:
+        rows = conn.execute(query).all()
+    return [
+        Candidate(
+            row.id, row.key, row.sha256, row.format, row.options, [Column.from_dict(c) for c in row.columns],
+            row.row_count, row.database, row.table, (row.plan or {}).get("dataset"),
+        )
+        for row in rows
+    ]  # fmt: skip
+
+
+def record(catalog: Catalog, candidate: Candidate, key: str, sha256: str) -> bool:
+    """Make ``key`` the file's acceleration copy — only if the file is still there, with the
+    content the copy was made from, and has no copy yet. Whether it was recorded."""
+    with catalog.writing(f"recording the Parquet copy of {candidate.key}") as conn:
+        done = conn.execute(
+            files.update()
+            .where(
+                files.c.id == candidate.id,
+                files.c.sha256 == candidate.sha256,
+                files.c.derived_key.is_(None),
+            )
+            .values(derived_key=key, derived_sha256=sha256, derived_state=ACCELERATED)
+        )
+    return done.rowcount == 1
+
+
+def forget(catalog: Catalog, database: str | None = None, table: str | None = None) -> list[str]:
+    """Stop using the acceleration copies (of one database or table); their keys, to delete."""
+    scope = sa.select(tables.c.id).join(databases, databases.c.id == tables.c.database_id)
+    if database is not None:
+        scope = scope.where(databases.c.name == database)
+    if table is not None:
+        scope = scope.where(tables.c.name == table)
+    mine = (files.c.derived_state == ACCELERATED) & files.c.table_id.in_(scope)
+    with catalog.writing("forgetting acceleration copies") as conn:
+        keys = [str(k) for k in conn.execute(sa.select(files.c.derived_key).where(mine)).scalars()]
+        conn.execute(
+            files.update().where(mine).values(derived_key=None, derived_sha256=None, derived_state=None)
+        )
+    return keys
+
+
+def progress(catalog: Catalog) -> dict[str, int]:
+    """How many CSV and JSON files are accelerated, and how many wait (or were left in place)."""
+    with catalog.reading("counting acceleration copies") as conn:
+        rows = conn.execute(
+            sa.select(files.c.derived_state, sa.func.count())
+            .where(files.c.format.in_(FORMATS))
+            .group_by(files.c.derived_state)
+        ).all()
+    accelerated = sum(int(n) for state, n in rows if state == ACCELERATED)
+    waiting = sum(int(n) for state, n in rows if state is None)
+    return {"accelerated": accelerated, "in_place": waiting}

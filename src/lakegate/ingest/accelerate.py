@@ -1,0 +1,217 @@
+"""Acceleration: a verified Parquet copy of every cataloged CSV and JSON file, made in the
+background, which queries read instead of re-parsing the delivered file every time.
+
+A file is queryable the moment it is cataloged (read in place); moments later its copy is
+written — read with exactly the reader and options queries use, typed as the file's columns —
+to the derived area, checked against the delivered file (row count and an order-independent
+hash of every row), and only then recorded in the catalog, for as long as the file is unchanged
+(``catalog/acceleration.py``). Queries switch per file, so a table mixes both during the switch
+and results are the same either way. Copies are disposable: ``lakegate accelerate --rebuild``
+forgets and rewrites them. It runs with the ingest identity, never the query engine's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lakegate.catalog import Catalog
+from lakegate.catalog import acceleration as a
+from lakegate.config import Settings
+from lakegate.crawler.infer import FilePlan, plan_select, quote_ident, sql_literal
+from lakegate.engine_setup import connect
+from lakegate.errors import LakegateError
+from lakegate.keys import derived_key
+from lakegate.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What became of one file: ``accelerated`` (its copy is in use), ``changed`` (the file was
+    replaced or removed meanwhile; the copy was deleted), ``failed`` (left in place, ``reason``)."""
+
+    key: str
+    outcome: str
+    seconds: float
+    rows: int = 0
+    bytes: int = 0
+    reason: str = ""
+
+
+class VerificationError(LakegateError):
+    code = "accelerate.mismatch"
+
+
+def _fingerprint(conn: Any, select: str, columns: list[str]) -> tuple[int, int]:
+    """Row count and the sum of every row's hash: equal for the same rows in any order."""
+    row = ", ".join(quote_ident(c) for c in columns) or "1"
+    found = conn.execute(
+        f"SELECT count(*), coalesce(sum(hash({row})::HUGEINT), 0) FROM ({select})"
+    ).fetchone()
+    return int(found[0]), int(found[1])
+
+
+class Accelerator:
+    """Writes, verifies and records acceleration copies; ``start()`` runs it in the background."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: ObjectStore,
+        settings: Callable[[], Settings],
+        *,
+        threads: int = 1,
+        memory_limit: str = "1GB",
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store  # the areas: lake files are read, derived copies written, here
+        self.settings = settings  # the settings in force (lakegate.yaml reloads)
+        self.threads = threads
+        self.memory_limit = memory_limit
+        self.poll_seconds = poll_seconds
+        self._failed: set[tuple[int, str]] = set()  # (file id, sha) left in place: not tried again
+        self._converting: Any = None  # the DuckDB connection of the copy being written
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- what to accelerate -------------------------------------------------------------------
+
+    def wanted(self, candidate: a.Candidate) -> bool:
+        """Whether the file's dataset (or the default) says ``accelerate: parquet``."""
+        settings = self.settings()
+        choice = settings.ingest.accelerate
+        for dataset in settings.datasets:
+            if dataset.name == candidate.dataset and dataset.accelerate is not None:
+                choice = dataset.accelerate
+        readable = "://" not in candidate.key or candidate.key.startswith("file://")
+        return choice == "parquet" and readable and (candidate.id, candidate.sha256) not in self._failed
+
+    def pending(self, limit: int = 16) -> list[a.Candidate]:
+        out: list[a.Candidate] = []
+        after = 0
+        while len(out) < limit:
+            found = a.candidates(self.catalog, after=after, limit=limit * 4)
+            if not found:
+                break
+            out += [c for c in found if self.wanted(c)]
+            after = found[-1].id
+        return out[:limit]
+
+    # -- one file ------------------------------------------------------------------------------
+
+    def convert(self, candidate: a.Candidate) -> Converted:
+        """Write, verify and record the copy of one file."""
+        started = time.perf_counter()
+        key = derived_key(candidate.key, candidate.sha256)
+        try:
+            rows, size, sha = self._write_verified(candidate, key)
+        except (LakegateError, OSError, RuntimeError) as exc:  # duckdb.Error is a RuntimeError
+            self._failed.add((candidate.id, candidate.sha256))
+            reason = exc.message if isinstance(exc, LakegateError) else str(exc).split("\n")[0]
+            log.warning("%s stays read in place: %s", candidate.key, reason)
+            return Converted(candidate.key, "failed", time.perf_counter() - started, reason=reason)
+        if not a.record(self.catalog, candidate, key, sha):
+            self.store.delete(key)  # replaced or removed while it was copied: never used
+            return Converted(candidate.key, "changed", time.perf_counter() - started)
+        return Converted(candidate.key, "accelerated", time.perf_counter() - started, rows, size)
+
+    def _write_verified(self, candidate: a.Candidate, key: str) -> tuple[int, int, str]:
+        plan = FilePlan(candidate.format, candidate.options, candidate.columns, candidate.row_count)
+        names = [c.name for c in candidate.columns]
+        conn = self._converting = connect(threads=self.threads, memory_limit=self.memory_limit)
+        with tempfile.TemporaryDirectory(prefix="lakegate-accelerate-") as work:
+            try:
+                source = self._local(candidate.key, Path(work))
+                copy = f"{work}/copy.parquet"
+                original = plan_select(source, plan)
+                conn.execute(
+                    f"COPY ({original}) TO {sql_literal(copy)} (FORMAT parquet, COMPRESSION zstd, "
+                    "ROW_GROUP_SIZE 122880)"
+                )
+                expected = _fingerprint(conn, original, names)
+                got = _fingerprint(conn, f"SELECT * FROM read_parquet({sql_literal(copy)})", names)
+            finally:
+                self._converting = None
+                conn.close()
+            if got != expected or expected[0] != candidate.row_count:
+                raise VerificationError(
+                    f"the Parquet copy of {candidate.key} does not match it: {got[0]} rows and hash "
+                    f"{got[1]}, the file {expected[0]} rows (catalog: {candidate.row_count}) and hash "
+                    f"{expected[1]}",
+                    hint="the file stays read in place; `lakegate accelerate --rebuild` tries again",
+                )
+            digest = hashlib.sha256()
+            with open(copy, "rb") as data:
+                for chunk in iter(lambda: data.read(1 << 20), b""):
+                    digest.update(chunk)
+                size = data.tell()
+                data.seek(0)
+                self.store.write(key, data)
+        return expected[0], size, digest.hexdigest()
+
+    def _local(self, key: str, work: Path) -> str:
+        """A path DuckDB reads the file at: the lake's own file, or a download of it."""
+        url = self.store.url(key)
+        if "://" not in url:
+            return url
+        local = work / Path(key).name
+        with self.store.open(key) as src, local.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        return str(local)
+
+    # -- all of them ---------------------------------------------------------------------------
+
+    def run_pending(self, limit: int | None = None) -> list[Converted]:
+        """Convert what waits (at most ``limit`` files), oldest first."""
+        done: list[Converted] = []
+        while limit is None or len(done) < limit:
+            batch = self.pending(16 if limit is None else min(16, limit - len(done)))
+            if not batch or self._stop.is_set():
+                break
+            done += [self.convert(c) for c in batch]
+        return done
+
+    def rebuild(self, database: str | None = None, table: str | None = None) -> list[Converted]:
+        """Forget the copies (of a database or a table), delete them, and write them again."""
+        for key in a.forget(self.catalog, database, table):
+            self.store.delete(key)
+        self._failed.clear()
+        return self.run_pending()
+
+    def wake(self) -> None:
+        """Files were cataloged: look now, not at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="lakegate-accelerate", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        converting = self._converting
+        if converting is not None:
+            converting.interrupt()  # a big file's copy stops now; it is written again next time
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            try:
+                self.run_pending()
+            except LakegateError as exc:  # the catalog or the store is away: the next round retries
+                log.warning("acceleration paused: %s", exc.one_line())

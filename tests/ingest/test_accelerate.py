@@ -1,0 +1,130 @@
+"""Acceleration copies: written after cataloging, verified, read by queries instead of the
+delivered file, with the same results; never used when they do not match their file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from lakegate.app import App
+from lakegate.catalog import acceleration as a
+from lakegate.config import Settings
+from lakegate.ingest.accelerate import Accelerator
+from lakegate.query.engine import QueryEngine
+from tests.ingest.test_pipeline import deliver
+
+QUERIES = [
+    "SELECT * FROM shop.orders ORDER BY id",
+    "SELECT region, count(*), sum(amount), min(ts), max(note) FROM shop.orders GROUP BY ALL ORDER BY 1",
+    "SELECT dt, count(*) FROM shop.orders WHERE amount > 2 GROUP BY dt ORDER BY dt",
+    "SELECT * FROM web.clicks ORDER BY n",
+]
+
+
+@pytest.fixture
+def lake(app: App) -> Iterator[tuple[App, QueryEngine]]:
+    first = b"id,region,amount,ts,note\n1,EU,2.5,2026-11-01 10:00:00,\n2,US,,2026-11-01 11:00:00,gift\n"
+    deliver(app, "landing/shop/orders/dt=2026-11-01/a.csv", first)
+    second = b"id;region;amount;ts;note;extra\n3;EU;7;2026-11-02 09:30:00;x;1\n4;EU;-1.25;;;\n"
+    deliver(app, "landing/shop/orders/dt=2026-11-02/b.csv", second)
+    clicks = [
+        {"n": i, "page": {"path": f"/{i}", "ms": i * 3}, "tags": ["a", "b"][: i % 3]} for i in range(50)
+    ]
+    deliver(app, "landing/web/clicks/c.ndjson", "\n".join(json.dumps(c) for c in clicks).encode())
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    yield app, engine
+    engine.close()
+
+
+def _answers(engine: QueryEngine) -> list[object]:
+    return [engine.execute(sql).table.to_pylist() for sql in QUERIES]
+
+
+def _accelerator(app: App, settings: Settings | None = None) -> Accelerator:
+    return Accelerator(app.catalog, app.store, lambda: settings or app.settings)
+
+
+def test_copies_are_written_verified_and_read_with_the_same_results(lake: tuple[App, QueryEngine]) -> None:
+    app, engine = lake
+    before = _answers(engine)
+    done = _accelerator(app).run_pending()
+    assert sorted(d.outcome for d in done) == ["accelerated"] * 3
+    assert a.progress(app.catalog) == {"accelerated": 3, "in_place": 0}
+    orders = app.catalog.table("shop", "orders")
+    assert orders is not None
+    assert all(f.derived_key and f.derived_key.endswith(".parquet") for f in orders.files)
+    for f in orders.files:
+        assert app.store.read(f.derived_key or "")[:4] == b"PAR1"
+    assert _answers(engine) == before
+    # queries read the copies: with the delivered files set aside, they answer the same
+    originals = {f.key: app.store.read(f.key) for f in orders.files}
+    for key in originals:
+        app.store.delete(key)
+    assert _answers(engine)[:3] == before[:3]
+    for key, data in originals.items():
+        app.store.write(key, data)
+    assert _accelerator(app).run_pending() == []  # nothing left to do
+
+
+def test_a_table_reading_some_copies_and_some_originals_answers_the_same(
+    lake: tuple[App, QueryEngine],
+) -> None:
+    app, engine = lake
+    before = _answers(engine)
+    [first] = _accelerator(app).run_pending(limit=1)
+    assert first.outcome == "accelerated"
+    assert a.progress(app.catalog) == {"accelerated": 1, "in_place": 2}
+    assert _answers(engine) == before
+
+
+def test_a_copy_of_a_file_replaced_meanwhile_is_never_used(lake: tuple[App, QueryEngine]) -> None:
+    app, _engine = lake
+    accelerator = _accelerator(app)
+    [candidate] = accelerator.pending(limit=1)
+    stale = replace(candidate, sha256="0" * 64)  # the file changed after it was read
+    result = accelerator.convert(stale)
+    assert result.outcome == "changed"
+    assert a.progress(app.catalog)["accelerated"] == 0
+    assert not any(k.key.endswith(".parquet") for k in app.store.list("derived/"))
+
+
+def test_a_copy_that_fails_verification_is_discarded_and_the_file_stays_in_place(
+    lake: tuple[App, QueryEngine],
+) -> None:
+    app, engine = lake
+    before = _answers(engine)
+    accelerator = _accelerator(app)
+    [candidate] = accelerator.pending(limit=1)
+    wrong = replace(candidate, row_count=candidate.row_count + 1)  # the copy will not match it
+    result = accelerator.convert(wrong)
+    assert result.outcome == "failed" and "does not match" in result.reason
+    assert not list(app.store.list("derived/"))
+    assert a.progress(app.catalog)["accelerated"] == 0
+    assert _answers(engine) == before
+
+
+def test_accelerate_off_leaves_files_in_place(lake: tuple[App, QueryEngine]) -> None:
+    app, _engine = lake
+    settings = app.settings.model_copy(
+        update={"ingest": app.settings.ingest.model_copy(update={"accelerate": "off"})}
+    )
+    assert _accelerator(app, settings).run_pending() == []
+    assert a.progress(app.catalog) == {"accelerated": 0, "in_place": 3}
+
+
+def test_copies_deleted_by_hand_are_rebuilt(lake: tuple[App, QueryEngine]) -> None:
+    app, engine = lake
+    before = _answers(engine)
+    accelerator = _accelerator(app)
+    accelerator.run_pending()
+    orders = app.catalog.table("shop", "orders")
+    assert orders is not None
+    for f in orders.files:
+        app.store.delete(f.derived_key or "")  # someone cleaned the derived area
+    rebuilt = accelerator.rebuild("shop", "orders")
+    assert [d.outcome for d in rebuilt] == ["accelerated", "accelerated"]
+    assert _answers(engine) == before
+    assert a.progress(app.catalog) == {"accelerated": 3, "in_place": 0}
