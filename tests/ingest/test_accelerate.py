@@ -128,3 +128,15 @@ def test_copies_deleted_by_hand_are_rebuilt(lake: tuple[App, QueryEngine]) -> No
     assert [d.outcome for d in rebuilt] == ["accelerated", "accelerated"]
     assert _answers(engine) == before
     assert a.progress(app.catalog) == {"accelerated": 3, "in_place": 0}
+
+
+def test_copies_no_file_points_to_are_swept_once_old(lake: tuple[App, QueryEngine]) -> None:
+    app, engine = lake
+    accelerator = _accelerator(app)
+    accelerator.run_pending()
+    used = a.in_use(app.catalog)
+    app.store.write("derived/shop/orders/gone.csv.0123456789ab.parquet", b"PAR1 left by a crash")
+    assert accelerator.sweep(min_age=3600) == 0  # young: could be a copy on its way to the catalog
+    assert accelerator.sweep(min_age=0) == 1
+    assert {i.key for i in app.store.list("derived/")} == used  # the copies in use stay
+    assert _answers(engine)

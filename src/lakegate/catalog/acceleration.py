@@ -116,3 +116,10 @@ def progress(catalog: Catalog) -> dict[str, int]:
     accelerated = sum(int(n) for state, n in rows if state == ACCELERATED)
     waiting = sum(int(n) for state, n in rows if state is None)
     return {"accelerated": accelerated, "in_place": waiting}
+
+
+def in_use(catalog: Catalog) -> set[str]:
+    """The keys of every derived copy a file record points to (needed or for speed)."""
+    with catalog.reading("listing derived copies") as conn:
+        found = conn.execute(sa.select(files.c.derived_key).where(files.c.derived_key.is_not(None)))
+        return {str(k) for k in found.scalars()}

@@ -29,10 +29,11 @@ from lakegate.config import Settings
 from lakegate.crawler.infer import FilePlan, plan_select, quote_ident, sql_literal
 from lakegate.engine_setup import connect
 from lakegate.errors import LakegateError
-from lakegate.keys import derived_key
+from lakegate.keys import DERIVED, derived_key
 from lakegate.storage import ObjectStore
 
 log = logging.getLogger(__name__)
+SWEEP_SECONDS = 600.0  # how often lakegate up looks for derived copies no file points to
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,19 @@ class Accelerator:
         self._failed.clear()
         return self.run_pending()
 
+    def sweep(self, min_age: float = 3600.0) -> int:
+        """Delete derived copies no file points to any more (its file was replaced, expired or
+        dropped; a copy left by a crash), once older than ``min_age`` seconds — younger ones may
+        be copies still on their way to the catalog. How many were deleted."""
+        used = a.in_use(self.catalog)
+        cutoff = time.time() - min_age
+        gone = 0
+        for info in list(self.store.list(DERIVED)):
+            if info.key not in used and info.mtime_ns / 1e9 < cutoff:
+                self.store.delete(info.key)
+                gone += 1
+        return gone
+
     def wake(self) -> None:
         """Files were cataloged: look now, not at the next poll."""
         self._wake.set()
@@ -208,10 +222,14 @@ class Accelerator:
             self._thread.join(timeout=60)
 
     def _loop(self) -> None:
+        swept = 0.0
         while not self._stop.is_set():
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
             try:
                 self.run_pending()
+                if time.monotonic() - swept > SWEEP_SECONDS:
+                    swept = time.monotonic()
+                    self.sweep()
             except LakegateError as exc:  # the catalog or the store is away: the next round retries
                 log.warning("acceleration paused: %s", exc.one_line())
