@@ -39,8 +39,10 @@ test: dev system-deps services lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/arrival_to_query.py
 	$(BIN)/python bench/query_overhead.py
+	$(BIN)/python bench/tpch.py --scale 0.2
 
 docs: install
 	$(BIN)/python -m lakegate.docs_gen settings > docs/settings.md
