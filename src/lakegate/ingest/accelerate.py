@@ -73,7 +73,7 @@ class Accelerator:
         *,
         threads: int = 1,
         memory_limit: str = "1GB",
-        poll_seconds: float = 1.0,
+        poll_seconds: float = 30.0,  # a fallback: every accepted file wakes it at once
     ) -> None:
         self.catalog = catalog
         self.store = store  # the areas: lake files are read, derived copies written, here
@@ -100,6 +100,9 @@ class Accelerator:
         return choice == "parquet" and readable and (candidate.id, candidate.sha256) not in self._failed
 
     def pending(self, limit: int = 16) -> list[a.Candidate]:
+        settings = self.settings()
+        if settings.ingest.accelerate == "off" and all(d.accelerate != "parquet" for d in settings.datasets):
+            return []  # nothing is accelerated: no need to look
         out: list[a.Candidate] = []
         after = 0
         while len(out) < limit:
