@@ -140,3 +140,15 @@ def test_copies_no_file_points_to_are_swept_once_old(lake: tuple[App, QueryEngin
     assert accelerator.sweep(min_age=0) == 1
     assert {i.key for i in app.store.list("derived/")} == used  # the copies in use stay
     assert _answers(engine)
+
+
+def test_two_accelerators_copying_the_same_file_leave_one_copy_in_use(lake: tuple[App, QueryEngine]) -> None:
+    app, engine = lake
+    before = _answers(engine)
+    one, other = _accelerator(app), _accelerator(app)
+    [candidate] = one.pending(limit=1)
+    assert one.convert(candidate).outcome == "accelerated"
+    assert other.convert(candidate).outcome == "changed"  # it lost the race: its copy is deleted
+    used = a.in_use(app.catalog)
+    assert len(used) == 1 and {i.key for i in app.store.list("derived/")} == used
+    assert _answers(engine) == before

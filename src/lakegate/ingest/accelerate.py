@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import shutil
 import tempfile
 import threading
@@ -118,7 +119,12 @@ class Accelerator:
     def convert(self, candidate: a.Candidate) -> Converted:
         """Write, verify and record the copy of one file."""
         started = time.perf_counter()
-        key = derived_key(candidate.key, candidate.sha256)
+        # its own name: another accelerator (`lakegate accelerate` beside `lakegate up`) copying
+        # the same file writes elsewhere, and the one not recorded deletes only its own
+        key = (
+            derived_key(candidate.key, candidate.sha256).removesuffix(".parquet")
+            + f".{secrets.token_hex(4)}.parquet"
+        )
         try:
             rows, size, sha = self._write_verified(candidate, key)
         except (LakegateError, OSError, RuntimeError) as exc:  # duckdb.Error is a RuntimeError
