@@ -152,3 +152,18 @@ def test_two_accelerators_copying_the_same_file_leave_one_copy_in_use(lake: tupl
     used = a.in_use(app.catalog)
     assert len(used) == 1 and {i.key for i in app.store.list("derived/")} == used
     assert _answers(engine) == before
+
+
+def test_a_file_that_no_longer_reads_as_cataloged_stays_in_place_and_the_rest_goes_on(
+    lake: tuple[App, QueryEngine],
+) -> None:
+    app, _engine = lake
+    orders = app.catalog.table("shop", "orders")
+    assert orders is not None
+    broken = orders.files[0].key
+    app.store.write(
+        broken, b"id,region,amount,ts,note\nnot a number,EU,x,never,\n"
+    )  # changed behind lakegate
+    done = {d.key: d for d in _accelerator(app).run_pending()}
+    assert done[broken].outcome == "failed" and done[broken].reason
+    assert sorted(d.outcome for d in done.values()) == ["accelerated", "accelerated", "failed"]

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from lakegate.catalog import Catalog
 from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
@@ -127,7 +129,7 @@ class Accelerator:
         )
         try:
             rows, size, sha = self._write_verified(candidate, key)
-        except (LakegateError, OSError, RuntimeError) as exc:  # duckdb.Error is a RuntimeError
+        except (LakegateError, OSError, duckdb.Error) as exc:
             self._failed.add((candidate.id, candidate.sha256))
             reason = exc.message if isinstance(exc, LakegateError) else str(exc).split("\n")[0]
             log.warning("%s stays read in place: %s", candidate.key, reason)
@@ -242,3 +244,5 @@ class Accelerator:
                     self.sweep()
             except LakegateError as exc:  # the catalog or the store is away: the next round retries
                 log.warning("acceleration paused: %s", exc.one_line())
+            except Exception:  # a bug must not stop acceleration for good, nor lakegate up
+                log.exception("acceleration failed; it tries again at the next round")
