@@ -162,3 +162,18 @@ def test_the_same_name_archived_twice_in_a_day_keeps_both_copies(app: App) -> No
         assert a.state == ARCHIVED and app.store.sha256(a.archive_key) == a.sha256
     assert rows(app, "SELECT id FROM acme.orders") == [(2,)]
     assert [part.path for part in app.catalog.partitions("acme", "orders")] == ["v=a.csv"]
+
+
+def test_a_replaced_file_has_one_line_of_lineage_its_newest_delivery(app: App) -> None:
+    from lakegate.catalog.acceleration import candidates
+    from lakegate.catalog.lineage import table_files
+
+    p, outcomes = pipeline(app, [{**ORDERS, "duplicates": "replace"}], default=False)
+    for content in (b"id\n1\n", b"id\n2\n", b"id\n3\n"):
+        deliver(app, p, "landing/acme/orders/a.csv", content)
+    files = table_files(app.catalog, "acme", "orders")
+    assert len(files) == 1 and files[0]["key"] == outcomes[-1].target_key
+    assert files[0]["dataset"] == "orders" and files[0]["rows"] == 1
+    assert [c.key for c in candidates(app.catalog)] == [
+        files[0]["key"]
+    ]  # one copy to make, not one per delivery

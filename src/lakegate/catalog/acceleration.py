@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from lakegate.catalog import Catalog
-from lakegate.catalog import records as r
-from lakegate.catalog.schema import databases, files, objects, tables
+from lakegate.catalog.lineage import deliveries
+from lakegate.catalog.schema import databases, files, tables
 from lakegate.crawler.evolve import Column
 
 NEEDED = "current"
@@ -44,11 +44,7 @@ class Candidate:
 
 def candidates(catalog: Catalog, *, after: int = 0, limit: int = 16) -> list[Candidate]:
     """Files (id above ``after``, oldest first) that could get an acceleration copy."""
-    delivery = (
-        sa.select(objects.c.target_key, objects.c.plan)
-        .where(objects.c.state.in_((r.DONE, r.CATALOGED)))
-        .subquery()
-    )
+    delivery = deliveries()
     query = (
         sa.select(
             files.c.id, files.c.key, files.c.sha256, files.c.format, files.c.options, files.c.columns,

@@ -11,17 +11,25 @@ from lakegate.catalog import records as r
 from lakegate.catalog.schema import databases, files, objects, partitions, tables
 
 
+def deliveries() -> sa.Subquery:
+    """The delivery of each lake file: the newest accepted object that became it (a file that
+    replaced another under the same name was delivered after it)."""
+    accepted = objects.c.state.in_((r.DONE, r.CATALOGED))
+    latest = sa.select(sa.func.max(objects.c.id).label("id")).where(accepted).group_by(objects.c.target_key)
+    return (
+        sa.select(
+            objects.c.target_key, objects.c.source_key, objects.c.created_at, objects.c.plan, objects.c.id
+        )
+        .where(objects.c.id.in_(latest))
+        .subquery()
+    )
+
+
 def table_files(catalog: Catalog, database: str, name: str, *, limit: int = 10_000) -> list[dict[str, Any]]:
     """The files of ``database.name``, newest first: partition, size, rows, format, and the landed
     object that delivered each (its key, when it landed, the dataset rule that took it); files
     the crawler found in an existing lake have no delivery (``origin`` is ``crawled``)."""
-    delivery = (
-        sa.select(
-            objects.c.target_key, objects.c.source_key, objects.c.created_at, objects.c.plan, objects.c.id
-        )
-        .where(objects.c.state.in_((r.DONE, r.CATALOGED)))
-        .subquery()
-    )
+    delivery = deliveries()
     query = (
         sa.select(
             files.c.key, files.c.size, files.c.row_count, files.c.format, files.c.created_at,
