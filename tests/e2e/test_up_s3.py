@@ -26,8 +26,11 @@ def put(seaweed: SeaweedS3, prefix: str, key: str, data: bytes) -> None:
 
 
 def keys(seaweed: SeaweedS3, prefix: str, under: str) -> list[str]:
+    """The keys under ``under``, without the derived area's Parquet copies (disposable, written
+    in the background by acceleration)."""
     listed = seaweed.client().list_objects_v2(Bucket=seaweed.bucket, Prefix=f"{prefix}/{under}")
-    return sorted(item["Key"][len(prefix) + 1 :] for item in listed.get("Contents", []))
+    found = (item["Key"][len(prefix) + 1 :] for item in listed.get("Contents", []))
+    return sorted(k for k in found if not k.startswith("lake/_derived/"))
 
 
 def test_objects_put_into_the_bucket_become_tables(tmp_path: Path, seaweed: SeaweedS3) -> None:
