@@ -15,12 +15,17 @@ def deliveries() -> sa.Subquery:
     """The delivery of each lake file: the newest accepted object that became it (a file that
     replaced another under the same name was delivered after it)."""
     accepted = objects.c.state.in_((r.DONE, r.CATALOGED))
-    latest = sa.select(sa.func.max(objects.c.id).label("id")).where(accepted).group_by(objects.c.target_key)
+    newer = objects.alias("newer")
+    superseded = (
+        sa.select(newer.c.id)
+        .where(newer.c.target_key == objects.c.target_key, newer.c.id > objects.c.id)
+        .where(newer.c.state.in_((r.DONE, r.CATALOGED)))
+    )
     return (
         sa.select(
             objects.c.target_key, objects.c.source_key, objects.c.created_at, objects.c.plan, objects.c.id
         )
-        .where(objects.c.id.in_(latest))
+        .where(accepted, ~superseded.exists())  # per file, through ix_objects_target
         .subquery()
     )
 

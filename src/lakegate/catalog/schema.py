@@ -142,6 +142,7 @@ objects = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Index("ix_objects_source_active", "source_key", "active"),
     sa.Index("ix_objects_state", "state"),
+    sa.Index("ix_objects_target", "target_key"),  # the delivery of a lake file (lineage, acceleration)
 )
 
 # Who may use lakegate: users and service accounts, each with a role.

@@ -47,7 +47,7 @@ from lakegate.keys import archive_key, with_suffix
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
