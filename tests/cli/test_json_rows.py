@@ -11,7 +11,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lakegate.cli.output import json_rows, jsonable
+from lakegate.cli.output import json_objects, json_rows, jsonable
 
 UTC = dt.UTC
 _stamps = st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))
@@ -56,6 +56,8 @@ def test_column_at_a_time_equals_value_by_value(names: list[str], data: st.DataO
         arrays[name] = pa.array(data.draw(st.lists(st.none() | values, min_size=rows, max_size=rows)), kind)
     table = pa.table(arrays)
     assert json_rows(table) == _slow(table)
+    for batch in table.to_batches():  # downloads encode batch by batch
+        assert json_objects(batch) == [{k: jsonable(v) for k, v in row.items()} for row in batch.to_pylist()]
 
 
 def test_the_iso_forms_match_python_at_the_edges() -> None:

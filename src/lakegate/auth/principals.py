@@ -286,7 +286,6 @@ class Principals:
         now = time.time()
         if row is None or not usable(row.revoked_at, row.expires_at, row.disabled_at, now):
             raise AuthError(_INVALID, hint="ask an admin for a new token")
-        assert row is not None
         digest = hashlib.sha256(token.strip().encode()).digest()
         with self._lock:
             proven = self._proven.get(token_id) == digest

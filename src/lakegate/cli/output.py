@@ -57,7 +57,7 @@ def jsonable(value: Any) -> Any:
 _UTC = frozenset({"UTC", "Etc/UTC", "+00:00", "Z"})
 
 
-def _iso_column(column: pa.ChunkedArray) -> list[Any] | None:
+def _iso_column(column: pa.ChunkedArray | pa.Array) -> list[Any] | None:
     """The ISO text ``jsonable`` gives each value of a date, time or timestamp column, computed
     by Arrow for the whole column (Python's datetimes cost ~7 µs a value); ``None`` for other
     types, and for units and time zones where Arrow's text could differ from Python's."""
@@ -85,7 +85,7 @@ def _native(kind: pa.DataType) -> bool:
     )  # fmt: skip
 
 
-def json_rows(table: pa.Table) -> list[list[Any]]:
+def json_rows(table: pa.Table | pa.RecordBatch) -> list[list[Any]]:
     """The rows of ``table`` as lists of JSON values — each the same as ``jsonable`` gives —
     built a column at a time (100,000 rows with a timestamp: ~0.1 s instead of ~2 s)."""
     columns = []
@@ -101,10 +101,15 @@ def json_rows(table: pa.Table) -> list[list[Any]]:
     )
 
 
+def json_objects(table: pa.Table | pa.RecordBatch) -> list[dict[str, Any]]:
+    """The rows of ``table`` as JSON objects (column name → ``json_rows``' value)."""
+    names = table.schema.names
+    return [dict(zip(names, row, strict=True)) for row in json_rows(table)]
+
+
 def write_json(table: pa.Table, out: TextIO = sys.stdout) -> None:
     """A JSON array of objects; numbers stay numbers, dates and timestamps become ISO strings."""
-    rows = table.to_pylist()
-    json.dump([{k: jsonable(v) for k, v in row.items()} for row in rows], out, ensure_ascii=False)
+    json.dump(json_objects(table), out, ensure_ascii=False)
     out.write("\n")
 
 

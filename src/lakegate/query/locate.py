@@ -15,9 +15,9 @@ _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'")
 _UNKNOWN = re.compile(r"\bunknown (?:table|column|database|function) ([\w.]+)", re.IGNORECASE)
 
 
-def _line_column(sql: str, offset: int) -> dict[str, int]:
+def _place(sql: str, offset: int, length: int) -> dict[str, int]:
     before = sql[:offset]
-    return {"line": before.count("\n") + 1, "column": offset - (before.rfind("\n") + 1) + 1, "length": 0}
+    return {"line": before.count("\n") + 1, "column": offset - (before.rfind("\n") + 1) + 1, "length": length}
 
 
 def locate(sql: str, message: str | None) -> dict[str, int] | None:
@@ -37,7 +37,5 @@ def locate(sql: str, message: str | None) -> dict[str, int] | None:
             word = re.escape(candidate)
             found = re.search(rf"(?<![\w]){word}(?![\w])", sql, re.IGNORECASE)
             if found and candidate.strip():
-                place = _line_column(sql, found.start())
-                place["length"] = len(found.group(0))
-                return place
+                return _place(sql, found.start(), len(found.group(0)))
     return None

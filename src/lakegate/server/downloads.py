@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lakegate.cli.output import jsonable
+from lakegate.cli.output import json_objects
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -48,10 +48,7 @@ def encode(fmt: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> It
     """The result in ``fmt``, piece by piece."""
     if fmt == "json":
         for batch in batches:
-            lines = [
-                json.dumps({k: jsonable(v) for k, v in row.items()}, ensure_ascii=False)
-                for row in batch.to_pylist()
-            ]
+            lines = [json.dumps(row, ensure_ascii=False) for row in json_objects(batch)]
             if lines:
                 yield ("\n".join(lines) + "\n").encode()
         return
