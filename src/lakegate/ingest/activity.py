@@ -90,6 +90,14 @@ def _visible(
     return query
 
 
+def _listed(
+    catalog: Catalog, query: sa.Select[Any], prefix: str | None, tables: Iterable[tuple[str, str]] | None
+) -> list[dict[str, Any]]:
+    with catalog.reading("listing arrivals") as conn:
+        rows = conn.execute(_visible(query, prefix, tables)).all()
+    return [_arrival(row) for row in rows]
+
+
 def arrivals(
     catalog: Catalog,
     *,
@@ -101,24 +109,26 @@ def arrivals(
     """The newest arrivals (id above ``after``), newest first: all of them, those under the
     landing ``prefix`` (a provider's), or only the accepted ones in ``tables`` (an analyst's)."""
     query = sa.select(objects).where(objects.c.id > after).order_by(objects.c.id.desc()).limit(limit)
-    with catalog.reading("listing arrivals") as conn:
-        rows = conn.execute(_visible(query, prefix, tables)).all()
-    return [_arrival(row) for row in rows]
+    return _listed(catalog, query, prefix, tables)
 
 
 def changed_since(
-    catalog: Catalog, since: float, *, limit: int = 500, **visible: Any
+    catalog: Catalog,
+    since: float,
+    *,
+    limit: int = 500,
+    prefix: str | None = None,
+    tables: Iterable[tuple[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Arrivals whose state changed after ``since`` (a live view polls with this)."""
+    """Arrivals whose state changed after ``since`` (a live view polls with this), seen as
+    ``arrivals`` sees them."""
     query = (
         sa.select(objects)
         .where(objects.c.updated_at > since)
         .order_by(objects.c.updated_at.desc())
         .limit(limit)
     )
-    with catalog.reading("listing changed arrivals") as conn:
-        rows = conn.execute(_visible(query, visible.get("prefix"), visible.get("tables"))).all()
-    return [_arrival(row) for row in rows]
+    return _listed(catalog, query, prefix, tables)
 
 
 def timeline(

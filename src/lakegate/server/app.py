@@ -67,7 +67,7 @@ from lakegate.server.access_api import STATUS as ACCESS_STATUS
 from lakegate.server.access_api import Id, access_routes, admin
 from lakegate.server.console import mount_console
 from lakegate.server.console_api import console_routes
-from lakegate.server.downloads import MEDIA, encode
+from lakegate.server.downloads import MEDIA, attachment, encode
 from lakegate.server.jobs import Jobs
 from lakegate.server.metrics import Metrics
 from lakegate.storage import ObjectStore
@@ -297,10 +297,9 @@ def make_app(
             finally:
                 run.finish()
 
-        name = f"lakegate-{run.id[:8]}.{'ndjson' if body.format == 'json' else body.format}"
         return StreamingResponse(
             pieces(), media_type=MEDIA[body.format],
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Lakegate-Query": run.id},
+            headers={**attachment(run.id, body.format), "X-Lakegate-Query": run.id},
         )  # fmt: skip
 
     def job_runner() -> Jobs:
@@ -336,10 +335,9 @@ def make_app(
         record = history.get(principal, query_id)
         table = job_runner().result(record.id)
         if format != "page":
-            name = f"lakegate-{record.id[:8]}.{'ndjson' if format == 'json' else format}"
             return StreamingResponse(
                 encode(format, table.schema, table.to_batches(max_chunksize=65536)), media_type=MEDIA[format],
-                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                headers=attachment(record.id, format),
             )  # fmt: skip
         start = offset
         page = table.slice(start, limit)
@@ -431,7 +429,7 @@ def make_app(
         info, shown = readable(principal, database, name)
         return table_json(info, shown, catalog.descriptions(database, name))
 
-    def unfiltered(principal: Principal, database: str, name: str, what: str) -> TableInfo:
+    def unfiltered(principal: Principal, database: str, name: str, what: str) -> None:
         """Raises: LakegateError ``auth.forbidden`` to a principal with row or column filters on
         the table: its partition values and row counts would say what it may not see."""
         info, access = readable(principal, database, name)
@@ -441,7 +439,6 @@ def make_app(
                 code="auth.forbidden",
                 hint="query the table instead",
             )
-        return info
 
     @app.get("/v1/tables/{database}/{name}/partitions")
     def table_partitions(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008

@@ -21,6 +21,12 @@ MEDIA = {
 }
 
 
+def attachment(query_id: str, fmt: str) -> dict[str, str]:
+    """The header that saves a query's result as ``lakegate-<id>.<ext>``."""
+    name = f"lakegate-{query_id[:8]}.{'ndjson' if fmt == 'json' else fmt}"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 class _Chunks:
     """A file-like sink whose written bytes are taken out as they come."""
 
