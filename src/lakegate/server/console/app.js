@@ -57,11 +57,16 @@ async function signOut() {
   } catch {
     /* the session may have ended already */
   }
+  location.hash = "#/";
+  signedOut();
+}
+
+// Back to the sign-in page: the page's timers stop, the session's CSRF token is forgotten.
+function signedOut(message) {
   stopPage();
   setCsrf(null);
   ctx = null;
-  location.hash = "#/";
-  signInPage();
+  signInPage(message);
 }
 
 function start(session) {
@@ -120,12 +125,7 @@ function stopPage() {
 }
 
 whenSignedOut(() => {
-  if (ctx) {
-    stopPage();
-    ctx = null;
-    setCsrf(null);
-    signInPage({ code: "auth.invalid", message: "Your session ended. Sign in again." });
-  }
+  if (ctx) signedOut({ code: "auth.invalid", message: "Your session ended. Sign in again." });
 });
 window.addEventListener("hashchange", route);
 

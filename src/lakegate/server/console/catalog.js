@@ -181,9 +181,6 @@ export async function render(root, ctx, args) {
     clear(detail);
     return;
   }
-  const open = async (t) => {
-    location.hash = `#/catalog/${enc(t.database)}/${enc(t.name)}`;
-  };
   const draw = () => {
     const needle = filter.value.trim().toLowerCase();
     const byDb = new Map();
@@ -217,7 +214,6 @@ export async function render(root, ctx, args) {
                           role: "treeitem",
                           class: args[0] === t.database && args[1] === t.name ? "current" : "",
                           "aria-current": args[0] === t.database && args[1] === t.name ? "page" : null,
-                          onclick: () => open(t),
                         },
                         t.name,
                         h("small", {}, ` ${count(t.rows)} rows`),
