@@ -173,7 +173,7 @@ def test_migrations_build_exactly_the_model(catalog: Catalog) -> None:
     with catalog.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0007"
 
 
 def test_reopening_an_existing_catalog_keeps_its_data(catalog: Catalog) -> None:
@@ -240,3 +240,36 @@ def test_descriptions_outlive_schema_changes_and_go_with_their_table(catalog: Ca
         assert err.value.code == code
     catalog.drop_table("sales", "orders", "test")
     assert catalog.descriptions("sales", "orders") == {}
+
+
+def test_a_table_is_read_again_exactly_when_it_changed(catalog: Catalog) -> None:
+    from lakegate.catalog import acceleration
+
+    def deliver(through: Catalog, name: str, sha: str, dt: str) -> None:
+        plan = _plan([("id", "BIGINT")], partition={"dt": dt})
+        through.register(_through_copy(through, f"landing/sales/orders/{name}", sha, plan, f"lake/{name}"))
+
+    def keys() -> list[tuple[str, str | None]]:
+        table = catalog.table("sales", "orders")
+        return [] if table is None else [(f.key, f.derived_key) for f in table.files]
+
+    deliver(catalog, "a.csv", "a" * 64, "1")
+    first = catalog.table("sales", "orders")
+    assert catalog.table("sales", "orders") is first  # unchanged: not read again
+    other = Catalog(catalog.url)  # another process registers a file
+    try:
+        deliver(other, "b.csv", "b" * 64, "2")
+    finally:
+        other.close()
+    assert keys() == [("lake/a.csv", None), ("lake/b.csv", None)]
+    candidate = acceleration.candidates(catalog)[0]
+    assert acceleration.record(catalog, candidate, "lake/_derived/a.parquet", "c" * 64)
+    assert keys() == [("lake/a.csv", "lake/_derived/a.parquet"), ("lake/b.csv", None)]
+    assert acceleration.forget(catalog, "sales") == ["lake/_derived/a.parquet"]
+    assert keys() == [("lake/a.csv", None), ("lake/b.csv", None)]
+    catalog.archive_partitions("sales", "orders", ["dt=1"], "retention")
+    assert keys() == [("lake/b.csv", None)]
+    catalog.drop_table("sales", "orders", "dropped")
+    assert catalog.table("sales", "orders") is None
+    deliver(catalog, "c.csv", "d" * 64, "3")  # a new table of the same name starts again at 0
+    assert keys() == [("lake/c.csv", None)]

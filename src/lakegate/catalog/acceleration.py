@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from lakegate.catalog import Catalog
 from lakegate.catalog.lineage import deliveries
 from lakegate.catalog.schema import databases, files, tables
+from lakegate.catalog.sql import touch
 from lakegate.crawler.evolve import Column
 
 NEEDED = "current"
@@ -82,6 +83,8 @@ def record(catalog: Catalog, candidate: Candidate, key: str, sha256: str) -> boo
             )
             .values(derived_key=key, derived_sha256=sha256, derived_state=ACCELERATED)
         )
+        if done.rowcount == 1:
+            touch(conn, sa.select(files.c.table_id).where(files.c.id == candidate.id))
     return done.rowcount == 1
 
 
@@ -95,6 +98,7 @@ def forget(catalog: Catalog, database: str | None = None, table: str | None = No
     mine = (files.c.derived_state == ACCELERATED) & files.c.table_id.in_(scope)
     with catalog.writing("forgetting acceleration copies") as conn:
         keys = [str(k) for k in conn.execute(sa.select(files.c.derived_key).where(mine)).scalars()]
+        touch(conn, sa.select(files.c.table_id).where(mine).distinct())
         conn.execute(
             files.update().where(mine).values(derived_key=None, derived_sha256=None, derived_state=None)
         )

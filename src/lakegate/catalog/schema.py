@@ -26,6 +26,8 @@ tables = sa.Table(
     sa.Column("partition_keys", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # One more at every change to what queries read from it (files, schema, copies): catalog/cache.py
+    sa.Column("generation", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("database_id", "name", name="uq_tables_database_name"),
 )
 

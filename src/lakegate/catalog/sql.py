@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from lakegate.catalog import records as r
+from lakegate.catalog.cache import Stamp, TableCache
 from lakegate.catalog.records import (
     ARCHIVED,
     ARCHIVING,
@@ -47,7 +48,7 @@ from lakegate.keys import archive_key, with_suffix
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -115,6 +116,20 @@ _DUPLICATE = (
 )
 
 
+_STAMP = (
+    sa.select(tables.c.id, tables.c.created_at, tables.c.generation)
+    .join(databases, databases.c.id == tables.c.database_id)
+    .where(databases.c.name == sa.bindparam("database"), tables.c.name == sa.bindparam("name"))
+)
+
+
+def touch(conn: Connection, table_ids: Any) -> None:
+    """Record, in the transaction that changed them, that what queries read from the tables
+    ``table_ids`` (an id, or a statement selecting ids) changed: cached copies are stale."""
+    where = tables.c.id.in_(table_ids) if isinstance(table_ids, sa.Select) else tables.c.id == table_ids
+    conn.execute(tables.update().where(where).values(generation=tables.c.generation + 1))
+
+
 class Catalog:
     """Databases, tables, partitions, files, schema versions and the object ledger."""
 
@@ -131,6 +146,7 @@ class Catalog:
             self._sqlite_setup(self.engine)
         self._writer = self.engine.execution_options(lakegate_write=True)
         self._lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self.cache = TableCache()
         with translate_errors("opening the catalog"):
             self.migrate()
 
@@ -363,6 +379,7 @@ class Catalog:
             )
             if earlier and policy == "replace":
                 self._drop_empty_partitions(conn, {f.partition_id for f in earlier})
+            touch(conn, table_id)
             done = self._transition(conn, obj, r.CATALOGED)
             return done, Registration(obj.qualified_table, path, plan["rows"], version, diff)
 
@@ -584,6 +601,7 @@ class Catalog:
                 )
             conn.execute(files.insert(), rows)
             self._drop_empty_partitions(conn, replaced)
+            touch(conn, table_id)
 
     def unregister_crawled(self, database: str, table: str, urls: list[str]) -> list[str]:
         """Take files registered in place out of their table (their owner deleted them); the keys
@@ -599,6 +617,7 @@ class Catalog:
             ).all()
             conn.execute(files.delete().where(files.c.table_id == table_id, files.c.key.in_(urls)))
             self._drop_empty_partitions(conn, {g.partition_id for g in gone})
+            touch(conn, table_id)
             return [g.derived_key for g in gone if g.derived_key]
 
     # -- the archive --------------------------------------------------------------------------
@@ -680,6 +699,7 @@ class Catalog:
                 now=time.time(),
             )  # fmt: skip
             conn.execute(partitions.delete().where(partitions.c.id.in_(part_ids)))
+            touch(conn, table_id)
             return len(rows)
 
     def drop_table(self, database: str, table: str, reason: str) -> int | None:
@@ -811,15 +831,20 @@ class Catalog:
             return None if row is None else (self._columns(conn, row.id), row.schema_version)
 
     def table(self, database: str, name: str) -> TableInfo | None:
-        """One table with its columns and every registered file (what a query reads)."""
+        """One table with its columns and every registered file (what a query reads). Kept in
+        memory while it is unchanged (``catalog/cache.py``): share it, never change it."""
         with self._read(f"reading {database}.{name}") as conn:
+            # the stamp first: data read after it is at least as new, never older
+            found = conn.execute(_STAMP, {"database": database, "name": name}).first()
+            stamp: Stamp | None = None if found is None else (found.id, found.created_at, found.generation)
+            cached = self.cache.get(database, name, stamp)
+            if cached is not None or stamp is None:
+                return cached
             row = conn.execute(
                 sa.select(tables, databases.c.name.label("db"))
                 .join(databases, databases.c.id == tables.c.database_id)
-                .where(databases.c.name == database, tables.c.name == name)
-            ).first()
-            if row is None:
-                return None
+                .where(tables.c.id == stamp[0])
+            ).one()
             info = _table(row, self._columns(conn, row.id))
             file_rows = conn.execute(
                 sa.select(files, partitions.c["values"].label("pvalues"))
@@ -846,6 +871,7 @@ class Catalog:
         info.file_count = len(info.files)
         info.row_count = sum(f.row_count for f in info.files)
         info.total_bytes = sum(f.size for f in info.files)
+        self.cache.put(stamp, info)
         return info
 
     def versions(self, database: str, name: str) -> list[TableVersion]:
