@@ -1,28 +1,57 @@
-"""A query is charged for the partitions it can read, never fewer than DuckDB reads."""
+"""A query reads only the files that may hold its rows — judged from partition values and
+column statistics before DuckDB opens a file — and is charged for those, never fewer than it needs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import sqlglot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lakegate.app import App
+from lakegate.catalog.records import FileRecord, TableInfo
+from lakegate.crawler.evolve import Column
 from lakegate.errors import QueryError
+from lakegate.query import pruning
 from lakegate.query.engine import QueryEngine
-from lakegate.query.pruning import partition_tests, reads
+from lakegate.query.permissions import Access
+from lakegate.query.pruning import FileIndex, references
 from tests.ingest.test_pipeline import deliver
 
-KEYS = {("s", "t"): ["region", "dt"], ("s", "u"): ["dt"]}
 REGIONS = ["APAC", "EU", "US"]
 DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]
 ALL = [{"region": r, "dt": d} for r in REGIONS for d in DAYS]
 
 
-def kept(sql: str, table: tuple[str, str] = ("s", "t")) -> list[tuple[str, str]]:
-    tests = partition_tests(sql, KEYS).get(table)
-    return [(p["region"], p["dt"]) for p in ALL if reads(tests, p)]
+def _file(key: str, partition: dict[str, str], columns: dict[str, str], **stats: Any) -> FileRecord:
+    return FileRecord(
+        key=key, size=100, sha256=key, row_count=10, format="csv", options={},
+        columns=[Column(n, n, t, 1) for n, t in columns.items()], partition=partition, stats=stats,
+    )  # fmt: skip
+
+
+def _table(name: str, keys: list[str], files: list[FileRecord], columns: dict[str, str]) -> TableInfo:
+    cols = [Column(n, n, t, 1) for n, t in columns.items()]
+    return TableInfo(1, "s", name, f"lake/s/{name}", 1, cols, keys, files)
+
+
+T = _table("t", ["region", "dt"], [_file(f"{p['region']}/{p['dt']}", p, {"amount": "DOUBLE"}) for p in ALL],
+           {"amount": "DOUBLE"})  # fmt: skip
+U = _table("u", ["dt"], [_file("u", {"dt": "2026-01-01"}, {"id": "BIGINT"})], {"id": "BIGINT"})
+
+
+def _kept(sql: str, table: TableInfo) -> list[str]:
+    tables = {(t.database, t.name): {c.name for c in t.columns} | set(t.partition_keys) for t in (T, U)}
+    refs = references(sqlglot.parse_one(sql, read="duckdb"), tables)
+    return [f.key for f in FileIndex(table).select(refs.get((table.database, table.name)))]
+
+
+def kept(sql: str, table: TableInfo = T) -> list[tuple[str, str]]:
+    return [(k.split("/")[0], k.split("/")[1]) for k in _kept(sql, table)]
 
 
 @pytest.mark.parametrize(
@@ -34,6 +63,7 @@ def kept(sql: str, table: tuple[str, str] = ("s", "t")) -> list[tuple[str, str]]
          [("EU", "2026-01-01"), ("US", "2026-01-01")]),
         ("(region <> 'EU') AND (dt < '2026-01-02' AND amount > 3)",
          [("APAC", "2026-01-01"), ("US", "2026-01-01")]),
+        ("dt > '2026-01-02' AND dt <= '2026-01-03' AND region < 'EU'", [("APAC", "2026-01-03")]),
         ("region = 'EU' OR dt = '2026-01-01'", "all"),  # OR: not judged
         ("lower(region) = 'eu'", "all"),  # a function: not judged
         ("region = 1", "all"),  # a number against VARCHAR: not judged
@@ -61,8 +91,80 @@ def test_every_reference_counts_and_only_its_own_conditions() -> None:
     assert kept("SELECT * FROM (SELECT * FROM s.t WHERE region = 'EU') AS x WHERE x.dt = 'no'") == eu
     # an outer query's condition on a subquery's column is not the table's
     assert len(kept("SELECT * FROM (SELECT * FROM s.t) AS x WHERE x.region = 'EU'")) == 9
-    assert kept("SELECT * FROM s.u WHERE dt = '2026-01-01'") == [(p["region"], p["dt"]) for p in ALL]
-    assert partition_tests("SELECT (", KEYS) == {}  # not parsed: everything
+    # a condition in a join's ON clause is not judged (an outer join keeps the other side's rows)
+    assert len(kept("SELECT * FROM s.u LEFT JOIN s.t ON t.region = 'EU'")) == 9
+    assert _kept("SELECT * FROM s.u WHERE dt = '2026-01-02'", U) == []
+
+
+STATS = _table(
+    "m",
+    [],
+    [
+        _file("jan", {}, {"d": "DATE", "n": "BIGINT", "x": "DOUBLE", "s": "VARCHAR", "p": "DECIMAL(9,2)"},
+              d={"min": "2026-01-01", "max": "2026-01-31", "nulls": 0}, n={"min": 1, "max": 100, "nulls": 0},
+              x={"min": -1.5, "max": 0.1}, s={"min": "apple", "max": "melon"},
+              p={"min": "0.05", "max": "9.99"}),
+        _file("feb", {}, {"d": "DATE", "n": "BIGINT", "x": "DOUBLE", "s": "VARCHAR", "p": "DECIMAL(9,2)"},
+              d={"min": "2026-02-01", "max": "2026-02-28"}, n={"min": 101, "max": 200},
+              x={"min": 2.0, "max": "inf"}, s={"min": "nut"}, p={"min": "10.00", "max": "20.00"}),
+        _file("nulls", {}, {"d": "DATE", "n": "BIGINT", "x": "DOUBLE", "s": "VARCHAR", "p": "DECIMAL(9,2)"},
+              d={"nulls": 10}, n={"nulls": 10}, x={"nulls": 10}, s={"nulls": 10}, p={"nulls": 10}),
+        _file("old", {}, {"d": "DATE"}, d={"min": "2025-12-01", "max": "2025-12-31"}),  # before n, x, s, p
+        _file("text", {}, {"d": "VARCHAR", "n": "VARCHAR"}, d={"min": "2026-01-15", "max": "2026-03-01"},
+              n={"min": "1", "max": "9"}),  # typed otherwise in this file: never judged by its text
+    ],
+    {"d": "DATE", "n": "BIGINT", "x": "DOUBLE", "s": "VARCHAR", "p": "DECIMAL(9,2)"},
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("d >= DATE '2026-02-01'", ["feb", "text"]),
+        ("d < '2026-01-01'", ["old", "text"]),
+        ("d >= DATE '2026-01-01' AND d < DATE '2026-01-01' + INTERVAL 1 MONTH", ["jan", "text"]),
+        ("d <= DATE '2026-03-31' - INTERVAL '1' MONTH", ["jan", "feb", "old", "text"]),
+        ("d > DATE '2026-03-31' - INTERVAL '1' MONTH", ["text"]),  # 28 Feb: DuckDB's month arithmetic
+        ("d = CAST('2026-02-14' AS DATE)", ["feb", "text"]),
+        ("d BETWEEN '2026-01-31' AND '2026-02-01'", ["jan", "feb", "text"]),
+        ("d = TIMESTAMP '2026-01-31 12:00'", ["text"]),  # a date is midnight: not 31 Jan at noon
+        ("n = 150", ["feb", "text"]),
+        ("n IN (5, 250)", ["jan", "text"]),
+        ("n > 100.5", ["feb", "text"]),
+        ("n <> 100", ["jan", "feb", "text"]),
+        ("-n < 0", "all"),  # an expression of the column: not judged
+        ("n = '150'", "all"),  # text against a number: DuckDB's cast, not judged
+        ("x = 0.1", ["jan"]),  # compared as DOUBLE: 0.1 is the file's maximum exactly
+        ("x > 1", ["feb"]),  # "inf" is no number lakegate trusts: no maximum, still kept
+        ("x < -2", []),
+        ("s >= 'n'", ["feb"]),  # a long maximum is not kept: no upper bound
+        ("s < 'b'", ["jan"]),
+        ("p > 9.99", ["feb"]),
+        ("p = 0.05", ["jan"]),
+        ("d IS NULL", "all"),
+        ("d = DATE '2026-01-05' AND n = 150", ["text"]),
+    ],
+)  # fmt: skip
+def test_column_statistics_narrow_the_files(where: str, expected: object) -> None:
+    every = [f.key for f in STATS.files]
+    sql = f"SELECT * FROM s.m WHERE {where}"
+    refs = references(sqlglot.parse_one(sql, read="duckdb"), {("s", "m"): {c.name for c in STATS.columns}})
+    found = [f.key for f in FileIndex(STATS).select(refs.get(("s", "m")))]
+    assert found == (every if expected == "all" else expected), sql
+
+
+def test_literals_are_read_as_duckdb_reads_them() -> None:
+    def value(sql: str) -> object:
+        found = pruning.literal(sqlglot.parse_one(f"SELECT {sql}", read="duckdb").expressions[0])
+        return None if found is None else found[1]
+
+    assert value("DATE '2024-01-31' + INTERVAL 1 MONTH") == dt.datetime(2024, 2, 29)
+    assert value("DATE '2024-03-31' - INTERVAL '1' MONTH") == dt.datetime(2024, 2, 29)
+    assert value("DATE '2024-02-29' + INTERVAL 1 YEAR") == dt.datetime(2025, 2, 28)
+    assert value("DATE '1998-12-01' - INTERVAL '90' DAY") == dt.datetime(1998, 9, 2)
+    assert value("TIMESTAMP '2024-01-01 10:30'") == dt.datetime(2024, 1, 1, 10, 30)
+    assert value("-(5)") is not None and value("-'a'") is None
+    assert value("DATE 'soon'") is None and value("DATE '2024-01-01' + INTERVAL 1 HOUR") is None
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +175,16 @@ def lake(
 
     app = open_app(tmp_path_factory.mktemp("pruning") / "home", create=True)
     sizes = {}
-    for p in ALL:
-        rows = range(3 + len(p["region"]))  # each file its own content: no duplicates
-        body = "id,amount,day,area\n" + "".join(f"{i},{i * 1.5},{p['dt']},{p['region']}\n" for i in rows)
+    for n, p in enumerate(ALL):
+        rows = range(3 + len(p["region"]))  # each file its own content and ranges
+        lines = []
+        for i in rows:
+            code = "" if p["region"] == "APAC" and p["dt"] == DAYS[1] else f"{chr(97 + n)}{i}"  # NULLs only
+            day = f"2025-12-{1 + (n * 3 + i) % 28:02d}"
+            lines.append(f"{n * 10 + i},{n * 10 + i * 1.5},{day},{code}\n")
+        body = "id,amount,day,code\n" + "".join(lines)
+        if p == ALL[-1]:  # the newest file has no code column
+            body = "id,amount,day\n" + "".join(line.rsplit(",", 1)[0] + "\n" for line in lines)
         deliver(app, f"landing/s/t/region={p['region']}/dt={p['dt']}/a.csv", body.encode())
         sizes[(p["region"], p["dt"])] = len(body)
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
@@ -85,34 +194,84 @@ def lake(
 
 
 _value = st.sampled_from([*REGIONS, *DAYS, "EU ", "", "2026-01-02x", "Z"])
+_number = st.sampled_from(["0", "5", "10.5", "24", "-1", "47", "80", "1e2"])
+_day = st.sampled_from(["DATE '2025-12-05'", "'2025-12-14'", "DATE '2025-11-30' + INTERVAL 1 MONTH",
+                        "DATE '2026-01-10' - INTERVAL '20' DAY"])  # fmt: skip
+_code = st.sampled_from(["'a'", "'c1'", "'e'", "'h9'", "'zz'"])
+_op = st.sampled_from(["=", "<>", "<", "<=", ">", ">="])
 _condition = st.one_of(
-    st.tuples(
-        st.sampled_from(["region", "dt"]), st.sampled_from(["=", "<>", "<", "<=", ">", ">="]), _value
-    ).map(lambda c: f"{c[0]} {c[1]} '{c[2]}'"),
+    st.tuples(st.sampled_from(["region", "dt"]), _op, _value).map(lambda c: f"{c[0]} {c[1]} '{c[2]}'"),
     st.tuples(st.sampled_from(["region", "dt"]), st.lists(_value, min_size=1, max_size=3)).map(
         lambda c: f"{c[0]} IN ({', '.join(repr(v) for v in c[1])})"
     ),
     st.tuples(st.sampled_from(["region", "dt"]), _value, _value).map(
         lambda c: f"{c[0]} BETWEEN '{c[1]}' AND '{c[2]}'"
     ),
-    st.sampled_from(["amount > 2", "region = 'EU' OR dt = '2026-01-01'", "id = 1"]),
+    st.tuples(st.sampled_from(["id", "amount"]), _op, _number).map(lambda c: f"{c[0]} {c[1]} {c[2]}"),
+    st.tuples(_op, _day).map(lambda c: f"day {c[0]} {c[1]}"),
+    st.tuples(_op, _code).map(lambda c: f"code {c[0]} {c[1]}"),
+    st.tuples(_number, _number).map(lambda c: f"amount BETWEEN {c[0]} AND {c[1]}"),
+    st.sampled_from(["region = 'EU' OR dt = '2026-01-01'", "id IN (1, 31, 62)", "code IS NULL"]),
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(conditions=st.lists(_condition, min_size=1, max_size=3))
-def test_the_estimate_never_misses_a_partition_duckdb_reads(
+def test_pruned_answers_equal_unpruned_ones_and_are_charged_for_what_was_kept(
     lake: tuple[App, QueryEngine, dict[tuple[str, str], int]], conditions: list[str]
 ) -> None:
-    _app, engine, sizes = lake
-    sql = f"SELECT DISTINCT region, dt FROM s.t WHERE {' AND '.join(conditions)}"
+    app, engine, sizes = lake
+    sql = f"SELECT region, dt, id, amount, day, code FROM s.t WHERE {' AND '.join(conditions)} ORDER BY id"
     result = engine.execute(sql)
-    returned = {(r["region"], r["dt"]) for r in result.table.to_pylist()}
-    tests = partition_tests(sql, {("s", "t"): ["region", "dt"]}).get(("s", "t"))
-    charged = {(p["region"], p["dt"]) for p in ALL if reads(tests, p)}
-    assert returned <= charged, sql
-    assert result.bytes_estimated == sum(sizes[k] for k in charged), (sql, charged)
+    unpruned = QueryEngine(app.catalog, app.store, app.settings.query)
+    try:
+        unpruned._index = _Everything  # type: ignore[method-assign]
+        expected = unpruned.execute(sql)
+    finally:
+        unpruned.close()
+    assert result.table.to_pylist() == expected.table.to_pylist(), sql
+    plan = engine.plan(sql)
+    read = {tuple(p.split("/")[-3:-1]) for p in plan.paths}
+    charged = {k for k in sizes if (f"region={k[0]}", f"dt={k[1]}") in read}
+    assert {(r["region"], r["dt"]) for r in result.table.to_pylist()} <= charged, sql
+    assert result.bytes_estimated == sum(sizes[k] for k in charged) == plan.bytes_estimated, sql
     assert result.bytes_scanned <= result.bytes_estimated
+
+
+class _Everything(FileIndex):
+    def select(self, refs: object) -> list[FileRecord]:
+        return self.files
+
+
+def test_a_query_reads_only_the_files_it_needs(
+    lake: tuple[App, QueryEngine, dict[tuple[str, str], int]],
+) -> None:
+    _app, engine, _sizes = lake
+    everything = engine.plan("SELECT * FROM s.t")
+    assert everything.files == everything.files_total == 9
+    one = engine.plan("SELECT * FROM s.t WHERE dt = '2026-01-02' AND region = 'EU'")
+    assert one.files == 1 and one.paths[0].endswith("region=EU/dt=2026-01-02/a.csv")
+    by_stats = engine.plan("SELECT * FROM s.t WHERE id >= 80")  # only the last file's ids reach 80
+    assert by_stats.files == 1 and "region=US/dt=2026-01-03" in by_stats.paths[0]
+    none = engine.plan("SELECT count(*) FROM s.t WHERE id > 1000")
+    assert none.files == 0 and none.bytes_estimated == 0
+    assert engine.execute("SELECT count(*) AS n FROM s.t WHERE id > 1000").table.to_pylist() == [{"n": 0}]
+
+
+def test_columns_the_caller_may_not_see_never_shape_its_plan(
+    lake: tuple[App, QueryEngine, dict[tuple[str, str], int]],
+) -> None:
+    _app, engine, _sizes = lake
+    names = ["id", "amount", "day", "code", "region", "dt"]
+
+    def without_id(_database: str, _table: str, _names: list[str]) -> Access:
+        return Access({n: None for n in names if n != "id"}, None)
+
+    with pytest.raises(QueryError):  # id is unknown to this caller …
+        engine.execute("SELECT count(*) FROM s.t WHERE id > 1000", access=without_id)
+    # … and its statistics did not judge the files: the plan is the table's whole
+    assert engine.plan("SELECT count(*) FROM s.t WHERE id > 1000", access=without_id).files == 9
+    assert engine.plan("SELECT count(*) FROM s.t WHERE amount > 1000", access=without_id).files == 0
 
 
 def test_the_byte_limit_counts_only_the_partitions_named(

@@ -21,11 +21,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from lakegate import engine_setup
 from lakegate.catalog import Catalog, TableInfo
@@ -36,7 +39,7 @@ from lakegate.errors import GuardError, LakegateError, QueryError
 from lakegate.query import guard, show
 from lakegate.query.dialects import Schemas, to_duckdb
 from lakegate.query.permissions import AccessFor, restrict
-from lakegate.query.pruning import partition_tests, reads
+from lakegate.query.pruning import FileIndex, references
 from lakegate.query.sandbox import ReadOnlyExecutor
 from lakegate.query.views import quote_ident, table_sql
 from lakegate.storage import ObjectStore
@@ -58,6 +61,17 @@ WHERE type = 'FileSystem'
   AND context_id IN (SELECT context_id FROM duckdb_log_contexts() WHERE connection_id = ?)
 """
 _READ_BYTES = re.compile(r'"op":"READ","bytes":"(\d+)"')
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a guarded query will read: one view per table over the files it may need."""
+
+    views: dict[str, str]  # database.table -> its SELECT, as the caller may read it
+    paths: list[str]  # every file the views read
+    bytes_estimated: int  # their size, checked against limits before it runs
+    files: int  # how many files of its tables' were kept (the rest pruned)
+    files_total: int
 
 
 @dataclass
@@ -219,6 +233,7 @@ class QueryEngine:
         self.guard_enabled = guard_enabled  # switched off only by tests proving the sandbox alone holds
         self.executor = ReadOnlyExecutor(workers=4, allow_tcp_ports=engine_setup.store_ports(lake))
         self._instances: OrderedDict[str, _Instance] = OrderedDict()
+        self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -323,40 +338,79 @@ class QueryEngine:
 
         return to_duckdb(sql, dialect, schemas_for)
 
-    def _prepare(
-        self, sql: str, access: AccessFor | None, limits: QuerySettings | None, max_bytes: int | None
-    ) -> tuple[_Instance, str, QuerySettings, list[str], int]:
-        """Guard ``sql`` and open (or reuse) the engine instance that runs it."""
-        tables = self._tables_for(sql, access)
-        views = {}
+    def plan(self, sql: str, access: AccessFor | None = None, max_bytes: int | None = None) -> Plan:
+        """Guard ``sql`` and decide which files of its tables it may read (``pruning.py``).
+
+        Raises:
+            GuardError: the statement was refused.
+            QueryError: ``query.bytes_limit``, its files are larger than ``max_bytes``.
+        """
+        tables, tree = self._tables_for(sql, access)
+        allowed = {}
         for t in tables:
-            view = table_sql(t, self.lake.url)
+            names = [c.name for c in t.columns] + list(t.partition_keys)
+            found = access(t.database, t.name, names) if access is not None else None
+            allowed[t.qualified] = (found, names)
+        # only columns the caller sees judge files: what it may not see never shapes its plan
+        columns = {
+            (t.database, t.name): {n for n in names if grant is None or n in grant.columns}
+            for t in tables
+            for grant, names in [allowed[t.qualified]]
+        }
+        refs = references(tree, columns) if tree is not None else {}
+        views: dict[str, str] = {}
+        paths: set[str] = set()
+        scanned = kept_files = 0
+        for t in tables:
+            kept = self._index(t).select(refs.get((t.database, t.name)))
+            view = table_sql(t if kept is t.files else replace(t, files=kept), self.lake.url)
+            grant, names = allowed[t.qualified]
             if access is not None:
-                names = [c.name for c in t.columns] + list(t.partition_keys)
-                allowed = access(t.database, t.name, names)
-                assert allowed is not None  # the guard let only readable tables through
-                view = restrict(view, allowed, names)
+                assert grant is not None  # the guard let only readable tables through
+                view = restrict(view, grant, names)
             views[t.qualified] = view
-        settings = limits or self.settings
-        keys = {(t.database, t.name): list(t.partition_keys) for t in tables if t.partition_keys}
-        tests = partition_tests(sql, keys) if keys else {}
-        scanned = sum(
-            f.size for t in tables for f in t.files if reads(tests.get((t.database, t.name)), f.partition)
-        )
+            paths.update(self.lake.url(f.derived_key or f.key) for f in kept)
+            scanned += sum(f.size for f in kept)
+            kept_files += len(kept)
         if max_bytes is not None and scanned > max_bytes:
             raise QueryError(
                 f"the query would read {scanned:,} bytes of files, more than its workgroup's {max_bytes:,}",
                 code="query.bytes_limit",
                 hint="filter on partition columns, read fewer tables, or ask for a larger limit",
             )
-        paths = sorted({self.lake.url(f.derived_key or f.key) for t in tables for f in t.files})
-        key = hashlib.sha256(
-            repr((sorted(views.items()), paths, settings.memory_limit, settings.threads)).encode()
-        ).hexdigest()
-        instance = self._instance(key, views, paths, settings)
-        return instance, sql.strip().rstrip(";"), settings, sorted(views), scanned
+        return Plan(views, sorted(paths), scanned, kept_files, sum(len(t.files) for t in tables))
 
-    def _tables_for(self, sql: str, access: AccessFor | None = None) -> list[TableInfo]:
+    def _index(self, table: TableInfo) -> FileIndex:
+        """The pruning index of this version of ``table`` (built once, shared by queries)."""
+        name = (table.database, table.name)
+        with self._lock:
+            index = self._indexes.get(name)
+            if index is not None and index.table is table:
+                self._indexes.move_to_end(name)
+                return index
+        index = FileIndex(table)
+        with self._lock:
+            self._indexes[name] = index
+            while len(self._indexes) > 4 * _CACHE_SIZE:
+                self._indexes.popitem(last=False)
+        return index
+
+    def _prepare(
+        self, sql: str, access: AccessFor | None, limits: QuerySettings | None, max_bytes: int | None
+    ) -> tuple[_Instance, str, QuerySettings, list[str], int]:
+        """Guard and plan ``sql`` and open (or reuse) the engine instance that runs it."""
+        plan = self.plan(sql, access, max_bytes)
+        settings = limits or self.settings
+        key = hashlib.sha256(
+            repr((sorted(plan.views.items()), plan.paths, settings.memory_limit, settings.threads)).encode()
+        ).hexdigest()
+        instance = self._instance(key, plan.views, plan.paths, settings)
+        return instance, sql.strip().rstrip(";"), settings, sorted(plan.views), plan.bytes_estimated
+
+    def _tables_for(
+        self, sql: str, access: AccessFor | None = None
+    ) -> tuple[list[TableInfo], exp.Expr | None]:
+        """The catalog tables ``sql`` reads, as the guard found them, and its parsed tree."""
         found: dict[tuple[str, str], TableInfo] = {}
 
         probes: set[tuple[str, str]] = set()
@@ -383,12 +437,16 @@ class QueryEngine:
             if probes:  # the caller lists tables: every table it may read is there to list
                 for info in self.catalog.tables():
                     exists(info.database, info.name)
-                return [found[t] for t in sorted(found)]
-            return [found[t] for t in sorted(checked.tables)]
+                return [found[t] for t in sorted(found)], checked.tree
+            return [found[t] for t in sorted(checked.tables)], checked.tree
         # Test-only mode: no refusals, but the sandbox still sees only the tables named.
         for database, name in guard.referenced_tables(sql):
             exists(database, name)
-        return list(found.values())
+        try:
+            tree = sqlglot.parse_one(sql, read="duckdb")
+        except (SqlglotError, ValueError):
+            tree = None
+        return list(found.values()), tree
 
     def _instance(
         self, key: str, views: dict[str, str], paths: list[str], settings: QuerySettings

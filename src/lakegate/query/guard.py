@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,10 +50,11 @@ def allowed_functions() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Checked:
-    """A statement the guard accepted, and the catalog tables it reads."""
+    """A statement the guard accepted, the catalog tables it reads, and sqlglot's tree of it."""
 
     sql: str
     tables: frozenset[tuple[str, str]]
+    tree: exp.Expr | None = field(default=None, compare=False, repr=False)
 
 
 TableExists = Callable[[str, str], bool]
@@ -80,7 +81,7 @@ def check(sql: str, table_exists: TableExists) -> Checked:
     for database, name in _duckdb_view(text, ctes, table_exists):
         tables.add((database, name))
     tables.discard(("", ""))
-    return Checked(text, frozenset(tables))
+    return Checked(text, frozenset(tables), tree)
 
 
 def referenced_tables(sql: str) -> set[tuple[str, str]]:

@@ -1,89 +1,97 @@
-"""Which partitions a query can read, judged from its text before it runs.
+"""Which files a query can read, judged from its text and the catalog before DuckDB opens any.
 
-A workgroup's byte limit is checked against the files a query will read, so a query that names
-one day of a table partitioned by day is charged for that day only, as Athena does. The
-judgement is conservative: a table reference is narrowed only by its scope's WHERE conditions
-joined with AND that compare one of its partition columns (always VARCHAR) with string
-literals — ``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``, ``IN``, ``BETWEEN``. Anything else
-(OR, functions, casts, another column, a number) leaves that reference reading every file; so
-the estimate may be larger than what DuckDB reads, never smaller.
+A table reference is narrowed by its scope's WHERE conditions joined with AND that compare one
+of its columns with a constant — ``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``, ``IN``, ``BETWEEN``:
+a partition column (always VARCHAR) with text, judged from each file's partition values; any
+other column with a number, text, a date or a timestamp (``DATE '…'``, ``CAST('…' AS DATE)``,
+``DATE '…' - INTERVAL 90 DAY``), judged from each file's minimum, maximum and null count. A file
+whose values cannot satisfy them is left out of the query's view; it holds no row the query
+returns (NULL satisfies no comparison, so a file of NULLs only, or without the column, goes too).
+
+The judgement is conservative: OR, functions, casts of columns, another column, an unknown
+statistic, a type whose order lakegate does not model (FLOAT, TIME, zoned timestamps …) leave a
+reference reading every file. So the files kept may be more than DuckDB reads, never fewer.
+
+For a table of many partitions, files are found from the partition values' sorted index, not by
+testing each file: a query naming one day of 100,000 is planned in a few milliseconds.
 """
 
 from __future__ import annotations
 
+import bisect
+import calendar
+import datetime as dt
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import traverse_scope
 
-Partition = dict[str, str]
-Test = Callable[[Partition], bool]
-_EVERYTHING: list[Test] = []  # a reference without conditions: every partition
+from lakegate.catalog.records import FileRecord, TableInfo
 
-_COMPARE: dict[type[exp.Expr], Callable[[str, str], bool]] = {
-    exp.EQ: lambda a, b: a == b,
-    exp.NEQ: lambda a, b: a != b,
-    exp.LT: lambda a, b: a < b,
-    exp.LTE: lambda a, b: a <= b,
-    exp.GT: lambda a, b: a > b,
-    exp.GTE: lambda a, b: a >= b,
-}
-_FLIPPED: dict[type[exp.Expr], type[exp.Expr]] = {
-    exp.EQ: exp.EQ, exp.NEQ: exp.NEQ, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.GT: exp.LT, exp.GTE: exp.LTE,
+Name = tuple[str, str]  # (database, table)
+Literal = tuple[str, Any]  # ("text", str) | ("number", Decimal) | ("time", datetime)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``column op values`` (``in``: any of them); a row with NULL there never satisfies it."""
+
+    column: str
+    op: str  # = <> < <= > >= in
+    values: tuple[Literal, ...]
+
+
+Reference = list[Condition]  # one mention of a table: all must hold
+_EVERYTHING: Reference = []
+
+_OPS: dict[type[exp.Expr], str] = {
+    exp.EQ: "=", exp.NEQ: "<>", exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">=",
 }  # fmt: skip
+_FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d*)?|\.\d+")
+_INTEGERS = frozenset(
+    sign + size for sign in ("", "U") for size in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+)
 
 
-def partition_tests(
-    sql: str, partition_keys: dict[tuple[str, str], list[str]]
-) -> dict[tuple[str, str], list[list[Test]]]:
-    """For each catalog table ``(database, table)`` that has partition keys: one list of tests
-    per reference to it in ``sql`` (a partition is read when it passes every test of some
-    reference). A table missing from the answer, or a query that cannot be judged, reads all."""
+def references(tree: exp.Expr, columns: dict[Name, set[str]]) -> dict[Name, list[Reference]]:
+    """For each catalog table of ``columns`` (its column names, partition keys included) that
+    ``tree`` reads: one list of conditions per reference to it (a file is read when it may hold
+    a row satisfying every condition of some reference). A table missing from the answer reads
+    every file."""
     try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
         scopes = traverse_scope(tree)
     except (SqlglotError, RecursionError, ValueError):
         return {}
-    found: dict[tuple[str, str], list[list[Test]]] = {}
+    found: dict[Name, list[Reference]] = {}
     for scope in scopes:
         sources = {alias: src for alias, (_node, src) in scope.selected_sources.items()}
-        tables = {a: s for a, s in sources.items() if isinstance(s, exp.Table)}
-        for alias, table in tables.items():
-            name = (table.db.lower(), table.name.lower())
-            keys = partition_keys.get(name)
-            if not keys or not table.db or table.catalog:
+        for alias, table in sources.items():
+            if not isinstance(table, exp.Table) or not table.db or table.catalog:
                 continue
-            tests: list[Test] = []
+            name = (table.db.lower(), table.name.lower())
+            if name not in columns:
+                continue
+            conditions: Reference = []
             where = scope.expression.args.get("where") if isinstance(scope.expression, exp.Select) else None
             if where is not None:
                 only = len(sources) == 1
-                for condition in _conjuncts(where.this):
-                    test = _test(condition, alias, only, keys)
-                    if test is not None:
-                        tests.append(test)
-            found.setdefault(name, []).append(tests or _EVERYTHING)
+                for node in _conjuncts(where.this):
+                    conditions += _conditions(node, alias, only, columns[name])
+            found.setdefault(name, []).append(conditions)
     # every mention of a table must have been judged as a reference; otherwise it reads all
-    mentions: dict[tuple[str, str], int] = {}
+    mentions: dict[Name, int] = {}
     for table in tree.find_all(exp.Table):
         name = (table.db.lower(), table.name.lower())
         mentions[name] = mentions.get(name, 0) + 1
-    return {name: tests for name, tests in found.items() if len(tests) == mentions.get(name)}
-
-
-def reads(tests: list[list[Test]] | None, partition: Partition) -> bool:
-    """Whether a file of ``partition`` may be read under ``tests`` (``None``: no judgement)."""
-    if tests is None:
-        return True
-    return any(all(_safe(t, partition) for t in reference) for reference in tests)
-
-
-def _safe(test: Test, partition: Partition) -> bool:
-    try:
-        return test(partition)
-    except KeyError:  # the file has no value for the key: keep it
-        return True
+    return {name: refs for name, refs in found.items() if len(refs) == mentions.get(name)}
 
 
 def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:
@@ -96,46 +104,302 @@ def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:
         yield node
 
 
-def _key(node: exp.Expr, alias: str, only: bool, keys: list[str]) -> str | None:
-    """The partition key ``node`` names, when it is a column of this reference."""
+def _column(node: exp.Expr | None, alias: str, only: bool, names: set[str]) -> str | None:
+    """The column of this reference ``node`` names."""
     if not isinstance(node, exp.Column) or node.args.get("db") or node.args.get("catalog"):
         return None
     qualifier = node.table
     if (qualifier and qualifier.lower() != alias.lower()) or (not qualifier and not only):
         return None
     name = node.name.lower()
-    return name if name in keys else None
+    return name if name in names else None
 
 
-def _text(node: exp.Expr) -> str | None:
-    return node.this if isinstance(node, exp.Literal) and node.is_string else None
+def _conditions(node: exp.Expr, alias: str, only: bool, names: set[str]) -> list[Condition]:
+    op = _OPS.get(type(node))
+    if op is not None:
+        left, right = node.args.get("this"), node.args.get("expression")
+        column, value = _column(left, alias, only, names), literal(right)
+        if column is None or value is None:
+            column, value, op = _column(right, alias, only, names), literal(left), _FLIPPED[op]
+        return [] if column is None or value is None else [Condition(column, op, (value,))]
+    if isinstance(node, exp.In) and not node.args.get("query") and not node.args.get("unnest"):
+        column = _column(node.this, alias, only, names)
+        values = [literal(e) for e in node.expressions]
+        if column is None or not values or any(v is None for v in values):
+            return []
+        return [Condition(column, "in", tuple(v for v in values if v is not None))]
+    if isinstance(node, exp.Between):
+        column = _column(node.this, alias, only, names)
+        low, high = literal(node.args.get("low")), literal(node.args.get("high"))
+        if column is None or low is None or high is None:
+            return []
+        return [Condition(column, ">=", (low,)), Condition(column, "<=", (high,))]
+    return []
 
 
-def _test(condition: exp.Expr, alias: str, only: bool, keys: list[str]) -> Test | None:
-    kind = type(condition)
-    if kind in _COMPARE:
-        left, right = condition.args.get("this"), condition.args.get("expression")
-        if left is None or right is None:
+def literal(node: exp.Expr | None) -> Literal | None:
+    """A constant as lakegate compares it: text, an exact number, or a point in time (dates are
+    midnight: DuckDB compares a DATE with a TIMESTAMP so)."""
+    if isinstance(node, exp.Paren):
+        return literal(node.this)
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return ("text", node.this)
+        try:
+            return ("number", Decimal(node.this))
+        except InvalidOperation:
             return None
-        key, value = _key(left, alias, only, keys), _text(right)
-        if key is None or value is None:
-            key, value, kind = _key(right, alias, only, keys), _text(left), _FLIPPED[kind]
-        if key is None or value is None:
+    if isinstance(node, exp.Neg):
+        inner = literal(node.this)
+        return ("number", -inner[1]) if inner is not None and inner[0] == "number" else None
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
+        kind = node.to.this
+        text = node.this.this.strip()
+        if kind == exp.DataType.Type.DATE and _ISO_DATE.fullmatch(text):
+            return _time(dt.datetime.fromisoformat(text))
+        if kind in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ) and _ISO_TIME.fullmatch(
+            text
+        ):
+            return _time(dt.datetime.fromisoformat(text))
+        return None
+    if isinstance(node, exp.Add | exp.Sub) and isinstance(node.expression, exp.Interval):
+        start = literal(node.this)
+        if start is None or start[0] != "time":
             return None
-        compare, k, v = _COMPARE[kind], key, value
-        return lambda p: compare(p[k], v)
-    if isinstance(condition, exp.In) and not condition.args.get("query"):
-        key = _key(condition.this, alias, only, keys)
-        values = [_text(e) for e in condition.expressions]
-        if key is None or not values or any(v is None for v in values):
-            return None
-        members, k = set(values), key
-        return lambda p: p[k] in members
-    if isinstance(condition, exp.Between):
-        key = _key(condition.this, alias, only, keys)
-        low, high = _text(condition.args["low"]), _text(condition.args["high"])
-        if key is None or low is None or high is None:
-            return None
-        k, lo, hi = key, low, high
-        return lambda p: lo <= p[k] <= hi
+        return _shifted(start[1], node.expression, -1 if isinstance(node, exp.Sub) else 1)
     return None
+
+
+def _time(value: dt.datetime) -> Literal | None:
+    return ("time", value) if dt.datetime.min < value < dt.datetime.max else None
+
+
+def _shifted(start: dt.datetime, interval: exp.Interval, sign: int) -> Literal | None:
+    """``start`` plus or minus a whole number of days, weeks, months or years, as DuckDB adds
+    them (a month from 31 January is the last day of February)."""
+    amount = literal(interval.this)
+    unit = interval.unit.name.upper() if interval.unit is not None else ""
+    if amount is None or not unit:
+        return None
+    try:
+        n = int(Decimal(str(amount[1])))
+    except (InvalidOperation, ValueError):
+        return None
+    if Decimal(str(amount[1])) != n:
+        return None
+    n *= sign
+    try:
+        if unit in ("DAY", "DAYS"):
+            return _time(start + dt.timedelta(days=n))
+        if unit in ("WEEK", "WEEKS"):
+            return _time(start + dt.timedelta(weeks=n))
+        months = {"MONTH": 1, "MONTHS": 1, "YEAR": 12, "YEARS": 12}.get(unit)
+        if months is None:
+            return None
+        index = start.year * 12 + start.month - 1 + n * months
+        year, month = divmod(index, 12)
+        day = min(start.day, calendar.monthrange(year, month + 1)[1])
+        return _time(start.replace(year=year, month=month + 1, day=day))
+    except (ValueError, OverflowError):
+        return None
+
+
+# -- judging files --------------------------------------------------------------------------
+
+_Bound = tuple[bool, Any, Any]  # (only NULLs, minimum or None, maximum or None)
+_UNKNOWN: _Bound = (False, None, None)
+_NULLS: _Bound = (True, None, None)
+
+
+def _family(typ: str) -> str | None:
+    """Types whose values lakegate orders as DuckDB does; ``None``: not judged."""
+    if typ in _INTEGERS or typ == "DOUBLE" or typ.startswith("DECIMAL"):
+        return "number"
+    return {"DATE": "time", "TIMESTAMP": "time", "VARCHAR": "text"}.get(typ)
+
+
+def _as(value: Literal, typ: str) -> Any:
+    """The constant ``value`` as DuckDB compares it with a column of type ``typ`` (``None``: not
+    judged)."""
+    kind, v = value
+    if typ == "DOUBLE":
+        return float(v) if kind == "number" else None
+    if typ in _INTEGERS or typ.startswith("DECIMAL"):
+        return v if kind == "number" and _PLAIN_NUMBER.fullmatch(str(abs(v))) else None
+    if typ in ("DATE", "TIMESTAMP"):
+        if kind == "time":
+            return v
+        pattern = _ISO_DATE if typ == "DATE" else _ISO_TIME
+        return (
+            dt.datetime.fromisoformat(v.strip()) if kind == "text" and pattern.fullmatch(v.strip()) else None
+        )
+    if typ == "VARCHAR":
+        return v if kind == "text" else None
+    return None
+
+
+def _stat(value: Any, typ: str) -> Any:
+    """A file's statistic (catalog JSON) as a value that orders right, ``None``: unknown."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if typ in _INTEGERS:
+            return value if isinstance(value, int) else None
+        if typ == "DOUBLE":
+            return float(value) if isinstance(value, int | float) else None
+        if typ.startswith("DECIMAL"):
+            return Decimal(str(value)) if isinstance(value, str | int) else None
+        if typ == "DATE":
+            return (
+                dt.datetime.fromisoformat(value)
+                if isinstance(value, str) and _ISO_DATE.fullmatch(value)
+                else None
+            )
+        if typ == "TIMESTAMP":
+            return (
+                dt.datetime.fromisoformat(value)
+                if isinstance(value, str) and _ISO_TIME.fullmatch(value)
+                else None
+            )
+        if typ == "VARCHAR":
+            return value if isinstance(value, str) else None
+    except (ValueError, InvalidOperation):
+        return None
+    return None
+
+
+def _may_hold(op: str, values: list[Any], low: Any, high: Any) -> bool:
+    """Whether some value between ``low`` and ``high`` (either ``None``: unbounded) can satisfy
+    ``op values``."""
+
+    def within(v: Any) -> bool:
+        return (low is None or low <= v) and (high is None or v <= high)
+
+    if op in ("=", "in"):
+        return any(within(v) for v in values)
+    v = values[0]
+    if op == "<>":
+        return not (low is not None and low == high == v)
+    if op == "<":
+        return low is None or low < v
+    if op == "<=":
+        return low is None or low <= v
+    if op == ">":
+        return high is None or high > v
+    return high is None or high >= v  # >=
+
+
+class FileIndex:
+    """A table's files, indexed for pruning: partition values sorted per key, column statistics
+    read once. Built for one version of a table (a cached ``TableInfo``) and shared by queries."""
+
+    def __init__(self, table: TableInfo) -> None:
+        self.table = table
+        self.files = table.files
+        self.types = {c.name: c.type for c in table.columns}
+        self.keys = set(table.partition_keys)
+        self._partitions: dict[str, tuple[list[str], dict[str, list[int]], list[int]]] = {}
+        self._bounds: dict[str, list[_Bound]] = {}
+
+    def select(self, refs: list[Reference] | None) -> list[FileRecord]:
+        """The files a query with these references may read (``None``: not judged, all)."""
+        if refs is None or any(not ref for ref in refs):
+            return self.files
+        kept: set[int] = set()
+        for ref in refs:
+            judged = [(c, self._judge(c)) for c in ref]
+            tests = [t for _c, t in judged if t is not None]
+            candidates = self._by_partition([c for c in ref if c.column in self.keys])
+            if candidates is None and not tests:
+                return self.files  # nothing judged: every file
+            for i in range(len(self.files)) if candidates is None else candidates:
+                if i not in kept and all(test(i) for test in tests):
+                    kept.add(i)
+        return [self.files[i] for i in sorted(kept)]
+
+    def _judge(self, c: Condition) -> Callable[[int], bool] | None:
+        """A test of file positions for ``c`` (``None``: every file may hold it)."""
+        if c.column in self.keys:
+            if any(kind != "text" for kind, _v in c.values):
+                return None
+            values = [v for _k, v in c.values]
+            files, column, op = self.files, c.column, c.op
+
+            def in_partition(i: int) -> bool:
+                value = files[i].partition.get(column)
+                return value is None or _may_hold(op, values, value, value)
+
+            return in_partition
+        typ = self.types.get(c.column)
+        if typ is None or _family(typ) is None:
+            return None
+        converted = [_as(v, typ) for v in c.values]
+        if any(v is None for v in converted):
+            return None
+        bounds, op = self._column_bounds(c.column), c.op
+
+        def in_range(i: int) -> bool:
+            only_nulls, low, high = bounds[i]
+            return not only_nulls and _may_hold(op, converted, low, high)
+
+        return in_range
+
+    def _column_bounds(self, column: str) -> list[_Bound]:
+        found = self._bounds.get(column)
+        if found is None:
+            family = _family(self.types[column])
+            found = [self._bound(f, column, family) for f in self.files]
+            self._bounds[column] = found
+        return found
+
+    @staticmethod
+    def _bound(f: FileRecord, column: str, family: str | None) -> _Bound:
+        own = next((c for c in f.columns if c.name == column), None)
+        if own is None:
+            return _NULLS  # the file has no such column: NULL in every row
+        stats = f.stats.get(column, {})
+        if f.row_count == 0 or stats.get("nulls") == f.row_count:
+            return _NULLS
+        if _family(own.type) != family:
+            return _UNKNOWN  # typed otherwise in this file: its order may not be the table's
+        return (False, _stat(stats.get("min"), own.type), _stat(stats.get("max"), own.type))
+
+    def _by_partition(self, conditions: list[Condition]) -> set[int] | None:
+        """Positions of the files whose partition values may satisfy ``conditions`` (``None``:
+        none of them narrows by the index: every file)."""
+        best: set[int] | None = None
+        for c in conditions:
+            if c.op == "<>" or any(kind != "text" for kind, _v in c.values):
+                continue
+            values, where, missing = self._partition_index(c.column)
+            wanted = [v for _k, v in c.values]
+            if c.op in ("=", "in"):
+                chosen = [v for v in set(wanted) if v in where]
+            else:
+                v = wanted[0]
+                cut = {"<": bisect.bisect_left, "<=": bisect.bisect_right}.get(c.op)
+                if cut is not None:
+                    chosen = values[: cut(values, v)]
+                else:
+                    chosen = values[(bisect.bisect_right if c.op == ">" else bisect.bisect_left)(values, v) :]
+            found = set(missing)
+            for value in chosen:
+                found.update(where[value])
+            best = found if best is None else best & found
+        return best
+
+    def _partition_index(self, key: str) -> tuple[list[str], dict[str, list[int]], list[int]]:
+        index = self._partitions.get(key)
+        if index is None:
+            where: dict[str, list[int]] = {}
+            missing: list[int] = []
+            for i, f in enumerate(self.files):
+                value = f.partition.get(key)
+                if value is None:
+                    missing.append(i)
+                else:
+                    where.setdefault(value, []).append(i)
+            index = (sorted(where), where, missing)
+            self._partitions[key] = index
+        return index
