@@ -331,3 +331,52 @@ def test_bytes_stay_exact_when_a_busy_instance_is_retired(app: App, monkeypatch:
         engine.close()
     assert {a.bytes_scanned for a in answers} == {len(body)}
     assert first.retiring and first not in now  # a fresh instance took over; the old one's log went with it
+
+
+_partition = st.fixed_dictionaries(
+    {"dt": st.sampled_from(DAYS), "region": st.sampled_from(REGIONS)},
+    optional={"hr": st.sampled_from(["00", "12", "23"])},  # a key older files lack
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    partitions=st.lists(_partition, min_size=1, max_size=30),
+    grown=st.integers(0, 30),
+    conditions=st.lists(_condition.filter(lambda c: c.startswith(("dt", "region", "id"))), max_size=3),
+)
+def test_an_index_built_on_an_earlier_one_selects_as_a_fresh_one(
+    partitions: list[dict[str, str]], grown: int, conditions: list[str]
+) -> None:
+    columns = {"id": "BIGINT"}
+    files = [
+        _file(f"f{i}", p, columns, id={"min": i * 10, "max": i * 10 + 9, "nulls": 0})
+        for i, p in enumerate(partitions)
+    ]
+    cut = min(grown, len(files))
+    earlier_table = _table("g", ["dt", "region", "hr"], files[:cut], columns)
+    table = _table("g", ["dt", "region", "hr"], files, columns)
+    sql = f"SELECT * FROM s.g {'WHERE ' + ' AND '.join(conditions) if conditions else ''}"
+    refs = references(sqlglot.parse_one(sql, read="duckdb"), {("s", "g"): {"id", "dt", "region", "hr"}})
+    earlier = FileIndex(earlier_table)
+    earlier.select(refs.get(("s", "g")))  # builds the parts the conditions need
+    built_on = FileIndex(table, earlier=earlier)
+    expected = (
+        [f.key for f in files if all(_holds(c, f) for c in (refs.get(("s", "g")) or [[]])[0])]
+        if refs.get(("s", "g"))
+        else [f.key for f in files]
+    )
+    assert [f.key for f in built_on.select(refs.get(("s", "g")))] == expected
+    assert [f.key for f in FileIndex(table).select(refs.get(("s", "g")))] == expected
+
+
+def _holds(c: pruning.Condition, f: FileRecord) -> bool:
+    """Whether file ``f`` may hold ``c``, judged file by file without any index."""
+    if c.column == "id":
+        values = [pruning._as(v, "BIGINT") for v in c.values]
+        stats = f.stats["id"]
+        return None in values or pruning._may_hold(c.op, values, stats["min"], stats["max"])
+    value = f.partition.get(c.column)
+    if value is None or any(kind != "text" for kind, _v in c.values):
+        return True
+    return pruning._may_hold(c.op, [v for _k, v in c.values], value, value)

@@ -84,7 +84,11 @@ def record(catalog: Catalog, candidate: Candidate, key: str, sha256: str) -> boo
             .values(derived_key=key, derived_sha256=sha256, derived_state=ACCELERATED)
         )
         if done.rowcount == 1:
-            touch(conn, sa.select(files.c.table_id).where(files.c.id == candidate.id))
+            table_id = conn.execute(
+                sa.select(files.c.table_id).where(files.c.id == candidate.id)
+            ).scalar_one()
+            generation = touch(conn, table_id)
+            conn.execute(files.update().where(files.c.id == candidate.id).values(changed_in=generation))
     return done.rowcount == 1
 
 
@@ -97,12 +101,15 @@ def forget(catalog: Catalog, database: str | None = None, table: str | None = No
         scope = scope.where(tables.c.name == table)
     mine = (files.c.derived_state == ACCELERATED) & files.c.table_id.in_(scope)
     with catalog.writing("forgetting acceleration copies") as conn:
-        keys = [str(k) for k in conn.execute(sa.select(files.c.derived_key).where(mine)).scalars()]
-        touch(conn, sa.select(files.c.table_id).where(mine).distinct())
-        conn.execute(
-            files.update().where(mine).values(derived_key=None, derived_sha256=None, derived_state=None)
-        )
-    return keys
+        found = conn.execute(sa.select(files.c.table_id, files.c.derived_key).where(mine)).all()
+        for table_id in sorted({row.table_id for row in found}):
+            generation = touch(conn, table_id)
+            conn.execute(
+                files.update()
+                .where(mine, files.c.table_id == table_id)
+                .values(derived_key=None, derived_sha256=None, derived_state=None, changed_in=generation)
+            )
+    return [str(row.derived_key) for row in found]
 
 
 def progress(catalog: Catalog) -> dict[str, int]:

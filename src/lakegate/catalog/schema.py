@@ -26,8 +26,10 @@ tables = sa.Table(
     sa.Column("partition_keys", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
-    # One more at every change to what queries read from it (files, schema, copies): catalog/cache.py
+    # One more at every change to what queries read from it (files, schema, copies), and the
+    # generation that last took files out of it: catalog/cache.py
     sa.Column("generation", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("removed_in", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("database_id", "name", name="uq_tables_database_name"),
 )
 
@@ -90,7 +92,9 @@ files = sa.Table(
     # in the crawler's read of CSV and JSON. Values are JSON text or numbers; unknown: absent.
     sa.Column("stats", sa.JSON, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("changed_in", sa.BigInteger, nullable=False, server_default="0"),  # the table's generation
     sa.Index("ix_files_table_sha", "table_id", "sha256"),
+    sa.Index("ix_files_table_changed", "table_id", "changed_in"),
     sa.Index("ix_files_delivered_as", "delivered_as"),
 )
 

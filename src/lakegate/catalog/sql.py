@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from lakegate.catalog import records as r
-from lakegate.catalog.cache import Stamp, TableCache
+from lakegate.catalog.cache import Entry, Stamp, TableCache
 from lakegate.catalog.records import (
     ARCHIVED,
     ARCHIVING,
@@ -117,17 +117,56 @@ _DUPLICATE = (
 
 
 _STAMP = (
-    sa.select(tables.c.id, tables.c.created_at, tables.c.generation)
+    sa.select(tables.c.id, tables.c.created_at, tables.c.generation, tables.c.removed_in)
     .join(databases, databases.c.id == tables.c.database_id)
     .where(databases.c.name == sa.bindparam("database"), tables.c.name == sa.bindparam("name"))
 )
 
 
-def touch(conn: Connection, table_ids: Any) -> None:
-    """Record, in the transaction that changed them, that what queries read from the tables
-    ``table_ids`` (an id, or a statement selecting ids) changed: cached copies are stale."""
-    where = tables.c.id.in_(table_ids) if isinstance(table_ids, sa.Select) else tables.c.id == table_ids
-    conn.execute(tables.update().where(where).values(generation=tables.c.generation + 1))
+# A file's derived copy queries read: one the engine needs, or an acceleration copy (acceleration.py)
+_USED = ("current", "accelerated")
+# A table's files as queries read them; JSON as text, so that what files share is decoded once
+_FILES = sa.select(
+    files.c.id, files.c.key, files.c.size, files.c.sha256, files.c.row_count, files.c.format,
+    sa.cast(files.c.options, sa.Text).label("options"), sa.cast(files.c.columns, sa.Text).label("columns"),
+    files.c.derived_key, files.c.derived_state, sa.cast(files.c.stats, sa.Text).label("stats"),
+    sa.cast(partitions.c["values"], sa.Text).label("pvalues"),
+).join(partitions, partitions.c.id == files.c.partition_id)  # fmt: skip
+
+
+def _file_records(rows: Sequence[Any]) -> dict[int, FileRecord]:
+    """``_FILES`` rows as records by id. Options and columns, mostly the same from file to file,
+    are decoded once and shared (never change a record's)."""
+    shared: dict[str, Any] = {}
+
+    def decoded(text: str, make: Any = None) -> Any:
+        value = shared.get(text)
+        if value is None:
+            value = shared[text] = json.loads(text) if make is None else make(json.loads(text))
+        return value
+
+    def columns_of(raw: list[dict[str, Any]]) -> list[Column]:
+        return [Column.from_dict(c) for c in raw]
+
+    return {
+        f.id: FileRecord(
+            f.key, f.size, f.sha256, f.row_count, f.format, decoded(f.options),
+            decoded(f.columns, columns_of), json.loads(f.pvalues),
+            f.derived_key if f.derived_state in _USED else None,
+            (json.loads(f.stats) if f.stats else None) or {},
+        )
+        for f in rows
+    }  # fmt: skip
+
+
+def touch(conn: Connection, table_id: int, *, removed: bool = False) -> int:
+    """Record, in the transaction that changes it, that what queries read from a table changes
+    (``removed``: files are taken out): cached copies are stale. Its new generation, which the
+    files this transaction adds or changes must carry as ``changed_in``."""
+    after = tables.c.generation + 1
+    values = {"generation": after, "removed_in": after} if removed else {"generation": after}
+    update = tables.update().where(tables.c.id == table_id).values(**values).returning(tables.c.generation)
+    return int(conn.execute(update).scalar_one())
 
 
 class Catalog:
@@ -352,6 +391,7 @@ class Catalog:
             )
             path = obj.partition_path or ""
             part_id = self._partition_id(conn, table_id, path, part_values, now)
+            generation = touch(conn, table_id, removed=bool(earlier and policy == "replace"))
             if earlier and policy == "replace":
                 reason = f"replaced by {obj.target_key} (delivered as {obj.source_key})"
                 self._archive(
@@ -375,11 +415,11 @@ class Catalog:
                     derived_key=(plan.get("derived") or {}).get("key"),
                     derived_state="current" if plan.get("derived") else None,
                     created_at=now,
+                    changed_in=generation,
                 )
             )
             if earlier and policy == "replace":
                 self._drop_empty_partitions(conn, {f.partition_id for f in earlier})
-            touch(conn, table_id)
             done = self._transition(conn, obj, r.CATALOGED)
             return done, Registration(obj.qualified_table, path, plan["rows"], version, diff)
 
@@ -564,7 +604,8 @@ class Catalog:
                     sa.select(files.c.partition_id).where(files.c.table_id == table_id, files.c.key.in_(urls))
                 ).scalars()
             )
-            conn.execute(files.delete().where(files.c.table_id == table_id, files.c.key.in_(urls)))
+            gone = conn.execute(files.delete().where(files.c.table_id == table_id, files.c.key.in_(urls)))
+            generation = touch(conn, table_id, removed=gone.rowcount > 0)
             rows = []
             admitted: set[tuple[Any, ...]] = set()  # schemas the table already took in this batch
             part_ids: dict[str, int] = {}
@@ -597,11 +638,11 @@ class Catalog:
                         "derived_key": e["derived"] or None,
                         "derived_state": "current" if e["derived"] else None,
                         "created_at": now,
+                        "changed_in": generation,
                     }
                 )
             conn.execute(files.insert(), rows)
             self._drop_empty_partitions(conn, replaced)
-            touch(conn, table_id)
 
     def unregister_crawled(self, database: str, table: str, urls: list[str]) -> list[str]:
         """Take files registered in place out of their table (their owner deleted them); the keys
@@ -617,7 +658,7 @@ class Catalog:
             ).all()
             conn.execute(files.delete().where(files.c.table_id == table_id, files.c.key.in_(urls)))
             self._drop_empty_partitions(conn, {g.partition_id for g in gone})
-            touch(conn, table_id)
+            touch(conn, table_id, removed=True)
             return [g.derived_key for g in gone if g.derived_key]
 
     # -- the archive --------------------------------------------------------------------------
@@ -699,7 +740,7 @@ class Catalog:
                 now=time.time(),
             )  # fmt: skip
             conn.execute(partitions.delete().where(partitions.c.id.in_(part_ids)))
-            touch(conn, table_id)
+            touch(conn, table_id, removed=True)
             return len(rows)
 
     def drop_table(self, database: str, table: str, reason: str) -> int | None:
@@ -846,33 +887,34 @@ class Catalog:
                 .where(tables.c.id == stamp[0])
             ).one()
             info = _table(row, self._columns(conn, row.id))
-            file_rows = conn.execute(
-                sa.select(files, partitions.c["values"].label("pvalues"))
-                .join(partitions, partitions.c.id == files.c.partition_id)
-                .where(files.c.table_id == row.id)
-                .order_by(files.c.id)
-            ).all()
-        info.files = [
-            FileRecord(
-                key=f.key,
-                size=f.size,
-                sha256=f.sha256,
-                row_count=f.row_count,
-                format=f.format,
-                options=f.options,
-                columns=[Column.from_dict(c) for c in f.columns],
-                partition=f.pvalues,
-                # a copy the engine needs, or an acceleration copy (catalog/acceleration.py)
-                derived_key=f.derived_key if f.derived_state in ("current", "accelerated") else None,
-                stats=f.stats or {},
-            )
-            for f in file_rows
-        ]
+            previous = self.cache.previous(database, name)
+            assert found is not None
+            if previous is not None and (
+                previous.stamp[:2] != stamp[:2] or found.removed_in > previous.stamp[2]
+            ):
+                previous = None  # another table now, or files were taken out: read it whole
+            ids, info.files = self._table_files(conn, row.id, previous)
         info.file_count = len(info.files)
         info.row_count = sum(f.row_count for f in info.files)
         info.total_bytes = sum(f.size for f in info.files)
-        self.cache.put(stamp, info)
+        self.cache.put(Entry(stamp, info, ids))
         return info
+
+    @staticmethod
+    def _table_files(
+        conn: Connection, table_id: int, previous: Entry | None
+    ) -> tuple[list[int], list[FileRecord]]:
+        """The table's files, in order, with their catalog ids. Given an earlier read of it from
+        which no file was taken out (``previous``), only the files added or changed since are
+        read, by the generation that changed them."""
+        query = _FILES.where(files.c.table_id == table_id)
+        if previous is None:
+            fetched = _file_records(conn.execute(query.order_by(files.c.id)).all())
+            return list(fetched), list(fetched.values())
+        since = query.where(files.c.changed_in > previous.stamp[2]).order_by(files.c.id)
+        changed = _file_records(conn.execute(since).all())
+        out = [changed.pop(i, f) for i, f in zip(previous.ids, previous.table.files, strict=True)]
+        return previous.ids + list(changed), out + list(changed.values())  # new files: the highest ids
 
     def versions(self, database: str, name: str) -> list[TableVersion]:
         with self._read(f"reading versions of {database}.{name}") as conn:

@@ -388,7 +388,7 @@ class QueryEngine:
             if index is not None and index.table is table:
                 self._indexes.move_to_end(name)
                 return index
-        index = FileIndex(table)
+        index = FileIndex(table, earlier=index)  # built on the last version's when files only arrived
         with self._lock:
             self._indexes[name] = index
             while len(self._indexes) > 4 * _CACHE_SIZE:

@@ -292,15 +292,31 @@ def _may_hold(op: str, values: list[Any], low: Any, high: Any) -> bool:
 
 class FileIndex:
     """A table's files, indexed for pruning: partition values sorted per key, column statistics
-    read once. Built for one version of a table (a cached ``TableInfo``) and shared by queries."""
+    read once. Built for one version of a table (a cached ``TableInfo``) and shared by queries.
 
-    def __init__(self, table: TableInfo) -> None:
+    Given the index of an earlier version whose files the new one begins with (files arrived,
+    none left), it builds on that one's work: only the new files are indexed."""
+
+    def __init__(self, table: TableInfo, earlier: FileIndex | None = None) -> None:
         self.table = table
         self.files = table.files
         self.types = {c.name: c.type for c in table.columns}
         self.keys = set(table.partition_keys)
         self._partitions: dict[str, tuple[list[str], dict[str, list[int]], list[int]]] = {}
         self._bounds: dict[str, list[_Bound]] = {}
+        self._earlier = earlier if earlier is not None and self._extends(earlier) else None
+        if self._earlier is not None:  # what the earlier one built, extended now; then let it go
+            for key in list(self._earlier._partitions):
+                self._partition_index(key)
+            for column in list(self._earlier._bounds):
+                self._column_bounds(column)
+            self._earlier = None
+
+    def _extends(self, earlier: FileIndex) -> bool:
+        old = earlier.files
+        if len(old) > len(self.files) or earlier.types != self.types or earlier.keys != self.keys:
+            return False
+        return all(a is b or a.key == b.key for a, b in zip(old, self.files[: len(old)], strict=True))
 
     def select(self, refs: list[Reference] | None) -> list[FileRecord]:
         """The files a query with these references may read (``None``: not judged, all)."""
@@ -349,7 +365,11 @@ class FileIndex:
         found = self._bounds.get(column)
         if found is None:
             family = _family(self.types[column])
-            found = [self._bound(f, column, family) for f in self.files]
+            start, found = 0, []
+            if self._earlier is not None and column in self._earlier._bounds:
+                found = list(self._earlier._bounds[column])
+                start = len(found)
+            found += [self._bound(f, column, family) for f in self.files[start:]]
             self._bounds[column] = found
         return found
 
@@ -368,21 +388,27 @@ class FileIndex:
     def _by_partition(self, conditions: list[Condition]) -> set[int] | None:
         """Positions of the files whose partition values may satisfy ``conditions`` (``None``:
         none of them narrows by the index: every file)."""
-        best: set[int] | None = None
+        allowed: dict[str, set[str]] = {}  # per key, the values every condition on it allows
         for c in conditions:
             if c.op == "<>" or any(kind != "text" for kind, _v in c.values):
                 continue
-            values, where, missing = self._partition_index(c.column)
+            values, where, _missing = self._partition_index(c.column)
             wanted = [v for _k, v in c.values]
             if c.op in ("=", "in"):
-                chosen = [v for v in set(wanted) if v in where]
+                chosen = {v for v in wanted if v in where}
             else:
                 v = wanted[0]
                 cut = {"<": bisect.bisect_left, "<=": bisect.bisect_right}.get(c.op)
                 if cut is not None:
-                    chosen = values[: cut(values, v)]
+                    chosen = set(values[: cut(values, v)])
                 else:
-                    chosen = values[(bisect.bisect_right if c.op == ">" else bisect.bisect_left)(values, v) :]
+                    chosen = set(
+                        values[(bisect.bisect_right if c.op == ">" else bisect.bisect_left)(values, v) :]
+                    )
+            allowed[c.column] = chosen if c.column not in allowed else allowed[c.column] & chosen
+        best: set[int] | None = None
+        for key, chosen in sorted(allowed.items(), key=lambda item: len(item[1])):
+            _values, where, missing = self._partition_index(key)
             found = set(missing)
             for value in chosen:
                 found.update(where[value])
@@ -392,14 +418,24 @@ class FileIndex:
     def _partition_index(self, key: str) -> tuple[list[str], dict[str, list[int]], list[int]]:
         index = self._partitions.get(key)
         if index is None:
+            values: list[str] = []
             where: dict[str, list[int]] = {}
             missing: list[int] = []
-            for i, f in enumerate(self.files):
-                value = f.partition.get(key)
+            start = 0
+            if self._earlier is not None and key in self._earlier._partitions:
+                # the earlier index's lists are shared: extended by copies, never in place
+                old_values, old_where, old_missing = self._earlier._partitions[key]
+                values, where, missing = list(old_values), dict(old_where), list(old_missing)
+                start = len(self._earlier.files)
+            for i in range(start, len(self.files)):
+                value = self.files[i].partition.get(key)
                 if value is None:
                     missing.append(i)
+                elif value in where:
+                    where[value] = [*where[value], i]
                 else:
-                    where.setdefault(value, []).append(i)
-            index = (sorted(where), where, missing)
+                    where[value] = [i]
+                    bisect.insort(values, value)
+            index = (values, where, missing)
             self._partitions[key] = index
         return index
