@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import json
@@ -895,8 +896,13 @@ class Catalog:
                 previous = None  # another table now, or files were taken out: read it whole
             ids, info.files = self._table_files(conn, row.id, previous)
         info.file_count = len(info.files)
-        info.row_count = sum(f.row_count for f in info.files)
-        info.total_bytes = sum(f.size for f in info.files)
+        if previous is None:
+            info.row_count = sum(f.row_count for f in info.files)
+            info.total_bytes = sum(f.size for f in info.files)
+        else:  # the files it had are the same files (a copy may be new): count the new ones
+            added = info.files[previous.table.file_count :]
+            info.row_count = previous.table.row_count + sum(f.row_count for f in added)
+            info.total_bytes = previous.table.total_bytes + sum(f.size for f in added)
         self.cache.put(Entry(stamp, info, ids))
         return info
 
@@ -913,8 +919,15 @@ class Catalog:
             return list(fetched), list(fetched.values())
         since = query.where(files.c.changed_in > previous.stamp[2]).order_by(files.c.id)
         changed = _file_records(conn.execute(since).all())
-        out = [changed.pop(i, f) for i, f in zip(previous.ids, previous.table.files, strict=True)]
-        return previous.ids + list(changed), out + list(changed.values())  # new files: the highest ids
+        ids, out = list(previous.ids), list(previous.table.files)
+        for file_id, f in changed.items():
+            at = bisect.bisect_left(ids, file_id)  # ids ascend; new files have the highest
+            if at < len(ids) and ids[at] == file_id:
+                out[at] = f  # its derived copy changed
+            else:
+                ids.append(file_id)
+                out.append(f)
+        return ids, out
 
     def versions(self, database: str, name: str) -> list[TableVersion]:
         with self._read(f"reading versions of {database}.{name}") as conn:

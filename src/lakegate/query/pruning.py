@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -316,7 +317,10 @@ class FileIndex:
         old = earlier.files
         if len(old) > len(self.files) or earlier.types != self.types or earlier.keys != self.keys:
             return False
-        return all(a is b or a.key == b.key for a, b in zip(old, self.files[: len(old)], strict=True))
+        head = self.files[: len(old)]
+        return all(map(operator.is_, old, head)) or all(
+            a.key == b.key for a, b in zip(old, head, strict=True)
+        )
 
     def select(self, refs: list[Reference] | None) -> list[FileRecord]:
         """The files a query with these references may read (``None``: not judged, all)."""
