@@ -93,6 +93,12 @@ class QuerySettings(_Section):
     max_rows: int = Field(
         1_000_000, ge=1, description="Most rows a query may return to a client (more fails `query.rows`)."
     )
+    result_cache_mb: int = Field(
+        256,
+        ge=0,
+        description="Memory for results kept for reuse, used only by queries that ask for it (like "
+        "Athena's result reuse: `reuse_max_age_minutes`, `lakegate sql --reuse`); 0 keeps none.",
+    )
 
 
 class S3Settings(_Section):

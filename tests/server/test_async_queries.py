@@ -94,3 +94,26 @@ def test_wait_answers_a_quick_query_finished_and_failures_keep_their_error(
         "/v1/queries", json={"sql": "SELECT * FROM no.table", "wait": 10}, headers=headers["ann"]
     ).json()
     assert failed["state"] == "FAILED" and failed["error_code"] == "guard.table_unknown"
+
+
+def test_a_query_that_asks_may_be_answered_by_an_earlier_result(
+    app: App, api: tuple[TestClient, Headers]
+) -> None:
+    from tests.ingest.test_pipeline import deliver
+
+    client, headers = api
+    deliver(app, "landing/r/t/a.csv", b"id,v\n1,10\n2,20\n")
+    body = {"sql": "SELECT sum(v) AS s FROM r.t", "reuse_max_age_minutes": 60}
+    first = client.post("/v1/query", json=body, headers=headers["root"]).json()
+    again = client.post("/v1/query", json=body, headers=headers["root"]).json()
+    assert first["reused"] is False and first["bytes_scanned"] > 0
+    assert again["reused"] is True and again["bytes_scanned"] == 0 and again["rows"] == first["rows"]
+    ran = client.post("/v1/query", json={"sql": body["sql"]}, headers=headers["root"]).json()
+    assert ran["reused"] is False
+    submitted = client.post("/v1/queries", json=body, headers=headers["root"]).json()
+    done = until_done(client, headers["root"], submitted["id"])
+    assert done["reused"] is True and done["rows"] == 1 and done["bytes_scanned"] == 0
+    history = client.get("/v1/queries", headers=headers["root"]).json()
+    assert [q["reused"] for q in history["queries"]][:4] == [True, False, True, False]
+    refused = client.post("/v1/query", json={**body, "reuse_max_age_minutes": 0}, headers=headers["root"])
+    assert refused.status_code == 422

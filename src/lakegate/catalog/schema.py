@@ -231,6 +231,8 @@ queries = sa.Table(
     sa.Column("tables", sa.JSON, nullable=True),  # database.table names it read
     sa.Column("rows", sa.BigInteger, nullable=True),
     sa.Column("bytes_scanned", sa.BigInteger, nullable=True),
+    # answered by the kept result of an identical earlier query (query/result_cache.py)
+    sa.Column("reused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("submitted_at", sa.Float, nullable=False),
     sa.Column("started_at", sa.Float, nullable=True),
     sa.Column("finished_at", sa.Float, nullable=True),

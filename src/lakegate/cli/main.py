@@ -500,6 +500,15 @@ def sql(
     token: Annotated[
         str | None, typer.Option("--token", envvar="LAKEGATE_TOKEN", help="The token for --server.")
     ] = None,
+    reuse: Annotated[
+        float | None,
+        typer.Option(
+            "--reuse",
+            min=0.001,
+            help="With --server: answer from the server's kept result of the identical query over the "
+            "same files, if at most this many minutes old.",
+        ),
+    ] = None,
 ) -> None:
     """Run a read-only SQL query and print the result."""
     from lakegate.auth.grants import Grants
@@ -512,8 +521,16 @@ def sql(
             ConfigError(f"unknown --format {fmt!r}", code="cli.bad_format", hint="use table, csv or json")
         )
     writer = {"table": output.write_table, "csv": output.write_csv, "json": output.write_json}[fmt]
+    if reuse is not None and server is None:
+        raise fail(
+            ConfigError(
+                "--reuse needs --server: results are kept by a running lakegate, not by this command",
+                code="cli.reuse_local",
+                hint="lakegate sql --server http://host:port --reuse 60 '...'",
+            )
+        )
     if server is not None:
-        table, elapsed = _remote_query(server, token, query, dialect)
+        table, elapsed = _remote_query(server, token, query, dialect, reuse)
         writer(table, sys.stdout)
         sys.stdout.flush()
         if fmt == "table":
@@ -684,7 +701,9 @@ def crawl(
 # -- catalog listings ---------------------------------------------------------------------------
 
 
-def _remote_query(server: str, token: str | None, query: str, dialect: str) -> tuple[Any, float]:
+def _remote_query(
+    server: str, token: str | None, query: str, dialect: str, reuse: float | None = None
+) -> tuple[Any, float]:
     """A query answered by a remote lakegate (as Arrow, exact types, the whole result): its
     rows and how long it took."""
     import time
@@ -695,7 +714,7 @@ def _remote_query(server: str, token: str | None, query: str, dialect: str) -> t
         raise fail(ConfigError("--server needs --token (or LAKEGATE_TOKEN)", code="cli.no_token"))
     started = time.perf_counter()
     try:
-        with connect(server=server, token=token, dialect=dialect) as connection:
+        with connect(server=server, token=token, dialect=dialect, reuse_max_age_minutes=reuse) as connection:
             table = connection.execute(query).fetch_arrow()
     except LakegateError as exc:
         raise fail(exc) from None

@@ -528,8 +528,10 @@ class Session:
             return self.gateway.engine.executor.run(
                 lambda: catalog.answer(sql, params, access, self.settings)
             )
+        minutes = _minutes(self.settings["lakegate.reuse_max_age_minutes"])
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
-                                  dialect=self.settings["lakegate.dialect"], via="pgwire")  # fmt: skip
+                                  dialect=self.settings["lakegate.dialect"], via="pgwire",
+                                  reuse_seconds=minutes * 60 if minutes else None)  # fmt: skip
         self.running = run  # from now on a CancelRequest stops it
         if self.cancelled:
             run.finish(QueryError("canceling statement due to user request", code="query.cancelled"))
@@ -636,6 +638,9 @@ class Session:
             if name == "lakegate.dialect" and statement.value.lower() not in _DIALECTS:
                 raise PgError(f"unknown dialect {statement.value!r}", code="pgwire.setting",
                               hint="duckdb, athena or trino")  # fmt: skip
+            if name == "lakegate.reuse_max_age_minutes" and _minutes(statement.value) is None:
+                raise PgError(f"not a number of minutes: {statement.value!r}", code="pgwire.setting",
+                              hint="0 (never reuse) up to 10080 (a week)")  # fmt: skip
             self.settings[name] = statement.value.lower() if name == "lakegate.dialect" else statement.value
             if name in ("application_name", "client_encoding", "datestyle", "timezone", "intervalstyle"):
                 return [
@@ -753,3 +758,12 @@ def _next_rows(portal: Portal, want: int, columns: list[Column]) -> tuple[int, b
 
 def new_key() -> int:
     return secrets.randbits(31)
+
+
+def _minutes(value: str) -> float | None:
+    """``lakegate.reuse_max_age_minutes`` as a number (``None``: not one)."""
+    try:
+        minutes = float(value)
+    except ValueError:
+        return None
+    return minutes if 0 <= minutes <= 10_080 else None

@@ -66,6 +66,7 @@ SETTINGS = {
     "default_table_access_method": "heap",
     "default_tablespace": "",
     "lakegate.dialect": "duckdb",
+    "lakegate.reuse_max_age_minutes": "0",  # >0: answer from an identical query's kept result this old
 }
 _ALIASES = {
     "time zone": "timezone",

@@ -104,14 +104,23 @@ class Cursor:
 
 class Connection:
     dialect = "duckdb"  # or athena/trino: queries are translated with the same meaning
+    reuse_max_age_minutes: float | None = None  # answer from an identical query's result this old
 
-    def __init__(self, app: App, engine: QueryEngine, dialect: str = "duckdb") -> None:
+    def __init__(
+        self,
+        app: App,
+        engine: QueryEngine,
+        dialect: str = "duckdb",
+        reuse_max_age_minutes: float | None = None,
+    ) -> None:
         self.app = app
         self.engine = engine
         self.dialect = dialect
+        self.reuse_max_age_minutes = reuse_max_age_minutes
 
     def _run(self, sql: str, parameters: Sequence[Any] | None) -> tuple[pa.Table, float]:
-        result = self.engine.execute(sql, parameters, dialect=self.dialect)
+        reuse = self.reuse_max_age_minutes * 60 if self.reuse_max_age_minutes else None
+        result = self.engine.execute(sql, parameters, dialect=self.dialect, reuse_seconds=reuse)
         return result.table, result.elapsed_ms
 
     def cursor(self) -> Cursor:
@@ -141,10 +150,13 @@ class RemoteConnection(Connection):
     """A connection to a lakegate's HTTP API: queries run there, as the token's principal, and
     results arrive as Arrow IPC streams (exact types)."""
 
-    def __init__(self, server: str, token: str, dialect: str = "duckdb") -> None:
+    def __init__(
+        self, server: str, token: str, dialect: str = "duckdb", reuse_max_age_minutes: float | None = None
+    ) -> None:
         import httpx
 
         self.dialect = dialect
+        self.reuse_max_age_minutes = reuse_max_age_minutes
         self.server = server.rstrip("/")
         self._client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=None)
 
@@ -159,6 +171,7 @@ class RemoteConnection(Connection):
             "format": "arrow",
             "params": list(parameters) if parameters else None,
             "dialect": self.dialect,
+            "reuse_max_age_minutes": self.reuse_max_age_minutes,
         }
         try:
             answer = self._client.post(f"{self.server}/v1/query/download", json=body)
@@ -190,17 +203,19 @@ def connect(
     server: str | None = None,
     token: str | None = None,
     dialect: str = "duckdb",
+    reuse_max_age_minutes: float | None = None,
 ) -> Connection:
     """Open a read-only connection: to the lakegate home ``home`` (flag > $LAKEGATE_HOME >
     ./lakegate-data), as its admin; or with ``server`` and ``token``, to a remote lakegate, as
     the token's principal (seeing only its grants). ``dialect`` ``athena`` (or ``trino``) takes
-    Athena's SQL, translated with the same meaning."""
+    Athena's SQL, translated with the same meaning. ``reuse_max_age_minutes``: a query may be
+    answered by the result of an identical one over the same files at most this old."""
     if server is not None:
         if not token:
             raise errors.ConfigError(
                 "a server needs a token", code="connect.no_token", hint="connect(server=..., token='lg_...')"
             )
-        return RemoteConnection(server, token, dialect)
+        return RemoteConnection(server, token, dialect, reuse_max_age_minutes)
     app = open_app(home)
     engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
-    return Connection(app, engine, dialect)
+    return Connection(app, engine, dialect, reuse_max_age_minutes)

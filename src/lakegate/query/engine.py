@@ -40,6 +40,7 @@ from lakegate.query import guard, show
 from lakegate.query.dialects import Schemas, to_duckdb
 from lakegate.query.permissions import AccessFor, restrict
 from lakegate.query.pruning import FileIndex, references
+from lakegate.query.result_cache import ResultCache, result_key
 from lakegate.query.sandbox import ReadOnlyExecutor
 from lakegate.query.views import quote_ident, table_sql
 from lakegate.storage import ObjectStore
@@ -81,6 +82,21 @@ class Result:
     tables: list[str] = field(default_factory=list)  # the catalog tables it read, database.table
     bytes_scanned: int = 0  # bytes it read from files (Parquet: only the columns and row groups needed)
     bytes_estimated: int = 0  # the size of its tables' files, checked against limits before it ran
+    reused: bool = False  # the result of an earlier run of the same query over the same files
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A guarded, planned query and the engine instance key it runs under."""
+
+    plan: Plan
+    settings: QuerySettings
+    key: str
+    text: str
+
+    @property
+    def tables(self) -> list[str]:
+        return sorted(self.plan.views)
 
 
 class Stream:
@@ -91,6 +107,7 @@ class Stream:
         self.tables = tables
         self.bytes_estimated = bytes_estimated
         self.bytes_scanned = 0  # what it read from files, known once it is done
+        self.reused = False  # the result of an earlier run, replayed
         self.rows = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=4)
         self._closed = threading.Event()
@@ -234,6 +251,7 @@ class QueryEngine:
         self.executor = ReadOnlyExecutor(workers=4, allow_tcp_ports=engine_setup.store_ports(lake))
         self._instances: OrderedDict[str, _Instance] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
+        self.results = ResultCache(settings.result_cache_mb * 2**20)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -250,6 +268,7 @@ class QueryEngine:
         limits: QuerySettings | None = None,
         max_bytes: int | None = None,
         dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
     ) -> Result:
         """Run one read-only statement and return its whole result as Arrow.
 
@@ -257,6 +276,8 @@ class QueryEngine:
         table it may not read is unknown, exactly like one that does not exist. ``limits`` (a
         workgroup's) replace the engine's timeout, row cap, memory limit and threads;
         ``max_bytes`` refuses a query whose tables' files are larger, before it runs.
+        ``reuse_seconds``: the result of an identical query over the same files at most this
+        old may answer it (``result_cache.py``); it reads nothing then.
 
         Raises:
             GuardError: the statement was refused.
@@ -265,9 +286,19 @@ class QueryEngine:
         started = time.perf_counter()
         sql = self.translate(sql, dialect, access)
         prepared = self._prepare(sql, access, limits, max_bytes)
-        instance, text, settings, tables, scanned = prepared
-        result, read = self.executor.run(lambda: self._run(instance, text, params, settings))
-        return Result(result, (time.perf_counter() - started) * 1000, tables, read, scanned)
+        plan, settings = prepared.plan, prepared.settings
+        reuse = result_key(prepared.key, prepared.text, params) if reuse_seconds else None
+        if reuse is not None and reuse_seconds is not None:
+            hit = self.results.get(reuse, reuse_seconds, settings.max_rows)
+            if hit is not None:
+                elapsed = (time.perf_counter() - started) * 1000
+                return Result(hit[0], elapsed, prepared.tables, 0, plan.bytes_estimated, reused=True)
+        instance = self._instance(prepared)
+        table, read, types = self.executor.run(lambda: self._run(instance, prepared.text, params, settings))
+        if reuse is not None:
+            self.results.put(reuse, table, types)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Result(table, elapsed, prepared.tables, read, plan.bytes_estimated)
 
     def stream(
         self,
@@ -278,16 +309,29 @@ class QueryEngine:
         limits: QuerySettings | None = None,
         max_bytes: int | None = None,
         dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
     ) -> Stream:
         """Run one read-only statement, its result delivered batch by batch (a few batches are
         held at a time, so memory stays bounded whatever its size). Refusals raise here; errors
-        while it runs raise from the stream. Closing the stream early stops the query."""
+        while it runs raise from the stream. Closing the stream early stops the query.
+        ``reuse_seconds`` as for ``execute`` (a result too large to keep is not kept)."""
         sql = self.translate(sql, dialect, access)
         # Streamed rows cost no memory here: only a row cap given with the limits applies.
         limits = limits or self.settings.model_copy(update={"max_rows": _UNCAPPED})
-        instance, text, settings, tables, scanned = self._prepare(sql, access, limits, max_bytes)
-        stream = Stream(tables, scanned)
-        self.executor.submit(lambda: self._feed(instance, text, params, settings, stream))
+        prepared = self._prepare(sql, access, limits, max_bytes)
+        stream = Stream(prepared.tables, prepared.plan.bytes_estimated)
+        reuse = None
+        if reuse_seconds:
+            reuse = result_key(prepared.key, prepared.text, params)
+            hit = self.results.get(reuse, reuse_seconds, prepared.settings.max_rows)
+            if hit is not None:
+                stream.reused = True
+                self.executor.submit(lambda: _replay(hit[0], hit[1], stream))
+                return stream
+        instance = self._instance(prepared)
+        self.executor.submit(
+            lambda: self._feed(instance, prepared.text, params, prepared.settings, stream, reuse=reuse)
+        )
         return stream
 
     def describe(
@@ -297,10 +341,11 @@ class QueryEngine:
         row and before its parameters are known (for clients that ask first). Refusals raise."""
         body = self.translate(sql, dialect, access).strip().rstrip(";")
         wrapped = f"SELECT * FROM ({body}\n) AS lakegate_described LIMIT 0"
-        instance, text, settings, tables, scanned = self._prepare(wrapped, access, None, None)
-        stream = Stream(tables, scanned)
+        prepared = self._prepare(wrapped, access, None, None)
+        stream = Stream(prepared.tables, prepared.plan.bytes_estimated)
+        instance = self._instance(prepared)
         params = [None] * param_count
-        self.executor.submit(lambda: self._feed(instance, text, params, settings, stream))
+        self.executor.submit(lambda: self._feed(instance, prepared.text, params, prepared.settings, stream))
         for _batch in stream:
             pass
         return stream.schema, stream.types
@@ -397,15 +442,14 @@ class QueryEngine:
 
     def _prepare(
         self, sql: str, access: AccessFor | None, limits: QuerySettings | None, max_bytes: int | None
-    ) -> tuple[_Instance, str, QuerySettings, list[str], int]:
-        """Guard and plan ``sql`` and open (or reuse) the engine instance that runs it."""
+    ) -> _Prepared:
+        """Guard and plan ``sql``; the key of the engine instance that runs it."""
         plan = self.plan(sql, access, max_bytes)
         settings = limits or self.settings
         key = hashlib.sha256(
             repr((sorted(plan.views.items()), plan.paths, settings.memory_limit, settings.threads)).encode()
         ).hexdigest()
-        instance = self._instance(key, plan.views, plan.paths, settings)
-        return instance, sql.strip().rstrip(";"), settings, sorted(plan.views), plan.bytes_estimated
+        return _Prepared(plan, settings, key, sql.strip().rstrip(";"))
 
     def _tables_for(
         self, sql: str, access: AccessFor | None = None
@@ -448,9 +492,14 @@ class QueryEngine:
             tree = None
         return list(found.values()), tree
 
-    def _instance(
-        self, key: str, views: dict[str, str], paths: list[str], settings: QuerySettings
-    ) -> _Instance:
+    def _instance(self, prepared: _Prepared) -> _Instance:
+        """The engine instance with ``prepared``'s views: kept from an earlier query, or opened."""
+        key, views, paths, settings = (
+            prepared.key,
+            prepared.plan.views,
+            prepared.plan.paths,
+            prepared.settings,
+        )
         with self._lock:
             instance = self._instances.get(key)
             if instance is not None and not instance.retiring:
@@ -483,10 +532,10 @@ class QueryEngine:
 
     def _run(
         self, instance: _Instance, sql: str, params: Sequence[Any] | None, settings: QuerySettings
-    ) -> tuple[pa.Table, int]:
+    ) -> tuple[pa.Table, int, list[str]]:
         batches: list[pa.RecordBatch] = []
-        schema, read = self._produce(instance, sql, params, settings, emit=batches.append)
-        return pa.Table.from_batches(batches, schema=schema), read
+        schema, read, types = self._produce(instance, sql, params, settings, emit=batches.append)
+        return pa.Table.from_batches(batches, schema=schema), read, types
 
     def _feed(
         self,
@@ -495,9 +544,28 @@ class QueryEngine:
         params: Sequence[Any] | None,
         settings: QuerySettings,
         stream: Stream,
+        *,
+        reuse: str | None = None,
     ) -> None:
+        """Run the query into ``stream``; under a ``reuse`` key, keep its result (when small
+        enough) for later runs."""
+        kept: list[pa.RecordBatch] | None = [] if reuse is not None else None
+        size = 0
+
+        def emit(batch: pa.RecordBatch) -> None:
+            nonlocal kept, size
+            if kept is not None:
+                size += batch.nbytes
+                if self.results.keeps(size):
+                    kept.append(batch)
+                else:
+                    kept = None  # too large to keep
+            stream._put(batch)
+
         try:
-            self._produce(instance, sql, params, settings, emit=stream._put, stream=stream)
+            schema, _read, types = self._produce(instance, sql, params, settings, emit=emit, stream=stream)
+            if reuse is not None and kept is not None:
+                self.results.put(reuse, pa.Table.from_batches(kept, schema=schema), types)
             stream._put(None)
         except BaseException as exc:  # to the reader, who raises it
             stream._fail(exc)
@@ -511,10 +579,10 @@ class QueryEngine:
         *,
         emit: Callable[[pa.RecordBatch], None],
         stream: Stream | None = None,
-    ) -> tuple[pa.Schema, int]:
-        """Run ``sql``, handing each batch of its result to ``emit``; its schema and the bytes
-        it read from files. For a ``stream``: tells it the schema and, once done, the bytes;
-        closing it interrupts the query."""
+    ) -> tuple[pa.Schema, int, list[str]]:
+        """Run ``sql``, handing each batch of its result to ``emit``; its schema, the bytes it
+        read from files and the engine's type of each column. For a ``stream``: tells it the
+        schema and, once done, the bytes; closing it interrupts the query."""
         stop = stream._closed if stream is not None else threading.Event()
         cursor = instance.conn.cursor()
         connection = cursor.execute("SELECT current_connection_id()").fetchone()
@@ -527,8 +595,9 @@ class QueryEngine:
         try:
             relation = cursor.execute(sql, list(params) if params else None)
             reader = relation.to_arrow_reader(batch_size=65536)
+            types = [str(d[1]) for d in cursor.description or []]
             if stream is not None:
-                stream._started(reader.schema, [str(d[1]) for d in cursor.description or []])
+                stream._started(reader.schema, types)
             rows = 0
             for batch in reader:
                 if stop.is_set():
@@ -551,4 +620,15 @@ class QueryEngine:
             read = instance.bytes_read(connection[0] if connection else -1)
             if stream is not None:
                 stream.bytes_scanned = read
-        return schema, read
+        return schema, read, types
+
+
+def _replay(table: pa.Table, types: list[str], stream: Stream) -> None:
+    """Feed a kept result into ``stream`` as a run would."""
+    try:
+        stream._started(table.schema, types)
+        for batch in table.to_batches(max_chunksize=65536):
+            stream._put(batch)
+        stream._put(None)
+    except BaseException as exc:  # cancelled: to the reader
+        stream._fail(exc)

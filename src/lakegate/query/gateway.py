@@ -121,8 +121,10 @@ class Gateway:
         *,
         dialect: str = "duckdb",
         via: str = "http",
+        reuse_seconds: float | None = None,
     ) -> tuple[str, Result, float]:
         """Run a query to its end: its id, its result and the seconds it waited for a turn.
+        ``reuse_seconds``: an identical query's result at most this old may answer it.
 
         Raises: the query's LakegateError (recorded as its outcome)."""
         group, query_id, began = self._begin(principal, sql, via)
@@ -130,20 +132,23 @@ class Gateway:
         try:
             access = self.grants.access_for(principal)
             if group is None:
-                result = self.engine.execute(sql, params, access=access, dialect=dialect)
+                result = self.engine.execute(
+                    sql, params, access=access, dialect=dialect, reuse_seconds=reuse_seconds
+                )
             else:
                 with self.admission.turn(group) as queued:
                     result = self.engine.execute(
                         sql, params, access=access, limits=group.limits(self.engine.settings),
-                        max_bytes=group.max_bytes_scanned, dialect=dialect,
+                        max_bytes=group.max_bytes_scanned, dialect=dialect, reuse_seconds=reuse_seconds,
                     )  # fmt: skip
         except LakegateError as exc:
             self._record(query_id, began, exc, None)
             raise
         self.meter.finished("SUCCEEDED", time.monotonic() - began)
         self.history.finish(
-            query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned
-        )
+            query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned,
+            reused=result.reused,
+        )  # fmt: skip
         return query_id, result, queued
 
     def stream(
@@ -154,6 +159,7 @@ class Gateway:
         *,
         dialect: str = "duckdb",
         via: str = "http",
+        reuse_seconds: float | None = None,
     ) -> Run:
         """Start a query whose result is read batch by batch (no row cap but its workgroup's). It
         runs at once; ``schema`` waits for its first batch, so it can be cancelled before.
@@ -167,7 +173,7 @@ class Gateway:
             stream = self.engine.stream(
                 sql, params, access=self.grants.access_for(principal), dialect=dialect,
                 limits=group.limits(self.engine.settings, streamed=True) if group else None,
-                max_bytes=group.max_bytes_scanned if group else None,
+                max_bytes=group.max_bytes_scanned if group else None, reuse_seconds=reuse_seconds,
             )  # fmt: skip
         except LakegateError as exc:
             turn.close()
@@ -194,5 +200,6 @@ class Gateway:
                 rows=stream.rows,
                 tables=stream.tables,
                 bytes_scanned=stream.bytes_scanned,
+                reused=stream.reused,
                 error=error,
             )

@@ -36,6 +36,7 @@ class QueryRecord:
     tables: list[str]
     rows: int | None
     bytes_scanned: int | None
+    reused: bool
     submitted_at: float
     started_at: float | None
     finished_at: float | None
@@ -51,7 +52,7 @@ class QueryRecord:
             "id": self.id, "principal": self.principal, "workgroup": self.workgroup, "via": self.via,
             "sql": self.sql, "state": self.state, "error_code": self.error_code, "error": self.error,
             "tables": self.tables, "rows": self.rows, "bytes_scanned": self.bytes_scanned,
-            "submitted_at": self.submitted_at,
+            "reused": self.reused, "submitted_at": self.submitted_at,
             "started_at": self.started_at, "finished_at": self.finished_at, "elapsed_ms": self.elapsed_ms,
             "error_position": locate(self.sql, self.error) if self.error else None,
         }  # fmt: skip
@@ -60,8 +61,8 @@ class QueryRecord:
 def _record(row: Any) -> QueryRecord:
     return QueryRecord(
         row.id, row.principal, row.workgroup, row.via, row.sql, row.state, row.error_code, row.error,
-        list(row.tables or []), row.rows, row.bytes_scanned, row.submitted_at, row.started_at,
-        row.finished_at,
+        list(row.tables or []), row.rows, row.bytes_scanned, bool(row.reused), row.submitted_at,
+        row.started_at, row.finished_at,
     )  # fmt: skip
 
 
@@ -98,6 +99,7 @@ class History:
         rows: int | None = None,
         tables: list[str] | None = None,
         bytes_scanned: int | None = None,
+        reused: bool = False,
         error: LakegateError | None = None,
     ) -> None:
         state = (
@@ -108,7 +110,7 @@ class History:
                 queries.update()
                 .where(queries.c.id == query_id)
                 .values(
-                    state=state, rows=rows, tables=tables, bytes_scanned=bytes_scanned,
+                    state=state, rows=rows, tables=tables, bytes_scanned=bytes_scanned, reused=reused,
                     finished_at=time.time(),
                     error_code=error.code if error else None, error=error.message if error else None,
                 )

@@ -108,6 +108,17 @@ class _Statement(BaseModel):
     dialect: Literal["duckdb", "athena", "trino"] = Field(
         "duckdb", description="The SQL's dialect: duckdb, or athena/trino (translated with the same meaning)."
     )
+    reuse_max_age_minutes: float | None = Field(
+        None,
+        gt=0,
+        le=10_080,
+        description="Answer with the kept result of an identical query over the same files, if it is at "
+        "most this many minutes old (like Athena's result reuse); unset: always run.",
+    )
+
+    @property
+    def reuse_seconds(self) -> float | None:
+        return None if self.reuse_max_age_minutes is None else self.reuse_max_age_minutes * 60
 
 
 class QueryRequest(_Statement):
@@ -265,7 +276,9 @@ def make_app(
     @app.post("/v1/query", response_model=dict[str, Any])
     def query(body: QueryRequest, principal: Principal = Depends(who)) -> Response:  # noqa: B008
         """Run one read-only statement as the token's principal, over what it was granted."""
-        query_id, result, queued = gateway().run(principal, body.sql, body.params, dialect=body.dialect)
+        query_id, result, queued = gateway().run(
+            principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
+        )
         table = result.table
         shown = table.slice(0, body.limit)
         return RowsResponse({
@@ -277,6 +290,7 @@ def make_app(
             "queued_ms": round(queued * 1000, 1),
             "bytes_scanned": result.bytes_scanned,
             "bytes_estimated": result.bytes_estimated,
+            "reused": result.reused,
             "query_id": query_id,
         })  # fmt: skip
 
@@ -284,7 +298,9 @@ def make_app(
     def query_download(body: DownloadRequest, principal: Principal = Depends(who)) -> StreamingResponse:  # noqa: B008
         """Run a query as the token's principal and stream its whole result as a file (CSV,
         NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query."""
-        run = gateway().stream(principal, body.sql, body.params, dialect=body.dialect)
+        run = gateway().stream(
+            principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
+        )
         run.schema  # noqa: B018 - a query that fails before its first row answers with its error
 
         def pieces() -> Iterator[bytes]:
@@ -312,7 +328,9 @@ def make_app(
         """Start a query in the background (its id; poll GET /v1/queries/{id}). With ``wait``,
         answer once it is done or that many seconds have passed."""
         runner = job_runner()
-        query_id = runner.submit(principal, body.sql, body.params, body.dialect)
+        query_id = runner.submit(
+            principal, body.sql, body.params, body.dialect, reuse_seconds=body.reuse_seconds
+        )
         if body.wait:
             runner.wait(query_id, body.wait)
         return history.get(principal, query_id).as_dict()

@@ -34,6 +34,7 @@ class Job:
     id: str
     principal: str
     stream: Stream | None = None
+    reuse_seconds: float | None = None  # an identical query's result this old may answer it
     cancelled: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -64,11 +65,17 @@ class Jobs:
         return self.folder / f"{query_id}.arrow"
 
     def submit(
-        self, principal: Principal, sql: str, params: list[Any] | None, dialect: str = "duckdb"
+        self,
+        principal: Principal,
+        sql: str,
+        params: list[Any] | None,
+        dialect: str = "duckdb",
+        *,
+        reuse_seconds: float | None = None,
     ) -> str:
         """Start a query; its id (its state is QUEUED until its workgroup gives it a turn)."""
         query_id = self.history.start(principal, sql, "http", state="QUEUED")
-        job = Job(query_id, principal.name)
+        job = Job(query_id, principal.name, reuse_seconds=reuse_seconds)
         with self._lock:
             self._jobs[query_id] = job
         self._pool.submit(self._run, job, principal, sql, params, dialect)
@@ -104,6 +111,7 @@ class Jobs:
                 rows=stream.rows if stream else None,
                 tables=stream.tables if stream else None,
                 bytes_scanned=stream.bytes_scanned if stream else None,
+                reused=stream.reused if stream else False,
                 error=error,
             )
             job.done.set()
@@ -118,6 +126,7 @@ class Jobs:
             sql, params, access=self.grants.access_for(principal),
             limits=group.limits(self.engine.settings, streamed=True) if group else None,
             max_bytes=group.max_bytes_scanned if group else None, dialect=dialect,
+            reuse_seconds=job.reuse_seconds,
         )  # fmt: skip
         return job.stream
 
