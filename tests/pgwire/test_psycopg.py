@@ -179,3 +179,22 @@ def test_session_functions_clients_call_on_connect(lake: Lake) -> None:
         )  # fmt: skip
         assert conn.execute("SELECT current_database()").fetchone() == ("lakegate",)
         assert conn.execute("SELECT version()").fetchone()[0].startswith("PostgreSQL 16.0")  # type: ignore[index]
+
+
+def test_a_session_may_ask_for_earlier_results(lake: Lake) -> None:
+    from lakegate.auth.principals import Principals
+    from lakegate.query.history import History
+
+    sql = "SELECT sum(id) FROM acme.orders"
+    with psycopg.connect(lake.dsn("ann"), autocommit=True) as conn:
+        assert conn.execute("SHOW lakegate.reuse_max_age_minutes").fetchone() == ("0",)
+        conn.execute("SET lakegate.reuse_max_age_minutes = 60")
+        first, again = conn.execute(sql).fetchall(), conn.execute(sql).fetchall()
+        conn.execute("RESET lakegate.reuse_max_age_minutes")
+        ran = conn.execute(sql).fetchall()
+        with pytest.raises(psycopg.errors.Error, match="not a number of minutes"):
+            conn.execute("SET lakegate.reuse_max_age_minutes = 'soon'")
+    assert first == again == ran
+    ann = Principals(lake.app.catalog).require("ann")
+    reused = [r.reused for r in History(lake.app.catalog).of(ann) if r.sql == sql]
+    assert reused == [False, True, False]  # newest first
