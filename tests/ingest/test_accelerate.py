@@ -130,6 +130,45 @@ def test_copies_deleted_by_hand_are_rebuilt(lake: tuple[App, QueryEngine]) -> No
     assert a.progress(app.catalog) == {"accelerated": 3, "in_place": 0}
 
 
+def test_queries_fall_back_to_the_files_when_copies_were_deleted_by_hand(
+    lake: tuple[App, QueryEngine],
+) -> None:
+    app, engine = lake
+    before = _answers(engine)
+    accelerator = _accelerator(app)
+    accelerator.run_pending()
+    assert _answers(engine) == before  # the copies are in use: their instances are kept
+    orders = app.catalog.table("shop", "orders")
+    assert orders is not None
+    for f in orders.files:
+        app.store.delete(f.derived_key or "")
+    assert _answers(engine) == before  # the same answers, read from the files themselves
+    assert a.progress(app.catalog) == {"accelerated": 1, "in_place": 2}  # web.clicks' copy is there
+    accelerator.run_pending()  # and the accelerator copies them again
+    assert a.progress(app.catalog) == {"accelerated": 3, "in_place": 0}
+    assert _answers(engine) == before
+
+    def delete_copies() -> None:
+        orders = app.catalog.table("shop", "orders")
+        assert orders is not None
+        for f in orders.files:
+            app.store.delete(f.derived_key or "")
+
+    delete_copies()
+    stream = engine.stream(QUERIES[0])  # streamed: falls back before its first row
+    assert [r for b in stream for r in b.to_pylist()] == before[0]
+    accelerator.run_pending()
+    delete_copies()
+    fresh = QueryEngine(app.catalog, app.store, app.settings.query)  # no instance kept: opening one fails
+    try:
+        assert fresh.execute(QUERIES[0]).table.to_pylist() == before[0]
+        accelerator.run_pending()
+        delete_copies()
+        assert [r for b in fresh.stream(QUERIES[1]) for r in b.to_pylist()] == before[1]
+    finally:
+        fresh.close()
+
+
 def test_copies_no_file_points_to_are_swept_once_old(lake: tuple[App, QueryEngine]) -> None:
     app, engine = lake
     accelerator = _accelerator(app)

@@ -99,7 +99,19 @@ def forget(catalog: Catalog, database: str | None = None, table: str | None = No
         scope = scope.where(databases.c.name == database)
     if table is not None:
         scope = scope.where(tables.c.name == table)
-    mine = (files.c.derived_state == ACCELERATED) & files.c.table_id.in_(scope)
+    return _forget(catalog, files.c.table_id.in_(scope))
+
+
+def forget_missing(catalog: Catalog, keys: list[str]) -> int:
+    """Stop using the acceleration copies ``keys`` (found gone from the lake); how many were."""
+    forgotten = 0
+    for start in range(0, len(keys), 500):
+        forgotten += len(_forget(catalog, files.c.derived_key.in_(keys[start : start + 500])))
+    return forgotten
+
+
+def _forget(catalog: Catalog, where: Any) -> list[str]:
+    mine = (files.c.derived_state == ACCELERATED) & where
     with catalog.writing("forgetting acceleration copies") as conn:
         found = conn.execute(sa.select(files.c.table_id, files.c.derived_key).where(mine)).all()
         for table_id in sorted({row.table_id for row in found}):

@@ -31,7 +31,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lakegate import engine_setup
-from lakegate.catalog import Catalog, TableInfo
+from lakegate.catalog import Catalog, TableInfo, acceleration
 from lakegate.config import QuerySettings
 from lakegate.crawler.infer import sql_literal
 from lakegate.engine_setup import engine_message
@@ -70,6 +70,7 @@ class Plan:
 
     views: dict[str, str]  # database.table -> its SELECT, as the caller may read it
     paths: list[str]  # every file the views read
+    copies: list[str]  # the lake keys of the derived copies among them
     bytes_estimated: int  # their size, checked against limits before it runs
     files: int  # how many files of its tables' were kept (the rest pruned)
     files_total: int
@@ -115,6 +116,8 @@ class Stream:
         self.types: list[str] = []  # the engine's type of each column, known with the schema
         self._schema_ready = threading.Event()
         self._error: BaseException | None = None
+        # given a failure before the first batch: starts the query again (True) or not
+        self._retry: Callable[[BaseException], bool] | None = None
         self._interrupt: Callable[[], None] | None = None
 
     def _started(self, schema: pa.Schema, types: list[str]) -> None:
@@ -141,12 +144,25 @@ class Stream:
     def schema(self) -> pa.Schema:
         """Raises: the query's error, when it failed before its first batch."""
         self._schema_ready.wait()
+        retry, self._retry = self._retry, None  # once
+        if self._schema is None and retry is not None and self._error is not None:
+            error = self._error
+            self._error = None
+            self._schema_ready.clear()
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
+            if retry(error):
+                self._schema_ready.wait()
+            else:
+                self._fail(error)
         if self._schema is None:
             assert self._error is not None
             raise self._error
         return self._schema
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
+        self.schema  # noqa: B018 - waits for the start: a failure before it raises (or is retried) here
         while True:
             if self._error is not None and self._queue.empty():
                 raise self._error
@@ -293,8 +309,19 @@ class QueryEngine:
             if hit is not None:
                 elapsed = (time.perf_counter() - started) * 1000
                 return Result(hit[0], elapsed, prepared.tables, 0, plan.bytes_estimated, reused=True)
-        instance = self._instance(prepared)
-        table, read, types = self.executor.run(lambda: self._run(instance, prepared.text, params, settings))
+        try:
+            instance = self._instance(prepared)
+            table, read, types = self.executor.run(
+                lambda: self._run(instance, prepared.text, params, settings)
+            )
+        except QueryError as exc:
+            if not self._copies_lost(prepared, exc):
+                raise
+            prepared = self._prepare(sql, access, limits, max_bytes)  # the files themselves now
+            instance = self._instance(prepared)
+            table, read, types = self.executor.run(
+                lambda: self._run(instance, prepared.text, params, settings)
+            )
         if reuse is not None:
             self.results.put(reuse, table, types)
         elapsed = (time.perf_counter() - started) * 1000
@@ -328,11 +355,49 @@ class QueryEngine:
                 stream.reused = True
                 self.executor.submit(lambda: _replay(hit[0], hit[1], stream))
                 return stream
+        try:
+            self._start_feed(prepared, params, stream, reuse)
+        except QueryError as exc:
+            if not self._copies_lost(prepared, exc):
+                raise
+            prepared = self._prepare(sql, access, limits, max_bytes)
+            self._start_feed(prepared, params, stream, reuse)
+
+        def again(exc: BaseException) -> bool:
+            """A failure before the first row: if copies it read were deleted by hand, run it
+            again over the files themselves (on the reader's thread, which may read the catalog)."""
+            if not isinstance(exc, QueryError) or not self._copies_lost(prepared, exc):
+                return False
+            self._start_feed(self._prepare(sql, access, limits, max_bytes), params, stream, reuse)
+            return True
+
+        stream._retry = again
+        return stream
+
+    def _start_feed(
+        self, prepared: _Prepared, params: Sequence[Any] | None, stream: Stream, reuse: str | None
+    ) -> None:
         instance = self._instance(prepared)
         self.executor.submit(
             lambda: self._feed(instance, prepared.text, params, prepared.settings, stream, reuse=reuse)
         )
-        return stream
+
+    def _copies_lost(self, prepared: _Prepared, exc: QueryError) -> bool:
+        """After a failure: whether acceleration copies the query read are gone from the lake
+        (deleted by hand). Those are forgotten — their files are read in place again, and the
+        accelerator makes new ones — and the query may run again."""
+        if exc.code != "query.failed" or not prepared.plan.copies:
+            return False
+        missing = [key for key in prepared.plan.copies if self.lake.stat(key) is None]
+        forgotten = acceleration.forget_missing(self.catalog, missing) if missing else 0
+        if forgotten:
+            logger.warning(
+                "%d acceleration copies were gone from the lake (first: %s); their files are read "
+                "in place until they are copied again",
+                forgotten,
+                missing[0],
+            )
+        return forgotten > 0
 
     def describe(
         self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
@@ -405,6 +470,7 @@ class QueryEngine:
         refs = references(tree, columns) if tree is not None else {}
         views: dict[str, str] = {}
         paths: set[str] = set()
+        copies: set[str] = set()
         scanned = kept_files = 0
         for t in tables:
             kept = self._index(t).select(refs.get((t.database, t.name)))
@@ -415,6 +481,7 @@ class QueryEngine:
                 view = restrict(view, grant, names)
             views[t.qualified] = view
             paths.update(self.lake.url(f.derived_key or f.key) for f in kept)
+            copies.update(f.derived_key for f in kept if f.derived_key)
             scanned += sum(f.size for f in kept)
             kept_files += len(kept)
         if max_bytes is not None and scanned > max_bytes:
@@ -423,7 +490,9 @@ class QueryEngine:
                 code="query.bytes_limit",
                 hint="filter on partition columns, read fewer tables, or ask for a larger limit",
             )
-        return Plan(views, sorted(paths), scanned, kept_files, sum(len(t.files) for t in tables))
+        return Plan(
+            views, sorted(paths), sorted(copies), scanned, kept_files, sum(len(t.files) for t in tables)
+        )
 
     def _index(self, table: TableInfo) -> FileIndex:
         """The pruning index of this version of ``table`` (built once, shared by queries)."""
@@ -505,7 +574,10 @@ class QueryEngine:
             if instance is not None and not instance.retiring:
                 self._instances.move_to_end(key)
                 return instance
-        instance = self.executor.run(lambda: self._open(views, paths, settings))
+        try:
+            instance = self.executor.run(lambda: self._open(views, paths, settings))
+        except duckdb.Error as exc:  # a view's files cannot be read (a copy deleted by hand …)
+            raise _failure(exc, settings, cancelled=False) from None
         with self._lock:
             self._instances[key] = instance
             while len(self._instances) > _CACHE_SIZE:
