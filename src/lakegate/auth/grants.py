@@ -164,4 +164,6 @@ class Grants:
                     columns[name] = None if predicate == rows else predicate
             return Access(columns, rows) if columns else None
 
+        # whose reading this is: engine instances may be shared between its queries, not others'
+        access.audience = f"{principal.id}:{principal.name}"  # type: ignore[attr-defined]
         return access

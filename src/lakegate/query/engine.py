@@ -48,6 +48,7 @@ from lakegate.storage import ObjectStore
 logger = logging.getLogger(__name__)
 
 _CACHE_SIZE = 16
+_MAX_SHARED_VIEWS = 64  # an instance grown by sharing holds at most about this many views
 # information_schema views a query may read: they list exactly the tables and columns the caller
 # may read, because the engine instance holds nothing else (``views``, whose definitions hold
 # file paths, is not one of them)
@@ -74,6 +75,10 @@ class Plan:
     bytes_estimated: int  # their size, checked against limits before it runs
     files: int  # how many files of its tables' were kept (the rest pruned)
     files_total: int
+    # whose views these are ("*": everything as it is; None: unknown) and whether the query lists
+    # tables (information_schema): only then may an engine instance holding others serve it
+    audience: str | None = None
+    lists_tables: bool = True
 
 
 @dataclass
@@ -88,11 +93,11 @@ class Result:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A guarded, planned query and the engine instance key it runs under."""
+    """A guarded, planned query."""
 
     plan: Plan
     settings: QuerySettings
-    key: str
+    key: str  # what it reads: its views and their files (results are kept under it)
     text: str
 
     @property
@@ -212,8 +217,13 @@ class _Instance:
     served ``_RETIRE_AFTER`` queries since is retired (new queries get a fresh one, its own
     finish and read their bytes), so reading the log stays cheap."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, conn: duckdb.DuckDBPyConnection, views: dict[str, str], paths: list[str], shape: tuple[Any, ...]
+    ) -> None:
         self.conn = conn
+        self.views = views
+        self.paths = paths
+        self.shape = shape  # (audience, memory limit, threads): who may share it, and how it runs
         self.lock = threading.Lock()
         self.running = 0
         self.served = 0  # queries since the log was last emptied
@@ -490,9 +500,10 @@ class QueryEngine:
                 code="query.bytes_limit",
                 hint="filter on partition columns, read fewer tables, or ask for a larger limit",
             )
-        return Plan(
-            views, sorted(paths), sorted(copies), scanned, kept_files, sum(len(t.files) for t in tables)
-        )
+        lists = tree is None or any(t.db.lower() == "information_schema" for t in tree.find_all(exp.Table))
+        audience = "*" if access is None else getattr(access, "audience", None)
+        total = sum(len(t.files) for t in tables)
+        return Plan(views, sorted(paths), sorted(copies), scanned, kept_files, total, audience, lists)
 
     def _index(self, table: TableInfo) -> FileIndex:
         """The pruning index of this version of ``table`` (built once, shared by queries)."""
@@ -512,13 +523,10 @@ class QueryEngine:
     def _prepare(
         self, sql: str, access: AccessFor | None, limits: QuerySettings | None, max_bytes: int | None
     ) -> _Prepared:
-        """Guard and plan ``sql``; the key of the engine instance that runs it."""
+        """Guard and plan ``sql``."""
         plan = self.plan(sql, access, max_bytes)
-        settings = limits or self.settings
-        key = hashlib.sha256(
-            repr((sorted(plan.views.items()), plan.paths, settings.memory_limit, settings.threads)).encode()
-        ).hexdigest()
-        return _Prepared(plan, settings, key, sql.strip().rstrip(";"))
+        key = _instance_key(plan.views, plan.paths, ())
+        return _Prepared(plan, limits or self.settings, key, sql.strip().rstrip(";"))
 
     def _tables_for(
         self, sql: str, access: AccessFor | None = None
@@ -562,29 +570,51 @@ class QueryEngine:
         return list(found.values()), tree
 
     def _instance(self, prepared: _Prepared) -> _Instance:
-        """The engine instance with ``prepared``'s views: kept from an earlier query, or opened."""
-        key, views, paths, settings = (
-            prepared.key,
-            prepared.plan.views,
-            prepared.plan.paths,
-            prepared.settings,
-        )
+        """An engine instance with ``prepared``'s views: kept from an earlier query, or opened.
+
+        Queries of one audience share instances: one holding the same views among others serves
+        (they read only the tables they name: the guard saw to it), unless the query lists
+        tables. A new instance takes over the views of the last one that agree with its own, so
+        a workload over a few tables soon runs on one instance instead of opening one per set."""
+        plan, settings = prepared.plan, prepared.settings
+        shape = (plan.audience, settings.memory_limit, settings.threads)
+        shared = plan.audience is not None and not plan.lists_tables
+        views, paths = plan.views, plan.paths
+        exact = _instance_key(views, paths, shape)
         with self._lock:
-            instance = self._instances.get(key)
+            instance = self._instances.get(exact)
             if instance is not None and not instance.retiring:
-                self._instances.move_to_end(key)
+                self._instances.move_to_end(exact)
                 return instance
+            for key, other in reversed(self._instances.items()) if shared else ():
+                if other.shape == shape and not other.retiring and _holds(other.views, views):
+                    self._instances.move_to_end(key)
+                    return other
+            for other in reversed(self._instances.values()) if shared else ():
+                if other.shape == shape and len(other.views) < _MAX_SHARED_VIEWS:
+                    views = {**{n: v for n, v in other.views.items() if views.get(n, v) == v}, **views}
+                    paths = sorted(set(paths) | set(other.paths))
+                    break
         try:
-            instance = self.executor.run(lambda: self._open(views, paths, settings))
+            try:
+                instance = self.executor.run(lambda: self._open(views, paths, settings, shape))
+            except duckdb.Error:
+                if views is plan.views:
+                    raise
+                # a view taken over cannot be read any more: this query's own views alone
+                views, paths = plan.views, plan.paths
+                instance = self.executor.run(lambda: self._open(views, paths, settings, shape))
         except duckdb.Error as exc:  # a view's files cannot be read (a copy deleted by hand …)
             raise _failure(exc, settings, cancelled=False) from None
-        with self._lock:
-            self._instances[key] = instance
+        with self._lock:  # under the views it has
+            self._instances[_instance_key(instance.views, instance.paths, shape)] = instance
             while len(self._instances) > _CACHE_SIZE:
                 self._instances.popitem(last=False)
         return instance
 
-    def _open(self, views: dict[str, str], paths: list[str], settings: QuerySettings) -> _Instance:
+    def _open(
+        self, views: dict[str, str], paths: list[str], settings: QuerySettings, shape: tuple[Any, ...]
+    ) -> _Instance:
         conn = engine_setup.connect(threads=settings.threads, memory_limit=settings.memory_limit)
         conn.execute("SET temp_directory=''")  # no spilling: nothing to write, nowhere to write it
         conn.execute("SET max_temp_directory_size='0B'")
@@ -600,7 +630,7 @@ class QueryEngine:
             conn.execute(f"CREATE VIEW {quote_ident(database)}.{quote_ident(table)} AS {body}")
         conn.execute("CALL enable_logging('FileSystem')")  # each query's bytes read: _Instance
         conn.execute("SET lock_configuration=true")
-        return _Instance(conn)
+        return _Instance(conn, views, paths, shape)
 
     def _run(
         self, instance: _Instance, sql: str, params: Sequence[Any] | None, settings: QuerySettings
@@ -704,3 +734,13 @@ def _replay(table: pa.Table, types: list[str], stream: Stream) -> None:
         stream._put(None)
     except BaseException as exc:  # cancelled: to the reader
         stream._fail(exc)
+
+
+def _holds(have: dict[str, str], need: dict[str, str]) -> bool:
+    """Whether an instance with views ``have`` has every view of ``need``, exactly."""
+    return all(have.get(name) == body for name, body in need.items())
+
+
+def _instance_key(views: dict[str, str], paths: list[str], shape: tuple[Any, ...]) -> str:
+    """The key of an engine instance: exactly the views and files it has, and its shape."""
+    return hashlib.sha256(repr((sorted(views.items()), paths, shape)).encode()).hexdigest()
