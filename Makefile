@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/arrival_to_query.py
 	$(BIN)/python bench/query_overhead.py
 	$(BIN)/python bench/tpch.py --scale 0.2
+	$(BIN)/python bench/planning.py
 
 docs: install
 	$(BIN)/python -m lakegate.docs_gen settings > docs/settings.md
