@@ -43,6 +43,14 @@ def _answers(engine: QueryEngine) -> list[object]:
     return [engine.execute(sql).table.to_pylist() for sql in QUERIES]
 
 
+def _delete_copies(app: App) -> None:
+    """Someone cleans the derived area: shop.orders' copies are gone."""
+    orders = app.catalog.table("shop", "orders")
+    assert orders is not None
+    for f in orders.files:
+        app.store.delete(f.derived_key or "")
+
+
 def _accelerator(app: App, settings: Settings | None = None) -> Accelerator:
     return Accelerator(app.catalog, app.store, lambda: settings or app.settings)
 
@@ -120,10 +128,7 @@ def test_copies_deleted_by_hand_are_rebuilt(lake: tuple[App, QueryEngine]) -> No
     before = _answers(engine)
     accelerator = _accelerator(app)
     accelerator.run_pending()
-    orders = app.catalog.table("shop", "orders")
-    assert orders is not None
-    for f in orders.files:
-        app.store.delete(f.derived_key or "")  # someone cleaned the derived area
+    _delete_copies(app)
     rebuilt = accelerator.rebuild("shop", "orders")
     assert [d.outcome for d in rebuilt] == ["accelerated", "accelerated"]
     assert _answers(engine) == before
@@ -138,32 +143,22 @@ def test_queries_fall_back_to_the_files_when_copies_were_deleted_by_hand(
     accelerator = _accelerator(app)
     accelerator.run_pending()
     assert _answers(engine) == before  # the copies are in use: their instances are kept
-    orders = app.catalog.table("shop", "orders")
-    assert orders is not None
-    for f in orders.files:
-        app.store.delete(f.derived_key or "")
+    _delete_copies(app)
     assert _answers(engine) == before  # the same answers, read from the files themselves
     assert a.progress(app.catalog) == {"accelerated": 1, "in_place": 2}  # web.clicks' copy is there
     accelerator.run_pending()  # and the accelerator copies them again
     assert a.progress(app.catalog) == {"accelerated": 3, "in_place": 0}
     assert _answers(engine) == before
-
-    def delete_copies() -> None:
-        orders = app.catalog.table("shop", "orders")
-        assert orders is not None
-        for f in orders.files:
-            app.store.delete(f.derived_key or "")
-
-    delete_copies()
+    _delete_copies(app)
     stream = engine.stream(QUERIES[0])  # streamed: falls back before its first row
     assert [r for b in stream for r in b.to_pylist()] == before[0]
     accelerator.run_pending()
-    delete_copies()
+    _delete_copies(app)
     fresh = QueryEngine(app.catalog, app.store, app.settings.query)  # no instance kept: opening one fails
     try:
         assert fresh.execute(QUERIES[0]).table.to_pylist() == before[0]
         accelerator.run_pending()
-        delete_copies()
+        _delete_copies(app)
         assert [r for b in fresh.stream(QUERIES[1]) for r in b.to_pylist()] == before[1]
     finally:
         fresh.close()
