@@ -201,3 +201,43 @@ def test_a_file_that_no_longer_reads_as_cataloged_stays_in_place_and_the_rest_go
     done = {d.key: d for d in _accelerator(app).run_pending()}
     assert done[broken].outcome == "failed" and done[broken].reason
     assert sorted(d.outcome for d in done.values()) == ["accelerated", "accelerated", "failed"]
+
+
+def test_a_copy_of_several_row_groups_is_sorted_by_its_first_date(app: App) -> None:
+    import itertools
+    import random
+
+    import pyarrow.parquet as pq
+
+    from lakegate.ingest.accelerate import ROW_GROUP
+
+    rng = random.Random(7)
+    rows = [
+        (i, f"2026-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}", rng.random())
+        for i in range(300_000)
+    ]
+    body = "id,day,v\n" + "".join(f"{i},{d},{v:.6f}\n" for i, d, v in rows)
+    deliver(app, "landing/big/events/a.csv", body.encode())
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    try:
+        sql = (
+            "SELECT count(*) AS n, sum(v) AS s FROM big.events "
+            "WHERE day BETWEEN '2026-03-01' AND '2026-03-09'"
+        )
+        in_place = engine.execute(sql).table.to_pylist()
+        [done] = _accelerator(app).run_pending()
+        assert done.outcome == "accelerated"
+        table = app.catalog.table("big", "events")
+        assert table is not None and table.files[0].derived_key
+        meta = pq.ParquetFile(app.store.url(table.files[0].derived_key)).metadata
+        assert meta.num_row_groups == -(-len(rows) // ROW_GROUP)
+        bounds = [(g.column(1).statistics.min, g.column(1).statistics.max) for g in
+                  (meta.row_group(i) for i in range(meta.num_row_groups))]  # fmt: skip
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(bounds))  # ascending, apart
+        accelerated = engine.execute(sql)
+        assert accelerated.table.to_pylist()[0]["n"] == in_place[0]["n"]
+        assert abs(accelerated.table.to_pylist()[0]["s"] - in_place[0]["s"]) < 1e-6
+        whole = engine.execute("SELECT sum(v) AS s FROM big.events")
+        assert accelerated.bytes_scanned < whole.bytes_scanned / 2  # the other row groups skipped
+    finally:
+        engine.close()

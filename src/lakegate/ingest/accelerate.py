@@ -29,6 +29,7 @@ import duckdb
 from lakegate.catalog import Catalog
 from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
+from lakegate.crawler.evolve import Column
 from lakegate.crawler.infer import FilePlan, plan_select, quote_ident, sql_literal
 from lakegate.engine_setup import connect
 from lakegate.errors import LakegateError
@@ -54,6 +55,25 @@ class Converted:
 
 class VerificationError(LakegateError):
     code = "accelerate.mismatch"
+
+
+ROW_GROUP = 122_880  # rows per row group of a copy
+
+
+def sort_column(columns: list[Column]) -> str | None:
+    """The column a copy of several row groups is sorted by, so that a filter on it skips most
+    of them by their minimum and maximum: the first date or timestamp column (``None``: none)."""
+    return next(
+        (c.name for c in columns if c.type in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")), None
+    )
+
+
+def _copy(conn: duckdb.DuckDBPyConnection, select: str, path: str, order: str | None) -> None:
+    ordered = f"SELECT * FROM ({select}) ORDER BY {quote_ident(order)}" if order else select
+    conn.execute(
+        f"COPY ({ordered}) TO {sql_literal(path)} "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
+    )
 
 
 def _fingerprint(conn: Any, select: str, columns: list[str]) -> tuple[int, int]:
@@ -148,10 +168,13 @@ class Accelerator:
                 source = self._local(candidate.key, Path(work))
                 copy = f"{work}/copy.parquet"
                 original = plan_select(source, plan)
-                conn.execute(
-                    f"COPY ({original}) TO {sql_literal(copy)} (FORMAT parquet, COMPRESSION zstd, "
-                    "ROW_GROUP_SIZE 122880)"
-                )
+                order = sort_column(candidate.columns) if candidate.row_count > ROW_GROUP else None
+                try:
+                    _copy(conn, original, copy, order)
+                except duckdb.OutOfMemoryException:
+                    if order is None:
+                        raise
+                    _copy(conn, original, copy, None)  # too large to sort in its memory: as it comes
                 expected = _fingerprint(conn, original, names)
                 got = _fingerprint(conn, f"SELECT * FROM read_parquet({sql_literal(copy)})", names)
             finally:

@@ -1,13 +1,17 @@
-"""Running a guarded query on a DuckDB instance sandboxed to exactly the files it reads.
+"""Running a guarded query on a DuckDB instance sandboxed to the files its caller may read.
 
-Per query: the guard names the catalog tables; their file lists come from the catalog; a DuckDB
-instance is opened on a Landlock-restricted thread with ``allowed_paths`` set to those files,
-external access off, no temp directory, memory and thread limits, configuration locked, and one
-view per table built from catalog metadata. A watchdog interrupts it at the deadline.
+Per query: the guard names the catalog tables; their file lists come from the catalog (kept in
+memory while unchanged), pruned by the query's conditions (``pruning.py``); a DuckDB instance
+is opened on a Landlock-restricted thread with ``allowed_paths`` set to those files, external
+access off, no temp directory, memory and thread limits, configuration locked, and one view per
+table built from catalog metadata. A watchdog interrupts it at the deadline.
 
-An instance built for one set of views is kept and reused by later queries over the identical
-set (same tables, same files, same schemas), each on its own cursor: a new file or schema change
-gives a new set and so a new instance. This keeps small queries within a few milliseconds.
+Instances are kept and reused, each query on its own cursor: by later queries over the same
+views, and — within one audience (a principal, or the admin) — by queries whose views an
+instance holds among others; a new instance takes over the agreeing views of the last one, so a
+workload over a few tables runs on one or two instances. A query listing tables
+(information_schema) always gets an instance holding exactly its own views. A new file or
+schema change gives new views. This keeps small queries within a few milliseconds.
 """
 
 from __future__ import annotations
@@ -328,6 +332,7 @@ class QueryEngine:
             if not self._copies_lost(prepared, exc):
                 raise
             prepared = self._prepare(sql, access, limits, max_bytes)  # the files themselves now
+            reuse = result_key(prepared.key, prepared.text, params) if reuse is not None else None
             instance = self._instance(prepared)
             table, read, types = self.executor.run(
                 lambda: self._run(instance, prepared.text, params, settings)
