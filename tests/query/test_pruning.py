@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -380,3 +381,15 @@ def _holds(c: pruning.Condition, f: FileRecord) -> bool:
     if value is None or any(kind != "text" for kind, _v in c.values):
         return True
     return pruning._may_hold(c.op, [v for _k, v in c.values], value, value)
+
+
+def test_an_index_is_not_built_on_one_of_other_files_under_the_same_names() -> None:
+    columns = {"id": "BIGINT"}
+    old = _table("g", [], [_file("f", {}, columns, id={"min": 0, "max": 9})], columns)
+    new_file = replace(_file("f", {}, columns, id={"min": 100, "max": 109}), sha256="other content")
+    new = _table("g", [], [new_file], columns)  # dropped, delivered again under the same key
+    sql = "SELECT * FROM s.g WHERE id > 50"
+    refs = references(sqlglot.parse_one(sql, read="duckdb"), {("s", "g"): {"id"}}).get(("s", "g"))
+    earlier = FileIndex(old)
+    assert earlier.select(refs) == []
+    assert [f.key for f in FileIndex(new, earlier=earlier).select(refs)] == ["f"]

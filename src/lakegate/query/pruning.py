@@ -318,8 +318,9 @@ class FileIndex:
         if len(old) > len(self.files) or earlier.types != self.types or earlier.keys != self.keys:
             return False
         head = self.files[: len(old)]
+        # the same files (their content, whatever copy they have now): the same partitions and statistics
         return all(map(operator.is_, old, head)) or all(
-            a.key == b.key for a, b in zip(old, head, strict=True)
+            a.key == b.key and a.sha256 == b.sha256 for a, b in zip(old, head, strict=True)
         )
 
     def select(self, refs: list[Reference] | None) -> list[FileRecord]:
