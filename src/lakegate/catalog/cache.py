@@ -32,8 +32,6 @@ class TableCache:
         self.size = size
         self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, database: str, name: str, stamp: Stamp | None) -> TableInfo | None:
         """The table read at ``stamp``, if it is kept (``None``: the table is gone — forgotten)."""
@@ -42,11 +40,9 @@ class TableCache:
             entry = self._entries.get(key)
             if entry is not None and entry.stamp == stamp:
                 self._entries.move_to_end(key)
-                self.hits += 1
                 return entry.table
             if stamp is None:
                 self._entries.pop(key, None)
-            self.misses += 1
             return None
 
     def previous(self, database: str, name: str) -> Entry | None:

@@ -316,31 +316,29 @@ class QueryEngine:
         started = time.perf_counter()
         sql = self.translate(sql, dialect, access)
         prepared = self._prepare(sql, access, limits, max_bytes)
-        plan, settings = prepared.plan, prepared.settings
-        reuse = result_key(prepared.key, prepared.text, params) if reuse_seconds else None
-        if reuse is not None and reuse_seconds is not None:
-            hit = self.results.get(reuse, reuse_seconds, settings.max_rows)
+        if reuse_seconds:
+            hit = self.results.get(
+                result_key(prepared.key, prepared.text, params), reuse_seconds, prepared.settings.max_rows
+            )
             if hit is not None:
                 elapsed = (time.perf_counter() - started) * 1000
-                return Result(hit[0], elapsed, prepared.tables, 0, plan.bytes_estimated, reused=True)
+                return Result(hit[0], elapsed, prepared.tables, 0, prepared.plan.bytes_estimated, reused=True)
+
+        def attempt(p: _Prepared) -> tuple[pa.Table, int, list[str]]:
+            instance = self._instance(p)
+            return self.executor.run(lambda: self._run(instance, p.text, params, p.settings))
+
         try:
-            instance = self._instance(prepared)
-            table, read, types = self.executor.run(
-                lambda: self._run(instance, prepared.text, params, settings)
-            )
+            table, read, types = attempt(prepared)
         except QueryError as exc:
             if not self._copies_lost(prepared, exc):
                 raise
             prepared = self._prepare(sql, access, limits, max_bytes)  # the files themselves now
-            reuse = result_key(prepared.key, prepared.text, params) if reuse is not None else None
-            instance = self._instance(prepared)
-            table, read, types = self.executor.run(
-                lambda: self._run(instance, prepared.text, params, settings)
-            )
-        if reuse is not None:
-            self.results.put(reuse, table, types)
+            table, read, types = attempt(prepared)
+        if reuse_seconds:
+            self.results.put(result_key(prepared.key, prepared.text, params), table, types)
         elapsed = (time.perf_counter() - started) * 1000
-        return Result(table, elapsed, prepared.tables, read, plan.bytes_estimated)
+        return Result(table, elapsed, prepared.tables, read, prepared.plan.bytes_estimated)
 
     def stream(
         self,
@@ -362,37 +360,39 @@ class QueryEngine:
         limits = limits or self.settings.model_copy(update={"max_rows": _UNCAPPED})
         prepared = self._prepare(sql, access, limits, max_bytes)
         stream = Stream(prepared.tables, prepared.plan.bytes_estimated)
-        reuse = None
+        keep = bool(reuse_seconds)
         if reuse_seconds:
-            reuse = result_key(prepared.key, prepared.text, params)
-            hit = self.results.get(reuse, reuse_seconds, prepared.settings.max_rows)
+            key = result_key(prepared.key, prepared.text, params)
+            hit = self.results.get(key, reuse_seconds, prepared.settings.max_rows)
             if hit is not None:
                 stream.reused = True
                 self.executor.submit(lambda: _replay(hit[0], hit[1], stream))
                 return stream
         try:
-            self._start_feed(prepared, params, stream, reuse)
+            self._start_feed(prepared, params, stream, keep)
         except QueryError as exc:
             if not self._copies_lost(prepared, exc):
                 raise
             prepared = self._prepare(sql, access, limits, max_bytes)
-            self._start_feed(prepared, params, stream, reuse)
+            self._start_feed(prepared, params, stream, keep)
 
         def again(exc: BaseException) -> bool:
             """A failure before the first row: if copies it read were deleted by hand, run it
             again over the files themselves (on the reader's thread, which may read the catalog)."""
             if not isinstance(exc, QueryError) or not self._copies_lost(prepared, exc):
                 return False
-            self._start_feed(self._prepare(sql, access, limits, max_bytes), params, stream, reuse)
+            self._start_feed(self._prepare(sql, access, limits, max_bytes), params, stream, keep)
             return True
 
         stream._retry = again
         return stream
 
     def _start_feed(
-        self, prepared: _Prepared, params: Sequence[Any] | None, stream: Stream, reuse: str | None
+        self, prepared: _Prepared, params: Sequence[Any] | None, stream: Stream, keep: bool
     ) -> None:
+        """Run ``prepared`` into ``stream``; ``keep``: its result is kept for reuse, under its plan."""
         instance = self._instance(prepared)
+        reuse = result_key(prepared.key, prepared.text, params) if keep else None
         self.executor.submit(
             lambda: self._feed(instance, prepared.text, params, prepared.settings, stream, reuse=reuse)
         )
@@ -472,16 +472,13 @@ class QueryEngine:
         """
         tables, tree = self._tables_for(sql, access)
         allowed = {}
+        columns = {}
         for t in tables:
             names = [c.name for c in t.columns] + list(t.partition_keys)
-            found = access(t.database, t.name, names) if access is not None else None
-            allowed[t.qualified] = (found, names)
-        # only columns the caller sees judge files: what it may not see never shapes its plan
-        columns = {
-            (t.database, t.name): {n for n in names if grant is None or n in grant.columns}
-            for t in tables
-            for grant, names in [allowed[t.qualified]]
-        }
+            grant = access(t.database, t.name, names) if access is not None else None
+            allowed[t.qualified] = (grant, names)
+            # only columns the caller sees judge files: what it may not see never shapes its plan
+            columns[(t.database, t.name)] = {n for n in names if grant is None or n in grant.columns}
         refs = references(tree, columns) if tree is not None else {}
         views: dict[str, str] = {}
         paths: set[str] = set()
