@@ -37,11 +37,20 @@ class IngestSettings(_Section):
         "per object is highest), else 0 (a folder is fast with threads, and starts at once).",
     )
     settle_seconds: float = Field(
-        0.2,
+        5.0,
         ge=0,
-        le=60,
-        description="A landed file is taken once its size and modification time have not changed "
-        "for this long, so half-written files are never read.",
+        le=600,
+        description="Quiet period of a landing file where the kernel cannot tell whether a "
+        "process still writes it (another OS, a network file system, files lakegate neither owns "
+        "nor may lease): it is taken once unchanged this long. Elsewhere a file is taken as soon as "
+        "no process has it open for writing; an empty file waits this long in any case.",
+    )
+    settle_max_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="Longest quiet period: a file that keeps changing waits a quarter of how long it "
+        "has been seen changing, from `settle_seconds` up to this.",
     )
     reconcile_seconds: float = Field(
         2.0,

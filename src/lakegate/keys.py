@@ -18,6 +18,13 @@ def with_suffix(key: str, sha256: str) -> str:
     return f"{folder}/{renamed}" if folder else renamed
 
 
+def held_key(source_key: str, object_id: int) -> str:
+    """``landing/db/t/f.csv`` of ledger row 17 → ``landing/db/t/.lakegate-taking-17``: the hidden
+    name a local landing file has while it is taken (out of its writers' and the watcher's sight)."""
+    folder = posixpath.dirname(source_key)
+    return f"{folder}/.lakegate-taking-{object_id}"
+
+
 def archive_key(lake_key: str, day: str) -> str:
     """``lake/db/t/dt=1/f.csv`` archived on ``day`` → ``archive/<day>/db/t/dt=1/f.csv``."""
     return f"{ARCHIVE}{day}/{lake_key.removeprefix(LAKE)}"

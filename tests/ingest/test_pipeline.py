@@ -176,7 +176,25 @@ def replaced_after_validation(app: App, monkeypatch: pytest.MonkeyPatch) -> None
     assert landing_keys(app) == [] and app.catalog.active_objects() == []
 
 
-def test_a_file_replaced_after_validation_is_taken_as_a_new_delivery(
+def test_a_local_file_overwritten_after_it_was_taken_is_a_second_delivery(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    replaced_after_validation(app, monkeypatch)
+    """A local file is held (renamed out of the way) before it is read: a writer that writes the
+    name again afterwards makes a new file there, and both versions are delivered, once each."""
+    _crash_once_at(monkeypatch, r.VALIDATED)
+    key = "landing/s/t/a.csv"
+    app.store.write(key, b"id\n1\n2\n")
+    with pytest.raises(Crash):
+        Pipeline(app.catalog, app.store).process(key)
+    assert landing_keys(app) == []  # held under a hidden name
+    app.store.write(key, b"id\n7\n8\n9\n")
+    outcomes: list[Outcome] = []
+    pipeline = Pipeline(app.catalog, app.store, on_outcome=outcomes.append)
+    for obj in app.catalog.active_objects():
+        pipeline.advance(obj)
+    assert [o.kind for o in outcomes] == ["accepted"]
+    assert landing_keys(app) == [key]  # the new version waits its turn
+    pipeline.process(key)
+    assert [o.kind for o in outcomes] == ["accepted", "accepted"]
+    assert rows(app, "SELECT id FROM s.t ORDER BY id") == [(1,), (2,), (7,), (8,), (9,)]
+    assert landing_keys(app) == [] and app.catalog.active_objects() == []

@@ -13,6 +13,9 @@ from lakegate.crawler.evolve import Column
 #        (from copied: the table's schema or duplicate policy refused it at registration)
 #   validated | copied → duplicate → skipped        (identical content already in the table)
 #   any → vanished                                   (the landing object disappeared before it was taken)
+#   landed … cataloged | quarantine_copied | duplicate → abandoning → abandoned
+#        (a local landing file changed after it was read: what that attempt made is undone, and the
+#         file goes back to landing, where it is taken again once its writer is done)
 #   quarantined → purged                             (`lakegate quarantine purge`: the copy is deleted)
 #   quarantined → replaying → replayed               (`lakegate quarantine replay`: back to landing, where
 #               ↖────────────┘ (postponed)            it is a new delivery; postponed if the key is taken)
@@ -30,7 +33,9 @@ VANISHED = "vanished"
 PURGED = "purged"
 REPLAYING = "replaying"
 REPLAYED = "replayed"
-TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED, REPLAYED})
+ABANDONING = "abandoning"
+ABANDONED = "abandoned"
+TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED, REPLAYED, ABANDONED})
 
 # An archived lake file's states: out of its table, being moved → archived → (explicit purge) purged;
 # missing: it was gone from the lake before it could be moved (deleted by hand).

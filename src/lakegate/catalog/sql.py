@@ -476,21 +476,7 @@ class Catalog:
         version += 1
         part_keys += new_keys
         diff = {**change.diff(), "partition_keys_added": new_keys}
-        conn.execute(columns.delete().where(columns.c.table_id == table_id))
-        conn.execute(
-            columns.insert(),
-            [
-                {
-                    "table_id": table_id,
-                    "position": i,
-                    "name": c.name,
-                    "original_name": c.original,
-                    "type": c.type,
-                    "added_in": c.added_in,
-                }
-                for i, c in enumerate(change.columns)
-            ],
-        )
+        self._set_columns(conn, table_id, change.columns)
         conn.execute(
             tables.update()
             .where(tables.c.id == table_id)
@@ -508,6 +494,75 @@ class Catalog:
             )
         )
         return version, diff
+
+    @staticmethod
+    def _set_columns(conn: Connection, table_id: int, cols: list[Column]) -> None:
+        conn.execute(columns.delete().where(columns.c.table_id == table_id))
+        if cols:
+            conn.execute(
+                columns.insert(),
+                [
+                    {
+                        "table_id": table_id,
+                        "position": i,
+                        "name": c.name,
+                        "original_name": c.original,
+                        "type": c.type,
+                        "added_in": c.added_in,
+                    }
+                    for i, c in enumerate(cols)
+                ],
+            )
+
+    def abandon(self, obj: ObjectRecord, reason: str) -> ObjectRecord:
+        """Take back an attempt whose landing file changed after it was read, in one commit:
+        its file leaves its table if it was registered (with the schema version it made, while
+        that is still the newest), and the object moves to ``abandoning``.
+
+        A file it replaced (duplicate policy ``replace``) stays in the archive: the file, taken
+        again, replaces it anyway.
+        """
+        with self._write(f"abandoning {obj.source_key}") as conn:
+            if obj.state == r.CATALOGED and obj.target_key:
+                row = conn.execute(
+                    sa.select(files).where(files.c.key == obj.target_key, files.c.sha256 == obj.sha256)
+                ).first()
+                if row is not None:
+                    conn.execute(files.delete().where(files.c.id == row.id))
+                    self._drop_empty_partitions(conn, {row.partition_id})
+                    self._undo_version(conn, row.table_id, cause=obj.target_key)
+                    touch(conn, row.table_id, removed=True)
+            return self._transition(
+                conn, obj, r.ABANDONING, reason_code="ingest.changed_while_taken", reason=reason
+            )
+
+    def _undo_version(self, conn: Connection, table_id: int, *, cause: str) -> None:
+        """Drop the table's newest schema version if ``cause`` made it, back to the one before."""
+        newest, before = [
+            *conn.execute(
+                sa.select(table_versions)
+                .where(table_versions.c.table_id == table_id)
+                .order_by(table_versions.c.version.desc())
+                .limit(2)
+            ).all(),
+            None,
+            None,
+        ][:2]
+        if newest is None or before is None or newest.cause != cause:
+            return
+        conn.execute(
+            table_versions.delete().where(
+                table_versions.c.table_id == table_id, table_versions.c.version == newest.version
+            )
+        )
+        self._set_columns(conn, table_id, [Column.from_dict(c) for c in before.columns])
+        conn.execute(
+            tables.update()
+            .where(tables.c.id == table_id)
+            .values(
+                schema_version=before.version, partition_keys=before.partition_keys, updated_at=time.time()
+            )
+        )
 
     @staticmethod
     def _partition_id(conn: Connection, table_id: int, path: str, values: dict[str, str], now: float) -> int:

@@ -41,6 +41,10 @@ class Reconciler:
         self._kick.set()
         self._thread.join(timeout=5)
 
+    def kick(self) -> None:
+        """List again now (events were lost: the watcher's queue overflowed)."""
+        self._kick.set()
+
     def run_once(self) -> int:
         """One pass: from where the last one broke off to the end. Returns the objects seen.
 

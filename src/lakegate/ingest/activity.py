@@ -28,6 +28,7 @@ _OUTCOME = {
     r.SKIPPED: "duplicate",
     r.DUPLICATE: "duplicate",
     r.VANISHED: "vanished",
+    r.ABANDONED: "retaken",
 }
 _LATE = 3600.0  # an mtime this far before the ledger saw it is a file copied in late, not an arrival
 

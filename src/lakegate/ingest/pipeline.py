@@ -24,7 +24,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO, cast
 
@@ -41,7 +41,7 @@ from lakegate.ingest.archive import Archive
 from lakegate.ingest.routing import LANDING, Route, Router, Verdicts
 from lakegate.ingest.rules import Content, Facts
 from lakegate.ingest.rules.extension import mismatch
-from lakegate.keys import derived_key, with_suffix
+from lakegate.keys import derived_key, held_key, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -136,6 +136,25 @@ def arrival_of(mtime_ns: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC)
 
 
+ABANDONED_REASON = (
+    "the file changed while it was being taken (a writer was still at work): nothing of this "
+    "attempt stays, and the file is taken again once its writer is done"
+)
+
+
+def identity(scan: Scan) -> list[int]:
+    """What says a landing file is still the version that was read: size, mtime, inode."""
+    return [scan.size, scan.mtime_ns, scan.inode]
+
+
+def being_written(key: str) -> LakegateError:
+    return LakegateError(
+        f"{key} is open for writing by a process; it is taken once that process closes it",
+        code="ingest.being_written",
+        transient=True,
+    )
+
+
 class _Spool:
     """Where a scan copies an object for the engine, until ``SPOOL_LIMIT`` bytes."""
 
@@ -187,8 +206,12 @@ class Pipeline:
         """Take the landing object ``key`` through to a final state.
 
         The object is read once, before it is recorded: that read gives the size and time the
-        ledger keeps and, for a new object, everything validation needs.
+        ledger keeps and, for a new object, everything validation needs. A local file, which a
+        writer may still change, is first held (renamed out of its writers' reach) and read
+        there; see ``_validate_held``.
         """
+        if self.store.written_in_place(key):
+            return self._process_local(key)
         with self._spool(key) as spool:
             scan = self._scan(key, spool)
             if scan is None:
@@ -205,6 +228,20 @@ class Pipeline:
             faults.checkpoint(obj.state)
         return self.advance(obj, resumed=False)
 
+    def _process_local(self, key: str) -> ObjectRecord | None:
+        """``process`` for a local landing file: an unfinished delivery of ``key`` goes first (a
+        new file under its name waits its turn), then the file there is recorded and taken."""
+        active = self.catalog.active_for(key)
+        if active is not None:
+            done = self.advance(active)
+            if done.state != r.REPLAYED:
+                return done
+            # a replay a crash interrupted put the file back: it is a new delivery
+        info = self.store.stat(key)
+        if info is None:
+            return None
+        return self.advance(self.catalog.land(key, info.size, info.mtime_ns), resumed=False)
+
     def advance(self, obj: ObjectRecord, *, resumed: bool = True) -> ObjectRecord:
         """Run ``obj`` from its current state to a final one (raises on transient failures).
 
@@ -219,6 +256,7 @@ class Pipeline:
             r.QUARANTINE_COPIED: self._finish,
             r.DUPLICATE: self._finish,
             r.REPLAYING: self._replay,
+            r.ABANDONING: self._abandoned,
         }
         while obj.state not in r.TERMINAL:
             self._resumed.value = resumed
@@ -230,9 +268,31 @@ class Pipeline:
     # -- steps ------------------------------------------------------------------------------
 
     def _validate(self, obj: ObjectRecord) -> ObjectRecord:
+        if self.store.written_in_place(obj.source_key):
+            return self._validate_held(obj)
         with self._spool(obj.source_key) as spool:
             scan = self._scan(obj.source_key, spool)
             return self._vanish(obj) if scan is None else self._validated(obj, scan, spool)
+
+    def _validate_held(self, obj: ObjectRecord) -> ObjectRecord:
+        """Hold a local file, then judge it once no process has it open for writing.
+
+        Held, it has a hidden name: a writer that opens the landing name from now on makes a new
+        file there (a new delivery), never changes this one. One that had it open already is
+        waited for (``ingest.being_written``: the service tries again shortly).
+        """
+        held = held_key(obj.source_key, obj.id)
+        if self.store.hold(obj.source_key, held) is None:
+            return self._vanish(obj)
+        if self.store.being_written(held):
+            raise being_written(obj.source_key)
+        scan = self._scan(held, None)
+        return self._vanish(obj) if scan is None else self._validated(obj, scan, None)
+
+    def _source(self, obj: ObjectRecord) -> str:
+        """Where the object being taken is read: its landing key, or the name it is held under."""
+        key = obj.source_key
+        return held_key(key, obj.id) if self.store.written_in_place(key) else key
 
     def _scan(self, key: str, spool: _Spool | None) -> Scan | None:
         """The one read of a landing object (``None`` when it is gone)."""
@@ -249,7 +309,7 @@ class Pipeline:
             spool.file.flush()
             read_from = spool.file.name
         else:
-            read_from = self.store.url(obj.source_key)
+            read_from = self.store.url(self._source(obj))
         try:
             return self._judge(obj, scan, read_from)
         except Rejection as rejection:
@@ -293,7 +353,7 @@ class Pipeline:
         conn = self._duckdb(scan.size)
         with judged(
             conn, route, read_from, key=obj.source_key, size=scan.size, detected=detected,
-            source=lambda: self.store.open(obj.source_key),
+            source=lambda: self.store.open(self._source(obj)),
         ) as found:  # fmt: skip
             plan, warnings = found.plan, found.warnings
             sha = scan.sha256
@@ -312,6 +372,8 @@ class Pipeline:
                     derived = {"key": derived_key(target, sha), "why": found.copy_reason}
                     write_copy(conn, found.readable, found.plan, self.store, derived["key"])
         fields: dict[str, Any] = {
+            "size": scan.size,
+            "mtime_ns": scan.mtime_ns,
             "sha256": sha,
             "database": route.database,
             "table": route.table,
@@ -325,6 +387,7 @@ class Pipeline:
                 "stats": plan.stats,
                 "size": scan.size,
                 "etag": scan.etag,
+                "identity": identity(scan),
                 "partition": route.partition,
                 "location": route.location,
                 "dataset": dataset.name if dataset else None,
@@ -365,16 +428,20 @@ class Pipeline:
         return target
 
     def _reject(self, obj: ObjectRecord, rejection: Rejection, scan: Scan) -> ObjectRecord:
-        return self._rejected(obj, rejection, scan.sha256, scan.size, scan.etag)
+        identified = {**(obj.plan or {}), "identity": identity(scan)}
+        return self._rejected(
+            replace(obj, plan=identified, size=scan.size, mtime_ns=scan.mtime_ns),
+            rejection, scan.sha256, scan.size, scan.etag,
+        )  # fmt: skip
 
     def _rejected(
         self, obj: ObjectRecord, rejection: Rejection, sha: str, size: int, etag: str | None
     ) -> ObjectRecord:
         day = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
         target = f"{QUARANTINE}{day}/{obj.source_key.removeprefix(LANDING)}"
-        existing = self.store.stat(target)
-        if existing is not None and self.store.sha256(target) != sha:
-            target = with_suffix(target, sha)
+        if self.store.stat(target) is not None:
+            # a copy of its own, even of the same content: purging one never takes another's
+            target = with_suffix(target, f"{sha[:6]}{obj.id:06d}")
         details = dict(rejection.details)
         if rejection.hint:
             details["hint"] = rejection.hint
@@ -387,6 +454,8 @@ class Pipeline:
             reason=rejection.message,
             reason_details=details,
             plan={**(obj.plan or {}), "size": size, "etag": etag},
+            size=size,
+            mtime_ns=obj.mtime_ns,
         )
 
     def _copy_verified(self, obj: ObjectRecord) -> bool:
@@ -407,15 +476,16 @@ class Pipeline:
                 return True
             return self.store.sha256(info.key) == obj.sha256
 
+        source = self._source(obj)
         if getattr(self._resumed, "value", True):
             target = self.store.stat(obj.target_key)
             if target is not None and same(target):
                 return True  # copied before a crash
         try:
-            if same(self.store.copy(obj.source_key, obj.target_key, if_etag=etag, size=size)):
+            if same(self.store.copy(source, obj.target_key, if_etag=etag, size=size)):
                 return True
             self.store.delete(obj.target_key)
-            if self.store.sha256(obj.source_key) != obj.sha256:
+            if self.store.sha256(source) != obj.sha256:
                 return False  # replaced since it was validated: the new version is a new delivery
         except StorageError as exc:
             if exc.code in ("storage.not_found", "storage.changed"):
@@ -429,10 +499,33 @@ class Pipeline:
 
     def _organize(self, obj: ObjectRecord) -> ObjectRecord:
         if not self._copy_verified(obj):
-            return self._vanish(obj)
+            return self._changed(obj)
         return self.catalog.transition(obj, r.COPIED)
 
+    def _changed(self, obj: ObjectRecord) -> ObjectRecord:
+        """The source is gone or no longer the version validated: a local file is taken again
+        (its attempt undone), an S3 object's new version is a delivery of its own."""
+        if self.store.written_in_place(obj.source_key) and self.store.stat(self._source(obj)) is not None:
+            return self._abandon(obj)
+        return self._vanish(obj)
+
+    def _held_unchanged(self, obj: ObjectRecord) -> bool | None:
+        """Whether a held local file is still the version validated (``None``: it is gone, or
+        this is not a held file). Raises ``ingest.being_written`` while a process writes it."""
+        if not self.store.written_in_place(obj.source_key):
+            return None
+        held = self._source(obj)
+        info = self.store.stat(held)
+        if info is None:
+            return None
+        if self.store.being_written(held):
+            raise being_written(obj.source_key)
+        expected = (obj.plan or {}).get("identity")
+        return expected is None or [info.size, info.mtime_ns, info.inode] == list(expected)
+
     def _register(self, obj: ObjectRecord) -> ObjectRecord:
+        if self._held_unchanged(obj) is False:
+            return self._abandon(obj)  # nothing of it was queryable
         try:
             obj, _registration = self.catalog.register(obj)
         except Rejection as rejection:
@@ -454,16 +547,22 @@ class Pipeline:
 
     def _quarantine(self, obj: ObjectRecord) -> ObjectRecord:
         if not self._copy_verified(obj):
-            return self._vanish(obj)
+            return self._changed(obj)
         return self.catalog.transition(obj, r.QUARANTINE_COPIED)
 
     def _finish(self, obj: ObjectRecord) -> ObjectRecord:
+        unchanged = self._held_unchanged(obj)
+        if unchanged is False:
+            return self._abandon(obj)  # changed after it was taken: undone, and taken again
         if obj.state == r.CATALOGED and (obj.plan or {}).get("duplicates") == "replace":
             Archive(self.catalog, self.store).settle(obj.id)  # the file this delivery replaced
         faults.checkpoint("before_remove_source")
-        info = self.store.stat(obj.source_key)
-        if info is not None and info.size == obj.size and info.mtime_ns == obj.mtime_ns:
-            self.store.delete(obj.source_key)
+        if unchanged:
+            self.store.delete(self._source(obj))
+        elif not self.store.written_in_place(obj.source_key):
+            info = self.store.stat(obj.source_key)
+            if info is not None and info.size == obj.size and info.mtime_ns == obj.mtime_ns:
+                self.store.delete(obj.source_key)
         # A different object now at the same key is a new delivery: the reconciler will land it.
         final = {r.CATALOGED: r.DONE, r.QUARANTINE_COPIED: r.QUARANTINED, r.DUPLICATE: r.SKIPPED}[obj.state]
         done = self.catalog.transition(obj, final)
@@ -508,6 +607,29 @@ class Pipeline:
         self.store.delete(obj.target_key)
         done = self.catalog.transition(obj, r.REPLAYED)
         self._report(done, reason="back in landing, taken again as a new delivery")
+        return done
+
+    def _abandon(self, obj: ObjectRecord) -> ObjectRecord:
+        """A held local file changed after it was read: undo this attempt (it leaves the table in
+        the same commit, if it was registered) and put the file back in landing."""
+        done = self.catalog.abandon(obj, ABANDONED_REASON)
+        faults.checkpoint(done.state)
+        return self._abandoned(done)
+
+    def _abandoned(self, obj: ObjectRecord) -> ObjectRecord:
+        """Delete the copies the abandoned attempt made, then release the held file."""
+        plan = obj.plan or {}
+        target = obj.target_key
+        duplicate_of = (obj.reason_details or {}).get("duplicate_of")
+        if target and target != duplicate_of and self.catalog.file_sha(target) is None:
+            self.store.delete(target)
+            derived = plan.get("derived")
+            if derived:
+                self.store.delete(derived["key"])
+        put_back = self.store.release(self._source(obj), obj.source_key)
+        details = {**(obj.reason_details or {}), "released_as": put_back}
+        done = self.catalog.transition(obj, r.ABANDONED, reason_details=details)
+        self._report(done, kind="retaken")
         return done
 
     def _vanish(self, obj: ObjectRecord) -> ObjectRecord:

@@ -1,11 +1,12 @@
 """The ingest service: events and the reconciler feed candidates; settled files go to workers.
 
-A file in a landing folder is taken only once its size and modification time have stayed the
-same for ``settle_seconds`` (so half-written files are never read); an S3 object appears whole,
-so it is taken at once. Work for one key never runs twice at once. Transient failures (storage
-or catalog unavailable) are retried with exponential backoff and jitter; the object stays in
-its committed state meanwhile, so nothing is lost. On S3 the pipeline runs in worker processes
-(``ingest.processes``) so that ingest is not held to one core.
+A file in a landing folder is taken only once its writer is done (``settle.py``: no process has
+it open for writing, or, where the kernel cannot tell, it stayed unchanged for a quiet period);
+an S3 object appears whole, so it is taken at once. Work for one key never runs twice at once,
+and a key is looked at again when its work ends (a new file may have landed under its name).
+Transient failures (storage or catalog unavailable) are retried with exponential backoff and
+jitter; the object stays in its committed state meanwhile, so nothing is lost. On S3 the
+pipeline runs in worker processes (``ingest.processes``) so that ingest is not held to one core.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from lakegate.app import LANDING_PREFIX, App
 from lakegate.catalog import ObjectRecord
 from lakegate.errors import LakegateError
+from lakegate.events.inotify import InotifyWatcher, inotify_available
 from lakegate.events.reconciler import Reconciler
 from lakegate.events.watcher import Watcher
 from lakegate.ingest.archive import Archive
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
+from lakegate.ingest.settle import BUSY_RECHECK, Settling
 from lakegate.ingest.workers import WorkerProcesses
 from lakegate.storage import ObjectInfo
 from lakegate.storage.local import is_partial_name
@@ -34,6 +37,8 @@ from lakegate.storage.local import is_partial_name
 logger = logging.getLogger(__name__)
 
 RETENTION_SECONDS = 3600.0
+# A held file a process still writes to: taken once it is done, without a warning or a backoff.
+WAITING_CODES = ("ingest.being_written", "storage.changed_while_read")
 
 
 class IngestService:
@@ -49,8 +54,9 @@ class IngestService:
             on_outcome=self._outcome,
         )
         self._lock = threading.Lock()
-        self._pending: dict[str, tuple[int, int, float]] = {}  # key → (size, mtime, since)
+        self.settling = Settling(app.store, self.settings.settle_seconds, self.settings.settle_max_seconds)
         self._busy: set[str] = set()
+        self._again: set[str] = set()  # busy keys an event named meanwhile: looked at when done
         self._retry: list[tuple[float, str]] = []
         self._failures: dict[str, int] = {}
         self._stop = threading.Event()
@@ -58,10 +64,15 @@ class IngestService:
             max_workers=self.settings.workers, thread_name_prefix="lakegate-ingest"
         )
         self.reconciler = Reconciler(app.store, LANDING_PREFIX, self.settings.reconcile_seconds, self._listed)
-        self.watcher: Watcher | None = None
+        self.watcher: Watcher | InotifyWatcher | None = None
         self._landing_folder = app.store.local_folder("landing")
         if self._landing_folder is not None:
-            self.watcher = Watcher(self._landing_folder.root, LANDING_PREFIX, self.notify)
+            if inotify_available():
+                self.watcher = InotifyWatcher(
+                    self._landing_folder.root, LANDING_PREFIX, self.notify, self.reconciler.kick
+                )
+            else:
+                self.watcher = Watcher(self._landing_folder.root, LANDING_PREFIX, self.notify)
         self._ticker = threading.Thread(target=self._tick_loop, name="lakegate-settle", daemon=True)
         self._keeper = threading.Thread(target=self._housekeeping, name="lakegate-archive", daemon=True)
         self.processes = min(self._process_count(), self.settings.workers)  # one object each at a time
@@ -127,8 +138,9 @@ class IngestService:
 
     # -- candidates -------------------------------------------------------------------------
 
-    def notify(self, key: str) -> None:
-        """An event says ``key`` may have changed."""
+    def notify(self, key: str, closed: bool = False) -> None:
+        """An event says ``key`` may have changed; ``closed``: a writer just closed it, or it
+        was renamed into place (the watcher's close and move events)."""
         if is_partial_name(key.rsplit("/", 1)[-1]):
             return
         if self._landing_folder is None:
@@ -136,24 +148,30 @@ class IngestService:
             # one (the pipeline's first step does, and a missing key is a no-op there).
             self._submit(key)
             return
-        try:
-            info = self.app.store.stat(key)
-        except LakegateError:
-            return  # the reconciler will see it
-        if info is not None:
-            self._listed(info)
+        with self._lock:
+            if key in self._busy:
+                self._again.add(key)
+                return
+        if not closed and key in self.settling:
+            return  # already watched: the next look sees the change
+        self._look(key, time.monotonic())
 
     def _listed(self, info: ObjectInfo) -> None:
         if self._landing_folder is None:
             self._submit(info.key)
             return
-        now = time.monotonic()
         with self._lock:
             if info.key in self._busy:
                 return
-            seen = self._pending.get(info.key)
-            if seen is None or seen[:2] != (info.size, info.mtime_ns):
-                self._pending[info.key] = (info.size, info.mtime_ns, now)
+        self.settling.saw(info.key, time.monotonic())
+
+    def _look(self, key: str, now: float) -> None:
+        try:
+            ready = self.settling.ready(key, now)
+        except LakegateError:
+            return  # the folder is unreadable now: the key stays a candidate, looked at again
+        if ready:
+            self._submit(key)
 
     def _housekeeping(self) -> None:
         """Finish archive moves a crash interrupted, then apply retention, now and every hour."""
@@ -179,30 +197,13 @@ class IngestService:
     def _tick(self) -> None:
         now = time.monotonic()
         with self._lock:
-            candidates = [
-                (key, size, mtime)
-                for key, (size, mtime, since) in self._pending.items()
-                if now - since >= self.settings.settle_seconds
-            ]
             due = []
             while self._retry and self._retry[0][0] <= now:
                 due.append(heapq.heappop(self._retry)[1])
         for key in due:
             self._submit(key)
-        for key, size, mtime in candidates:
-            try:
-                info = self.app.store.stat(key)
-            except LakegateError:
-                continue  # the store is unreachable: the key stays pending and is looked at again
-            with self._lock:
-                if info is None:
-                    self._pending.pop(key, None)
-                    continue
-                if (info.size, info.mtime_ns) != (size, mtime):
-                    self._pending[key] = (info.size, info.mtime_ns, now)  # still being written
-                    continue
-                self._pending.pop(key, None)
-            self._submit(key)
+        for key in self.settling.due(now):
+            self._look(key, now)
 
     def _submit(self, key: str) -> None:
         with self._lock:
@@ -230,8 +231,17 @@ class IngestService:
         finally:
             with self._lock:
                 self._busy.discard(key)
+                again = key in self._again
+                self._again.discard(key)
+            if self._landing_folder is not None and (again or resume is None):
+                self.notify(key)  # a file landed under its name meanwhile, or one was put back
 
     def _schedule_retry(self, key: str, exc: Exception) -> None:
+        if getattr(exc, "code", "") in WAITING_CODES:
+            logger.debug("%s: %s", key, exc)
+            with self._lock:
+                heapq.heappush(self._retry, (time.monotonic() + BUSY_RECHECK, key))
+            return
         n = self._failures.get(key, 0) + 1
         self._failures[key] = n
         delay = min(self.settings.retry_max_seconds, 0.25 * 2 ** min(n, 10)) * (0.5 + random.random() / 2)

@@ -85,6 +85,24 @@ class AreaStore(ObjectStore):
         store, rest = self._split(key)
         return store.scan(rest, head_bytes, tail_bytes, spool)
 
+    def written_in_place(self, key: str) -> bool:
+        store, rest = self._split(key)
+        return store.written_in_place(rest)
+
+    def being_written(self, key: str) -> bool | None:
+        store, rest = self._split(key)
+        return store.being_written(rest)
+
+    def hold(self, key: str, held: str) -> ObjectInfo | None:
+        store, rest = self._split(key)
+        info = store.hold(rest, self._split(held)[1])
+        return None if info is None else replace(info, key=held)
+
+    def release(self, held: str, key: str) -> str:
+        store, rest = self._split(held)
+        area = key.split("/", 1)[0]
+        return f"{area}/{store.release(rest, self._split(key)[1])}"
+
     def copy(self, src: str, dst: str, *, if_etag: str | None = None, size: int | None = None) -> ObjectInfo:
         source, src_rest = self._split(src)
         target, dst_rest = self._split(dst)

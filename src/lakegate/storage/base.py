@@ -27,6 +27,7 @@ class ObjectInfo:
     size: int
     mtime_ns: int
     etag: str | None = None  # S3's entity tag; None where a store has none
+    inode: int = 0  # a local file's inode (0 elsewhere): with size and mtime, its identity
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Scan:
     tail: bytes
     etag: str | None = None
     mtime_ns: int = 0  # of the version read
+    inode: int = 0  # of the file read, in a local folder (0 elsewhere)
 
 
 class Sink(Protocol):
@@ -55,6 +57,7 @@ def scan_stream(
     *,
     etag: str | None = None,
     mtime_ns: int = 0,
+    inode: int = 0,
 ) -> Scan:
     """Hash ``stream`` in one pass, keeping its first and last bytes and copying it to ``spool``."""
     digest = hashlib.sha256()
@@ -70,7 +73,7 @@ def scan_stream(
             tail = (tail + chunk)[-tail_bytes:]
         if spool is not None:
             spool.write(chunk)
-    return Scan(size, digest.hexdigest(), bytes(head), tail, etag, mtime_ns)
+    return Scan(size, digest.hexdigest(), bytes(head), tail, etag, mtime_ns, inode)
 
 
 def validate_key(key: str) -> str:
@@ -179,6 +182,28 @@ class ObjectStore(ABC):
 
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None
+
+    def written_in_place(self, key: str) -> bool:
+        """Whether a writer may still be changing ``key`` after it appears (a local file), so it
+        must be held (``hold``) before it is taken. S3 objects appear whole: no."""
+        return False
+
+    def being_written(self, key: str) -> bool | None:
+        """Whether a process has ``key`` open for writing (``None``: this store cannot tell)."""
+        return False
+
+    def hold(self, key: str, held: str) -> ObjectInfo | None:
+        """Take ``key`` out of its writers' reach, as ``held``, before it is read and taken.
+
+        Returns what the held object is now (size, modification time, inode), or ``None`` when
+        neither ``key`` nor ``held`` exists. Only for stores ``written_in_place``.
+        """
+        raise StorageError(f"{type(self).__name__} holds no objects", code="storage.no_hold")
+
+    def release(self, held: str, key: str) -> str:
+        """Put a held object back under ``key`` — or, when a new object took that name meanwhile,
+        under a name of its own beside it — so it is taken again. Returns the key it is under."""
+        raise StorageError(f"{type(self).__name__} holds no objects", code="storage.no_hold")
 
 
 def not_found(key: str, where: str) -> StorageError:

@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lakegate.errors import StorageError
-from lakegate.storage.base import CHUNK, ObjectInfo, ObjectStore, not_found, validate_key
+from lakegate.storage.base import (
+    CHUNK,
+    ObjectInfo,
+    ObjectStore,
+    Scan,
+    Sink,
+    not_found,
+    scan_stream,
+    validate_key,
+)
+from lakegate.storage.writers import PROBE
 
 # Files a writer is still producing under a temporary name are not objects yet.
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", "~")
@@ -47,7 +57,7 @@ class LocalStore(ObjectStore):
             raise _error("stat", key, exc) from exc
         if not stat.S_ISREG(st.st_mode):
             return None  # folders and special files are not objects
-        return ObjectInfo(key, st.st_size, st.st_mtime_ns)
+        return ObjectInfo(key, st.st_size, st.st_mtime_ns, inode=st.st_ino)
 
     def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         base = self.root
@@ -71,6 +81,74 @@ class LocalStore(ObjectStore):
                     continue  # removed while listing
                 found.append(ObjectInfo(key, st.st_size, st.st_mtime_ns))
         yield from sorted(found, key=lambda info: info.key)
+
+    def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: Sink | None = None) -> Scan:
+        """Read ``key`` once (see ``ObjectStore.scan``).
+
+        Raises:
+            StorageError: ``storage.not_found``; ``storage.changed_while_read`` (transient) when
+                the file's size or modification time changed while it was read — a writer is
+                still at work, and the read is not one version of it.
+        """
+        with self.open(key) as stream:
+            before = os.fstat(stream.fileno())
+            scan = scan_stream(
+                stream, head_bytes, tail_bytes, spool, mtime_ns=before.st_mtime_ns, inode=before.st_ino
+            )
+            after = os.fstat(stream.fileno())
+        same = (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+        if not same or scan.size != after.st_size:
+            raise StorageError(
+                f"{key} changed while it was read (a writer is still at work)",
+                code="storage.changed_while_read",
+                transient=True,
+            )
+        return scan
+
+    def written_in_place(self, key: str) -> bool:
+        return True
+
+    def being_written(self, key: str) -> bool | None:
+        return PROBE.writing(self.path(key))
+
+    def hold(self, key: str, held: str) -> ObjectInfo | None:
+        """Rename ``key`` to ``held`` (a hidden name in the same folder) unless that was done.
+
+        A writer that opens ``key`` by its name from now on makes a new file there — a new
+        delivery — instead of changing the one being taken.
+        """
+        held_path = self.path(held)
+        try:
+            info = self.stat(held)
+            if info is None:
+                self.path(key).rename(held_path)
+                _fsync_dir(held_path.parent)
+                info = self.stat(held)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise _error("hold", key, exc) from exc
+        return info
+
+    def release(self, held: str, key: str) -> str:
+        source = self.path(held)
+        folder, name = key.rsplit("/", 1) if "/" in key else ("", key)
+        stem, dot, ext = name.partition(".")
+        if not source.exists():
+            return key  # released before a crash
+        for n in range(1000):
+            target = key if n == 0 else f"{folder}/{stem} ({n + 1}){dot}{ext}".lstrip("/")
+            try:
+                self.path(target).parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, self.path(target))  # never replaces: a new object there stays
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise _error("release", held, exc) from exc
+            source.unlink()
+            _fsync_dir(source.parent)
+            return target
+        raise StorageError(f"no free name beside {key} to put {held} back", code="storage.release")
 
     def open(self, key: str) -> BinaryIO:
         try:
