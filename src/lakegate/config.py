@@ -67,6 +67,14 @@ class IngestSettings(_Section):
     retry_max_seconds: float = Field(
         30.0, gt=0, description="Longest wait between retries of a transient failure (storage, catalog)."
     )
+    schema_evolution: Literal["evolve", "loose", "add_only", "freeze"] = Field(
+        "evolve",
+        description="Default of the datasets' `schema_evolution`, and the policy of tables made by "
+        "the folder route: `evolve` takes new columns and widens numbers and times within their "
+        "family, and quarantines a file that would turn a typed column into text "
+        "(`reject.schema.type_change`) or shares no column with its table (`reject.schema.disjoint`); "
+        "`loose` takes those too.",
+    )
     accelerate: Literal["parquet", "off"] = Field(
         "parquet",
         description="Default of the datasets' `accelerate`: `parquet` writes a verified Parquet copy "
@@ -348,11 +356,13 @@ class DatasetSettings(_Section):
         "with a unique suffix), `replace` (takes the earlier file's place; that one moves to the "
         "archive) or `reject` (quarantined). Identical content re-sent is always skipped and recorded.",
     )
-    schema_evolution: Literal["evolve", "add_only", "freeze"] = Field(
-        "evolve",
-        description="How a file may change its table's schema: `evolve` (add columns, widen types), "
-        "`add_only` (add columns, never change a type) or `freeze` (neither: files must fit the "
-        "schema the first file made). A file that needs more is quarantined.",
+    schema_evolution: Literal["evolve", "loose", "add_only", "freeze"] | None = Field(
+        None,
+        description="How a file may change its table's schema: `evolve` (add columns, widen numbers "
+        "and times within their family; a file that would turn a typed column into text, or that "
+        "shares no column with its table, is quarantined), `loose` (also those), `add_only` (add "
+        "columns, never change a type) or `freeze` (neither: files must fit the schema the first "
+        "file made). A file that needs more is quarantined. Unset: `ingest.schema_evolution`.",
     )
     retention_days: int | None = Field(
         None,
@@ -663,7 +673,7 @@ _DATASET_EXAMPLE = """\
 #     partition: {dt: "{date:%Y-%m-%d}"}
 #     formats: [csv]
 #     duplicates: keep_both        # or replace (the earlier file goes to the archive), reject
-#     schema_evolution: evolve     # or add_only, freeze
+#     schema_evolution: evolve     # or loose, add_only, freeze
 #     rules:
 #       - {check: required_columns, columns: [order_id, amount]}
 #       - {check: types, types: {order_id: integer, amount: number}}

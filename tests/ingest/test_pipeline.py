@@ -8,6 +8,7 @@ from lakegate.app import App
 from lakegate.catalog import records as r
 from lakegate.ingest import faults
 from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.routing import Router
 from lakegate.query.engine import QueryEngine
 
 
@@ -79,9 +80,19 @@ def test_schema_evolution_adds_and_widens(app: App) -> None:
     ]
 
 
-def test_conflicting_types_widen_to_text_without_losing_values(app: App) -> None:
+def test_a_file_that_would_turn_a_typed_column_into_text_is_quarantined(app: App) -> None:
     deliver(app, "landing/s/t/1.csv", b"code\n7\n")
-    deliver(app, "landing/s/t/2.csv", b"code\nA7\n")
+    refused = deliver(app, "landing/s/t/2.csv", b"code\nA7\n9\n")
+    assert refused.kind == "quarantined" and refused.reason_code == "reject.schema.type_change"
+    assert "code from BIGINT to VARCHAR" in refused.reason and "'A7' (row 1)" in refused.reason
+    assert rows(app, "SELECT code FROM s.t ORDER BY code") == [(7,)]
+
+
+def test_under_loose_evolution_conflicting_types_widen_to_text_without_losing_values(app: App) -> None:
+    app.settings.ingest.schema_evolution = "loose"
+    for key, data in [("landing/s/t/1.csv", b"code\n7\n"), ("landing/s/t/2.csv", b"code\nA7\n")]:
+        app.store.write(key, data)
+        Pipeline(app.catalog, app.store, router=Router.from_settings(app.settings)).process(key)
     assert rows(app, "SELECT code FROM s.t ORDER BY code") == [("7",), ("A7",)]
 
 

@@ -421,7 +421,12 @@ class Catalog:
             )
             if earlier and policy == "replace":
                 self._drop_empty_partitions(conn, {f.partition_id for f in earlier})
-            done = self._transition(conn, obj, r.CATALOGED)
+            changed: dict[str, Any] = {}
+            if diff is not None and version > 1:  # said wherever the delivery is reported
+                types = {c.name: c.type for c in file_cols}
+                change = {"version": version, "diff": diff, "types": types}
+                changed["plan"] = {**plan, "schema_change": change}
+            done = self._transition(conn, obj, r.CATALOGED, **changed)
             return done, Registration(obj.qualified_table, path, plan["rows"], version, diff)
 
     def _table_row(self, conn: Connection, database: str, table: str, location: str, now: float) -> int:
@@ -649,7 +654,8 @@ class Catalog:
 
         Each entry: ``url``, ``size``, ``version``, ``plan`` (a ``FilePlan``), ``partition``,
         ``partition_path``, ``derived`` (a derived copy's key, or ``""``). A file whose schema
-        the table cannot take (never, under ``evolve``) is left out and its error raised.
+        the table cannot take (never: a crawl takes what is there, ``loose``) is left out and
+        its error raised.
         """
         now = time.time()
         with self._write(f"registering {len(entries)} files in {database}.{table}") as conn:
@@ -670,7 +676,7 @@ class Catalog:
                 shape = (tuple((c.name, c.type) for c in plan.columns), tuple(e["partition"]))
                 if shape not in admitted:
                     self._evolve(
-                        conn, table_id, plan.columns, e["partition"], policy="evolve", cause=e["url"], now=now
+                        conn, table_id, plan.columns, e["partition"], policy="loose", cause=e["url"], now=now
                     )
                     admitted.add(shape)
                 path = e["partition_path"]

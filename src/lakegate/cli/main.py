@@ -120,10 +120,13 @@ def _no_table(table: str) -> typer.Exit:
 
 def _status_line(o: Outcome) -> str:
     """One object's outcome as `lakegate up` prints it."""
+    from lakegate.crawler.evolve import describe_change
+
     if o.kind == "accepted":
         where = f" {o.partition}" if o.partition else ""
         warned = f"; warnings: {'; '.join(o.warnings)}" if o.warnings else ""
-        return f"accepted     {o.source_key} -> {o.table}{where} ({_rows(o.rows)}){warned}"
+        changed = f"; {describe_change(o.schema_diff)}" if o.schema_diff else ""
+        return f"accepted     {o.source_key} -> {o.table}{where} ({_rows(o.rows)}){changed}{warned}"
     if o.kind == "quarantined":
         return f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}"
     if o.kind == "duplicate":

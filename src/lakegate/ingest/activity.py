@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from lakegate.catalog import Catalog
 from lakegate.catalog import records as r
 from lakegate.catalog.schema import objects
+from lakegate.crawler.evolve import describe_change, describe_diff
 
 _OUTCOME = {
     r.DONE: "accepted",
@@ -71,7 +72,17 @@ def _arrival(row: Any) -> dict[str, Any]:
         "arrived_at": _arrived_at(row),
         "updated_at": row.updated_at,
         "latency_ms": _latency_ms(row),
+        "schema_change": _schema_change(plan) if outcome(row.state) == "accepted" else None,
     }
+
+
+def _schema_change(plan: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema change an accepted file made to its table: its new version and the changes."""
+    change = plan.get("schema_change")
+    if not change:
+        return None
+    lines = describe_diff(change.get("diff") or {}, change.get("types"))
+    return {"version": change.get("version"), "changes": lines, "text": describe_change(change)}
 
 
 def _visible(

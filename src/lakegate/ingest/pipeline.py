@@ -32,7 +32,6 @@ from lakegate import engine_setup
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
 from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
-from lakegate.crawler.evolve import admit
 from lakegate.crawler.infer import FilePlan, infer
 from lakegate.crawler.normalize import readable, write_copy
 from lakegate.errors import LakegateError, Rejection, StorageError
@@ -41,6 +40,7 @@ from lakegate.ingest.archive import Archive
 from lakegate.ingest.routing import LANDING, Route, Router, Verdicts
 from lakegate.ingest.rules import Content, Facts
 from lakegate.ingest.rules.extension import mismatch
+from lakegate.ingest.schema_guard import admit_file
 from lakegate.keys import derived_key, held_key, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
@@ -64,7 +64,7 @@ class Outcome:
     target_key: str = ""
     reason_code: str = ""
     reason: str = ""
-    schema_diff: dict[str, Any] | None = field(default=None)
+    schema_diff: dict[str, Any] | None = field(default=None)  # {version, diff} of a change it made
     warnings: list[str] = field(default_factory=list)  # of the dataset's `warn` rules
 
 
@@ -361,12 +361,11 @@ class Pipeline:
             target = route.target_key
             dataset = route.dataset
             derived: dict[str, str] = {}
+            policy = self.router.schema_policy(route)
             if duplicate is None:
                 target = self._new_name(route, sha)
-                if dataset is not None and dataset.schema_evolution != "evolve":
-                    schema = self.catalog.schema(route.database, route.table)
-                    if schema is not None:
-                        admit(schema[0], plan.columns, schema[1] + 1, dataset.schema_evolution)
+                schema = self.catalog.schema(route.database, route.table)
+                admit_file(conn, found.readable, plan, schema, policy)
                 if found.copy_reason:
                     # Queries read this copy: it is written before the file is taken.
                     derived = {"key": derived_key(target, sha), "why": found.copy_reason}
@@ -394,7 +393,7 @@ class Pipeline:
                 "warnings": warnings,
                 "delivered_as": route.target_key,
                 "duplicates": dataset.duplicates if dataset else "keep_both",
-                "schema_evolution": dataset.schema_evolution if dataset else "evolve",
+                "schema_evolution": policy,
                 "derived": derived,
             },
         }
@@ -658,6 +657,7 @@ class Pipeline:
             reason_code=obj.reason_code or "",
             reason=reason or obj.reason or "",
             warnings=list(plan.get("warnings") or []) if kind == "accepted" else [],
+            schema_diff=plan.get("schema_change") if kind == "accepted" else None,
         )
         try:
             self.on_outcome(outcome)

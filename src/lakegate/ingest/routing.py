@@ -137,7 +137,7 @@ def default_route(source_key: str) -> Route:
 class Dataset:
     """A configured dataset, its templates compiled."""
 
-    def __init__(self, settings: DatasetSettings) -> None:
+    def __init__(self, settings: DatasetSettings, schema_evolution: str = "evolve") -> None:
         self.name = settings.name
         self.key = KeyTemplate(settings.key)
         self.database = ValueTemplate(settings.database, self.key)
@@ -149,7 +149,7 @@ class Dataset:
         self.rules = [rule.model_dump() for rule in settings.rules]
         self.timezone = zoneinfo.ZoneInfo(settings.timezone)
         self.duplicates = settings.duplicates
-        self.schema_evolution = settings.schema_evolution
+        self.schema_evolution = settings.schema_evolution or schema_evolution
         self.retention_days = settings.retention_days
 
     def may_hold(self, database: str, table: str) -> bool:
@@ -250,13 +250,21 @@ class Dataset:
 class Router:
     """Datasets first, in order; then the default route, unless it is switched off."""
 
-    def __init__(self, datasets: list[Dataset], default: bool = True) -> None:
+    def __init__(
+        self, datasets: list[Dataset], default: bool = True, schema_evolution: str = "evolve"
+    ) -> None:
         self.datasets = datasets
         self.default = default
+        self.schema_evolution = schema_evolution  # of tables the default route makes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Router:
-        return cls([Dataset(d) for d in settings.datasets], settings.ingest.default_route)
+        policy = settings.ingest.schema_evolution
+        return cls([Dataset(d, policy) for d in settings.datasets], settings.ingest.default_route, policy)
+
+    def schema_policy(self, route: Route) -> str:
+        """The schema evolution policy a routed file is held to."""
+        return route.dataset.schema_evolution if route.dataset else self.schema_evolution
 
     def route(self, source_key: str, arrival: dt.datetime | None = None) -> Route:
         """Raises: Rejection ``reject.route`` when no dataset matches and the default route is off

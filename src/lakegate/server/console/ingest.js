@@ -13,12 +13,25 @@ function outcomeBadge(a) {
   return h("span", { class: `badge outcome-${a.outcome}` }, a.outcome);
 }
 
+// Where an accepted file went, and — loudly — the schema change it made to its table.
+function became(a) {
+  if (a.outcome === "accepted") {
+    return [
+      h("code", {}, `${a.database}.${a.table}`),
+      a.partition ? h("small", {}, ` ${a.partition}`) : null,
+      a.schema_change ? h("div", { class: "schema-change", title: a.schema_change.changes.join("\n") }, a.schema_change.text) : null,
+    ];
+  }
+  if (a.reason) return h("span", { class: "reason", title: a.how_to_fix || "" }, `${a.reason_code}: ${a.reason}`);
+  return h("span", { class: "muted" }, a.state);
+}
+
 function arrivalsTable(arrivals) {
   return table(
     [
       ["Outcome", outcomeBadge],
       ["Object", (a) => h("code", { title: a.key }, a.key)],
-      ["Became", (a) => (a.outcome === "accepted" ? [h("code", {}, `${a.database}.${a.table}`), a.partition ? h("small", {}, ` ${a.partition}`) : null] : a.reason ? h("span", { class: "reason", title: a.how_to_fix || "" }, `${a.reason_code}: ${a.reason}`) : h("span", { class: "muted" }, a.state))],
+      ["Became", became],
       ["Rows", (a) => count(a.rows), "num"],
       ["Size", (a) => bytes(a.size), "num"],
       ["Arrival → query", (a) => ms(a.latency_ms), "num"],
