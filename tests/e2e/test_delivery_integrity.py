@@ -8,7 +8,6 @@ writer that pauses longer than that would have been taken mid-file before.
 from __future__ import annotations
 
 import gzip
-import os
 import random
 import shutil
 import subprocess
@@ -253,7 +252,7 @@ def _stress_writer(daemon: Daemon, writer: int, rng: random.Random, versions: di
         if how == "rename":
             temp = path.with_name(f".w{writer}.partial")
             temp.write_bytes(b"tag,seq,payload\n" + b"".join(body))
-            os.replace(temp, path)
+            temp.replace(path)
         else:
             with path.open("wb") as out:
                 out.write(b"tag,seq,payload\n")

@@ -168,11 +168,14 @@ class InotifyWatcher:
             logger.exception("handling an event for %s failed", key)
 
     def _add_tree(self, libc: ctypes.CDLL, top: Path, *, announce: bool) -> None:
-        """Watch ``top`` and every folder below it; with ``announce``, report the files in them."""
-        for dirpath, dirnames, filenames in os.walk(top):  # never follows symbolic links
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            here = Path(dirpath)
-            wd = libc.inotify_add_watch(self._fd, os.fsencode(here), _MASK)
+        """Watch ``top`` and every folder below it; with ``announce``, report the files in them.
+
+        Each folder is watched before it is listed, so a file made in between is never missed.
+        """
+        pending = [top]
+        while pending:
+            here = pending.pop()
+            wd = libc.inotify_add_watch(self._fd, os.fsencode(here), _MASK)  # IN_DONT_FOLLOW: no links
             if wd < 0:
                 code = ctypes.get_errno()
                 if code == errno.ENOSPC and not self._warned_limit:
@@ -182,10 +185,16 @@ class InotifyWatcher:
                         "the rest are found by the reconciler's listing"
                     )
                     self.lost()
-                dirnames[:] = []
                 continue
             self._folders[wd] = here
-            if announce:
-                for name in filenames:
-                    if not name.startswith("."):
-                        self._announce(here / name, True)
+            try:
+                entries = list(os.scandir(here))
+            except OSError:
+                continue  # gone already
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif announce:
+                    self._announce(Path(entry.path), True)

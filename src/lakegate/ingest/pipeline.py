@@ -625,6 +625,7 @@ class Pipeline:
             derived = plan.get("derived")
             if derived:
                 self.store.delete(derived["key"])
+        faults.checkpoint("before_release")
         put_back = self.store.release(self._source(obj), obj.source_key)
         details = {**(obj.reason_details or {}), "released_as": put_back}
         done = self.catalog.transition(obj, r.ABANDONED, reason_details=details)
