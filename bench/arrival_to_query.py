@@ -1,9 +1,12 @@
 """Arrival to query: from the last byte a provider writes to the first query that sees the rows.
 
-Three processes, as in real use: `lakegate up`; a writer process that writes each file in 64 KB
-chunks into landing/ and reports the time of its last byte; a querier process (lakegate.connect)
-that polls `count(*)` of the file's new partition until its rows appear. Prints p50/p95/max per
-kind and the ratio of p95 to the 1 s target. Usage: python bench/arrival_to_query.py [files-per-kind]
+Three processes, as in real use: `lakegate up`; a writer process that delivers each file and
+reports the time it is done; a querier process (lakegate.connect) that polls `count(*)` of the
+file's new partition until its rows appear. Two ways of delivering, each timed: written in one go
+(64 KB chunks straight into the final name; done at its close) and renamed into place (written
+under a hidden name in the same folder, then renamed; done at the rename). Prints p50/p95/max per
+kind and way, and the ratio of p95 to the 1 s target.
+Usage: python bench/arrival_to_query.py [files-per-kind]
 """
 
 from __future__ import annotations
@@ -26,10 +29,14 @@ WRITER = textwrap.dedent(
     src, dst = sys.argv[1], sys.argv[2]
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     data = open(src, "rb").read()
-    with open(dst, "wb") as out:
+    rename = sys.argv[3] == "rename"
+    target = os.path.join(os.path.dirname(dst), ".partial-" + os.path.basename(dst)) if rename else dst
+    with open(target, "wb") as out:
         for i in range(0, len(data), 65536):
             out.write(data[i:i + 65536])
             out.flush()
+    if rename:
+        os.rename(target, dst)
     print(repr(time.time()), flush=True)
     """
 )
@@ -107,7 +114,7 @@ Deliver = Callable[[Path, str], float]  # (source file, landing key) -> time.tim
 
 
 def measure(
-    home: Path, sources: dict[str, list[tuple[Path, int]]], deliver: Deliver
+    home: Path, sources: dict[str, list[tuple[Path, int]]], deliver: Deliver, way: str = ""
 ) -> dict[str, list[float]]:
     """Milliseconds from arrival to the first query that sees the rows, per kind."""
     querier = Querier(home)
@@ -116,23 +123,25 @@ def measure(
         for kind, files in sources.items():
             results[kind] = []
             for i, (path, rows) in enumerate(files):
-                key = f"landing/bench/{kind}/n={i:03d}/file{path.suffix}"
+                key = f"landing/bench/{kind}/n={way[:1]}{i:03d}/file{path.suffix}"
                 arrived = deliver(path, key)
-                results[kind].append((querier.seen_at(f"bench.{kind}", f"{i:03d}", rows) - arrived) * 1000)
+                seen = querier.seen_at(f"bench.{kind}", f"{way[:1]}{i:03d}", rows)
+                results[kind].append((seen - arrived) * 1000)
     finally:
         querier.close()
     return results
 
 
 def report(
-    sources: dict[str, list[tuple[Path, int]]], results: dict[str, list[float]], target_ms: float
+    sources: dict[str, list[tuple[Path, int]]], by_way: dict[str, dict[str, list[float]]], target_ms: float
 ) -> None:
     table = []
-    for kind, files in sources.items():
+    for (way, results), (kind, files) in ((w, s) for w in by_way.items() for s in sources.items()):
         ms = results[kind]
         p95 = percentile(ms, 95)
         table.append(
             [
+                way,
                 kind,
                 f"{files[0][0].stat().st_size / 1e6:.1f} MB",
                 f"{percentile(ms, 50):.0f} ms",
@@ -141,15 +150,17 @@ def report(
                 f"{p95 / target_ms:.2f}",
             ]
         )
-    print_table(["kind", "size", "p50", "p95", "max", f"p95 / {target_ms / 1000:g} s target"], table)
+    headers = ["delivered", "kind", "size", "p50", "p95", "max", f"p95 / {target_ms / 1000:g} s target"]
+    print_table(headers, table)
 
 
-def write_in_chunks(home: Path) -> Deliver:
-    """A writer process writing the file in 64 KB chunks into the landing folder."""
+def write_in_chunks(home: Path, way: str) -> Deliver:
+    """A writer process writing the file in 64 KB chunks into the landing folder (``way``
+    ``rename``: under a hidden name, then renamed into place)."""
 
     def deliver(path: Path, key: str) -> float:
         done = subprocess.run(
-            [sys.executable, "-c", WRITER, str(path), str(home / key)],
+            [sys.executable, "-c", WRITER, str(path), str(home / key), way],
             capture_output=True,
             text=True,
             check=True,
@@ -168,11 +179,14 @@ def main() -> None:
         (home / "landing").mkdir(parents=True)
         daemon = Up(home)
         try:
-            results = measure(home, sources, write_in_chunks(home))
+            results = {
+                way: measure(home, sources, write_in_chunks(home, way), way)
+                for way in ("in one go", "renamed")
+            }
         finally:
             daemon.stop()
-        print(f"arrival to query, {per_kind} files per kind, default settings (settle_seconds 0.2)")
-        report(sources, results, 1000)
+        print(f"arrival to query, {per_kind} files per kind, default settings")
+        report(sources, {"in one go": results["in one go"], "renamed into place": results["renamed"]}, 1000)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ import pytest
 
 from lakegate.app import App
 from lakegate.catalog import records as r
-from lakegate.errors import CatalogError
+from lakegate.errors import CatalogError, LakegateError
+from lakegate.ingest import pipeline as pipeline_module
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
 from tests.ingest.test_pipeline import Crash, _crash_once_at, landing_keys, rows
@@ -62,6 +63,10 @@ def test_a_crash_in_the_middle_of_a_replay_is_finished_by_whoever_comes_next(
     with pytest.raises(Crash):
         pipeline.advance(app.catalog.begin_replay(obj))
     assert landing_keys(app) == [KEY] and len(list(app.store.list("quarantine/"))) == 1
+    with pytest.raises(LakegateError) as young:  # its owner may still be at it: left to it a while
+        pipeline.process(KEY)
+    assert young.value.code == "ingest.replaying" and young.value.transient
+    monkeypatch.setattr(pipeline_module, "REPLAY_GRACE_SECONDS", 0.0)  # then it was cut short
     pipeline.process(KEY)  # `lakegate up` sees the object in landing first
     assert [o.kind for o in outcomes] == ["replayed", "accepted"]
     assert list(app.store.list("quarantine/")) == [] and landing_keys(app) == []

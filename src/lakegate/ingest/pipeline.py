@@ -22,6 +22,7 @@ import logging
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 QUARANTINE = "quarantine/"
 SPOOL_LIMIT = 256 * 1024**2  # remote objects up to this size are inferred from a local copy
 MAX_INTERNAL_ATTEMPTS = 3
+REPLAY_GRACE_SECONDS = 30.0  # a replay that has not finished this long after it began was cut short
 
 
 @dataclass
@@ -220,6 +222,7 @@ class Pipeline:
                 return None if active is None else self.advance(active)
             obj = self.catalog.land(key, scan.size, scan.mtime_ns)
             if obj.state == r.REPLAYING:
+                self._replay_interrupted(obj)
                 self.advance(obj)  # a replay a crash interrupted; what it put back is a new delivery
                 obj = self.catalog.land(key, scan.size, scan.mtime_ns)
             if obj.state != r.LANDED:
@@ -233,6 +236,8 @@ class Pipeline:
         new file under its name waits its turn), then the file there is recorded and taken."""
         active = self.catalog.active_for(key)
         if active is not None:
+            if active.state == r.REPLAYING:
+                self._replay_interrupted(active)
             done = self.advance(active)
             if done.state != r.REPLAYED:
                 return done
@@ -241,6 +246,18 @@ class Pipeline:
         if info is None:
             return None
         return self.advance(self.catalog.land(key, info.size, info.mtime_ns), resumed=False)
+
+    @staticmethod
+    def _replay_interrupted(obj: ObjectRecord) -> None:
+        """Raises ``ingest.replaying`` (transient) while the replay that puts ``obj`` back in
+        landing is young: whoever began it (the console, `lakegate quarantine replay`) finishes it.
+        An old one was interrupted, and is finished here."""
+        if time.time() - obj.updated_at < REPLAY_GRACE_SECONDS:
+            raise LakegateError(
+                f"{obj.source_key} is being put back in landing by a replay; it is taken next",
+                code="ingest.replaying",
+                transient=True,
+            )
 
     def advance(self, obj: ObjectRecord, *, resumed: bool = True) -> ObjectRecord:
         """Run ``obj`` from its current state to a final one (raises on transient failures).

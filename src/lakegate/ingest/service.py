@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 RETENTION_SECONDS = 3600.0
 # A held file a process still writes to: taken once it is done, without a warning or a backoff.
-WAITING_CODES = ("ingest.being_written", "storage.changed_while_read")
+WAITING_CODES = ("ingest.being_written", "storage.changed_while_read", "ingest.replaying")
 
 
 class IngestService:
