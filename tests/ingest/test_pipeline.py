@@ -209,3 +209,13 @@ def test_a_local_file_overwritten_after_it_was_taken_is_a_second_delivery(
     assert [o.kind for o in outcomes] == ["accepted", "accepted"]
     assert rows(app, "SELECT id FROM s.t ORDER BY id") == [(1,), (2,), (7,), (8,), (9,)]
     assert landing_keys(app) == [] and app.catalog.active_objects() == []
+
+
+def test_a_csv_cut_off_mid_write_keeps_its_rows_and_says_its_last_line_has_no_break(app: App) -> None:
+    cut_in_a_value = deliver(app, "landing/s/cut/a.csv", b"id,amount\n1,10.5\n2,20.5\n3,3")
+    assert cut_in_a_value.kind == "accepted" and cut_in_a_value.rows == 3
+    assert any("the last line has no line break" in w for w in cut_in_a_value.warnings)
+    cut_in_a_row = deliver(app, "landing/s/cut2/b.csv", b"id,name,amount\n4,x,10.5\n5,y")
+    assert cut_in_a_row.rows == 1 and any("left out" in w for w in cut_in_a_row.warnings)
+    whole = deliver(app, "landing/s/cut/c.csv", b"id,amount\n6,1.5\n")
+    assert whole.warnings == []

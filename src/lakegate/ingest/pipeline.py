@@ -133,6 +133,19 @@ def judged(
         yield Judged(plan, warnings, path, ready.reason)
 
 
+def unterminated(detected: Detected, scan: Scan) -> list[str]:
+    """A warning for a text file whose lines end with line breaks but its last: perhaps its
+    writer was stopped mid-write (its last row may be cut short; one without its fields is left
+    out anyway)."""
+    lines = detected.format == "csv" or detected.json_layout == "newline_delimited"
+    plain = detected.compression == "none" and detected.encoding in ("utf-8", "latin-1", "cp1252")
+    if lines and plain and b"\n" in scan.head and not scan.tail.endswith((b"\n", b"\r")):
+        return [
+            "the last line has no line break: if its writer stopped mid-write, the last row may be cut short"
+        ]
+    return []
+
+
 def arrival_of(mtime_ns: int) -> dt.datetime:
     """When an object landed: its store's modification time."""
     return dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC)
@@ -372,7 +385,7 @@ class Pipeline:
             conn, route, read_from, key=obj.source_key, size=scan.size, detected=detected,
             source=lambda: self.store.open(self._source(obj)),
         ) as found:  # fmt: skip
-            plan, warnings = found.plan, found.warnings
+            plan, warnings = found.plan, found.warnings + unterminated(detected, scan)
             sha = scan.sha256
             duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
             target = route.target_key
