@@ -29,7 +29,7 @@ WRITER = textwrap.dedent(
     src, dst = sys.argv[1], sys.argv[2]
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     data = open(src, "rb").read()
-    rename = sys.argv[3] == "rename"
+    rename = sys.argv[3].startswith("renamed")
     target = os.path.join(os.path.dirname(dst), ".partial-" + os.path.basename(dst)) if rename else dst
     with open(target, "wb") as out:
         for i in range(0, len(data), 65536):
@@ -64,13 +64,15 @@ QUERIER = textwrap.dedent(
 )
 
 
-def make_sources(folder: Path, per_kind: int) -> dict[str, list[tuple[Path, int]]]:
-    """Distinct files (identical content would be skipped as a duplicate), made before timing starts."""
+def make_sources(folder: Path, per_kind: int, first: int = 0) -> dict[str, list[tuple[Path, int]]]:
+    """Distinct files (identical content would be skipped as a duplicate), made before timing
+    starts; ``first`` numbers them, so that two sets never share content."""
     con = duckdb.connect()
+    folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, list[tuple[Path, int]]] = {}
     for name, rows in (("csv_1mb", 21_000), ("csv_10mb", 210_000), ("parquet", 500_000)):
         out[name] = []
-        for i in range(per_kind):
+        for i in range(first, first + per_kind):
             path = folder / f"{name}-{i}.{'parquet' if name == 'parquet' else 'csv'}"
             fmt = "(FORMAT parquet)" if name == "parquet" else "(HEADER)"
             con.execute(
@@ -174,19 +176,17 @@ def main() -> None:
     per_kind = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     with tempfile.TemporaryDirectory(prefix="lakegate-bench-") as tmp:
         root = Path(tmp)
-        sources = make_sources(root, per_kind)
+        ways = ("in one go", "renamed into place")
+        sources = {way: make_sources(root / f"w{n}", per_kind, n * per_kind) for n, way in enumerate(ways)}
         home = root / "home"
         (home / "landing").mkdir(parents=True)
         daemon = Up(home)
         try:
-            results = {
-                way: measure(home, sources, write_in_chunks(home, way), way)
-                for way in ("in one go", "renamed")
-            }
+            results = {way: measure(home, sources[way], write_in_chunks(home, way), way) for way in ways}
         finally:
             daemon.stop()
         print(f"arrival to query, {per_kind} files per kind, default settings")
-        report(sources, {"in one go": results["in one go"], "renamed into place": results["renamed"]}, 1000)
+        report(sources[ways[0]], results, 1000)
 
 
 if __name__ == "__main__":

@@ -260,14 +260,14 @@ def _stress_writer(daemon: Daemon, writer: int, rng: random.Random, versions: di
                     junk = b"".join(b"%s,%d,-1\n" % (tag + b"x", i) for i in range(n // 2))
                     out.write(junk)  # a draft, replaced before the writer is done
                     out.flush()
-                    time.sleep(rng.uniform(0, 1.5))
+                    time.sleep(rng.uniform(0, 5))
                     out.seek(len(b"tag,seq,payload\n"))
                     if how == "truncate":
                         out.truncate()
                 for i in range(0, n, 50):
                     out.write(b"".join(body[i : i + 50]))
                     out.flush()
-                    time.sleep(rng.uniform(0, 1.5) if rng.random() < 0.3 else 0)
+                    time.sleep(rng.uniform(0, 5) if rng.random() < 0.3 else 0)
                 out.truncate()  # a rewrite shorter than its draft ends where it ends
         versions[tag.decode()] = n
         time.sleep(rng.uniform(0, 0.5))

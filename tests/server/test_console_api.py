@@ -166,3 +166,18 @@ def test_the_console_is_served_with_a_strict_content_security_policy(api: Api) -
     bundle = client.get("/console/vendor/codemirror.js")
     assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
     assert "frame-ancestors 'none'" in bundle.headers["content-security-policy"]
+
+
+def test_an_arrival_that_changed_its_tables_schema_says_so(api: Api) -> None:
+    client, headers, app = api
+    deliver(app, "landing/evolving/t/a.csv", b"id,amount\n1,10\n")
+    deliver(app, "landing/evolving/t/b.csv", b"id,amount,coupon\n2,2.5,W\n")
+    found = client.get("/v1/arrivals", headers=headers["root"]).json()["arrivals"]
+    by_key = {a["key"]: a for a in found}
+    assert by_key["landing/evolving/t/a.csv"]["schema_change"] is None  # it made the table
+    change = by_key["landing/evolving/t/b.csv"]["schema_change"]
+    assert change == {
+        "version": 2,
+        "changes": ["+ coupon VARCHAR", "~ amount BIGINT → DOUBLE"],
+        "text": "schema v2: + coupon VARCHAR, ~ amount BIGINT → DOUBLE",
+    }
