@@ -8,27 +8,9 @@ import pytest
 from lakegate.app import App
 from lakegate.catalog import records as r
 from lakegate.errors import StorageError
-from lakegate.ingest import faults
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.keys import held_key
-from tests.ingest.test_pipeline import landing_keys, rows
-
-
-class Crash(Exception):
-    pass
-
-
-def crash_once_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
-    fired = {"done": False}
-    real = faults.checkpoint
-
-    def fake(p: str) -> None:
-        if p == point and not fired["done"]:
-            fired["done"] = True
-            raise Crash(p)
-        real(p)
-
-    monkeypatch.setattr(faults, "checkpoint", fake)
+from tests.ingest.test_pipeline import Crash, _crash_once_at, landing_keys, rows
 
 
 def append_to_held(app: App, key: str, data: bytes) -> None:
@@ -39,7 +21,7 @@ def append_to_held(app: App, key: str, data: bytes) -> None:
 
 
 def test_a_file_is_hidden_while_it_is_taken(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    crash_once_at(monkeypatch, r.VALIDATED)
+    _crash_once_at(monkeypatch, r.VALIDATED)
     app.store.write("landing/s/t/a.csv", b"id\n1\n")
     with pytest.raises(Crash):
         Pipeline(app.catalog, app.store).process("landing/s/t/a.csv")
@@ -51,7 +33,7 @@ def test_a_file_is_hidden_while_it_is_taken(app: App, monkeypatch: pytest.Monkey
 def test_a_held_file_that_changes_before_registration_is_taken_again(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    crash_once_at(monkeypatch, r.COPIED)
+    _crash_once_at(monkeypatch, r.COPIED)
     key = "landing/s/t/a.csv"
     app.store.write(key, b"id\n1\n2\n")
     with pytest.raises(Crash):
@@ -76,7 +58,7 @@ def test_a_held_file_that_changes_after_registration_is_rolled_back(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Pipeline(app.catalog, app.store).process(app.store.write("landing/s/t/a.csv", b"id\n1\n").key)
-    crash_once_at(monkeypatch, r.CATALOGED)
+    _crash_once_at(monkeypatch, r.CATALOGED)
     key = "landing/s/t/b.csv"
     app.store.write(key, b"id,note\n2,x\n")
     with pytest.raises(Crash):
@@ -99,13 +81,13 @@ def test_a_held_file_that_changes_after_registration_is_rolled_back(
 
 @pytest.mark.parametrize("point", [r.ABANDONING, "before_release"])
 def test_abandoning_resumes_after_a_crash(app: App, monkeypatch: pytest.MonkeyPatch, point: str) -> None:
-    crash_once_at(monkeypatch, r.COPIED)
+    _crash_once_at(monkeypatch, r.COPIED)
     key = "landing/s/t/a.csv"
     app.store.write(key, b"id\n1\n")
     with pytest.raises(Crash):
         Pipeline(app.catalog, app.store).process(key)
     append_to_held(app, key, b"2\n")
-    crash_once_at(monkeypatch, point)
+    _crash_once_at(monkeypatch, point)
     with pytest.raises(Crash):
         for obj in app.catalog.active_objects():
             Pipeline(app.catalog, app.store).advance(obj)
