@@ -342,3 +342,24 @@ def test_grants_shape_what_sql_as_a_principal_reads(home: Path) -> None:
     assert lakegate(*sql).returncode == 1
     log = lakegate("history", "--principal", "eve", "--home", str(home)).stdout
     assert log.count("eve") == 3 and "SUCCEEDED" in log and "FAILED guard.table_unknown" in log
+
+
+def test_rules_test_judges_a_file_against_its_tables_schema(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = tmp_path / "first.csv"
+    first.write_text("id,amount\n1,10\n")
+    put = lakegate("put", str(first), "--to", "shop.orders", "--home", str(home))
+    assert put.returncode == 0, put.stderr
+    text = tmp_path / "text.csv"
+    text.write_text("id,amount\n2,20\n3,unknown\n")
+    refused = lakegate("rules", "test", "shop/orders/text.csv", "-f", str(text), "--home", str(home))
+    assert refused.returncode == 1 and "reject.schema.type_change" in refused.stdout
+    assert "'unknown'" in refused.stdout
+    stray = tmp_path / "notes.txt"
+    stray.write_text("a b\n1 2\n")
+    disjoint = lakegate("rules", "test", "shop/orders/notes.txt", "-f", str(stray), "--home", str(home))
+    assert disjoint.returncode == 1 and "reject.schema.disjoint" in disjoint.stdout
+    wider = tmp_path / "wider.csv"
+    wider.write_text("id,amount,coupon\n4,2.5,W\n")
+    taken = lakegate("rules", "test", "shop/orders/wider.csv", "-f", str(wider), "--home", str(home))
+    assert taken.returncode == 0 and "accepted" in taken.stdout

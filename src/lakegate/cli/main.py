@@ -1277,7 +1277,8 @@ def rules_test(
     from lakegate.ingest.routing import Router
 
     try:
-        settings = load_settings(resolve_home(home))
+        resolved = resolve_home(home)
+        settings = load_settings(resolved)
     except LakegateError as exc:
         raise fail(exc) from None
     key = key if key.startswith(LANDING_PREFIX) else LANDING_PREFIX + key.lstrip("/")
@@ -1300,6 +1301,9 @@ def rules_test(
     from lakegate import engine_setup
     from lakegate.crawler.detect import HEAD_BYTES, detect
     from lakegate.ingest.pipeline import judged
+    from lakegate.ingest.schema_guard import admit_file
+
+    schema = _table_schema(settings, resolved, route.database, route.table)
 
     size = file.stat().st_size
     with file.open("rb") as stream:
@@ -1322,12 +1326,30 @@ def rules_test(
             plan = found.plan
             if found.copy_reason:
                 grid.add_row("read through", f"a derived Parquet copy ({found.copy_reason})")
+            policy = Router.from_settings(settings).schema_policy(route)
+            admit_file(engine, found.readable, plan, schema, policy)
     except Rejection as exc:
         _verdict(grid, exc)
     grid.add_row("columns", ", ".join(f"{c.name} {c.type}" for c in plan.columns))
     grid.add_row("rows", str(plan.rows))
     grid.add_row("verdict", "accepted")
     out.print(grid)
+
+
+def _table_schema(settings: Any, home: Any, database: str, table: str) -> Any:
+    """The table's columns and schema version in the home's catalog, if it has one (nothing is
+    created when it has none)."""
+    from lakegate.catalog import Catalog
+
+    if settings.catalog == "sqlite" and not home.catalog_file.is_file():
+        return None
+    catalog = Catalog(settings.catalog_url(home))
+    try:
+        return catalog.schema(database, table)
+    except LakegateError:
+        return None
+    finally:
+        catalog.close()
 
 
 def _content(detected: Any) -> str:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from lakegate.app import LANDING_PREFIX, App
 from lakegate.catalog import ObjectRecord
@@ -33,6 +34,7 @@ from lakegate.ingest.settle import BUSY_RECHECK, Settling
 from lakegate.ingest.workers import WorkerProcesses
 from lakegate.storage import ObjectInfo
 from lakegate.storage.local import is_partial_name
+from lakegate.storage.writers import PROBE
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +105,28 @@ class IngestService:
                 self._pool.submit(self._warm_up)
         for obj in self.app.catalog.active_objects():
             self._submit_resume(obj)
+        if self._landing_folder is not None:
+            self._say_how_files_settle(self._landing_folder.root)
         if self.watcher:
             self.watcher.start()
         self.reconciler.start()
         self._ticker.start()
         self._keeper.start()
+
+    def _say_how_files_settle(self, root: Path) -> None:
+        """Warn when the kernel cannot say who writes landing files: they wait a quiet period."""
+        try:
+            local = PROBE.local(root.stat().st_dev)
+        except OSError:
+            return
+        if not local:
+            logger.warning(
+                "landing/ (%s) is on a file system other machines may write to, or this is not Linux: "
+                "a file is taken once unchanged for %.0f s (ingest.settle_seconds), longer while it "
+                "keeps changing",
+                root,
+                self.settings.settle_seconds,
+            )
 
     def stop(self) -> None:
         self._stop.set()
