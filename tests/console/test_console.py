@@ -195,12 +195,17 @@ def test_a_dropped_file_shows_up_live_and_becomes_queryable(console: Any, lake: 
     arrival = page.locator("tr[data-key='landing/acme/in/drop.csv'][data-outcome='accepted']")
     arrival.wait_for(timeout=30_000)  # live: no reload
     assert "acme.in" in arrival.inner_text()
+    # a file that adds a column says so, loudly, where the provider looks
+    lake.drop("landing/acme/in/wider.csv", b"id,qty,note\n3,1,late\n")
+    wider = page.locator("tr[data-key='landing/acme/in/wider.csv'][data-outcome='accepted']")
+    wider.wait_for(timeout=30_000)
+    assert wider.locator(".schema-change").inner_text() == "schema v2: + note VARCHAR"
     provider.shot("ingestion-provider")
     analyst = console()
     page = analyst.sign_in("ann")
     _run(page, "SELECT sum(qty) AS q FROM acme.in")
     page.get_by_text("1 rows", exact=True).wait_for()
-    assert page.get_by_role("grid").locator(".grid-body [role=gridcell]").inner_text() == "12"
+    assert page.get_by_role("grid").locator(".grid-body [role=gridcell]").inner_text() == "13"
 
 
 def test_a_quarantined_file_shows_its_reason_and_replays_after_the_rule_is_fixed(
