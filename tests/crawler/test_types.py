@@ -86,3 +86,13 @@ def test_documented_joins(a: str, b: str, expected: str) -> None:
 def test_unparseable_type_is_a_clear_error() -> None:
     with pytest.raises(Exception, match="cannot parse type"):
         parse_type("STRUCT(")
+
+
+def test_only_typed_values_turning_into_text_count_as_a_change_to_text() -> None:
+    from lakegate.crawler.evolve import to_text
+
+    assert to_text("BIGINT", "VARCHAR") and to_text("DATE", "VARCHAR") and to_text("BOOLEAN", "VARCHAR")
+    assert to_text('STRUCT("a" BIGINT)', 'STRUCT("a" VARCHAR)') and to_text("BIGINT[]", "VARCHAR[]")
+    assert not to_text("JSON[]", "VARCHAR[]")  # an empty list's elements: text already
+    assert not to_text("NULL", "VARCHAR") and not to_text("VARCHAR", "VARCHAR")
+    assert not to_text("BIGINT", "DOUBLE") and not to_text("DATE", "TIMESTAMP")

@@ -85,7 +85,7 @@ def to_text(old: str, new: str) -> bool:
 
 
 def _to_text(old: DType, new: DType) -> bool:
-    if old.name in ("VARCHAR", "NULL"):
+    if old.name in ("VARCHAR", "NULL", "JSON"):  # JSON is text already (an empty list's elements)
         return False
     if new.name == "VARCHAR":
         return True
