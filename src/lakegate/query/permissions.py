@@ -68,13 +68,20 @@ def check_row_filter(text: str) -> str:
 
 
 def restrict(view: str, access: Access, names: list[str]) -> str:
-    """``view`` (a table's SELECT) as ``access`` lets it be read."""
+    """``view`` (a table's SELECT) as ``access`` lets it be read.
+
+    A row filter is a barrier, not only a ``WHERE``: every column is masked by it too (NULL in a
+    row the grant excludes), so a query's own expressions — a cast, a regex, ``error()`` aimed at
+    a hidden value — see nothing of a hidden row even if the optimizer evaluated them before the
+    filter. Which order the engine picks can then never change an answer or an error.
+    """
     projection = []
     for name in names:
         if name not in access.columns:
             continue
         shown = access.columns[name]
         col = quote_ident(name)
-        projection.append(col if shown is None else f"CASE WHEN {shown} THEN {col} END AS {col}")
+        masks = [f"({p})" for p in (access.rows, shown) if p is not None]
+        projection.append(col if not masks else f"CASE WHEN {' AND '.join(masks)} THEN {col} END AS {col}")
     where = f" WHERE {access.rows}" if access.rows else ""
     return f"SELECT {', '.join(projection)} FROM ({view}) AS granted{where}"
