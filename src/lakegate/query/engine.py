@@ -42,8 +42,8 @@ from lakegate.engine_setup import engine_message
 from lakegate.errors import GuardError, LakegateError, QueryError
 from lakegate.query import guard, show
 from lakegate.query.dialects import Schemas, to_duckdb
-from lakegate.query.permissions import AccessFor, restrict
-from lakegate.query.pruning import FileIndex, references
+from lakegate.query.permissions import AccessFor, filtered, restrict
+from lakegate.query.pruning import FileIndex, filter_references, references
 from lakegate.query.result_cache import ResultCache, result_key
 from lakegate.query.sandbox import ReadOnlyExecutor
 from lakegate.query.views import quote_ident, table_sql
@@ -83,6 +83,9 @@ class Plan:
     # tables (information_schema): only then may an engine instance holding others serve it
     audience: str | None = None
     lists_tables: bool = True
+    # a table read through a row or cell filter: the figures the caller is told are the grant's
+    # (bytes_estimated from the files the grant itself can reach; bytes scanned reported the same)
+    charged_by_grant: bool = False
 
 
 @dataclass
@@ -113,9 +116,10 @@ class Stream:
     """A result arriving batch by batch: ``schema`` (waits for the query to start), then iterate.
     ``close()`` early stops the query."""
 
-    def __init__(self, tables: list[str], bytes_estimated: int) -> None:
+    def __init__(self, tables: list[str], bytes_estimated: int, charged_by_grant: bool = False) -> None:
         self.tables = tables
         self.bytes_estimated = bytes_estimated
+        self.charged_by_grant = charged_by_grant  # bytes scanned are reported as estimated (Plan)
         self.bytes_scanned = 0  # what it read from files, known once it is done
         self.reused = False  # the result of an earlier run, replayed
         self.rows = 0
@@ -338,6 +342,8 @@ class QueryEngine:
         if reuse_seconds:
             self.results.put(result_key(prepared.key, prepared.text, params), table, types)
         elapsed = (time.perf_counter() - started) * 1000
+        if prepared.plan.charged_by_grant:
+            read = prepared.plan.bytes_estimated
         return Result(table, elapsed, prepared.tables, read, prepared.plan.bytes_estimated)
 
     def stream(
@@ -359,7 +365,7 @@ class QueryEngine:
         # Streamed rows cost no memory here: only a row cap given with the limits applies.
         limits = limits or self.settings.model_copy(update={"max_rows": _UNCAPPED})
         prepared = self._prepare(sql, access, limits, max_bytes)
-        stream = Stream(prepared.tables, prepared.plan.bytes_estimated)
+        stream = Stream(prepared.tables, prepared.plan.bytes_estimated, prepared.plan.charged_by_grant)
         keep = bool(reuse_seconds)
         if reuse_seconds:
             key = result_key(prepared.key, prepared.text, params)
@@ -422,7 +428,7 @@ class QueryEngine:
         body = self.translate(sql, dialect, access).strip().rstrip(";")
         wrapped = f"SELECT * FROM ({body}\n) AS lakegate_described LIMIT 0"
         prepared = self._prepare(wrapped, access, None, None)
-        stream = Stream(prepared.tables, prepared.plan.bytes_estimated)
+        stream = Stream(prepared.tables, prepared.plan.bytes_estimated, prepared.plan.charged_by_grant)
         instance = self._instance(prepared)
         params = [None] * param_count
         self.executor.submit(lambda: self._feed(instance, prepared.text, params, prepared.settings, stream))
@@ -484,6 +490,7 @@ class QueryEngine:
         paths: set[str] = set()
         copies: set[str] = set()
         scanned = kept_files = 0
+        by_grant = False
         for t in tables:
             kept = self._index(t).select(refs.get((t.database, t.name)))
             view = table_sql(t if kept is t.files else replace(t, files=kept), self.lake.url)
@@ -494,8 +501,16 @@ class QueryEngine:
             views[t.qualified] = view
             paths.update(self.lake.url(f.derived_key or f.key) for f in kept)
             copies.update(f.derived_key for f in kept if f.derived_key)
-            scanned += sum(f.size for f in kept)
-            kept_files += len(kept)
+            if grant is not None and filtered(grant):
+                # Pruned by the query's predicates, the charge would tell what the hidden rows
+                # hold (bisect a hidden amount on bytes_estimated): it is the grant's instead.
+                by_grant = True
+                charged = self._index(t).select(filter_references(t, grant.rows))
+                scanned += sum(f.size for f in charged)
+                kept_files += len(charged)
+            else:
+                scanned += sum(f.size for f in kept)
+                kept_files += len(kept)
         if max_bytes is not None and scanned > max_bytes:
             raise QueryError(
                 f"the query would read {scanned:,} bytes of files, more than its workgroup's {max_bytes:,}",
@@ -505,7 +520,9 @@ class QueryEngine:
         lists = tree is None or any(t.db.lower() == "information_schema" for t in tree.find_all(exp.Table))
         audience = "*" if access is None else getattr(access, "audience", None)
         total = sum(len(t.files) for t in tables)
-        return Plan(views, sorted(paths), sorted(copies), scanned, kept_files, total, audience, lists)
+        return Plan(
+            views, sorted(paths), sorted(copies), scanned, kept_files, total, audience, lists, by_grant
+        )
 
     def _index(self, table: TableInfo) -> FileIndex:
         """The pruning index of this version of ``table`` (built once, shared by queries)."""
@@ -723,7 +740,7 @@ class QueryEngine:
             cursor.close()
             read = instance.bytes_read(connection[0] if connection else -1)
             if stream is not None:
-                stream.bytes_scanned = read
+                stream.bytes_scanned = read if not stream.charged_by_grant else stream.bytes_estimated
         return schema, read, types
 
 

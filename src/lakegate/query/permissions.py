@@ -33,6 +33,11 @@ class Access:
 AccessFor = Callable[[str, str, list[str]], Access | None]
 
 
+def filtered(access: Access) -> bool:
+    """Whether some rows or cells of the table are hidden from the caller."""
+    return access.rows is not None or any(p is not None for p in access.columns.values())
+
+
 def any_of(predicates: list[str | None]) -> str | None:
     """The OR of predicates, where ``None`` means "every row"."""
     if not predicates or any(p is None for p in predicates):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import traverse_scope
@@ -93,6 +94,25 @@ def references(tree: exp.Expr, columns: dict[Name, set[str]]) -> dict[Name, list
         name = (table.db.lower(), table.name.lower())
         mentions[name] = mentions.get(name, 0) + 1
     return {name: refs for name, refs in found.items() if len(refs) == mentions.get(name)}
+
+
+def filter_references(table: TableInfo, predicate: str | None) -> list[Reference] | None:
+    """The files a row filter alone can reach, judged on partition values only (a file's column
+    statistics cover rows the filter hides): what a filtered grant is charged, whatever the query."""
+    if predicate is None:
+        return None
+    keys = {k.lower() for k in table.partition_keys}
+    if not keys:
+        return None
+    try:
+        tree = sqlglot.parse_one(
+            f'SELECT 1 FROM "{table.database}"."{table.name}" WHERE {predicate}', read="duckdb"
+        )
+    except (SqlglotError, ValueError):
+        return None
+    return references(tree, {(table.database.lower(), table.name.lower()): keys}).get(
+        (table.database.lower(), table.name.lower())
+    )
 
 
 def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:

@@ -1,0 +1,93 @@
+"""Nothing a principal may not see shapes what it is told (SECURITY.md, "Side channels").
+
+An analyst granted ``acme.orders`` for EU rows only tries to learn the hidden US rows from the
+figures every answer carries — bytes estimated and scanned — by bisecting on predicates that
+only hidden rows could satisfy, in place and through the Parquet copies queries read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lakegate.app import App
+from lakegate.auth.grants import Grants
+from lakegate.auth.principals import Principals
+from lakegate.ingest.accelerate import Accelerator
+from lakegate.ingest.pipeline import Pipeline
+from lakegate.query.engine import QueryEngine
+from lakegate.server.app import make_app
+from tests.ingest.test_pipeline import deliver
+
+HIDDEN_MAX = 91357.13
+
+
+@pytest.fixture(params=["in place", "parquet copies"])
+def analyst(
+    request: pytest.FixtureRequest, app: App, tmp_path: Path
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    deliver(app, "landing/acme/orders/dt=2031-05-01/a.csv",
+            b"id,region,customer,amount\n1,EU,Anna,10.5\n2,US,Zed,500\n3,EU,Bo,20\n")  # fmt: skip
+    deliver(app, "landing/acme/orders/dt=2031-05-02/b.csv",
+            b"id,region,customer,amount\n4,EU,Cy,30\n5,EU,Di,40\n")  # fmt: skip
+    deliver(
+        app,
+        "landing/acme/orders/dt=2031-05-03/us_only_orders.csv",
+        f"id,region,customer,amount\n6,US,Hidden Corp,{HIDDEN_MAX}\n7,US,Secret Inc,7\n".encode(),
+    )
+    if request.param == "parquet copies":
+        Accelerator(app.catalog, app.store, lambda: app.settings).run_pending()
+        assert all(f.derived_key for f in app.catalog.table("acme", "orders").files)  # type: ignore[union-attr]
+    people = Principals(app.catalog)
+    people.add("ann", role="analyst")
+    token, _ = people.create_token("ann")
+    Grants(app.catalog).grant(principal="ann", database="acme", table="orders",
+                              row_filter="region = 'EU'", by="test")  # fmt: skip
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    pipeline = Pipeline(app.catalog, app.store)
+    served = make_app(app.catalog, app.store, lambda: pipeline, engine, results=tmp_path / "results")
+    yield TestClient(served), {"Authorization": f"Bearer {token}"}
+    if served.state.jobs is not None:
+        served.state.jobs.shutdown()
+    engine.close()
+
+
+def figures(client: TestClient, headers: dict[str, str], where: str) -> tuple[int, int, int]:
+    answer = client.post(
+        "/v1/query", json={"sql": f"SELECT * FROM acme.orders WHERE {where}"}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    return len(body["rows"]), body["bytes_estimated"], body["bytes_scanned"]
+
+
+PROBES = [
+    "amount > 91357.12",  # true only for the hidden maximum
+    "amount > 91357.14",  # true for nothing
+    "amount > 1000000",
+    "dt = '2031-05-03'",  # a partition of hidden rows only
+    "dt = '1999-01-01'",  # a partition that does not exist
+    "customer = 'Hidden Corp'",
+    "customer = 'Nobody'",
+    "customer >= 'S'",
+]
+
+
+def test_bytes_reported_never_depend_on_hidden_rows(analyst: tuple[TestClient, dict[str, str]]) -> None:
+    client, headers = analyst
+    seen = {probe: figures(client, headers, probe) for probe in PROBES}
+    assert {rows for rows, _e, _s in seen.values()} == {0}
+    assert len({(e, s) for _r, e, s in seen.values()}) == 1, seen  # the same whatever the probe
+    rows, estimated, scanned = figures(client, headers, "true")
+    assert rows == 4 and (estimated, scanned) == next(iter(seen.values()))[1:]
+
+
+def test_the_history_tells_the_same_figures(analyst: tuple[TestClient, dict[str, str]]) -> None:
+    client, headers = analyst
+    for probe in PROBES[:2]:
+        figures(client, headers, probe)
+    history = client.get("/v1/queries", headers=headers).json()["queries"]
+    assert len({q["bytes_scanned"] for q in history}) == 1, history
