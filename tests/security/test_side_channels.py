@@ -91,3 +91,18 @@ def test_the_history_tells_the_same_figures(analyst: tuple[TestClient, dict[str,
         figures(client, headers, probe)
     history = client.get("/v1/queries", headers=headers).json()["queries"]
     assert len({q["bytes_scanned"] for q in history}) == 1, history
+
+
+def test_catalog_routes_tell_no_counts_or_files_of_a_filtered_table(
+    analyst: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, headers = analyst
+    [listed] = client.get("/v1/tables", headers=headers).json()["tables"]
+    shown = client.get("/v1/tables/acme/orders", headers=headers).json()
+    for table in (listed, shown):
+        assert (table["rows"], table["files"], table["bytes"]) == (None, None, None)
+    versions = client.get("/v1/tables/acme/orders/versions", headers=headers).json()["versions"]
+    assert versions and all(v["cause"] is None for v in versions)
+    assert "us_only_orders" not in str(versions)
+    for route in ("files", "partitions"):
+        assert client.get(f"/v1/tables/acme/orders/{route}", headers=headers).status_code == 403

@@ -299,6 +299,26 @@ class Principals:
                 conn.execute(tokens.update().where(tokens.c.id == token_id).values(last_used_at=now))
         return self.require(row.name)
 
+    def still_allowed(self, name: str, token_id: str | None) -> Principal | None:
+        """``name`` as it is now, if it may still use the session it opened with ``token_id``:
+        not disabled, and the token neither revoked nor expired (``None`` otherwise). Open
+        sessions (the PostgreSQL wire) ask this every second, so that access ends when it ends."""
+        found = self.get(name)
+        if found is None or found.disabled_at is not None:
+            return None
+        if token_id is not None:
+            with self.catalog.reading("checking a session's token") as conn:
+                row = conn.execute(
+                    sa.select(tokens.c.revoked_at, tokens.c.expires_at, tokens.c.principal_id).where(
+                        tokens.c.id == token_id
+                    )
+                ).first()
+            if row is None or row.principal_id != found.id:
+                return None
+            if not usable(row.revoked_at, row.expires_at, None, time.time()):
+                return None
+        return found
+
     def touch(self, token_id: str) -> None:
         """Record that a token was just used (at most once a minute), e.g. after a SCRAM exchange."""
         now = time.time()

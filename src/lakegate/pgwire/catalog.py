@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import duckdb
@@ -31,7 +31,7 @@ from lakegate.catalog import Catalog, TableInfo
 from lakegate.crawler.infer import sql_literal
 from lakegate.errors import GuardError
 from lakegate.pgwire.types import BY_NAME, pg_type
-from lakegate.query.permissions import AccessFor
+from lakegate.query.permissions import AccessFor, filtered
 
 SCHEMA = "pgc"  # where the emulated pg_catalog tables live (DuckDB keeps the name pg_catalog)
 _PUBLIC, _CATALOG_NS, _INFO_NS, _FIRST_DB, _FIRST_TABLE = 2200, 11, 13000, 16384, 20000
@@ -197,11 +197,28 @@ def _macros(user: str, process_id: int) -> list[str]:
         "CREATE MACRO pg_is_in_recovery() AS false",
         "CREATE MACRO pg_backend_pid() AS " + str(process_id),
         "CREATE MACRO txid_current() AS 1",
-        "CREATE MACRO has_table_privilege(a, b) AS true, (a, b, c) AS true",
-        "CREATE MACRO has_schema_privilege(a, b) AS true, (a, b, c) AS true",
-        "CREATE MACRO has_database_privilege(a, b) AS true, (a, b, c) AS true",
-        "CREATE MACRO has_column_privilege(a, b, c) AS true, (a, b, c, d) AS true",
-        "CREATE MACRO has_any_column_privilege(a, b) AS true, (a, b, c) AS true",
+        # The privilege functions answer from the grants: SELECT on what this session may read
+        # (its pg_class holds nothing else), USAGE on its schemas, CONNECT; nothing that writes.
+        f"CREATE MACRO _pg_me(u) AS lower(CAST(u AS VARCHAR)) IN (lower({name}), '10')",
+        "CREATE MACRO _pg_may(p, allowed) AS "
+        "list_has_any(list_transform(string_split(lower(CAST(p AS VARCHAR)), ','), x -> trim(x)), allowed)",
+        "CREATE MACRO _pg_table(t) AS (SELECT count(*) > 0 FROM pgc.pg_class c "
+        "JOIN pgc.pg_namespace n ON n.oid = c.relnamespace WHERE CAST(c.oid AS VARCHAR) = CAST(t AS VARCHAR) "
+        "OR lower(replace(CAST(t AS VARCHAR), '\"', '')) "
+        "IN (lower(c.relname), lower(n.nspname || '.' || c.relname)))",
+        "CREATE MACRO _pg_schema(s) AS (SELECT count(*) > 0 FROM pgc.pg_namespace "
+        "WHERE CAST(oid AS VARCHAR) = CAST(s AS VARCHAR) OR lower(nspname) = lower(CAST(s AS VARCHAR)))",
+        "CREATE MACRO has_table_privilege(a, b) AS _pg_table(a) AND _pg_may(b, ['select']), "
+        "(a, b, c) AS _pg_me(a) AND _pg_table(b) AND _pg_may(c, ['select'])",
+        "CREATE MACRO has_any_column_privilege(a, b) AS _pg_table(a) AND _pg_may(b, ['select']), "
+        "(a, b, c) AS _pg_me(a) AND _pg_table(b) AND _pg_may(c, ['select'])",
+        "CREATE MACRO has_column_privilege(a, b, c) AS _pg_table(a) AND _pg_may(c, ['select']), "
+        "(a, b, c, d) AS _pg_me(a) AND _pg_table(b) AND _pg_may(d, ['select'])",
+        "CREATE MACRO has_schema_privilege(a, b) AS _pg_schema(a) AND _pg_may(b, ['usage']), "
+        "(a, b, c) AS _pg_me(a) AND _pg_schema(b) AND _pg_may(c, ['usage'])",
+        "CREATE MACRO has_database_privilege(a, b) AS lower(CAST(a AS VARCHAR)) = 'lakegate' "
+        "AND _pg_may(b, ['connect']), (a, b, c) AS _pg_me(a) AND lower(CAST(b AS VARCHAR)) = 'lakegate' "
+        "AND _pg_may(c, ['connect'])",
         "CREATE MACRO pg_has_role(a, b) AS false, (a, b, c) AS false",
         "CREATE MACRO current_database() AS 'lakegate'",
         "CREATE MACRO current_schema() AS 'public'",
@@ -301,6 +318,8 @@ class PgCatalog:
         return CatalogAnswer(table.schema, types, table)
 
     def _readable(self, access: AccessFor | None) -> list[tuple[TableInfo, list[str]]]:
+        """The tables the caller may read and the columns it sees; a table it reads through a
+        row or cell filter without its counts (they would be counted over hidden rows)."""
         out = []
         for info in self.catalog.tables():
             names = [c.name for c in info.columns] + list(info.partition_keys)
@@ -309,6 +328,8 @@ class PgCatalog:
                 continue
             allowed = access(info.database, info.name, names)
             if allowed is not None:
+                if filtered(allowed):
+                    info = replace(info, row_count=-1, total_bytes=0)  # noqa: PLW2901 - "not known"
                 out.append((info, [n for n in names if n in allowed.columns]))
         return out
 
@@ -389,7 +410,7 @@ class PgCatalog:
                 "oid": oid, "relname": info.name, "relnamespace": namespace[info.database], "reltype": 0,
                 "reloftype": 0, "relowner": 10, "relam": 2, "relfilenode": oid, "reltablespace": 0,
                 "relpages": max(1, info.total_bytes // 8192) if info.total_bytes else 0,
-                "reltuples": float(info.row_count), "relallvisible": 0, "reltoastrelid": 0,
+                "reltuples": float(max(info.row_count, -1)), "relallvisible": 0, "reltoastrelid": 0,
                 "relhasindex": False, "relisshared": False, "relpersistence": "p", "relkind": "r",
                 "relnatts": len(shown), "relchecks": 0, "relhasrules": False, "relhastriggers": False,
                 "relhassubclass": False, "relrowsecurity": False, "relforcerowsecurity": False,

@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from lakegate.auth import tokens as token_format
 from lakegate.auth.principals import Principal, Principals
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.pgwire import messages as m
@@ -99,6 +100,7 @@ class Session:
         self.running: Run | None = None
         self.cancelled = False
         self.pg_catalog: PgCatalog | None = None
+        self.token_id: str | None = None  # the token the session logged in with
 
     # -- life -------------------------------------------------------------------------------
 
@@ -106,7 +108,11 @@ class Session:
         try:
             started = await asyncio.wait_for(self._start(), self.options.startup_seconds)
             if started:
-                await self._loop()
+                watchdog = asyncio.create_task(self._watch_access())
+                try:
+                    await self._loop()
+                finally:
+                    watchdog.cancel()
         except TimeoutError:
             with contextlib.suppress(Exception):
                 await self._fatal(PgError("the connection did not log in in time", code="pgwire.protocol"))
@@ -136,6 +142,32 @@ class Session:
         running = self.running
         if running is not None:
             running.finish(QueryError("canceling statement due to user request", code="query.cancelled"))
+
+    async def _watch_access(self) -> None:
+        """End the session within ``ACCESS_CHECK_SECONDS`` of its access ending — its user
+        disabled or made a provider, its token revoked or expired — stopping what it runs; take
+        a changed role into its next statement."""
+        while True:
+            await asyncio.sleep(ACCESS_CHECK_SECONDS)
+            assert self.principal is not None
+            try:
+                now = await self._call(self.principals.still_allowed, self.principal.name, self.token_id)
+            except LakegateError:
+                continue  # the catalog is unreachable: so are the session's queries meanwhile
+            if now is not None and now.role != "provider":
+                self.principal = now
+                continue
+            logger.info("pgwire: ending the session of %s: its access ended", self.principal.name)
+            self.cancel()
+            ended = AuthError(
+                "this session's access ended: its token was revoked or expired, or its user disabled",
+                code="auth.revoked",
+                hint="connect again with a valid token",
+            )
+            with contextlib.suppress(Exception):
+                await self._fatal(ended)
+            self.writer.close()
+            return
 
     def send(self, *parts: bytes) -> None:
         self.writer.write(b"".join(parts))
@@ -230,6 +262,7 @@ class Session:
             if kind != b"p":
                 raise m.ProtocolError("expected a password message")
             token = payload.cstring()
+            self.token_id = token_format.token_id(token.strip())
             try:
                 principal = await self._call(self.principals.authenticate, token)
             except AuthError:
@@ -259,6 +292,7 @@ class Session:
                 return None
             self.send(m.authentication(12, final))
             assert exchange.token_id is not None
+            self.token_id = exchange.token_id
             await self._call(self.principals.touch, exchange.token_id)
             principal = await self._call(self.principals.require, user)
         assert isinstance(principal, Principal)
@@ -701,6 +735,7 @@ class Session:
             self.running = None
 
 
+ACCESS_CHECK_SECONDS = 1.0  # how often an open session checks that its access still holds
 _LOGIN_MESSAGE = 64 * 1024  # the most a message may hold before a client has logged in
 _REPORTED = ("server_version", "server_encoding", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone",
              "integer_datetimes", "standard_conforming_strings", "application_name")  # fmt: skip

@@ -14,6 +14,7 @@ _BY_CODE = {
     "guard.dialect": "0A000",  # feature_not_supported
     "auth.forbidden": "42501",
     "auth.invalid": "28P01",  # invalid_password
+    "auth.revoked": "28000",  # invalid_authorization_specification: the session's access ended
     "query.timeout": "57014",  # query_canceled
     "query.cancelled": "57014",
     "query.memory": "53200",  # out_of_memory

@@ -62,7 +62,7 @@ from lakegate.ingest.quarantine import Quarantine, describe
 from lakegate.query.engine import QueryEngine
 from lakegate.query.gateway import Gateway
 from lakegate.query.history import History
-from lakegate.query.permissions import Access
+from lakegate.query.permissions import Access, filtered
 from lakegate.server.access_api import STATUS as ACCESS_STATUS
 from lakegate.server.access_api import Id, access_routes, admin
 from lakegate.server.console import mount_console
@@ -419,9 +419,10 @@ def make_app(
                 for k in info.partition_keys
                 if k in shown
             ],
-            "files": info.file_count,
-            "rows": info.row_count,
-            "bytes": info.total_bytes,
+            # counted over rows a filter hides, they would say what it hides: not shown then
+            **dict.fromkeys(("files", "rows", "bytes")),
+            **({} if filtered(access) else
+               {"files": info.file_count, "rows": info.row_count, "bytes": info.total_bytes}),
         }  # fmt: skip
 
     @app.get("/v1/tables")
@@ -485,6 +486,7 @@ def make_app(
     def table_versions(database: str, name: str, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
         _info, access = readable(principal, database, name)
         shown = access.columns
+        hidden_files = filtered(access)  # the file behind a version may hold only hidden rows
         out = []
         for v in catalog.versions(database, name):
             out.append({
@@ -492,7 +494,7 @@ def make_app(
                 "columns": [{"name": c.name, "type": c.type} for c in v.columns if c.name in shown],
                 "partition_keys": [k for k in v.partition_keys if k in shown],
                 "changes": describe_diff(_visible_diff(v.diff, shown), {c.name: c.type for c in v.columns}),
-                "cause": v.cause,
+                "cause": None if hidden_files else v.cause,
             })  # fmt: skip
         return {"versions": out}
 

@@ -1,0 +1,99 @@
+"""Access is checked for every session, not only at login (SECURITY.md, "Sessions"): an open
+PostgreSQL connection ends within a second of its token's revocation or its user's disabling,
+takes a role change into its next statement, and the privilege functions tell the truth."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from lakegate.auth import tokens as token_format
+from lakegate.auth.principals import Principals
+from tests.pgwire.conftest import Lake, lake
+
+__all__ = ["lake"]  # the fixture, shared
+
+
+def _ended(conn: psycopg.Connection, within: float = 3.0) -> psycopg.Error:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            conn.execute("SELECT 1").fetchall()
+        except psycopg.Error as exc:
+            return exc
+        time.sleep(0.1)
+    raise AssertionError("the session went on")
+
+
+def test_a_revoked_token_ends_its_open_session(lake: Lake) -> None:
+    conn = psycopg.connect(lake.dsn("ann"), autocommit=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM acme.orders").fetchone() == (2,)
+        token_id = token_format.token_id(lake.tokens["ann"])
+        assert token_id is not None
+        Principals(lake.app.catalog).revoke(token_id)
+        started = time.monotonic()
+        error = _ended(conn)
+        assert time.monotonic() - started < 2.5
+        assert "access ended" in str(error) or conn.closed
+    finally:
+        conn.close()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(lake.dsn("ann")).close()
+
+
+def test_a_disabled_user_loses_its_open_sessions(lake: Lake) -> None:
+    conn = psycopg.connect(lake.dsn("gus"), autocommit=True)
+    try:
+        assert conn.execute("SELECT note FROM globex.orders").fetchone() == ("GLOBEX-ROW",)
+        Principals(lake.app.catalog).disable("gus")
+        _ended(conn)
+    finally:
+        conn.close()
+
+
+def test_other_sessions_go_on(lake: Lake) -> None:
+    ann = psycopg.connect(lake.dsn("ann"), autocommit=True)
+    gus = psycopg.connect(lake.dsn("gus"), autocommit=True)
+    try:
+        Principals(lake.app.catalog).disable("gus")
+        _ended(gus)
+        assert ann.execute("SELECT count(*) FROM acme.orders").fetchone() == (2,)
+    finally:
+        ann.close()
+        gus.close()
+
+
+def test_the_privilege_functions_answer_from_the_grants(lake: Lake) -> None:
+    with psycopg.connect(lake.dsn("ann")) as conn:
+
+        def ask(sql: str) -> object:
+            row = conn.execute(sql).fetchone()
+            assert row is not None
+            return row[0]
+
+        assert ask("SELECT has_table_privilege('acme.orders', 'SELECT')") is True
+        assert ask("SELECT has_table_privilege('ann', 'acme.orders', 'select')") is True
+        assert ask("SELECT has_table_privilege('globex.orders', 'SELECT')") is False
+        assert ask("SELECT has_table_privilege('acme.orders', 'INSERT')") is False
+        assert ask("SELECT has_table_privilege('acme.nothing_here', 'SELECT')") is False
+        assert ask("SELECT has_table_privilege('gus', 'acme.orders', 'SELECT')") is False
+        assert ask("SELECT has_schema_privilege('acme', 'USAGE')") is True
+        assert ask("SELECT has_schema_privilege('globex', 'USAGE')") is False
+        assert ask("SELECT has_schema_privilege('acme', 'CREATE')") is False
+        assert ask("SELECT has_database_privilege('lakegate', 'CONNECT')") is True
+        assert ask("SELECT has_database_privilege('lakegate', 'CREATE')") is False
+
+
+def test_counts_of_a_row_filtered_table_are_not_told(lake: Lake) -> None:
+    sql = (
+        "SELECT c.reltuples, c.relpages FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'acme' AND c.relname = 'orders'"
+    )
+    with psycopg.connect(lake.dsn("ann")) as conn:
+        assert conn.execute(sql).fetchone() == (-1.0, 0)  # PostgreSQL's "not known"
+    with psycopg.connect(lake.dsn("root")) as conn:
+        row = conn.execute(sql).fetchone()
+        assert row is not None and row[0] == 3.0
