@@ -34,6 +34,7 @@ class Session:
     principal: Principal
     csrf: str
     expires_at: float
+    token_id: str | None = None  # the token it was opened with
 
 
 def _digest(secret: str) -> str:
@@ -77,6 +78,7 @@ class Sessions:
             row = conn.execute(
                 sa.select(
                     principals, sessions.c.csrf, sessions.c.expires_at.label("session_expires"),
+                    sessions.c.token_id,
                     tokens.c.revoked_at, tokens.c.expires_at.label("token_expires"),
                 )
                 .select_from(sessions)
@@ -90,7 +92,7 @@ class Sessions:
             or not usable(row.revoked_at, row.token_expires, row.disabled_at, now)
         ):
             raise AuthError(_ENDED, hint="sign in again with a token")
-        return Session(_principal(row), row.csrf, row.session_expires)
+        return Session(_principal(row), row.csrf, row.session_expires, row.token_id)
 
     def check_csrf(self, session: Session, sent: str | None) -> None:
         """Raises: AuthError ``auth.csrf`` (403) unless ``sent`` is the session's CSRF token."""

@@ -48,7 +48,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from lakegate.auth import tokens as token_format
 from lakegate.auth.grants import Grants
+from lakegate.auth.liveness import AccessWatch
 from lakegate.auth.principals import Principal, Principals
 from lakegate.auth.sessions import COOKIE, CSRF_HEADER, Sessions
 from lakegate.auth.workgroups import Admission, Workgroups
@@ -197,6 +199,7 @@ def authenticated(principals: Principals, sessions: Sessions | None = None) -> C
             session = sessions.get(cookie)
             if request.method not in _SAFE_METHODS:
                 sessions.check_csrf(session, request.headers.get(CSRF_HEADER))
+            request.state.token_id = session.token_id
             return session.principal
         scheme, _, token = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -204,7 +207,9 @@ def authenticated(principals: Principals, sessions: Sessions | None = None) -> C
                 "this needs a token",
                 hint="send `Authorization: Bearer <token>`; `lakegate tokens create NAME` makes one",
             )
-        return principals.authenticate(token)
+        principal = principals.authenticate(token)
+        request.state.token_id = token_format.token_id(token.strip())  # work it begins is watched
+        return principal
 
     return who
 
@@ -232,11 +237,13 @@ def make_app(
     metrics = Metrics(ingest_counts)
     jobs = None
     runner = Gateway(catalog, engine, meter=metrics, admission=admission) if engine is not None else None
+    watch = AccessWatch(people)  # background queries and downloads stop when access ends
     if engine is not None:
         folder = results or Path(tempfile.mkdtemp(prefix="lakegate-results-"))
         jobs = Jobs(
-            engine, history=history, grants=grants, workgroups=workgroups, admission=admission, folder=folder
-        )
+            engine, history=history, grants=grants, workgroups=workgroups, admission=admission, folder=folder,
+            watch=watch,
+        )  # fmt: skip
     app.state.jobs = jobs  # for the daemon to cancel what still runs when it stops
     app.state.gateway = runner  # for the PostgreSQL front end to share (workgroup turns, metrics)
 
@@ -295,13 +302,20 @@ def make_app(
         })  # fmt: skip
 
     @app.post("/v1/query/download")
-    def query_download(body: DownloadRequest, principal: Principal = Depends(who)) -> StreamingResponse:  # noqa: B008
+    def query_download(
+        body: DownloadRequest,
+        request: Request,
+        principal: Principal = Depends(who),  # noqa: B008
+    ) -> StreamingResponse:
         """Run a query as the token's principal and stream its whole result as a file (CSV,
-        NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query."""
+        NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query,
+        and so does the end of the principal's access."""
         run = gateway().stream(
             principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
         )
         run.schema  # noqa: B018 - a query that fails before its first row answers with its error
+        ended = QueryError("the query was stopped: its principal's access ended", code="query.cancelled")
+        held = watch.hold(principal.name, getattr(request.state, "token_id", None), lambda: run.finish(ended))
 
         def pieces() -> Iterator[bytes]:
             try:
@@ -311,6 +325,7 @@ def make_app(
                 run.finish(QueryError("the client stopped reading the result", code="query.cancelled"))
                 raise
             finally:
+                watch.release(held)
                 run.finish()
 
         return StreamingResponse(
@@ -324,13 +339,19 @@ def make_app(
         return jobs
 
     @app.post("/v1/queries", status_code=202)
-    def query_submit(body: SubmitRequest, principal: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
+    def query_submit(
+        body: SubmitRequest,
+        request: Request,
+        principal: Principal = Depends(who),  # noqa: B008
+    ) -> dict[str, Any]:
         """Start a query in the background (its id; poll GET /v1/queries/{id}). With ``wait``,
-        answer once it is done or that many seconds have passed."""
+        answer once it is done or that many seconds have passed. It is cancelled when the
+        principal's access ends (its token revoked, its user disabled) before it is done."""
         runner = job_runner()
         query_id = runner.submit(
-            principal, body.sql, body.params, body.dialect, reuse_seconds=body.reuse_seconds
-        )
+            principal, body.sql, body.params, body.dialect, reuse_seconds=body.reuse_seconds,
+            token_id=getattr(request.state, "token_id", None),
+        )  # fmt: skip
         if body.wait:
             runner.wait(query_id, body.wait)
         return history.get(principal, query_id).as_dict()

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakegate.auth.grants import Grants
+from lakegate.auth.liveness import AccessWatch
 from lakegate.auth.principals import Principal
 from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.errors import LakegateError, QueryError
@@ -35,6 +36,7 @@ class Job:
     principal: str
     stream: Stream | None = None
     reuse_seconds: float | None = None  # an identical query's result this old may answer it
+    held: int = 0  # its handle in the access watch
     cancelled: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -50,8 +52,10 @@ class Jobs:
         admission: Admission,
         folder: Path,
         workers: int = 8,
+        watch: AccessWatch | None = None,
     ) -> None:
         self.engine = engine
+        self.watch = watch
         self.history = history
         self.grants = grants
         self.workgroups = workgroups
@@ -72,10 +76,14 @@ class Jobs:
         dialect: str = "duckdb",
         *,
         reuse_seconds: float | None = None,
+        token_id: str | None = None,
     ) -> str:
-        """Start a query; its id (its state is QUEUED until its workgroup gives it a turn)."""
+        """Start a query; its id (its state is QUEUED until its workgroup gives it a turn).
+        With a ``watch``, it is cancelled when its principal's access (``token_id``) ends."""
         query_id = self.history.start(principal, sql, "http", state="QUEUED")
         job = Job(query_id, principal.name, reuse_seconds=reuse_seconds)
+        if self.watch is not None:
+            job.held = self.watch.hold(principal.name, token_id, lambda: self._stop(job))
         with self._lock:
             self._jobs[query_id] = job
         self._pool.submit(self._run, job, principal, sql, params, dialect)
@@ -106,6 +114,8 @@ class Jobs:
             self.result_path(job.id).with_suffix(".partial").unlink(missing_ok=True)
             if error is not None:
                 self.result_path(job.id).unlink(missing_ok=True)
+            if self.watch is not None and job.held:
+                self.watch.release(job.held)
             self.history.finish(
                 job.id,
                 rows=stream.rows if stream else None,
@@ -143,10 +153,14 @@ class Jobs:
             job = self._jobs.get(query_id)
         if job is None or job.done.is_set():
             return
+        self._stop(job)
+        job.done.wait(timeout=10)
+
+    @staticmethod
+    def _stop(job: Job) -> None:
         job.cancelled.set()
         if job.stream is not None:
             job.stream.close()
-        job.done.wait(timeout=10)
 
     def wait(self, query_id: str, timeout: float) -> None:
         with self._lock:
