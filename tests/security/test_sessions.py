@@ -97,3 +97,26 @@ def test_counts_of_a_row_filtered_table_are_not_told(lake: Lake) -> None:
     with psycopg.connect(lake.dsn("root")) as conn:
         row = conn.execute(sql).fetchone()
         assert row is not None and row[0] == 3.0
+
+
+def test_grant_and_role_changes_apply_to_an_open_session(lake: Lake) -> None:
+    from lakegate.auth.grants import Grants
+
+    grants = Grants(lake.app.catalog)
+    conn = psycopg.connect(lake.dsn("ann"), autocommit=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM acme.orders").fetchone() == (2,)
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            conn.execute("SELECT * FROM globex.orders")
+        added = grants.grant(principal="ann", database="globex", by="root")
+        assert conn.execute("SELECT note FROM globex.orders").fetchone() == ("GLOBEX-ROW",)  # next statement
+        grants.revoke(added.id)
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            conn.execute("SELECT * FROM globex.orders")
+        Principals(lake.app.catalog).update("ann", role="admin")
+        deadline = time.monotonic() + 3
+        while conn.execute("SELECT count(*) FROM acme.orders").fetchone() != (3,):  # every row now
+            assert time.monotonic() < deadline, "the role change never applied"
+            time.sleep(0.1)
+    finally:
+        conn.close()
