@@ -106,3 +106,21 @@ def test_catalog_routes_tell_no_counts_or_files_of_a_filtered_table(
     assert "us_only_orders" not in str(versions)
     for route in ("files", "partitions"):
         assert client.get(f"/v1/tables/acme/orders/{route}", headers=headers).status_code == 403
+
+
+ERROR_PROBES = [
+    f"CAST(CASE WHEN amount > {HIDDEN_MAX - 0.01} THEN 'x' ELSE '1' END AS INTEGER) = 1",
+    "regexp_matches('a', CASE WHEN customer = 'Hidden Corp' THEN '(' ELSE 'a' END)",
+    "CAST(customer AS INTEGER) IS NULL OR true",
+]
+
+
+def test_errors_aimed_at_hidden_rows_never_fire(analyst: tuple[TestClient, dict[str, str]]) -> None:
+    """On every read path (in place and through copies), a probe that fails on a hidden value
+    answers as if the hidden rows did not exist."""
+    client, headers = analyst
+    for probe in ERROR_PROBES:
+        sql = f"SELECT id FROM acme.orders WHERE {probe} ORDER BY id"
+        answer = client.post("/v1/query", json={"sql": sql}, headers=headers)
+        assert answer.status_code == 200, (probe, answer.text)
+        assert [r[0] for r in answer.json()["rows"]] in ([1, 3, 4, 5], []), probe
