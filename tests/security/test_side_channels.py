@@ -124,3 +124,22 @@ def test_errors_aimed_at_hidden_rows_never_fire(analyst: tuple[TestClient, dict[
         answer = client.post("/v1/query", json={"sql": sql}, headers=headers)
         assert answer.status_code == 200, (probe, answer.text)
         assert [r[0] for r in answer.json()["rows"]] in ([1, 3, 4, 5], []), probe
+
+
+def test_a_grant_on_partitions_still_reads_only_its_partitions(app: App) -> None:
+    for day in ("01", "02", "03"):
+        deliver(app, f"landing/acme/orders/dt=2031-05-{day}/a.csv", f"id,amount\n{day},1\n".encode())
+    people = Principals(app.catalog)
+    people.add("pat", role="analyst")
+    grants = Grants(app.catalog)
+    grants.grant(principal="pat", database="acme", table="orders", row_filter="dt >= '2031-05-02'", by="t")
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    try:
+        access = grants.access_for(people.require("pat"))
+        whole = engine.plan("SELECT * FROM acme.orders")
+        for sql in ("SELECT * FROM acme.orders", "SELECT * FROM acme.orders WHERE dt = '2031-05-03'"):
+            plan = engine.plan(sql, access)
+            assert plan.files == 2 and plan.bytes_estimated < whole.bytes_estimated
+            assert plan.charged_by_grant
+    finally:
+        engine.close()

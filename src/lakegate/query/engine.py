@@ -492,25 +492,25 @@ class QueryEngine:
         scanned = kept_files = 0
         by_grant = False
         for t in tables:
-            kept = self._index(t).select(refs.get((t.database, t.name)))
-            view = table_sql(t if kept is t.files else replace(t, files=kept), self.lake.url)
             grant, names = allowed[t.qualified]
+            if grant is not None and filtered(grant):
+                # Pruned by the query's predicates, its files would follow the hidden rows'
+                # statistics, and its charge and its time would tell them (bisect a hidden
+                # amount on bytes_estimated): it reads — and is charged — what the grant's own
+                # filter reaches, whatever the query asks.
+                by_grant = True
+                kept = self._index(t).select(filter_references(t, grant.rows))
+            else:
+                kept = self._index(t).select(refs.get((t.database, t.name)))
+            view = table_sql(t if kept is t.files else replace(t, files=kept), self.lake.url)
             if access is not None:
                 assert grant is not None  # the guard let only readable tables through
                 view = restrict(view, grant, names)
             views[t.qualified] = view
             paths.update(self.lake.url(f.derived_key or f.key) for f in kept)
             copies.update(f.derived_key for f in kept if f.derived_key)
-            if grant is not None and filtered(grant):
-                # Pruned by the query's predicates, the charge would tell what the hidden rows
-                # hold (bisect a hidden amount on bytes_estimated): it is the grant's instead.
-                by_grant = True
-                charged = self._index(t).select(filter_references(t, grant.rows))
-                scanned += sum(f.size for f in charged)
-                kept_files += len(charged)
-            else:
-                scanned += sum(f.size for f in kept)
-                kept_files += len(kept)
+            scanned += sum(f.size for f in kept)
+            kept_files += len(kept)
         if max_bytes is not None and scanned > max_bytes:
             raise QueryError(
                 f"the query would read {scanned:,} bytes of files, more than its workgroup's {max_bytes:,}",
