@@ -46,7 +46,7 @@ def _state(client: TestClient, root: str, query_id: str) -> str:
     return str(answer.json()["state"])
 
 
-@pytest.mark.parametrize("how", ["revoke", "disable"])
+@pytest.mark.parametrize("how", ["revoke", "disable", "grant revoked", "role changed"])
 def test_a_background_query_is_cancelled_when_access_ends(
     served: tuple[TestClient, dict[str, str], Principals], how: str
 ) -> None:
@@ -63,8 +63,14 @@ def test_a_background_query_is_cancelled_when_access_ends(
         token_id = token_format.token_id(tokens["ann"])
         assert token_id is not None
         people.revoke(token_id)
-    else:
+    elif how == "disable":
         people.disable("ann")
+    elif how == "grant revoked":
+        grants = Grants(people.catalog)
+        [grant] = grants.of(people.require("ann"))
+        grants.revoke(grant.id)
+    else:
+        people.update("ann", role="admin")  # more access, but not the access it began with
     ended = time.monotonic()
     while _state(client, tokens["root"], query_id) == "RUNNING":
         assert time.monotonic() - ended < 5, "the query went on"

@@ -120,3 +120,39 @@ def test_grant_and_role_changes_apply_to_an_open_session(lake: Lake) -> None:
             time.sleep(0.1)
     finally:
         conn.close()
+
+
+def test_a_statement_running_when_the_grants_change_is_stopped(lake: Lake) -> None:
+    from lakegate.auth.grants import Grants
+
+    deliver_many = b"id\n" + b"".join(b"%d\n" % i for i in range(400))
+    from tests.ingest.test_pipeline import deliver
+
+    deliver(lake.app, "landing/acme/big/a.csv", deliver_many)
+    grants = Grants(lake.app.catalog)
+    conn = psycopg.connect(lake.dsn("gus"), autocommit=True)
+    extra = grants.grant(principal="gus", database="acme", table="big", by="root")
+    try:
+        import threading
+
+        failure: list[BaseException] = []
+
+        def long_statement() -> None:
+            try:
+                conn.execute(
+                    "SELECT count(*) FROM acme.big a, acme.big b, acme.big c, acme.big d "
+                    "WHERE a.id + b.id + c.id + d.id > 0"
+                ).fetchall()
+            except psycopg.Error as exc:
+                failure.append(exc)
+
+        runner = threading.Thread(target=long_statement)
+        runner.start()
+        time.sleep(0.5)
+        grants.revoke(extra.id)
+        runner.join(timeout=10)
+        assert not runner.is_alive() and failure, "the statement went on"
+        assert isinstance(failure[0], psycopg.errors.QueryCanceled)
+        assert conn.execute("SELECT note FROM globex.orders").fetchone() == ("GLOBEX-ROW",)  # session goes on
+    finally:
+        conn.close()

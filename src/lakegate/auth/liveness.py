@@ -1,9 +1,10 @@
-"""Work that outlives the request that began it stops when its principal's access ends.
+"""Work that outlives the request that began it stops when its principal's access changes.
 
 A background query or a download in progress was authorised when it started; revoking its
-token, disabling its user or making it a provider must stop it too, not only refuse the next
-request. Each such piece of work is ``hold``-en with a way to stop it; once a second the
-holders' access is checked (one look per principal and token) and what lost it is stopped.
+token, disabling its user, changing its role or its grants must stop it too, not only apply to
+the next request. Each such piece of work is ``hold``-en with a way to stop it and the access it
+began with (``access_print``); once a second the holders' access is looked at again (once per
+principal and token) and work whose access ended or changed is stopped.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
-from lakegate.auth.principals import Principals
+from lakegate.auth.grants import Grants
+from lakegate.auth.principals import Principal, Principals
 from lakegate.errors import LakegateError
 
 logger = logging.getLogger(__name__)
@@ -21,23 +24,36 @@ logger = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0
 
 
+def access_print(principal: Principal, grants: Grants) -> tuple[Any, ...]:
+    """What a principal's reading depends on: its role, its workgroup and its grants' contents."""
+    mine = sorted(
+        (g.id, g.database, g.table, g.columns, g.exclude, g.row_filter) for g in grants.of(principal)
+    )
+    return (principal.role, principal.workgroup, tuple(mine))
+
+
 class AccessWatch:
     """Stops held work within ``interval`` seconds of its principal's access ending."""
 
-    def __init__(self, principals: Principals, interval: float = CHECK_SECONDS) -> None:
+    def __init__(self, principals: Principals, grants: Grants, interval: float = CHECK_SECONDS) -> None:
         self.principals = principals
+        self.grants = grants
         self.interval = interval
-        self._held: dict[int, tuple[str, str | None, Callable[[], None]]] = {}
+        self._held: dict[int, tuple[str, str | None, Callable[[], None], tuple[Any, ...] | None]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def hold(self, name: str, token_id: str | None, stop: Callable[[], None]) -> int:
-        """Watch work of ``name`` (begun with ``token_id``, if known); ``stop`` ends it."""
+    def print_of(self, principal: Principal) -> tuple[Any, ...]:
+        return access_print(principal, self.grants)
+
+    def hold(self, principal: Principal, token_id: str | None, stop: Callable[[], None]) -> int:
+        """Watch work of ``principal`` (begun with ``token_id``, if known); ``stop`` ends it."""
+        began = self.print_of(principal)
         with self._lock:
             handle = next(self._ids)
-            self._held[handle] = (name, token_id, stop)
+            self._held[handle] = (principal.name, token_id, stop, began)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="lakegate-access", daemon=True)
                 self._thread.start()
@@ -51,19 +67,20 @@ class AccessWatch:
         """Stop what lost its access now; how many pieces of work were stopped."""
         with self._lock:
             held = dict(self._held)
-        verdicts: dict[tuple[str, str | None], bool] = {}
+        verdicts: dict[tuple[str, str | None], tuple[Any, ...] | None] = {}
         stopped = 0
-        for handle, (name, token_id, stop) in held.items():
+        for handle, (name, token_id, stop, began) in held.items():
             key = (name, token_id)
             if key not in verdicts:
                 try:
                     now = self.principals.still_allowed(name, token_id)
+                    ok = now is not None and now.role != "provider"
+                    verdicts[key] = self.print_of(now) if ok and now is not None else None
                 except LakegateError:
                     continue  # the catalog is unreachable: try again at the next look
-                verdicts[key] = now is not None and now.role != "provider"
-            if not verdicts[key]:
+            if verdicts[key] is None or verdicts[key] != began:
                 self.release(handle)
-                logger.info("stopping work of %s: its access ended", name)
+                logger.info("stopping work of %s: its access ended or changed", name)
                 try:
                     stop()
                 except Exception:

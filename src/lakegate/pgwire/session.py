@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakegate.auth import tokens as token_format
+from lakegate.auth.liveness import access_print
 from lakegate.auth.principals import Principal, Principals
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.pgwire import messages as m
@@ -101,6 +102,7 @@ class Session:
         self.cancelled = False
         self.pg_catalog: PgCatalog | None = None
         self.token_id: str | None = None  # the token the session logged in with
+        self.running_print: tuple[Any, ...] | None = None  # the access the running statement began with
 
     # -- life -------------------------------------------------------------------------------
 
@@ -147,15 +149,27 @@ class Session:
         """End the session within ``ACCESS_CHECK_SECONDS`` of its access ending — its user
         disabled or made a provider, its token revoked or expired — stopping what it runs; take
         a changed role into its next statement."""
+        grants = self.gateway.grants
         while True:
             await asyncio.sleep(ACCESS_CHECK_SECONDS)
             assert self.principal is not None
             try:
-                now = await self._call(self.principals.still_allowed, self.principal.name, self.token_id)
+                now = await asyncio.to_thread(
+                    self.principals.still_allowed, self.principal.name, self.token_id
+                )
+                printed = None if now is None else await asyncio.to_thread(access_print, now, grants)
             except LakegateError:
                 continue  # the catalog is unreachable: so are the session's queries meanwhile
             if now is not None and now.role != "provider":
                 self.principal = now
+                running, began = self.running, self.running_print
+                if running is not None and began is not None and printed != began:
+                    # its grants or role changed: what runs under the old ones stops
+                    self.running_print = None
+                    running.finish(QueryError(
+                        "the statement was stopped: this session's grants or role changed while it ran",
+                        code="query.cancelled", hint="run it again",
+                    ))  # fmt: skip
                 continue
             logger.info("pgwire: ending the session of %s: its access ended", self.principal.name)
             self.cancel()
@@ -563,6 +577,7 @@ class Session:
                 lambda: catalog.answer(sql, params, access, self.settings)
             )
         minutes = _minutes(self.settings["lakegate.reuse_max_age_minutes"])
+        self.running_print = access_print(self.principal, self.gateway.grants)
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
                                   dialect=self.settings["lakegate.dialect"], via="pgwire",
                                   reuse_seconds=minutes * 60 if minutes else None)  # fmt: skip

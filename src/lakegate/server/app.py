@@ -237,7 +237,7 @@ def make_app(
     metrics = Metrics(ingest_counts)
     jobs = None
     runner = Gateway(catalog, engine, meter=metrics, admission=admission) if engine is not None else None
-    watch = AccessWatch(people)  # background queries and downloads stop when access ends
+    watch = AccessWatch(people, grants)  # background queries and downloads stop when access ends
     if engine is not None:
         folder = results or Path(tempfile.mkdtemp(prefix="lakegate-results-"))
         jobs = Jobs(
@@ -314,8 +314,10 @@ def make_app(
             principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
         )
         run.schema  # noqa: B018 - a query that fails before its first row answers with its error
-        ended = QueryError("the query was stopped: its principal's access ended", code="query.cancelled")
-        held = watch.hold(principal.name, getattr(request.state, "token_id", None), lambda: run.finish(ended))
+        ended = QueryError(
+            "the query was stopped: its principal's access ended or changed", code="query.cancelled"
+        )
+        held = watch.hold(principal, getattr(request.state, "token_id", None), lambda: run.finish(ended))
 
         def pieces() -> Iterator[bytes]:
             try:

@@ -83,7 +83,7 @@ class Jobs:
         query_id = self.history.start(principal, sql, "http", state="QUEUED")
         job = Job(query_id, principal.name, reuse_seconds=reuse_seconds)
         if self.watch is not None:
-            job.held = self.watch.hold(principal.name, token_id, lambda: self._stop(job))
+            job.held = self.watch.hold(principal, token_id, lambda: self._stop(job))
         with self._lock:
             self._jobs[query_id] = job
         self._pool.submit(self._run, job, principal, sql, params, dialect)
