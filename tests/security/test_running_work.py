@@ -100,3 +100,20 @@ def test_a_download_in_progress_stops_when_access_ends(
     assert received < whole / 2
     history = client.get("/v1/queries", headers={"Authorization": f"Bearer {tokens['root']}"}).json()
     assert [q["state"] for q in history["queries"] if q["principal"] == "ann"] == ["CANCELLED"]
+
+
+def test_console_sessions_follow_disabling_role_and_grant_changes(
+    served: tuple[TestClient, dict[str, str], Principals],
+) -> None:
+    client, tokens, people = served
+    assert client.post("/v1/session", json={"token": tokens["ann"]}).status_code == 200
+    assert [t["name"] for t in client.get("/v1/tables").json()["tables"]] == ["t"]
+    grants = Grants(people.catalog)
+    [grant] = grants.of(people.require("ann"))
+    grants.revoke(grant.id)
+    assert client.get("/v1/tables").json()["tables"] == []  # the next request
+    people.update("ann", role="admin")
+    assert client.get("/v1/whoami").json()["role"] == "admin"
+    people.disable("ann")
+    answer = client.get("/v1/whoami")
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "auth.invalid"
