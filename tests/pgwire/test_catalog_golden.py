@@ -37,7 +37,7 @@ def test_client_catalog_queries_translate_and_run(catalog: PgCatalog, client: st
     assert is_catalog_query(client)
     assert translate(client, "ann") == expected
     params = max((int(n) for n in re.findall(r"\$(\d+)", client)), default=0)
-    catalog.answer(client, [None] * params, None, SETTINGS)  # runs without an error
+    catalog.answer(client, [None] * params, catalog.snapshot(None), SETTINGS)  # runs without an error
 
 
 def test_the_corpus_covers_the_clients() -> None:

@@ -287,6 +287,16 @@ class CatalogAnswer:
         pass
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The tables a session may read (with the columns it sees) and, when its ``pg_catalog`` is
+    to be built again, their descriptions."""
+
+    tables: list[tuple[TableInfo, list[str]]]
+    signature: str
+    notes: dict[tuple[str, str], dict[str, str]] | None
+
+
 class PgCatalog:
     """The ``pg_catalog`` of one session (one principal), rebuilt when lakegate's catalog changes."""
 
@@ -296,14 +306,27 @@ class PgCatalog:
         self._signature = ""
         self._lock = threading.Lock()
 
-    def answer(
-        self, sql: str, params: list[Any], access: AccessFor | None, settings: dict[str, str]
-    ) -> CatalogAnswer:
-        """Run a catalog query (see ``is_catalog_query``). Raises: GuardError for anything else."""
-        text = translate(sql, self.user)
+    def snapshot(self, access: AccessFor | None) -> Snapshot:
+        """What lakegate's catalog says for this session now. Read it outside the engine's
+        kernel-restricted threads: a catalog connection opened there could not write."""
         tables = self._readable(access)
+        shape = [
+            (t.database, t.name, t.schema_version, t.row_count, t.total_bytes, cols) for t, cols in tables
+        ]
+        signature = hashlib.sha256(repr((shape, self.catalog.descriptions_stamp())).encode()).hexdigest()
+        notes = None
+        if signature != self._signature:  # rebuilt: with the tables' descriptions
+            notes = {(t.database, t.name): self.catalog.descriptions(t.database, t.name) for t, _c in tables}
+        return Snapshot(tables, signature, notes)
+
+    def answer(
+        self, sql: str, params: list[Any], snapshot: Snapshot, settings: dict[str, str]
+    ) -> CatalogAnswer:
+        """Run a catalog query (see ``is_catalog_query``) over ``snapshot``. Raises: GuardError
+        for anything else."""
+        text = translate(sql, self.user)
         with self._lock:
-            conn = self._database(tables, settings)
+            conn = self._database(snapshot, settings)
             cursor = conn.cursor()
             try:
                 result = cursor.execute(text, params or None)
@@ -333,14 +356,10 @@ class PgCatalog:
                 out.append((info, [n for n in names if n in allowed.columns]))
         return out
 
-    def _database(
-        self, tables: list[tuple[TableInfo, list[str]]], settings: dict[str, str]
-    ) -> duckdb.DuckDBPyConnection:
-        shape = [
-            (t.database, t.name, t.schema_version, t.row_count, t.total_bytes, cols) for t, cols in tables
-        ]
-        signature = hashlib.sha256(repr((shape, self.catalog.descriptions_stamp())).encode()).hexdigest()
-        if self._conn is not None and signature == self._signature:
+    def _database(self, snapshot: Snapshot, settings: dict[str, str]) -> duckdb.DuckDBPyConnection:
+        signature = snapshot.signature
+        if (self._conn is not None and signature == self._signature) or snapshot.notes is None:
+            assert self._conn is not None  # a snapshot without notes is one of the database built
             return self._conn
         if self._conn is not None:
             self._conn.close()
@@ -359,7 +378,7 @@ class PgCatalog:
             if len(failed) == len(pending):
                 conn.execute(failed[0])  # raises: a macro that can never be made is a bug
             pending = failed
-        self._fill(conn, tables, settings)
+        self._fill(conn, snapshot.tables, snapshot.notes, settings)
         conn.execute("SET enable_external_access = false")
         conn.execute("SET lock_configuration = true")
         self._conn, self._signature = conn, signature
@@ -369,6 +388,7 @@ class PgCatalog:
         self,
         conn: duckdb.DuckDBPyConnection,
         tables: list[tuple[TableInfo, list[str]]],
+        described: dict[tuple[str, str], dict[str, str]],
         settings: dict[str, str],
     ) -> None:
         def insert(table: str, rows: list[dict[str, Any]]) -> None:
@@ -420,7 +440,7 @@ class PgCatalog:
                                   "tableowner": self.user,
                                   "hasindexes": False, "hasrules": False, "hastriggers": False,
                                   "rowsecurity": False}])  # fmt: skip
-            notes = self.catalog.descriptions(info.database, info.name)
+            notes = described.get((info.database, info.name), {})
             said = [(0, notes.get(""))] + [(n, notes.get(name)) for n, name in enumerate(shown, start=1)]
             insert("pg_description", [{"objoid": oid, "classoid": 1259, "objsubid": n, "description": text}
                                       for n, text in said if text])  # fmt: skip

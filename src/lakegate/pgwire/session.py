@@ -480,8 +480,9 @@ class Session:
         if is_catalog_query(prepared.sql):
             catalog, params = self.pg_catalog, [None] * len(prepared.param_oids)
             assert catalog is not None
+            snapshot = catalog.snapshot(access)  # lakegate's catalog is read here, not on those threads
             answer = self.gateway.engine.executor.run(
-                lambda: catalog.answer(prepared.sql, params, access, self.settings)
+                lambda: catalog.answer(prepared.sql, params, snapshot, self.settings)
             )  # on the engine's read-only threads, as when it runs
             return answer.schema, answer.types
         return self.gateway.engine.describe(prepared.sql, len(prepared.param_oids), access=access,
@@ -572,9 +573,10 @@ class Session:
             assert self.pg_catalog is not None
             access = self.gateway.grants.access_for(self.principal)
             catalog, sql, params = self.pg_catalog, portal.prepared.sql, portal.params
+            snapshot = catalog.snapshot(access)  # lakegate's catalog is read here, not on those threads
             # on the engine's kernel-restricted read-only threads, like every query
             return self.gateway.engine.executor.run(
-                lambda: catalog.answer(sql, params, access, self.settings)
+                lambda: catalog.answer(sql, params, snapshot, self.settings)
             )
         minutes = _minutes(self.settings["lakegate.reuse_max_age_minutes"])
         self.running_print = access_print(self.principal, self.gateway.grants)
