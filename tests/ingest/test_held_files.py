@@ -3,6 +3,8 @@ attempt is undone — nothing of it stays queryable — and the file is taken ag
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lakegate.app import App
@@ -136,3 +138,15 @@ def test_a_file_open_for_writing_when_held_waits_for_its_writer(app: App) -> Non
     outcomes: list[Outcome] = []
     Pipeline(app.catalog, app.store, on_outcome=outcomes.append).process(key)
     assert [(o.kind, o.rows) for o in outcomes] == [("accepted", 2)]
+
+
+def test_a_held_link_is_put_back_as_the_link_it_was(app: App, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(b"id\n1\n")
+    folder = app.home.landing / "s" / "t"
+    folder.mkdir(parents=True)
+    (folder / ".lakegate-taking-9").symlink_to(outside)
+    landing = app.store.area("landing")
+    assert landing.release("s/t/.lakegate-taking-9", "s/t/a.csv") == "s/t/a.csv"
+    assert (folder / "a.csv").is_symlink()  # never a hard link to what it points at
+    assert outside.stat().st_nlink == 1 and outside.read_bytes() == b"id\n1\n"

@@ -140,7 +140,8 @@ class LocalStore(ObjectStore):
             target = key if n == 0 else f"{folder}/{stem} ({n + 1}){dot}{ext}".lstrip("/")
             try:
                 self.path(target).parent.mkdir(parents=True, exist_ok=True)
-                os.link(source, self.path(target))  # never replaces: a new object there stays
+                # never replaces (a new object there stays); a link is put back as itself
+                os.link(source, self.path(target), follow_symlinks=False)
             except FileExistsError:
                 continue
             except OSError as exc:
