@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from lakegate.events.watcher import FolderWatcher
+
 logger = logging.getLogger(__name__)
 
 IN_MODIFY = 0x00000002
@@ -67,12 +69,14 @@ def inotify_available() -> bool:
     return True
 
 
-class InotifyWatcher:
+class InotifyWatcher(FolderWatcher):
     """Calls ``notify(prefix + relative path, closed)`` for files changing under ``folder``.
 
     ``closed`` is true for a writer's close and a rename into place. ``lost`` is called when
     the kernel dropped events (its queue overflowed, or no more folders could be watched).
     """
+
+    thread_name = "lakegate-inotify"
 
     def __init__(
         self,
@@ -81,39 +85,24 @@ class InotifyWatcher:
         notify: Callable[[str, bool], None],
         lost: Callable[[], None] = lambda: None,
     ) -> None:
-        self.folder = folder
-        self.prefix = prefix
+        super().__init__(folder, prefix)
         self.notify = notify
         self.lost = lost
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lakegate-inotify", daemon=True)
         self._folders: dict[int, Path] = {}  # watch descriptor → folder
         self._fd = -1
         self._warned_limit = False
         self.ready = threading.Event()  # set once every folder present at start is watched
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._watch()
-            except Exception:
-                # Events are an accelerator; the reconciler still finds every file.
-                logger.exception("inotify watcher failed; restarting it in 1 s")
-                self._stop.wait(1)
-            finally:
-                if self._fd >= 0:
-                    os.close(self._fd)
-                    self._fd = -1
-                self._folders.clear()
-
     def _watch(self) -> None:
+        try:
+            self._read_events()
+        finally:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+            self._folders.clear()
+
+    def _read_events(self) -> None:
         libc = _libc()
         assert libc is not None
         self._fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
@@ -158,9 +147,8 @@ class InotifyWatcher:
             self._announce(path, bool(mask & _CLOSED))
 
     def _announce(self, path: Path, closed: bool) -> None:
-        try:
-            key = self.prefix + path.relative_to(self.folder).as_posix()
-        except ValueError:
+        key = self.key_of(path)
+        if key is None:
             return
         try:
             self.notify(key, closed)

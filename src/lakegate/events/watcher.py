@@ -12,15 +12,17 @@ from watchfiles import watch
 logger = logging.getLogger(__name__)
 
 
-class Watcher:
-    """Calls ``notify(prefix + relative path)`` for every file added or changed under ``folder``."""
+class FolderWatcher:
+    """A thread watching ``folder`` until ``stop()``; its ``_watch`` is started again 1 s after
+    it fails (events are an accelerator: the reconciler still finds every file)."""
 
-    def __init__(self, folder: Path, prefix: str, notify: Callable[[str], None]) -> None:
+    thread_name = "lakegate-watcher"
+
+    def __init__(self, folder: Path, prefix: str) -> None:
         self.folder = folder
         self.prefix = prefix
-        self.notify = notify
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lakegate-watcher", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -29,21 +31,39 @@ class Watcher:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def key_of(self, path: str | Path) -> str | None:
+        """The object key of a path under the folder (``None`` for one outside it)."""
+        try:
+            return self.prefix + Path(path).relative_to(self.folder).as_posix()
+        except ValueError:
+            return None
+
     def _run(self) -> None:
-        folder = self.folder
-        folder.mkdir(parents=True, exist_ok=True)
         while not self._stop.is_set():
             try:
-                for changes in watch(
-                    folder, stop_event=self._stop, debounce=30, step=10, yield_on_timeout=False
-                ):
-                    for _change, path in changes:
-                        try:
-                            key = self.prefix + Path(path).relative_to(folder).as_posix()
-                        except ValueError:
-                            continue
-                        self.notify(key)
+                self._watch()
             except Exception:
-                # Events are an accelerator; the reconciler still finds every file.
-                logger.exception("file watcher failed; restarting it in 1 s")
+                logger.exception("%s failed; restarting it in 1 s", self.thread_name)
                 self._stop.wait(1)
+
+    def _watch(self) -> None:
+        raise NotImplementedError
+
+
+class Watcher(FolderWatcher):
+    """Calls ``notify(prefix + relative path)`` for every file added or changed under ``folder``
+    (watchfiles: where Linux's inotify is not there to read directly)."""
+
+    def __init__(self, folder: Path, prefix: str, notify: Callable[[str], None]) -> None:
+        super().__init__(folder, prefix)
+        self.notify = notify
+
+    def _watch(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for changes in watch(
+            self.folder, stop_event=self._stop, debounce=30, step=10, yield_on_timeout=False
+        ):
+            for _change, path in changes:
+                key = self.key_of(path)
+                if key is not None:
+                    self.notify(key)
