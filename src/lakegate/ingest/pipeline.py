@@ -157,9 +157,9 @@ ABANDONED_REASON = (
 )
 
 
-def identity(scan: Scan) -> list[int]:
+def identity(found: Scan | ObjectInfo) -> list[int]:
     """What says a landing file is still the version that was read: size, mtime, inode."""
-    return [scan.size, scan.mtime_ns, scan.inode]
+    return [found.size, found.mtime_ns, found.inode]
 
 
 def being_written(key: str) -> LakegateError:
@@ -550,7 +550,7 @@ class Pipeline:
         if self.store.being_written(held):
             raise being_written(obj.source_key)
         expected = (obj.plan or {}).get("identity")
-        return expected is None or [info.size, info.mtime_ns, info.inode] == list(expected)
+        return expected is None or identity(info) == list(expected)
 
     def _register(self, obj: ObjectRecord) -> ObjectRecord:
         if self._held_unchanged(obj) is False:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from lakegate.storage import ObjectStore
 
 BUSY_RECHECK = 0.25  # seconds between looks at a file a process still has open for writing
+_UNSEEN = (-1, -1, -1)  # the identity of a candidate not looked at yet
 
 
 @dataclass
@@ -57,8 +58,14 @@ class Settling:
     def saw(self, key: str, now: float) -> None:
         """A listing or event says ``key`` exists: look at it at the next ``due``."""
         with self._lock:
-            if key not in self._candidates:
-                self._candidates[key] = _Candidate((-1, -1, -1), now, now, now)
+            self._candidate(key, now)
+
+    def _candidate(self, key: str, now: float) -> _Candidate:
+        """``key``'s candidate, new (not seen yet, to be looked at now) if it had none. Hold the lock."""
+        found = self._candidates.get(key)
+        if found is None:
+            found = self._candidates[key] = _Candidate(_UNSEEN, now, now, now)
+        return found
 
     def forget(self, key: str) -> None:
         with self._lock:
@@ -81,12 +88,10 @@ class Settling:
             return False
         writing = self.store.being_written(key)
         with self._lock:
-            c = self._candidates.get(key)
-            if c is None:
-                c = self._candidates[key] = _Candidate((-1, -1, -1), now, now, now)
+            c = self._candidate(key, now)
             current = (info.size, info.mtime_ns, info.inode)
             if current != c.identity:
-                if c.identity[0] >= 0:
+                if c.identity != _UNSEEN:
                     c.last_change = now
                 c.identity = current
             if writing:

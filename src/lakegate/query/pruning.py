@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 import sqlglot
@@ -99,20 +100,22 @@ def references(tree: exp.Expr, columns: dict[Name, set[str]]) -> dict[Name, list
 def filter_references(table: TableInfo, predicate: str | None) -> list[Reference] | None:
     """The files a row filter alone can reach, judged on partition values only (a file's column
     statistics cover rows the filter hides): what a filtered grant is charged, whatever the query."""
-    if predicate is None:
+    if predicate is None or not table.partition_keys:
         return None
-    keys = {k.lower() for k in table.partition_keys}
-    if not keys:
-        return None
+    return _filter_references(table.database, table.name, tuple(table.partition_keys), predicate)
+
+
+@lru_cache(maxsize=1024)
+def _filter_references(
+    database: str, name: str, partition_keys: tuple[str, ...], predicate: str
+) -> list[Reference] | None:
+    """``filter_references``, parsed once per table and filter (queries ask again and again)."""
+    table = (database.lower(), name.lower())
     try:
-        tree = sqlglot.parse_one(
-            f'SELECT 1 FROM "{table.database}"."{table.name}" WHERE {predicate}', read="duckdb"
-        )
+        tree = sqlglot.parse_one(f'SELECT 1 FROM "{database}"."{name}" WHERE {predicate}', read="duckdb")
     except (SqlglotError, ValueError):
         return None
-    return references(tree, {(table.database.lower(), table.name.lower()): keys}).get(
-        (table.database.lower(), table.name.lower())
-    )
+    return references(tree, {table: {k.lower() for k in partition_keys}}).get(table)
 
 
 def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:

@@ -78,7 +78,9 @@ class WriterProbe:
         with self._lock:
             if self._types is None or st_dev not in self._types:
                 self._types = file_system_types()  # a mount made since the last look
-            fstype = self._types.get(st_dev, "")
+                # a device mountinfo does not name (a btrfs subvolume): unknown, not looked up again
+                self._types.setdefault(st_dev, "")
+            fstype = self._types[st_dev]
         return fstype in LOCAL_FILE_SYSTEMS
 
     def writing(self, path: str | Path) -> bool | None:
