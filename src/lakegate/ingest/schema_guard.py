@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from lakegate.crawler.evolve import Column, admit
-from lakegate.crawler.infer import FilePlan, quote_ident
+from lakegate.crawler.infer import FilePlan
 from lakegate.crawler.types import parse_type
 from lakegate.errors import Rejection
-from lakegate.ingest.rules import Content, ValueTest, plural, quoted_values
+from lakegate.ingest.rules import Content, ValueTest
+from lakegate.ingest.rules import types as types_rule
 from lakegate.ingest.rules import values as value_checks
 
 _NESTED = ("STRUCT", "LIST", "MAP")
@@ -46,13 +47,11 @@ def _with_values(rejection: Rejection, content: Content, plan: FilePlan) -> Reje
         w["file_type"] = file_types.get(w["column"])
         if parse_type(w["from"]).name in _NESTED or w["column"] not in file_types:
             continue
-        col = quote_ident(w["column"])
-
-        def describe(n: int, found: list[str], w: dict[str, Any] = w) -> str:
-            return f"{w['column']} is not {w['from']} in {plural(n, 'row')}: {quoted_values(found)}"
-
-        bad = f"{col} IS NOT NULL AND TRY_CAST({col} AS {w['from']}) IS NULL"
-        tests.append((i, ValueTest(bad, describe, example=col, column=w["column"]), -1))
+        try:  # the `types` rule's test: which values do not read as the table's type
+            made = types_rule.tests({"types": {w["column"]: w["from"]}}, file_types)
+        except ValueError:
+            continue  # a type that rule does not check
+        tests += [(i, test, -1) for test in made]
     found = value_checks.measure(content, plan, tests) if tests else {}
     notes = []
     for i, w in enumerate(widened):
