@@ -335,6 +335,16 @@ class Pipeline:
 
     def _validated(self, obj: ObjectRecord, scan: Scan, spool: _Spool | None) -> ObjectRecord:
         """Judge a landed object from its scan; accepted, rejected or duplicate, committed."""
+        if scan.link:
+            points_to = scan.head.decode(errors="replace")
+            refused = Rejection(
+                f"{obj.source_key} is a symbolic link to {points_to!r}; lakegate never reads, takes "
+                "or deletes what a link points at",
+                code="reject.symlink",
+                hint="deliver the file itself (copy it into landing), not a link to it",
+                details={"points_to": points_to},
+            )
+            return self._reject(obj, refused, scan)
         if spool is not None and not spool.overflow:
             spool.file.flush()
             read_from = spool.file.name

@@ -98,7 +98,7 @@ class Settling:
                 c.last_change = now  # an empty file's quiet period counts from its writer's close
                 c.look_at = now + BUSY_RECHECK
                 return False
-            if writing is False and info.size > 0:
+            if info.link or (writing is False and info.size > 0):  # nobody writes into a link
                 del self._candidates[key]
                 return True
             quiet = self.settle if writing is False else self.quiet_period(c)

@@ -8,6 +8,7 @@ server-side, also across buckets; between different kinds of store they stream.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import BinaryIO
@@ -110,6 +111,8 @@ class AreaStore(ObjectStore):
             info = source.copy(src_rest, dst_rest, if_etag=if_etag, size=size)
         elif isinstance(source, S3Store) and isinstance(target, S3Store) and target.same_account(source):
             info = target.copy_from(source, src_rest, dst_rest, if_etag=if_etag, size=size)
+        elif isinstance(source, LocalStore) and isinstance(target, LocalStore) and source.is_link(src_rest):
+            info = target.write_link(dst_rest, os.fsdecode(source.read(src_rest)))
         else:
             if if_etag is not None:
                 current = source.stat(src_rest)

@@ -28,6 +28,7 @@ class ObjectInfo:
     mtime_ns: int
     etag: str | None = None  # S3's entity tag; None where a store has none
     inode: int = 0  # a local file's inode (0 elsewhere): with size and mtime, its identity
+    link: bool = False  # a symbolic link in a local folder: never followed (its "content" is where it points)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Scan:
     etag: str | None = None
     mtime_ns: int = 0  # of the version read
     inode: int = 0  # of the file read, in a local folder (0 elsewhere)
+    link: bool = False  # a symbolic link, not followed: what was read is where it points
 
 
 class Sink(Protocol):

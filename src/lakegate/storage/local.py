@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,43 +47,62 @@ class LocalStore(ObjectStore):
         return f"LocalStore({str(self.root)!r})"
 
     def path(self, key: str) -> Path:
-        return self.root / validate_key(key)
+        """Where ``key`` is on disk.
+
+        Raises:
+            StorageError: ``storage.symlink`` when a folder on the way is a symbolic link: a link
+                in a drop folder could otherwise make lakegate read or delete files elsewhere.
+        """
+        path = self.root / validate_key(key)
+        parent = path.parent
+        if parent != self.root and os.path.realpath(parent) != str(parent):
+            raise StorageError(
+                f"{key!r} is under a symbolic link ({_first_link(self.root, parent)}); "
+                "lakegate never reads, writes or deletes through links",
+                code="storage.symlink",
+                hint="deliver real folders and files; a link is quarantined, never followed",
+            )
+        return path
 
     def url(self, key: str) -> str:
         return str(self.path(key)) if key else f"{self.root}/"
 
     def stat(self, key: str) -> ObjectInfo | None:
         try:
-            st = self.path(key).stat()
+            st = self.path(key).lstat()
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
             raise _error("stat", key, exc) from exc
-        if not stat.S_ISREG(st.st_mode):
-            return None  # folders and special files are not objects
-        return ObjectInfo(key, st.st_size, st.st_mtime_ns, inode=st.st_ino)
+        return _info(key, st)
 
     def list(self, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
         base = self.root
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        start = base / folder if folder else base
-        if not start.is_dir():
+        try:
+            start = self.path(f"{folder}/-").parent if folder else base
+        except StorageError:
+            return  # under a link: nothing there is an object of this store
+        if start.is_symlink() or not start.is_dir():
             return
         found: list[ObjectInfo] = []
-        for dirpath, dirnames, filenames in os.walk(start):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in filenames:
+        for dirpath, dirnames, filenames in os.walk(start):  # never into linked folders
+            here = Path(dirpath)
+            links = [d for d in dirnames if (here / d).is_symlink()]
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in links)
+            for name in [*filenames, *links]:
                 if is_partial_name(name):
                     continue
-                full = Path(dirpath) / name
+                full = here / name
                 key = full.relative_to(base).as_posix()
                 if not key.startswith(prefix) or key <= start_after:
                     continue
                 try:
-                    st = full.stat()
+                    info = _info(key, full.lstat())
                 except FileNotFoundError:
                     continue  # removed while listing
-                found.append(ObjectInfo(key, st.st_size, st.st_mtime_ns))
+                if info is not None:
+                    found.append(info)
         yield from sorted(found, key=lambda info: info.key)
 
     def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: Sink | None = None) -> Scan:
@@ -90,6 +113,11 @@ class LocalStore(ObjectStore):
                 the file's size or modification time changed while it was read — a writer is
                 still at work, and the read is not one version of it.
         """
+        info = self.stat(key)
+        if info is not None and info.link:
+            with self.open(key) as where:  # what a link holds is where it points
+                scan = scan_stream(where, head_bytes, tail_bytes, spool, mtime_ns=info.mtime_ns)
+            return replace(scan, inode=info.inode, link=True)
         with self.open(key) as stream:
             before = os.fstat(stream.fileno())
             scan = scan_stream(
@@ -152,12 +180,43 @@ class LocalStore(ObjectStore):
         raise StorageError(f"no free name beside {key} to put {held} back", code="storage.release")
 
     def open(self, key: str) -> BinaryIO:
+        """The file's bytes; for a symbolic link, the path it points at (never what is there)."""
+        path = self.path(key)
         try:
-            return self.path(key).open("rb")
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except (FileNotFoundError, NotADirectoryError):
             raise not_found(key, str(self.root)) from None
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return io.BytesIO(os.fsencode(path.readlink()))
             raise _error("open", key, exc) from exc
+        return os.fdopen(fd, "rb")
+
+    def write_link(self, key: str, points_to: str) -> ObjectInfo:
+        """Atomically make ``key`` a symbolic link to ``points_to`` (a quarantined link, kept as one)."""
+        target = self.path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.parent / f".lakegate-{os.getpid()}-{threading.get_ident()}.tmp"
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            tmp.symlink_to(points_to)
+            tmp.replace(target)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            raise _error("write", key, exc) from exc
+        info = self.stat(key)
+        assert info is not None
+        return info
+
+    def is_link(self, key: str) -> bool:
+        info = self.stat(key)
+        return info is not None and info.link
+
+    def copy(self, src: str, dst: str, *, if_etag: str | None = None, size: int | None = None) -> ObjectInfo:
+        if self.is_link(src):
+            return self.write_link(dst, str(self.path(src).readlink()))
+        return super().copy(src, dst, if_etag=if_etag, size=size)
 
     def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
         target = self.path(key)
@@ -203,6 +262,25 @@ class LocalStore(ObjectStore):
             raise _error("delete", key, exc) from exc
         # Empty folders stay: a provider may be about to write into the folder it just made.
         _fsync_dir(path.parent)
+
+
+def _info(key: str, st: os.stat_result) -> ObjectInfo | None:
+    """A file or a symbolic link is an object; folders and special files are not."""
+    if stat.S_ISLNK(st.st_mode):
+        return ObjectInfo(key, st.st_size, st.st_mtime_ns, inode=st.st_ino, link=True)
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return ObjectInfo(key, st.st_size, st.st_mtime_ns, inode=st.st_ino)
+
+
+def _first_link(root: Path, path: Path) -> str:
+    """The first folder from ``root`` down to ``path`` that is a symbolic link."""
+    here = root
+    for part in path.relative_to(root).parts:
+        here = here / part
+        if here.is_symlink():
+            return str(here.relative_to(root))
+    return str(path.relative_to(root))
 
 
 def _fsync_dir(path: Path) -> None:
