@@ -52,6 +52,46 @@ class IngestSettings(_Section):
         description="Longest quiet period: a file that keeps changing waits a quarter of how long it "
         "has been seen changing, from `settle_seconds` up to this.",
     )
+    judge_memory_mb: int = Field(
+        2048,
+        ge=0,
+        le=1024**2,
+        description="Address space of the process that reads a delivered file (inference, rules, "
+        "its Parquet copy): a file that needs more is retried in a fresh process, then quarantined "
+        "(`reject.memory_limit`); the daemon's own memory is never at stake. 0: no cap.",
+    )
+    judge_timeout_seconds: float = Field(
+        900.0,
+        gt=0,
+        le=86400,
+        description="Longest time reading one delivered file may take; a file that takes longer is "
+        "stopped and quarantined (`reject.too_slow`).",
+    )
+    max_decompressed_mb: int = Field(
+        20480,
+        ge=1,
+        description="Most a compressed delivery may unpack to; beyond it the file is quarantined "
+        "(`reject.decompression_limit`) without being unpacked further.",
+    )
+    max_decompression_ratio: int = Field(
+        250,
+        ge=2,
+        description="Most bytes a compressed delivery may unpack to per compressed byte, once it has "
+        "unpacked to 64 MB (real text compresses 3-30 times; a bomb of zeros, a thousand): beyond it, "
+        "`reject.decompression_limit`.",
+    )
+    max_line_bytes: int = Field(
+        16 * 1024**2,
+        ge=1024,
+        description="Longest line of a delivered CSV/TSV, in bytes; a file with a longer one "
+        "(a 500 MB file with no line break, say) is quarantined (`reject.line_too_long`).",
+    )
+    max_columns: int = Field(
+        10_000,
+        ge=1,
+        le=100_000,
+        description="Most columns a delivered file's header may name (`reject.too_many_columns`).",
+    )
     reconcile_seconds: float = Field(
         2.0,
         gt=0,
@@ -110,11 +150,42 @@ class QuerySettings(_Section):
     max_rows: int = Field(
         1_000_000, ge=1, description="Most rows a query may return to a client (more fails `query.rows`)."
     )
+    max_statement_kb: int = Field(
+        256,
+        ge=1,
+        le=65536,
+        description="Largest statement accepted, in KB; a larger one is refused before it is parsed "
+        "(`guard.too_complex`).",
+    )
+    max_nesting: int = Field(
+        128,
+        ge=8,
+        le=2000,
+        description="Deepest nesting of parentheses and brackets in a statement (subqueries, calls, "
+        "lists); a deeper one is refused before it is parsed (`guard.too_complex`).",
+    )
     result_cache_mb: int = Field(
         256,
         ge=0,
         description="Memory for results kept for reuse, used only by queries that ask for it (like "
         "Athena's result reuse: `reuse_max_age_minutes`, `lakegate sql --reuse`); 0 keeps none.",
+    )
+
+
+class HttpSettings(_Section):
+    max_body_kb: int = Field(
+        1024,
+        ge=16,
+        le=1024**2,
+        description="Largest request body of the HTTP API, in KB (uploads excepted); a larger one is "
+        "refused with 413 `http.body_too_large` before it is read. Bodies are read only after the "
+        "request's token is checked.",
+    )
+    max_upload_mb: int = Field(
+        5120,
+        ge=1,
+        description="Largest file `POST /v1/upload/...` (the console's and `lakegate put`'s upload) "
+        "accepts, in MB.",
     )
 
 
@@ -450,6 +521,7 @@ class Settings(_Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     query: QuerySettings = Field(default_factory=QuerySettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     datasets: list[DatasetSettings] = Field(
         default_factory=list,
         description="Datasets, tried in order: the first whose key template matches a landing key "

@@ -160,7 +160,7 @@ def judged(
     from lakegate import engine_setup
     from lakegate.crawler.detect import detect
     from lakegate.errors import Rejection
-    from lakegate.ingest.pipeline import judged as judged_file
+    from lakegate.ingest.judging import judged as judged_file
 
     path = tmp_path / name
     path.write_bytes(data)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from lakegate.errors import GuardError
-from lakegate.query.guard import allowed_functions, check
+from lakegate.query.guard import allowed_functions, check, sql_text_functions
 
 GOLDEN = Path(__file__).parent / "golden"
 CATALOG = {("sales", "orders"), ("sales", "customers")}
@@ -62,3 +63,41 @@ def test_function_allow_list_has_no_dangerous_functions() -> None:
         assert name not in allowed
     for name in ["sum", "count", "date_trunc", "unnest", "range", "generate_series", "regexp_matches", "+"]:
         assert name in allowed
+
+
+def test_no_allowed_function_takes_sql_as_text() -> None:
+    """Found by what the functions do, so a DuckDB upgrade that adds one fails here."""
+    assert sql_text_functions(allowed_functions()) == set()
+    with pytest.raises(GuardError) as err:
+        check("SELECT json_serialize_plan('SELECT * FROM read_text(''/etc/passwd'')')", exists)
+    assert err.value.code == "guard.function"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT " + "(" * 1000 + "1" + ")" * 1000,
+        "SELECT * FROM " + "(SELECT * FROM " * 10_000 + "sales.orders" + ") t" * 10_000,
+        "SELECT list_transform([1], " + "x -> list_transform([x], " * 5000 + "y -> y" + ")" * 5001,
+        "SELECT 1 AS a" + ", 1" * 3_000_000,
+    ],
+    ids=["parentheses", "subqueries", "lambdas", "ten-megabytes"],
+)
+def test_a_statement_too_large_or_deep_is_refused_before_parsing(sql: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(GuardError) as err:
+        check(sql, exists)
+    assert err.value.code == "guard.too_complex"
+    assert time.monotonic() - started < 2
+    assert "query.max_" in (err.value.hint or "")
+
+
+def test_brackets_in_strings_and_comments_do_not_count_as_nesting() -> None:
+    deep_text = "'" + "(" * 500 + "'"
+    assert check(f"SELECT {deep_text} AS s, x FROM sales.orders -- {'(' * 300}", exists).tables
+
+
+def test_long_flat_operator_chains_are_refused_cleanly() -> None:
+    with pytest.raises(GuardError) as err:
+        check("SELECT " + " + ".join(["1"] * 20_000), exists)
+    assert err.value.code in ("guard.too_complex", "guard.not_read_only", "guard.syntax")

@@ -28,6 +28,7 @@ from lakegate.cli.common import HomeOption, err, fail, opened, out, when
 from lakegate.config import example_config
 from lakegate.errors import ConfigError, LakegateError, Rejection
 from lakegate.home import resolve_home
+from lakegate.keys import printable
 
 if TYPE_CHECKING:
     from lakegate.ingest.pipeline import Outcome
@@ -119,7 +120,11 @@ def _no_table(table: str) -> typer.Exit:
 
 
 def _status_line(o: Outcome) -> str:
-    """One object's outcome as `lakegate up` prints it."""
+    """One object's outcome as `lakegate up` prints it: one line, whatever its name holds."""
+    return printable(_status_text(o))
+
+
+def _status_text(o: Outcome) -> str:
     from lakegate.crawler.evolve import describe_change
 
     if o.kind == "accepted":
@@ -314,6 +319,7 @@ def up(
                     queries,
                     ingest_counts=lambda: dict(service.counts),
                     results=application.home.root / "results",
+                    http=application.settings.http,
                 ),
                 http_host,
                 http_port,
@@ -1300,7 +1306,7 @@ def rules_test(
         raise fail(ConfigError(f"--file {file}: no such file", code="cli.no_file"))
     from lakegate import engine_setup
     from lakegate.crawler.detect import HEAD_BYTES, detect
-    from lakegate.ingest.pipeline import judged
+    from lakegate.ingest.judging import judged
     from lakegate.ingest.schema_guard import admit_file
 
     schema = _table_schema(settings, resolved, route.database, route.table)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from lakegate.errors import Rejection
 
 HEAD_BYTES = 64 * 1024
+MIXED = "mixed"  # UTF-8 text with lines in another encoding (Windows-1252, Latin-1)
 PARQUET_MAGIC = b"PAR1"
 
 
@@ -145,8 +147,14 @@ def _check_text(data: bytes, *, truncated: bool) -> str:
     except UnicodeDecodeError:
         # Windows-1252 has printable characters (€, curly quotes, dashes) where Latin-1 has
         # control codes: text that uses them is Windows-1252, other 8-bit text Latin-1.
+        if _UTF8_SEQUENCE.search(data):
+            return MIXED  # UTF-8 here, something else there: each line is read by its own evidence
         return "cp1252" if any(0x80 <= b <= 0x9F for b in data) else "latin-1"
     return "utf-8"
+
+
+# A character UTF-8 writes in two, three or four bytes: evidence that text is UTF-8
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def _binary() -> Rejection:

@@ -632,6 +632,15 @@ class _TooManySkipped(Exception):
     pass
 
 
+class NotAllUTF8(Exception):
+    """Lines of a file read as UTF-8 are not UTF-8: it is to be read again, line by line by
+    the evidence of each (``normalize.MIXED``), never with those rows left out."""
+
+    def __init__(self, lines: list[int]) -> None:
+        super().__init__(f"lines {lines[:10]} are not UTF-8")
+        self.lines = lines
+
+
 def _read_tolerant(
     conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None, expected: int
 ) -> FilePlan:
@@ -663,6 +672,9 @@ def _read_tolerant(
             ).fetchall()
         finally:
             conn.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS {table}_scans")
+        not_utf8 = [int(r[0]) for r in rejects if r[1] in ("INVALID ENCODING", "INVALID_UNICODE")]
+        if not_utf8:
+            raise NotAllUTF8(not_utf8)
         cast = [r for r in rejects if r[1] == "CAST" and r[2]]
         if cast:
             widen = {identifier_of(columns, r[2]) for r in cast}

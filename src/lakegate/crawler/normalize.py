@@ -22,14 +22,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lakegate.crawler import footnotes
-from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
+from lakegate.crawler.detect import HEAD_BYTES, MIXED, Detected, detect
 from lakegate.crawler.infer import FilePlan, plan_select, sql_literal
 from lakegate.errors import Rejection
 from lakegate.storage import ObjectStore
 
 CHUNK = 1024 * 1024
 # Encodings the CSV reader does not decode itself (JSON is only read as UTF-8)
-ENCODING_NAMES = {"cp1252": "Windows-1252", "utf-16-be": "big-endian UTF-16"}
+ENCODING_NAMES = {
+    "cp1252": "Windows-1252",
+    "utf-16-be": "big-endian UTF-16",
+    MIXED: "UTF-8 with lines in Windows-1252",
+}
 # Entries archivers add beside the real content
 _ZIP_NOISE = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 
@@ -95,18 +99,29 @@ def readable(
                 return
             if detected.compression != "none":
                 local = _unpack(local, opener, detected, folder)
+                mixed = detected.encoding == MIXED
                 detected = _detect_file(local)
+                if mixed:  # known from a full read, which the unpacked file's head may not show
+                    detected = replace(detected, encoding=MIXED)
                 if detected.compression in ("bzip2", "zip"):
                     raise Rejection(
                         "the archive holds another archive",
                         code="reject.unsupported_compression",
                         hint="deliver the file with one level of compression",
                     )
-            if _needs_utf8(detected):
+        notes: list[str] = []
+        if reason:
+            if detected.encoding == MIXED:
+                local, legacy = _mixed_to_utf8(local, folder)
+                detected = replace(detected, encoding="utf-8", bom=False)
+                if legacy:
+                    shown = ", ".join(str(n) for n in legacy[:10]) + (", …" if len(legacy) > 10 else "")
+                    what = f"lines {shown} are" if len(legacy) > 1 else f"line {shown} is"
+                    notes.append(f"{what} not UTF-8, read as Windows-1252 (the rest of the file is UTF-8)")
+            elif _needs_utf8(detected):
                 local = _to_utf8(local, detected.encoding, folder)
                 detected = replace(detected, encoding="utf-8", bom=False)
             found = _footnotes(local, detected)
-        notes: list[str] = []
         if found is not None:
             trimmed = str(folder / "without-footnotes")
             footnotes.copy_without(local, found, trimmed)
@@ -217,6 +232,27 @@ def _to_utf8(path: str, encoding: str, folder: Path) -> str:
             offset += len(chunk)
             if not chunk:
                 return str(out_path)
+
+
+def _mixed_to_utf8(path: str, folder: Path) -> tuple[str, list[int]]:
+    """``path``'s text as UTF-8, line by line: a line that is UTF-8 as it is, any other as
+    Windows-1252 (Latin-1 for the five bytes Windows-1252 leaves undefined). Returns the copy
+    and the numbers of the lines read as Windows-1252."""
+    out_path = folder / "utf8"
+    legacy: list[int] = []
+    with open(path, "rb") as raw, open(out_path, "wb") as out:
+        for number, read in enumerate(raw, start=1):
+            line = read.removeprefix(codecs.BOM_UTF8) if number == 1 else read
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                legacy.append(number)
+                try:
+                    line = line.decode("cp1252").encode("utf-8")
+                except UnicodeDecodeError:
+                    line = line.decode("latin-1").encode("utf-8")
+            out.write(line)
+    return str(out_path), legacy
 
 
 def write_copy(conn: Any, path: str, plan: FilePlan, store: ObjectStore, key: str) -> None:

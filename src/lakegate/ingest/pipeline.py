@@ -33,16 +33,12 @@ from lakegate import engine_setup
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
 from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
-from lakegate.crawler.infer import FilePlan, infer
-from lakegate.crawler.normalize import readable, write_copy
 from lakegate.errors import LakegateError, Rejection, StorageError
-from lakegate.ingest import faults
+from lakegate.ingest import faults, judge_worker
 from lakegate.ingest.archive import Archive
-from lakegate.ingest.routing import LANDING, Route, Router, Verdicts
-from lakegate.ingest.rules import Content, Facts
-from lakegate.ingest.rules.extension import mismatch
-from lakegate.ingest.schema_guard import admit_file
-from lakegate.keys import derived_key, held_key, with_suffix
+from lakegate.ingest.judge_worker import Job, JudgeCrashed, run
+from lakegate.ingest.routing import LANDING, Route, Router
+from lakegate.keys import derived_key, held_key, name_problem, storable, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
 from lakegate.storage.base import Scan
 
@@ -70,69 +66,6 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)  # of the dataset's `warn` rules
 
 
-def check_partition_clash(plan: FilePlan, route: Route) -> None:
-    """Raises: Rejection ``reject.partition_column_clash`` when a column is named like a partition key."""
-    clash = [c.original for c in plan.columns if c.name in route.partition]
-    if clash:
-        raise Rejection(
-            f"the file has a column named like its partition folder: {', '.join(clash)}",
-            code="reject.partition_column_clash",
-            hint="rename the column or the key=value folder",
-            details={"columns": clash},
-        )
-
-
-@dataclass
-class Judged:
-    """A file that passed every check, as the engine reads it."""
-
-    plan: FilePlan
-    warnings: list[str]  # the crawler's, then those of the dataset's ``warn`` rules
-    readable: str  # what the engine read: the delivered file, or a temporary readable copy of it
-    copy_reason: str  # why queries read a derived Parquet copy ("": they read the file itself)
-
-
-@contextmanager
-def judged(
-    conn: Any,
-    route: Route,
-    read_from: str,
-    *,
-    key: str,
-    size: int,
-    detected: Detected,
-    verdicts: Verdicts | None = None,
-    source: Callable[[], BinaryIO] | None = None,
-) -> Iterator[Judged]:
-    """Every check a routed file passes once its content is sniffed: the dataset's formats, the
-    schema, partition columns and the dataset's rules. The pipeline and `lakegate rules test`
-    both use it, so a dry run judges exactly as ingest does. A file the engine cannot read in
-    place is judged from a readable temporary copy, there until the context exits.
-
-    ``source`` opens the delivered file when ``read_from`` is a URL.
-
-    Raises:
-        Rejection: the first check the file fails.
-    """
-    dataset = route.dataset
-    if dataset is not None:
-        dataset.check_content(detected.format, detected.compression)
-    with readable(read_from, detected, source) as ready:
-        path, inner = ready.path, ready.detected
-        screen = dataset.screen if dataset else None
-        plan = infer(conn, path, inner, size, screen, sheet=dataset.sheet if dataset else "")
-        check_partition_clash(plan, route)
-        warnings = ready.notes + plan.warnings
-        named = mismatch(key, detected, strict=False)
-        if named is not None and not (dataset and any(r["check"] == "extension" for r in dataset.rules)):
-            warnings.append(f"{named.message} (read by its content)")
-        if dataset is not None:
-            arrival = route.arrival or dt.datetime.now(dt.UTC)
-            facts = Facts(key, size, detected, plan, arrival, route.fields, Content(conn, path))
-            warnings += dataset.judge(facts, verdicts)
-        yield Judged(plan, warnings, path, ready.reason)
-
-
 def unterminated(detected: Detected, scan: Scan) -> list[str]:
     """A warning for a text file whose lines end with line breaks but its last: perhaps its
     writer was stopped mid-write (its last row may be cut short; one without its fields is left
@@ -144,6 +77,31 @@ def unterminated(detected: Detected, scan: Scan) -> list[str]:
             "the last line has no line break: if its writer stopped mid-write, the last row may be cut short"
         ]
     return []
+
+
+def crashed(exc: JudgeCrashed) -> Rejection:
+    """The verdict on a file whose reading killed (or outlasted) the process reading it."""
+    if exc.code == "ingest.judge_timeout":
+        return Rejection(
+            f"{exc.message}; it was stopped",
+            code="reject.too_slow",
+            hint="split the file, or raise ingest.judge_timeout_seconds, then replay it",
+            details=exc.details,
+        )
+    return Rejection(
+        f"{exc.message} (lakegate and other files were not affected). A document nested "
+        "thousands of levels deep, or a file built to exhaust a reader, does this",
+        code="reject.crashed_worker",
+        hint="check the file's structure; replay it once it is fixed",
+    )
+
+
+def out_of_memory(exc: LakegateError) -> Rejection:
+    return Rejection(
+        f"{exc.message}, {MAX_INTERNAL_ATTEMPTS} times, each in a fresh process",
+        code="reject.memory_limit",
+        hint="split the file, or raise ingest.judge_memory_mb, then replay it",
+    )
 
 
 def arrival_of(mtime_ns: int) -> dt.datetime:
@@ -197,23 +155,19 @@ class Pipeline:
         *,
         router: Router | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        judges: judge_worker.Judges | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.router = router or Router([])
         self.on_outcome = on_outcome or (lambda _o: None)
-        self._duckdb = engine_setup.PerThread(store)  # this thread's engine for a file's size
+        self._duckdb = engine_setup.PerThread(store)  # this thread's engine, for remote files only
+        self.judges = judges or judge_worker.shared()  # where delivered files are parsed
         self._resumed = threading.local()
 
     def warm_up(self) -> None:
-        """Pay this thread's one-time engine costs now rather than on the first delivery."""
-        import tempfile
-
-        with tempfile.NamedTemporaryFile("wb", suffix=".csv") as sample:
-            sample.write(b"a,b\n1,x\n")
-            sample.flush()
-            infer(self._duckdb(), sample.name, detect(b"a,b\n1,x\n", b"", 8), 8)
-        self._duckdb(engine_setup.LARGE_FILE)
+        """Start this thread's judge process now rather than on the first delivery."""
+        self.judges.warm_up()
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -225,6 +179,9 @@ class Pipeline:
         writer may still change, is first held (renamed out of its writers' reach) and read
         there; see ``_validate_held``.
         """
+        problem = name_problem(key)
+        if problem is not None:
+            return self._refuse_name(key, problem)
         if self.store.written_in_place(key):
             return self._process_local(key)
         with self._spool(key) as spool:
@@ -243,6 +200,33 @@ class Pipeline:
             obj = self._validated(obj, scan, spool)
             faults.checkpoint(obj.state)
         return self.advance(obj, resumed=False)
+
+    def _refuse_name(self, key: str, problem: str) -> ObjectRecord | None:
+        """Quarantine ``key``, whose name cannot be kept (``name_problem``), under a name that can:
+        it is recorded as ``storable(key)``, and a local file is moved to the hidden name that
+        record holds before it goes to quarantine. Never an endless retry.
+        """
+        safe = storable(key)
+        try:
+            scan = self.store.scan(key)
+        except StorageError as exc:
+            if exc.code == "storage.not_found":
+                return None
+            raise
+        obj = self.catalog.land(safe, scan.size, scan.mtime_ns)
+        if obj.state == r.LANDED:
+            refused = Rejection(
+                f"lakegate cannot keep this file under its name: {problem}",
+                code="reject.name",
+                hint="deliver it again under a shorter name, in UTF-8",
+                details={"name": safe},
+            )
+            obj = self._reject(obj, refused, scan)
+        if self.store.written_in_place(key) and obj.state == r.REJECTED:
+            self.store.hold(key, held_key(safe, obj.id))
+        elif obj.state == r.REJECTED:
+            obj = replace(obj, source_key=key)  # an object store copies it by its own key
+        return self.advance(obj)
 
     def _process_local(self, key: str) -> ObjectRecord | None:
         """``process`` for a local landing file: an unfinished delivery of ``key`` goes first (a
@@ -354,9 +338,16 @@ class Pipeline:
             return self._judge(obj, scan, read_from)
         except Rejection as rejection:
             return self._reject(obj, rejection, scan)
+        except JudgeCrashed as exc:
+            return self._reject(obj, crashed(exc), scan)
         except StorageError:
             raise
         except LakegateError as exc:
+            if exc.code == "ingest.judge_memory":
+                if obj.attempts + 1 >= MAX_INTERNAL_ATTEMPTS:
+                    return self._reject(obj, out_of_memory(exc), scan)
+                self.catalog.bump_attempts(obj, exc.message)
+                raise
             if exc.transient:
                 raise
             return self._reject(obj, Rejection(str(exc), code="reject.invalid"), scan)
@@ -390,26 +381,28 @@ class Pipeline:
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
         route = self.router.route(obj.source_key, arrival_of(obj.mtime_ns))
         detected = detect(scan.head, scan.tail if scan.size > 16 else b"", scan.size)
-        conn = self._duckdb(scan.size)
-        with judged(
-            conn, route, read_from, key=obj.source_key, size=scan.size, detected=detected,
-            source=lambda: self.store.open(self._source(obj)),
-        ) as found:  # fmt: skip
+        sha = scan.sha256
+        duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
+        target = route.target_key
+        dataset = route.dataset
+        derived: dict[str, str] = {}
+        policy = self.router.schema_policy(route)
+        if duplicate is None:
+            target = self._new_name(route, sha)
+        schema = self.catalog.schema(route.database, route.table) if duplicate is None else None
+        with tempfile.TemporaryDirectory(prefix="lakegate-derived-") as work:
+            job = Job(route, read_from, obj.source_key, scan.size, detected, schema, policy,
+                      admit=duplicate is None, copy_folder=work, limits=self.judges.limits)  # fmt: skip
+            if "://" in read_from:  # a large remote object, which the engine reads where it is
+                found = run(job, self._duckdb(scan.size), lambda: self.store.open(self._source(obj)))
+            else:
+                found = self.judges.judge(job)
             plan, warnings = found.plan, found.warnings + unterminated(detected, scan)
-            sha = scan.sha256
-            duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
-            target = route.target_key
-            dataset = route.dataset
-            derived: dict[str, str] = {}
-            policy = self.router.schema_policy(route)
-            if duplicate is None:
-                target = self._new_name(route, sha)
-                schema = self.catalog.schema(route.database, route.table)
-                admit_file(conn, found.readable, plan, schema, policy)
-                if found.copy_reason:
-                    # Queries read this copy: it is written before the file is taken.
-                    derived = {"key": derived_key(target, sha), "why": found.copy_reason}
-                    write_copy(conn, found.readable, found.plan, self.store, derived["key"])
+            if found.copy_file:
+                # Queries read this copy: it is written before the file is taken.
+                derived = {"key": derived_key(target, sha), "why": found.copy_reason}
+                with open(found.copy_file, "rb") as copy:
+                    self.store.write(derived["key"], copy)
         fields: dict[str, Any] = {
             "size": scan.size,
             "mtime_ns": scan.mtime_ns,

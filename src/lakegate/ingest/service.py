@@ -27,11 +27,13 @@ from lakegate.errors import LakegateError
 from lakegate.events.inotify import InotifyWatcher, inotify_available
 from lakegate.events.reconciler import Reconciler
 from lakegate.events.watcher import Watcher
+from lakegate.ingest import judge_worker
 from lakegate.ingest.archive import Archive
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.ingest.settle import BUSY_RECHECK, Settling
 from lakegate.ingest.workers import WorkerProcesses
+from lakegate.keys import printable
 from lakegate.storage import ObjectInfo
 from lakegate.storage.local import is_partial_name
 from lakegate.storage.writers import PROBE
@@ -49,11 +51,13 @@ class IngestService:
         self.settings = app.settings.ingest
         self.counts: dict[str, int] = {}
         self._user_outcome = on_outcome
+        self.judges = judge_worker.from_settings(self.settings)
         self.pipeline = Pipeline(
             app.catalog,
             app.store,
             router=Router.from_settings(app.settings),
             on_outcome=self._outcome,
+            judges=self.judges,
         )
         self._lock = threading.Lock()
         self.settling = Settling(app.store, self.settings.settle_seconds, self.settings.settle_max_seconds)
@@ -266,8 +270,8 @@ class IngestService:
         delay = min(self.settings.retry_max_seconds, 0.25 * 2 ** min(n, 10)) * (0.5 + random.random() / 2)
         code = getattr(exc, "code", type(exc).__name__)
         if isinstance(exc, LakegateError):
-            logger.warning("%s: %s (%s); retry %d in %.1f s", key, exc.message, code, n, delay)
+            logger.warning("%s: %s (%s); retry %d in %.1f s", printable(key), exc.message, code, n, delay)
         else:
-            logger.error("%s: %s; retry %d in %.1f s", key, exc, n, delay, exc_info=exc)
+            logger.error("%s: %s; retry %d in %.1f s", printable(key), exc, n, delay, exc_info=exc)
         with self._lock:
             heapq.heappush(self._retry, (time.monotonic() + delay, key))

@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from lakegate.errors import LakegateError
+from lakegate.ingest import judge_worker
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
 
@@ -64,6 +65,7 @@ def _start(home: str, settings: dict[str, Any], parent: int) -> None:
         store,
         router=Router.from_settings(loaded),
         on_outcome=_outcomes.append,
+        judges=judge_worker.from_settings(loaded.ingest),
     )
     _pipeline.warm_up()
 

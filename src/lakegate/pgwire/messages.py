@@ -17,7 +17,7 @@ PROTOCOL_3 = 196608  # 3.0
 SSL_REQUEST = 80877103
 GSS_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
-MAX_MESSAGE = 1 << 30  # a frontend message longer than this is refused, not read
+MAX_MESSAGE = 64 << 20  # a frontend message longer than this is refused, not read (SQL: 256 KB)
 
 _I16 = struct.Struct("!h")
 _I32 = struct.Struct("!i")

@@ -441,6 +441,8 @@ class QueryEngine:
         typed against the tables the caller may read; SHOW and DESCRIBE as queries over what
         it may read. Raises: GuardError ``guard.dialect``, or ``guard.table_unknown`` for a
         DESCRIBE of a table it may not read."""
+        if self.guard_enabled:  # before any parser sees it
+            guard.bound(sql, self.settings.max_statement_kb * 1024, self.settings.max_nesting)
         shown = show.rewrite(sql)
         if shown is not None:
             if shown.table is not None and self.guard_enabled:  # the same answer as a query of it
@@ -573,7 +575,12 @@ class QueryEngine:
             return True
 
         if self.guard_enabled:
-            checked = guard.check(sql, exists)
+            checked = guard.check(
+                sql,
+                exists,
+                max_bytes=self.settings.max_statement_kb * 1024,
+                max_nesting=self.settings.max_nesting,
+            )
             if probes:  # the caller lists tables: every table it may read is there to list
                 for info in self.catalog.tables():
                     exists(info.database, info.name)

@@ -57,6 +57,7 @@ from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.catalog.lineage import table_files
 from lakegate.cli.output import json_rows
+from lakegate.config import HttpSettings
 from lakegate.crawler.evolve import describe_diff
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
@@ -72,6 +73,7 @@ from lakegate.server.console_api import console_routes
 from lakegate.server.downloads import MEDIA, attachment, encode
 from lakegate.server.jobs import Jobs
 from lakegate.server.metrics import Metrics
+from lakegate.server.request_limits import BodyLimits
 from lakegate.storage import ObjectStore
 
 _STATUS = {
@@ -222,6 +224,7 @@ def make_app(
     *,
     ingest_counts: Callable[[], dict[str, int]] | None = None,
     results: Path | None = None,
+    http: HttpSettings | None = None,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
     ``engine`` runs queries (with the read-only identity), when queries are served."""
@@ -230,6 +233,13 @@ def make_app(
     people = Principals(catalog)
     sessions = Sessions(people)
     who = authenticated(people, sessions)
+    http = http or HttpSettings()
+    app.add_middleware(
+        BodyLimits,
+        who=who,
+        max_body_bytes=http.max_body_kb * 1024,
+        max_upload_bytes=http.max_upload_mb * 1024**2,
+    )
     grants = Grants(catalog)
     history = History(catalog)
     workgroups = Workgroups(catalog)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lakegate.crawler.detect import MIXED
 from lakegate.crawler.infer import quote_ident
 from lakegate.ingest.rules import Facts, Finding, ValueTest, plural, quoted_values
 
@@ -22,7 +23,8 @@ def check(params: dict[str, Any], facts: Facts) -> Finding | None:
     allowed = set(params["values"])
     if facts.detected.encoding != "utf-8":
         found = facts.detected.encoding
-        return None if found in allowed else Finding(f"the file is {found} text", {"encoding": found})
+        what = "UTF-8 with lines in Windows-1252" if found == MIXED else found
+        return None if found in allowed else Finding(f"the file is {what} text", {"encoding": found})
     if facts.detected.bom and "utf-8-sig" not in allowed:
         return Finding("the file starts with a UTF-8 byte-order mark", {"encoding": "utf-8-sig"})
     if allowed & {"utf-8", "utf-8-sig"}:

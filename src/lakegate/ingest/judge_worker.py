@@ -1,0 +1,415 @@
+"""Delivered files are parsed in a judge process, never in the daemon.
+
+A delivered file is untrusted input to DuckDB's readers. Some inputs make a reader crash the
+process it runs in (a JSON document nested 100,000 levels deep overflows the stack) or take
+more memory than the machine can give. Each ingest thread therefore hands the parsing of a file
+— inference, the dataset's rules, the schema guard and the derived Parquet copy — to a process
+of its own, one file at a time, and gets back the verdict. When that process dies, the file is
+known (it was the only one there): it is quarantined with ``reject.crashed_worker``, a new
+process takes the next file, and the daemon goes on. Its death costs one file, never the daemon,
+and no restart can loop on it.
+
+The process has an address-space cap (``ingest.judge_memory_mb``), so a file that needs more
+memory ends in a clean verdict rather than the kernel's out-of-memory killer taking the daemon,
+and a time limit (``ingest.judge_timeout_seconds``) after which it is stopped.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import logging
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, BinaryIO
+
+from lakegate.crawler.detect import Detected
+from lakegate.crawler.evolve import Column
+from lakegate.crawler.infer import FilePlan
+from lakegate.errors import LakegateError, Rejection
+from lakegate.ingest import bounds
+from lakegate.ingest.bounds import Limits
+from lakegate.ingest.routing import Route
+
+logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+_START_SECONDS = 120.0
+_OUT_OF_MEMORY = ("Out of Memory", "std::bad_alloc", "failed to allocate", "MemoryError")
+
+
+@dataclass
+class Job:
+    """One file to judge, with everything the judge process needs to know about it."""
+
+    route: Route
+    read_from: str  # a local path
+    key: str
+    size: int
+    detected: Detected
+    schema: tuple[list[Column], int] | None  # the table's, for the schema guard (None: new table)
+    policy: str
+    admit: bool  # False for a duplicate: judged, but neither admitted nor copied
+    copy_folder: str  # where the derived Parquet copy is written, if the file needs one
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class Verdict:
+    plan: FilePlan
+    warnings: list[str]
+    copy_reason: str = ""  # why queries read a derived copy ("": the delivered file)
+    copy_file: str = ""  # the derived copy written under the job's copy_folder
+    seconds: float = 0.0
+
+
+@dataclass
+class _Failure:
+    kind: str  # rejection | error | bug
+    message: str
+    code: str = ""
+    hint: str | None = None
+    transient: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def run(job: Job, conn: Any, source: Callable[[], BinaryIO] | None = None) -> Verdict:
+    """Judge ``job`` with the engine ``conn``: in the judge process, or (for a file the engine
+    reads from a URL) in the caller's.
+
+    Raises:
+        Rejection: the first check the file fails.
+    """
+    from lakegate.crawler.infer import plan_select, sql_literal
+    from lakegate.ingest.judging import judged
+    from lakegate.ingest.schema_guard import admit_file
+
+    started = time.monotonic()
+    if "://" not in job.read_from:
+        bounds.check(job.read_from, job.detected, job.size, job.limits)
+    with judged(
+        conn, job.route, job.read_from, key=job.key, size=job.size, detected=job.detected, source=source
+    ) as found:
+        copy_file = ""
+        if job.admit:
+            admit_file(conn, found.readable, found.plan, job.schema, job.policy)
+            if found.copy_reason:
+                copy_file = f"{job.copy_folder}/copy.parquet"
+                select = plan_select(found.readable, found.plan)
+                conn.execute(
+                    f"COPY ({select}) TO {sql_literal(copy_file)} (FORMAT parquet, COMPRESSION zstd)"
+                )
+        return Verdict(found.plan, found.warnings, found.copy_reason, copy_file, time.monotonic() - started)
+
+
+def _judge(job: Job) -> Verdict | _Failure:
+    """Runs in the judge process: ``run``, with every failure made something a pipe can carry."""
+    from lakegate import engine_setup
+
+    try:
+        return run(job, _connection(job.size))
+    except Rejection as exc:
+        return _Failure("rejection", exc.message, exc.code, exc.hint, False, exc.details)
+    except LakegateError as exc:
+        return _Failure("error", exc.message, exc.code, exc.hint, exc.transient, exc.details)
+    except MemoryError:
+        return _out_of_memory("MemoryError")
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {engine_setup.engine_message(exc)}"
+        if any(marker in str(exc) for marker in _OUT_OF_MEMORY):
+            return _out_of_memory(text)
+        return _Failure("bug", text)
+
+
+def _out_of_memory(text: str) -> _Failure:
+    return _Failure(
+        "error", f"reading the file ran out of memory ({text})", "ingest.judge_memory", transient=True
+    )
+
+
+_connections: dict[str, Any] = {}
+_engine_memory = ""  # the judge process's DuckDB memory limit: half its address-space cap
+
+
+def _connection(size: int) -> Any:
+    from lakegate import engine_setup
+
+    name = "small" if size < engine_setup.LARGE_FILE else "large"
+    if name not in _connections:
+        _connections[name] = engine_setup.connect(
+            threads=1 if name == "small" else 2, memory_limit=_engine_memory or None
+        )
+    return _connections[name]
+
+
+def _serve(conn: _Pipe, parent: int, memory_bytes: int) -> None:
+    """The judge process's loop: one job in, one verdict out, until the pipe closes."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the daemon, which stops us
+    if memory_bytes:
+        global _engine_memory
+        _engine_memory = f"{memory_bytes // 2 // 1024**2}MB"
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    import lakegate.ingest.judging  # noqa: F401 - loaded before the first file's clock starts
+
+    _connection(0).execute("SELECT 1")
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        conn.send(_judge(job))
+
+
+def main() -> None:
+    """``python -m lakegate.ingest.judge_worker <parent pid> <memory bytes>``: the pipe to the
+    daemon is this process's standard input and output; its standard output becomes stderr."""
+    pipe = os.dup(1)
+    os.dup2(2, 1)  # what a library prints goes to the daemon's log, not into the pipe
+    parent, memory_bytes = int(sys.argv[1]), int(sys.argv[2])
+    _serve(_Pipe(0, pipe), parent, memory_bytes)
+
+
+class _Pipe:
+    """A two-way pipe made of two one-way connections (to and from another process)."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._in = Connection(read_fd, writable=False)
+        self._out = Connection(write_fd, readable=False)
+
+    def send(self, item: object) -> None:
+        self._out.send(item)
+
+    def recv(self) -> Any:
+        return self._in.recv()
+
+    def poll(self, timeout: float) -> bool:
+        return self._in.poll(timeout)
+
+    def close(self) -> None:
+        self._in.close()
+        self._out.close()
+
+
+class JudgeCrashed(LakegateError):
+    code = "ingest.judge_crashed"
+
+
+class JudgeStart(LakegateError):
+    """Not the file's fault: it is taken again (by a new process)."""
+
+    code = "ingest.judge_start"
+    transient = True
+
+
+class _Process:
+    def __init__(self, memory_bytes: int) -> None:
+        argv = [sys.executable, "-m", __name__, str(os.getpid()), str(memory_bytes)]
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.conn = _Pipe(os.dup(self.process.stdout.fileno()), os.dup(self.process.stdin.fileno()))
+        self.process.stdin.close()
+        self.process.stdout.close()
+        self.ready = False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ask(self, job: Job, timeout: float) -> Verdict | _Failure:
+        if not self.ready:  # starting (loading Python and the engine) is not the file's time
+            try:
+                self.ready = self.conn.poll(_START_SECONDS) and self._receive() == "ready"
+            except JudgeCrashed as exc:
+                raise JudgeStart(
+                    f"the process that reads delivered files did not start: {exc.message}"
+                ) from None
+            if not self.ready:
+                raise JudgeStart("the process that reads delivered files did not start in time")
+        self.conn.send(job)
+        if not self.conn.poll(timeout):
+            self.stop()
+            raise JudgeCrashed(
+                f"reading the file took longer than {timeout:g} s",
+                code="ingest.judge_timeout",
+                details={"seconds": timeout},
+            )
+        answer: Verdict | _Failure = self._receive()
+        return answer
+
+    def _receive(self) -> Any:
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            raise JudgeCrashed(_death(self._wait())) from None
+
+    def _wait(self) -> int | None:
+        try:
+            return self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.kill()
+        self._wait()
+        self.conn.close()
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"the process reading the file died of {name}"
+    return f"the process reading the file ended (exit code {exitcode})"
+
+
+class Judges:
+    """Judge processes, each judging one file at a time: an idle one is taken for each file (a
+    new one started when none is idle) and given back after it, so they outlive the threads and
+    services that use them. A process that died or ran out of memory is never given back."""
+
+    def __init__(
+        self, memory_mb: int = 2048, timeout_seconds: float = 900.0, limits: Limits | None = None
+    ) -> None:
+        self.memory_bytes = memory_mb * 1024**2
+        self.timeout = timeout_seconds
+        self.limits = limits or Limits()
+        self._idle: list[_Process] = []
+        self._busy: set[_Process] = set()
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def judge(self, job: Job) -> Verdict:
+        """The file's verdict, judged in a judge process.
+
+        Raises:
+            Rejection: the first check the file fails.
+            LakegateError: what reading it raised (``ingest.judge_memory``, transient: the
+                process ran out of memory); ``JudgeCrashed`` when the process died or timed out.
+        """
+        process = self._take()
+        keep = False
+        try:
+            answer = process.ask(job, self.timeout)
+            # out of memory: its memory goes back to the machine, and a new process retries
+            keep = isinstance(answer, Verdict) or answer.code != "ingest.judge_memory"
+        finally:
+            self._give_back(process, keep)
+        if isinstance(answer, Verdict):
+            return answer
+        if answer.kind == "rejection":
+            raise Rejection(answer.message, code=answer.code, hint=answer.hint, details=answer.details)
+        if answer.kind == "error":
+            raise LakegateError(
+                answer.message, code=answer.code, hint=answer.hint, transient=answer.transient,
+                details=answer.details,
+            )  # fmt: skip
+        raise RuntimeError(answer.message)
+
+    def warm_up(self) -> None:
+        """Start a process and let it read a small file, so the first delivery is fast."""
+        with tempfile.NamedTemporaryFile("wb", suffix=".csv") as sample:
+            sample.write(b"a,b\n1,x\n")
+            sample.flush()
+            from lakegate.crawler.detect import detect
+            from lakegate.ingest.routing import default_route
+
+            route = default_route("landing/warm/up/sample.csv")
+            detected = detect(b"a,b\n1,x\n", b"", 8)
+            self.judge(Job(route, sample.name, route.filename, 8, detected, None, "evolve", False, ""))
+
+    def processes(self) -> list[_Process]:
+        with self._lock:
+            return [*self._idle, *self._busy]
+
+    def _take(self) -> _Process:
+        with self._lock:
+            while self._idle:
+                process = self._idle.pop()
+                if process.alive():
+                    self._busy.add(process)
+                    return process
+                process.stop()
+        process = _Process(self.memory_bytes)
+        with self._lock:
+            self._busy.add(process)
+        return process
+
+    def _give_back(self, process: _Process, keep: bool) -> None:
+        with self._lock:
+            self._busy.discard(process)
+            if keep and process.alive():
+                self._idle.append(process)
+                return
+        process.stop()
+
+    def close(self) -> None:
+        """Stop the idle processes (busy ones stop when their file is done)."""
+        with self._lock:
+            processes, self._idle = self._idle, []
+        for process in processes:
+            try:
+                process.conn.send(None)
+                process.process.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            process.stop()
+
+
+_shared: Judges | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Judges:
+    """This process's judges (settings: ``configure``)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Judges()
+        return _shared
+
+
+def from_settings(ingest: Any) -> Judges:
+    """This process's judges for the ``ingest`` settings' memory, time and file limits (the
+    same settings share their processes)."""
+    memory, timeout = ingest.judge_memory_mb, ingest.judge_timeout_seconds
+    limits = Limits(
+        max_decompressed_bytes=ingest.max_decompressed_mb * 1024**2,
+        max_decompression_ratio=ingest.max_decompression_ratio,
+        max_line_bytes=ingest.max_line_bytes,
+        max_columns=ingest.max_columns,
+    )
+    with _shared_lock:
+        key = (memory, timeout, limits)
+        if key not in _by_settings:
+            _by_settings[key] = Judges(memory, timeout, limits)
+        return _by_settings[key]
+
+
+_by_settings: dict[tuple[int, float, Limits], Judges] = {}
+
+if __name__ == "__main__":
+    # Run as the importable module, so what it sends is pickled under its real name.
+    from lakegate.ingest.judge_worker import main as _main
+
+    _main()
