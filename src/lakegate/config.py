@@ -150,6 +150,27 @@ class QuerySettings(_Section):
     max_rows: int = Field(
         1_000_000, ge=1, description="Most rows a query may return to a client (more fails `query.rows`)."
     )
+    isolation: Literal["process", "thread"] = Field(
+        "process",
+        description="Where `lakegate up` runs queries: `process`, in engine processes of their own, "
+        "one query at a time each, so a query that crashes the engine or exhausts its memory fails "
+        "alone (`query.engine_crashed`, `query.memory`) and the server goes on; `thread`, inside the "
+        "server (faster to start, but such a query takes the server down).",
+    )
+    processes: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Most engine processes (`isolation: process`): queries beyond this many at once "
+        "wait for one to be free. Each is started when needed and kept for the next query.",
+    )
+    process_memory_margin_mb: int = Field(
+        1024,
+        ge=0,
+        description="An engine process may use `memory_limit` plus this much memory in all (its "
+        "address space): what DuckDB allocates outside its own limit (long strings and lists, "
+        "results) is bounded too. N queries at once use at most N x (memory_limit + this). 0: no cap.",
+    )
     max_statement_kb: int = Field(
         256,
         ge=1,

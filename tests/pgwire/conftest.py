@@ -13,8 +13,9 @@ from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.pgwire.server import PgServer
 from lakegate.pgwire.session import Options
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engine import Engine, QueryEngine
 from lakegate.query.gateway import Gateway
+from lakegate.query.isolated import IsolatedEngine
 from tests.ingest.test_pipeline import deliver
 
 
@@ -32,7 +33,9 @@ class Lake:
         return " ".join(f"{k}={v}" for k, v in parts.items())
 
 
-def serve(app: App, tmp_path: Path, options: Options | None = None, tls: bool = False) -> Iterator[Lake]:
+def serve(
+    app: App, tmp_path: Path, options: Options | None = None, tls: bool = False, isolation: str = "thread"
+) -> Iterator[Lake]:
     deliver(
         app,
         "landing/acme/orders/a.csv",
@@ -49,7 +52,13 @@ def serve(app: App, tmp_path: Path, options: Options | None = None, tls: bool = 
     grants.grant(principal="ann", database="acme", columns=["email"], exclude=True,
                  row_filter="region = 'EU'", by="root")  # fmt: skip
     grants.grant(principal="gus", database="globex", by="root")
-    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    engine: Engine
+    if isolation == "process":
+        engine = IsolatedEngine(
+            str(app.home.root), app.settings.model_dump(), app.settings.query, processes=4
+        )
+    else:
+        engine = QueryEngine(app.catalog, app.store, app.settings.query)
     certificate = None
     if tls:
         from lakegate.server.tls import self_signed
@@ -64,6 +73,7 @@ def serve(app: App, tmp_path: Path, options: Options | None = None, tls: bool = 
         engine.close()
 
 
-@pytest.fixture
-def lake(app: App, tmp_path: Path) -> Iterator[Lake]:
-    yield from serve(app, tmp_path)
+@pytest.fixture(params=["thread", "process"], ids=["in-process", "engine-processes"])
+def lake(app: App, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Lake]:
+    """The same behaviour whichever way the engine runs (``query.isolation``)."""
+    yield from serve(app, tmp_path, isolation=request.param)

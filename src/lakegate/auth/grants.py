@@ -148,22 +148,28 @@ class Grants:
         if principal.is_admin:
             return None
         if principal.role != "analyst":
-            return lambda _d, _t, _c: None  # providers upload; they query nothing
-        mine = self.of(principal)
+            return Granted((), f"{principal.id}:{principal.name}")  # providers upload; they query nothing
+        return Granted(tuple(self.of(principal)), f"{principal.id}:{principal.name}")
 
-        def access(database: str, table: str, names: list[str]) -> Access | None:
-            matching = [g for g in mine if g.database == database and g.table in ("*", table)]
-            if not matching:
-                return None
-            rows = any_of([g.row_filter for g in matching])
-            columns: dict[str, str | None] = {}
-            for name in names:
-                covering = [g.row_filter for g in matching if name in g.columns_of(names)]
-                if covering:
-                    predicate = any_of(covering)
-                    columns[name] = None if predicate == rows else predicate
-            return Access(columns, rows) if columns else None
 
-        # whose reading this is: engine instances may be shared between its queries, not others'
-        access.audience = f"{principal.id}:{principal.name}"  # type: ignore[attr-defined]
-        return access
+@dataclass(frozen=True)
+class Granted:
+    """How one principal reads tables, by its grants: an ``AccessFor`` that can be sent to an
+    engine process. ``audience`` says whose reading this is: engine instances may be shared
+    between its queries, not others'."""
+
+    grants: tuple[Grant, ...]
+    audience: str
+
+    def __call__(self, database: str, table: str, names: list[str]) -> Access | None:
+        matching = [g for g in self.grants if g.database == database and g.table in ("*", table)]
+        if not matching:
+            return None
+        rows = any_of([g.row_filter for g in matching])
+        columns: dict[str, str | None] = {}
+        for name in names:
+            covering = [g.row_filter for g in matching if name in g.columns_of(names)]
+            if covering:
+                predicate = any_of(covering)
+                columns[name] = None if predicate == rows else predicate
+        return Access(columns, rows) if columns else None

@@ -33,6 +33,7 @@ from lakegate.keys import printable
 if TYPE_CHECKING:
     from lakegate.ingest.pipeline import Outcome
     from lakegate.ingest.service import IngestService
+    from lakegate.query.engine import Engine
     from lakegate.storage.s3 import S3Store
 
 app = typer.Typer(
@@ -281,7 +282,7 @@ def up(
                         raise fail(exc) from None
                     err.print(f"warning: {exc.one_line()}; lakegate keeps trying", soft_wrap=True)
         api = None
-        queries = None
+        queries: Engine | None = None
         tls = None
         if tls_self_signed:
             from lakegate.server.tls import self_signed
@@ -306,7 +307,21 @@ def up(
         if http_port is not None or pg_port is not None:
             from lakegate.query.engine import QueryEngine
 
-            queries = QueryEngine(application.catalog, application.query_store(), application.settings.query)
+            query_settings = application.settings.query
+            if query_settings.isolation == "process":
+                from lakegate import engine_setup
+                from lakegate.query.isolated import IsolatedEngine
+
+                queries = IsolatedEngine(
+                    str(application.home.root),
+                    application.settings.model_dump(),
+                    query_settings,
+                    processes=query_settings.processes,
+                    margin_mb=query_settings.process_memory_margin_mb,
+                    allow_tcp_ports=engine_setup.store_ports(application.query_store()),
+                )
+            else:
+                queries = QueryEngine(application.catalog, application.query_store(), query_settings)
         if http_port is not None:
             from lakegate.server.app import make_app as make_api
             from lakegate.server.background import BackgroundServer

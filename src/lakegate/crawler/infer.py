@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -178,7 +179,7 @@ def infer(
         Rejection: ``reject.unparseable``, ``reject.json_not_records`` or ``reject.truncated_parquet``.
     """
     if detected.format == "parquet":
-        return _parquet(conn, path)
+        return _parquet(conn, path, size)
     if detected.format == "xlsx":
         return _excel(conn, path, sheet, screen)
     if detected.format == "json":
@@ -271,9 +272,12 @@ def _counted(
     return row[: len(counts)], found, list(row[len(counts) + len(stats) :]) if extra else None
 
 
-def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
+def _parquet(conn: duckdb.DuckDBPyConnection, path: str, size: int = 0) -> FilePlan:
     """A Parquet file's plan from its footer alone: columns (as the engine types them), rows and
-    column statistics (read with pyarrow for a local file: a quarter of the engine's cost)."""
+    column statistics (read with pyarrow for a local file: a quarter of the engine's cost).
+
+    The footer is the sender's word: a row count no file of its size could hold is refused
+    (``reject.corrupt_parquet``), so it never reaches the catalog's counts and estimates."""
     lit = sql_literal(path)
     try:
         footer = _local_footer(path)
@@ -301,8 +305,24 @@ def _parquet(conn: duckdb.DuckDBPyConnection, path: str) -> FilePlan:
     originals = [d[0] for d in described]
     names = column_names(originals)
     cols = [Column(n, o, str(parse_type(d[1]))) for n, o, d in zip(names, originals, described, strict=True)]
-    rows = sum({c[0]: c[1] for c in chunks}.values())  # each row group once
-    return FilePlan("parquet", {}, cols, int(rows), stats=_footer_stats(chunks, cols))
+    groups = {c[0]: c[1] for c in chunks}  # each row group once
+    rows = int(sum(groups.values()))
+    if "://" not in path:
+        size = max(size, Path(path).stat().st_size)
+    if rows > most_rows(size) or any(n < 0 for n in groups.values()):
+        raise Rejection(
+            f"the Parquet footer claims {rows:,} rows, more than a file of {size:,} bytes can hold",
+            code="reject.corrupt_parquet",
+            hint="the file was damaged or made by hand; deliver it again as its writer made it",
+            details={"claimed_rows": rows, "size": size},
+        )
+    return FilePlan("parquet", {}, cols, rows, stats=_footer_stats(chunks, cols))
+
+
+def most_rows(size: int) -> int:
+    """The most rows a Parquet file of ``size`` bytes can hold: each page has a header of at
+    least 10 bytes and at most 2^31 - 1 values."""
+    return (size // 10 + 1) * (2**31 - 1)
 
 
 # The engine's columns for a Parquet schema (pyarrow's text of it): files of one schema are

@@ -118,6 +118,8 @@ def _judge(job: Job) -> Verdict | _Failure:
     try:
         return run(job, _connection(job.size))
     except Rejection as exc:
+        if any(marker in exc.message for marker in _OUT_OF_MEMORY):  # the engine's, not the file's
+            return _out_of_memory(exc.message)
         return _Failure("rejection", exc.message, exc.code, exc.hint, False, exc.details)
     except LakegateError as exc:
         return _Failure("error", exc.message, exc.code, exc.hint, exc.transient, exc.details)

@@ -481,9 +481,9 @@ class Session:
             catalog, params = self.pg_catalog, [None] * len(prepared.param_oids)
             assert catalog is not None
             snapshot = catalog.snapshot(access)  # lakegate's catalog is read here, not on those threads
-            answer = self.gateway.engine.executor.run(
-                lambda: catalog.answer(prepared.sql, params, snapshot, self.settings)
-            )  # on the engine's read-only threads, as when it runs
+            answer = self.gateway.engine.answer_catalog(
+                catalog, prepared.sql, params, snapshot, self.settings
+            )
             return answer.schema, answer.types
         return self.gateway.engine.describe(prepared.sql, len(prepared.param_oids), access=access,
                                             dialect=self.settings["lakegate.dialect"])  # fmt: skip
@@ -574,10 +574,8 @@ class Session:
             access = self.gateway.grants.access_for(self.principal)
             catalog, sql, params = self.pg_catalog, portal.prepared.sql, portal.params
             snapshot = catalog.snapshot(access)  # lakegate's catalog is read here, not on those threads
-            # on the engine's kernel-restricted read-only threads, like every query
-            return self.gateway.engine.executor.run(
-                lambda: catalog.answer(sql, params, snapshot, self.settings)
-            )
+            # where the engine runs queries (its read-only threads, or an engine process)
+            return self.gateway.engine.answer_catalog(catalog, sql, params, snapshot, self.settings)
         minutes = _minutes(self.settings["lakegate.reuse_max_age_minutes"])
         self.running_print = access_print(self.principal, self.gateway.grants)
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,

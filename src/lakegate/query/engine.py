@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -48,6 +48,9 @@ from lakegate.query.result_cache import ResultCache, result_key
 from lakegate.query.sandbox import ReadOnlyExecutor
 from lakegate.query.views import quote_ident, table_sql
 from lakegate.storage import ObjectStore
+
+if TYPE_CHECKING:
+    from lakegate.pgwire.catalog import CatalogAnswer, PgCatalog, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +270,48 @@ class _Instance:
         return read
 
 
+class Engine(Protocol):
+    """What the gateway and the servers use of an engine: a ``QueryEngine`` in this process, or
+    an ``IsolatedEngine`` running each query in an engine process (``isolated.py``)."""
+
+    settings: QuerySettings
+    executor: ReadOnlyExecutor
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
+        dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
+    ) -> Result: ...
+
+    def stream(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
+        dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
+    ) -> Stream: ...
+
+    def describe(
+        self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
+    ) -> tuple[pa.Schema, list[str]]: ...
+
+    def answer_catalog(
+        self, catalog: PgCatalog, sql: str, params: list[Any], snapshot: Snapshot, settings: dict[str, str]
+    ) -> CatalogAnswer: ...
+
+    def close(self) -> None: ...
+
+
 class QueryEngine:
     """Guard, sandbox and run queries against one catalog and one lake store."""
 
@@ -292,6 +337,12 @@ class QueryEngine:
         with self._lock:
             self._instances.clear()
         self.executor.shutdown()
+
+    def answer_catalog(
+        self, catalog: PgCatalog, sql: str, params: list[Any], snapshot: Snapshot, settings: dict[str, str]
+    ) -> CatalogAnswer:
+        """A PostgreSQL client's catalog query, answered on the engine's read-only threads."""
+        return self.executor.run(lambda: catalog.answer(sql, params, snapshot, settings))
 
     def execute(
         self,

@@ -17,7 +17,7 @@ from lakegate.auth.principals import Principal
 from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.errors import LakegateError, QueryError
-from lakegate.query.engine import QueryEngine, Result, Stream
+from lakegate.query.engine import Engine, Result, Stream
 from lakegate.query.history import History
 
 
@@ -100,7 +100,7 @@ class Gateway:
     def __init__(
         self,
         catalog: Catalog,
-        engine: QueryEngine,
+        engine: Engine,
         *,
         meter: Meter | None = None,
         admission: Admission | None = None,

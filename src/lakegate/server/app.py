@@ -62,7 +62,7 @@ from lakegate.crawler.evolve import describe_diff
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engine import Engine
 from lakegate.query.gateway import Gateway
 from lakegate.query.history import History
 from lakegate.query.permissions import Access, filtered
@@ -220,7 +220,7 @@ def make_app(
     catalog: Catalog,
     store: ObjectStore,
     pipeline: Callable[[], Pipeline],
-    engine: QueryEngine | None = None,
+    engine: Engine | None = None,
     *,
     ingest_counts: Callable[[], dict[str, int]] | None = None,
     results: Path | None = None,

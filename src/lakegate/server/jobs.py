@@ -24,7 +24,7 @@ from lakegate.auth.liveness import AccessWatch
 from lakegate.auth.principals import Principal
 from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.errors import LakegateError, QueryError
-from lakegate.query.engine import QueryEngine, Stream
+from lakegate.query.engine import Engine, Stream
 from lakegate.query.history import History
 
 KEEP_SECONDS = 24 * 3600
@@ -44,7 +44,7 @@ class Job:
 class Jobs:
     def __init__(
         self,
-        engine: QueryEngine,
+        engine: Engine,
         *,
         history: History,
         grants: Grants,

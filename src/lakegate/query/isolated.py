@@ -1,0 +1,527 @@
+"""Queries in engine processes: a query that crashes the engine or exhausts its memory costs
+that query, never the server.
+
+An analyst's SQL is untrusted input to DuckDB. Some statements crash the process they run in
+(``json_structure`` of a document nested 100,000 levels deep overflows the stack), and some
+allocate outside DuckDB's memory limit (``repeat('x', 2000000000)``). So ``lakegate up`` runs
+queries in engine processes — each a full ``QueryEngine`` on the same catalog and store, running
+one query at a time — under an address-space cap of the query memory limit plus a margin
+(``query.process_memory_margin_mb``). When one dies, its query fails with
+``query.engine_crashed``; a new process takes the next query; nothing else notices.
+
+``IsolatedEngine`` offers what the gateway uses of an engine (``execute``, ``stream``,
+``describe``, ``settings``, ``executor``) and sends each call to an idle engine process, started
+when none is idle (up to ``query.processes``; beyond, a query waits for one to be free).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import logging
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from lakegate.config import QuerySettings
+from lakegate.errors import AuthError, GuardError, LakegateError, QueryError
+from lakegate.ingest.judge_worker import _death, _Pipe
+from lakegate.query.engine import QueryEngine, Result, Stream
+from lakegate.query.permissions import AccessFor
+from lakegate.query.sandbox import ReadOnlyExecutor
+
+if TYPE_CHECKING:
+    from lakegate.pgwire.catalog import CatalogAnswer, PgCatalog, Snapshot
+
+logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+_START_SECONDS = 120.0
+_ERRORS: dict[str, type[LakegateError]] = {
+    "GuardError": GuardError,
+    "QueryError": QueryError,
+    "AuthError": AuthError,
+}
+
+
+def _error_fields(exc: BaseException) -> tuple[str, str, str, str | None, bool, dict[str, Any]]:
+    if isinstance(exc, LakegateError):
+        return (type(exc).__name__, exc.message, exc.code, exc.hint, exc.transient, exc.details)
+    return ("QueryError", f"{type(exc).__name__}: {exc}", "query.failed", None, False, {})
+
+
+def _error(fields: tuple[str, str, str, str | None, bool, dict[str, Any]]) -> LakegateError:
+    kind, message, code, hint, transient, details = fields
+    cls = _ERRORS.get(kind, LakegateError)
+    return cls(message, code=code, hint=hint, transient=transient, details=details)
+
+
+def _memory_bytes(limit: str) -> int:
+    number, unit = limit.strip().upper().replace(" ", "").rstrip("B").rstrip("I") or "0", ""
+    for suffix in ("K", "M", "G", "T"):
+        if number.endswith(suffix):
+            number, unit = number[:-1], suffix
+    scale = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}[unit]
+    return int(float(number) * scale)
+
+
+# -- the engine process --------------------------------------------------------------------------
+
+
+def main() -> None:
+    """``python -m lakegate.query.isolated <parent pid> <address-space cap>``: an engine process.
+    Its pipe to the server is its standard input and output; its standard output goes to stderr."""
+    pipe = _Pipe(0, os.dup(1))
+    os.dup2(2, 1)
+    parent, cap = int(sys.argv[1]), int(sys.argv[2])
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    home, settings_dump = pipe.recv()
+    from lakegate.app import open_store
+    from lakegate.catalog import Catalog
+    from lakegate.config import Settings
+    from lakegate.home import resolve_home
+
+    resolved = resolve_home(home)
+    settings = Settings.model_validate(settings_dump)
+    engine = QueryEngine(
+        Catalog(settings.catalog_url(resolved)),
+        open_store(resolved, settings.storage, query=True),
+        settings.query,
+    )
+    if cap:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    _Served(pipe, engine).serve()
+
+
+class _Served:
+    """The engine process's side: requests in order; an interrupt may arrive while one runs."""
+
+    def __init__(self, pipe: _Pipe, engine: QueryEngine) -> None:
+        self.pipe = pipe
+        self.engine = engine
+        self.requests: list[Any] = []
+        self.arrived = threading.Condition()
+        self.current: Stream | None = None
+        self.send_lock = threading.Lock()
+        self.catalogs: dict[tuple[str, int], Any] = {}  # sessions' pg_catalog, recently used last
+
+    def send(self, message: Any) -> None:
+        with self.send_lock:
+            self.pipe.send(message)
+
+    def serve(self) -> None:
+        threading.Thread(target=self._listen, name="lakegate-engine-listen", daemon=True).start()
+        self.send(("ready",))
+        while True:
+            with self.arrived:
+                while not self.requests:
+                    self.arrived.wait()
+                request = self.requests.pop(0)
+            if request is None:
+                return
+            self._handle(request)
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                message = self.pipe.recv()
+            except (EOFError, OSError):
+                message = None
+            if message is not None and message[0] == "interrupt":
+                current = self.current
+                if current is not None:
+                    current.close()
+                continue
+            with self.arrived:
+                self.requests.append(message)
+                self.arrived.notify()
+            if message is None:
+                return
+
+    def _handle(self, request: tuple[Any, ...]) -> None:
+        op, sql, params, options = request
+        try:
+            if op == "execute":
+                result = self.engine.execute(sql, params, **options)
+                self.send(("result", _table_bytes(result.table), result.elapsed_ms, result.tables,
+                           result.bytes_scanned, result.bytes_estimated, result.reused))  # fmt: skip
+            elif op == "describe":
+                schema, types = self.engine.describe(sql, params, **options)
+                self.send(("described", schema.serialize().to_pybytes(), types))
+            elif op == "catalog":
+                answer = self._catalog_answer(sql, params, **options)
+                self.send(("answered", _table_bytes(answer.table), answer.types))
+            else:
+                self._stream(sql, params, options)
+        except MemoryError:
+            self.send(("error", _error_fields(_out_of_memory())))
+        except BaseException as exc:
+            self.send(("error", _error_fields(exc)))
+
+    def _catalog_answer(
+        self,
+        sql: str,
+        params: list[Any],
+        *,
+        user: str,
+        process_id: int,
+        snapshot: Any,
+        settings: dict[str, str],
+    ) -> Any:
+        from lakegate.pgwire.catalog import PgCatalog
+
+        key = (user, process_id)
+        catalog = self.catalogs.pop(key, None) or PgCatalog(self.engine.catalog, user, process_id)
+        self.catalogs[key] = catalog  # the most recent last
+        while len(self.catalogs) > 16:
+            self.catalogs.pop(next(iter(self.catalogs)))
+        return self.engine.answer_catalog(catalog, sql, params, snapshot, settings)
+
+    def _stream(self, sql: str, params: Any, options: dict[str, Any]) -> None:
+        stream = self.engine.stream(sql, params, **options)
+        self.current = stream
+        self.send(("opened", stream.tables, stream.bytes_estimated, stream.charged_by_grant))
+        try:
+            schema = stream.schema
+            self.send(("started", schema.serialize().to_pybytes(), stream.types, stream.reused))
+            for batch in stream:
+                self.send(("batch", batch.serialize().to_pybytes()))
+            self.send(("end", stream.bytes_scanned, stream.rows))
+        except MemoryError:
+            self.send(("failed", _error_fields(_out_of_memory())))
+        except BaseException as exc:
+            self.send(("failed", _error_fields(exc)))
+        finally:
+            self.current = None
+            stream.close()
+
+
+def _out_of_memory() -> QueryError:
+    return QueryError(
+        "the query needed more memory than its engine process may have",
+        code="query.memory",
+        hint="aggregate or filter more, or raise query.memory_limit",
+    )
+
+
+def _table_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+# -- the server's side ---------------------------------------------------------------------------
+
+
+class _Process:
+    def __init__(self, home: str, settings_dump: dict[str, Any], cap: int) -> None:
+        argv = [sys.executable, "-m", __name__, str(os.getpid()), str(cap)]
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.pipe = _Pipe(os.dup(self.process.stdout.fileno()), os.dup(self.process.stdin.fileno()))
+        self.process.stdin.close()
+        self.process.stdout.close()
+        self.pipe.send((home, settings_dump))
+        self.ready = False
+        self.lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
+        if not self.pipe.poll(_START_SECONDS) or self.receive()[0] != "ready":
+            raise QueryError("no engine process could start", code="query.engine_unavailable", transient=True)
+        self.ready = True
+
+    def send(self, message: Any) -> None:
+        with self.lock:
+            self.pipe.send(message)
+
+    def receive(self) -> Any:
+        try:
+            return self.pipe.recv()
+        except (EOFError, OSError):
+            raise _crashed(self._wait()) from None
+
+    def _wait(self) -> int | None:
+        try:
+            return self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.kill()
+        self._wait()
+        with contextlib.suppress(OSError):
+            self.pipe.close()
+
+
+def _crashed(exitcode: int | None) -> QueryError:
+    said = _death(exitcode).replace("the process reading the file", "the engine process running the query")
+    return QueryError(
+        f"{said}; the server and other queries are unaffected",
+        code="query.engine_crashed",
+        hint="the statement (or data it reads) crashed the engine: simplify it; deeply nested JSON "
+        "and huge strings or lists are the usual causes",
+    )
+
+
+class IsolatedEngine:
+    """What the gateway uses of a ``QueryEngine``, each call run in an engine process."""
+
+    def __init__(
+        self,
+        home: str,
+        settings_dump: dict[str, Any],
+        settings: QuerySettings,
+        *,
+        processes: int = 8,
+        margin_mb: int = 1024,
+        allow_tcp_ports: tuple[int, ...] = (),
+    ) -> None:
+        self.home = home
+        self.settings_dump = settings_dump
+        self.settings = settings
+        self.most = max(1, processes)
+        self.cap = _memory_bytes(settings.memory_limit) + margin_mb * 1024**2 if margin_mb else 0
+        # pg_catalog answers run here, on kernel-restricted threads (their own small DuckDB)
+        self.executor = ReadOnlyExecutor(workers=2, allow_tcp_ports=allow_tcp_ports)
+        self._idle: list[_Process] = []
+        self._count = 0
+        self._free = threading.Condition()
+        self._closed = False
+        atexit.register(self.close)
+
+    def warm_up(self) -> None:
+        """Start one engine process now, so the first query does not wait for it."""
+        self._give_back(self._take(), keep=True)
+
+    # -- the engine's calls --------------------------------------------------------------------
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
+        dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
+    ) -> Result:
+        options = {"access": access, "limits": limits, "max_bytes": max_bytes, "dialect": dialect,
+                   "reuse_seconds": reuse_seconds}  # fmt: skip
+        process = self._take()
+        keep = False
+        try:
+            process.send(("execute", sql, list(params) if params else None, options))
+            answer = process.receive()
+            keep = True
+        finally:
+            self._give_back(process, keep)
+        if answer[0] == "error":
+            raise _error(answer[1])
+        _, data, elapsed, tables, scanned, estimated, reused = answer
+        table = pa.ipc.open_stream(data).read_all()
+        return Result(table, elapsed, tables, scanned, estimated, reused)
+
+    def describe(
+        self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
+    ) -> tuple[pa.Schema, list[str]]:
+        options = {"access": access, "dialect": dialect}
+        process = self._take()
+        keep = False
+        try:
+            process.send(("describe", sql, param_count, options))
+            answer = process.receive()
+            keep = True
+        finally:
+            self._give_back(process, keep)
+        if answer[0] == "error":
+            raise _error(answer[1])
+        return pa.ipc.read_schema(pa.py_buffer(answer[1])), answer[2]
+
+    def answer_catalog(
+        self, catalog: PgCatalog, sql: str, params: list[Any], snapshot: Snapshot, settings: dict[str, str]
+    ) -> CatalogAnswer:
+        """A PostgreSQL client's catalog query, answered in an engine process (with the tables'
+        descriptions, which that process may not have)."""
+        from lakegate.pgwire.catalog import CatalogAnswer
+
+        if snapshot.notes is None:
+            notes = {
+                (t.database, t.name): catalog.catalog.descriptions(t.database, t.name)
+                for t, _ in snapshot.tables
+            }
+            snapshot = replace(snapshot, notes=notes)
+        options = {
+            "user": catalog.user,
+            "process_id": catalog.process_id,
+            "snapshot": snapshot,
+            "settings": settings,
+        }
+        process = self._take()
+        keep = False
+        try:
+            process.send(("catalog", sql, params, options))
+            answer = process.receive()
+            keep = True
+        finally:
+            self._give_back(process, keep)
+        if answer[0] == "error":
+            raise _error(answer[1])
+        table = pa.ipc.open_stream(answer[1]).read_all()
+        return CatalogAnswer(table.schema, answer[2], table)
+
+    def stream(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
+        dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
+    ) -> Stream:
+        """Refusals raise here; failures while it runs, from the stream."""
+        options = {"access": access, "limits": limits, "max_bytes": max_bytes, "dialect": dialect,
+                   "reuse_seconds": reuse_seconds}  # fmt: skip
+        process = self._take()
+        try:
+            process.send(("stream", sql, list(params) if params else None, options))
+            answer = process.receive()
+        except QueryError:
+            self._give_back(process, keep=False)
+            raise
+        if answer[0] == "error":
+            self._give_back(process, keep=True)
+            raise _error(answer[1])
+        _, tables, estimated, by_grant = answer
+        stream = Stream(tables, estimated, by_grant)
+        stream._interrupt = lambda: _quietly(process.send, ("interrupt",))
+        threading.Thread(
+            target=self._feed, args=(process, stream), name="lakegate-engine-feed", daemon=True
+        ).start()
+        return stream
+
+    def _feed(self, process: _Process, stream: Stream) -> None:
+        """Hand the engine process's batches to ``stream`` until the query ends; then the
+        process is free again."""
+        keep = False
+        schema: pa.Schema | None = None
+        try:
+            while True:
+                message = process.receive()
+                kind = message[0]
+                if kind == "started":
+                    schema = pa.ipc.read_schema(pa.py_buffer(message[1]))
+                    stream.reused = message[3]
+                    stream._started(schema, message[2])
+                elif kind == "batch":
+                    assert schema is not None
+                    batch = pa.ipc.read_record_batch(pa.py_buffer(message[1]), schema)
+                    try:
+                        stream._put(batch)
+                    except QueryError:  # closed early: the engine process was told; wait for its end
+                        continue
+                elif kind == "end":
+                    stream.bytes_scanned = message[1]
+                    keep = True
+                    with contextlib.suppress(QueryError):
+                        stream._put(None)
+                    return
+                else:  # failed
+                    keep = True
+                    stream._fail(_error(message[1]))
+                    return
+        except QueryError as exc:  # the engine process died
+            stream._fail(exc)
+        finally:
+            self._give_back(process, keep)
+
+    # -- the processes ---------------------------------------------------------------------------
+
+    def _take(self) -> _Process:
+        with self._free:
+            while True:
+                if self._closed:
+                    raise QueryError(
+                        "the server is stopping", code="query.engine_unavailable", transient=True
+                    )
+                while self._idle:
+                    process = self._idle.pop()
+                    if process.alive():
+                        return process
+                    self._count -= 1
+                    process.stop()
+                if self._count < self.most:
+                    self._count += 1
+                    break
+                self._free.wait()
+        try:
+            process = _Process(self.home, self.settings_dump, self.cap)
+            process.wait_ready()
+        except BaseException:
+            with self._free:
+                self._count -= 1
+                self._free.notify()
+            raise
+        return process
+
+    def _give_back(self, process: _Process, keep: bool) -> None:
+        with self._free:
+            if keep and process.alive() and not self._closed:
+                self._idle.append(process)
+            else:
+                self._count -= 1
+                process.stop()
+            self._free.notify()
+
+    def processes(self) -> int:
+        with self._free:
+            return self._count
+
+    def close(self) -> None:
+        with self._free:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._free.notify_all()
+        for process in idle:
+            with contextlib.suppress(OSError):
+                process.send(None)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.process.wait(2)
+            process.stop()
+        self.executor.shutdown()
+
+
+def _quietly(call: Any, *args: Any) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        call(*args)
+
+
+if __name__ == "__main__":
+    from lakegate.query.isolated import main as _main
+
+    _main()
