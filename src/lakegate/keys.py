@@ -30,6 +30,19 @@ def archive_key(lake_key: str, day: str) -> str:
     return f"{ARCHIVE}{day}/{lake_key.removeprefix(LAKE)}"
 
 
+MEMBER = "__lakegate_file"  # the column of a compacted copy naming the lake file a row comes from
+
+
+def compacted_key(lake_folder: str, token: str) -> str:
+    """``lake/db/t/dt=1/`` → ``derived/db/t/dt=1/compacted-<token>.parquet``: one Parquet copy of
+    many small files of that partition (each row marked with its file, in ``MEMBER``)."""
+    return f"{DERIVED}{lake_folder.removeprefix(LAKE).rstrip('/')}/compacted-{token}.parquet"
+
+
+def is_compacted(derived: str) -> bool:
+    return derived.rsplit("/", 1)[-1].startswith("compacted-")
+
+
 def derived_key(lake_key: str, sha256: str) -> str:
     """``lake/db/t/f.csv.bz2`` → ``derived/db/t/f.csv.bz2.<sha12>.parquet``: where the derived
     Parquet copy of that content is kept (named by content too, so it is never another's)."""

@@ -142,3 +142,71 @@ def in_use(catalog: Catalog) -> set[str]:
     with catalog.reading("listing derived copies") as conn:
         found = conn.execute(sa.select(files.c.derived_key).where(files.c.derived_key.is_not(None)))
         return {str(k) for k in found.scalars()}
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A file read through a copy of its own (a candidate for compaction)."""
+
+    id: int
+    key: str
+    sha256: str
+    table_id: int
+    columns: list[Column]
+    derived_key: str
+    derived_sha256: str
+    size: int
+    row_count: int
+
+
+def small_copies(catalog: Catalog, max_size: int) -> list[Copied]:
+    """Files of at most ``max_size`` bytes read through acceleration copies of their own (not yet
+    compacted), oldest first."""
+    query = (
+        sa.select(
+            files.c.id, files.c.key, files.c.sha256, files.c.table_id, files.c.columns, files.c.derived_key,
+            files.c.derived_sha256, files.c.size, files.c.row_count,
+        )
+        .where(files.c.derived_state == ACCELERATED, files.c.size <= max_size)
+        .order_by(files.c.id)
+    )  # fmt: skip
+    with catalog.reading("finding small acceleration copies") as conn:
+        rows = conn.execute(query).all()
+    return [
+        Copied(
+            r.id, r.key, r.sha256, r.table_id, [Column.from_dict(c) for c in r.columns], str(r.derived_key),
+            str(r.derived_sha256 or ""), int(r.size), int(r.row_count),
+        )
+        for r in rows
+        if not str(r.derived_key).rsplit("/", 1)[-1].startswith("compacted-")
+    ]  # fmt: skip
+
+
+def record_compacted(catalog: Catalog, members: list[Copied], key: str, sha256: str) -> bool:
+    """Make ``key`` the copy of every member — all or none: only if each is still there with the
+    content and the copy of its own the compacted copy was made from. Whether it was recorded."""
+
+    class _Changed(Exception):
+        pass
+
+    try:
+        with catalog.writing(f"recording the compacted copy {key}") as conn:
+            for member in members:
+                done = conn.execute(
+                    files.update()
+                    .where(
+                        files.c.id == member.id,
+                        files.c.sha256 == member.sha256,
+                        files.c.derived_key == member.derived_key,
+                    )
+                    .values(derived_key=key, derived_sha256=sha256, derived_state=ACCELERATED)
+                )
+                if done.rowcount != 1:
+                    raise _Changed
+            for table_id in sorted({m.table_id for m in members}):
+                generation = touch(conn, table_id)
+                ids = [m.id for m in members if m.table_id == table_id]
+                conn.execute(files.update().where(files.c.id.in_(ids)).values(changed_in=generation))
+    except _Changed:
+        return False
+    return True

@@ -13,6 +13,7 @@ forgets and rewrites them. It runs with the ingest identity, never the query eng
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import shutil
@@ -33,7 +34,7 @@ from lakegate.crawler.evolve import Column
 from lakegate.crawler.infer import FilePlan, plan_select, quote_ident, sql_literal
 from lakegate.engine_setup import connect
 from lakegate.errors import LakegateError
-from lakegate.keys import DERIVED, derived_key
+from lakegate.keys import DERIVED, MEMBER, compacted_key, derived_key
 from lakegate.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class VerificationError(LakegateError):
 
 
 ROW_GROUP = 122_880  # rows per row group of a copy
+SMALL_FILE = 1024**2  # delivered files up to this size are compacted with others of their partition
+COMPACT_AT = 16  # small files with copies of their own in one partition before they are compacted
+COMPACT_MOST = 2048  # files in one compacted copy
 
 
 def sort_column(columns: list[Column]) -> str | None:
@@ -83,6 +87,38 @@ def _fingerprint(conn: Any, select: str, columns: list[str]) -> tuple[int, int]:
         f"SELECT count(*), coalesce(sum(hash({row})::HUGEINT), 0) FROM ({select})"
     ).fetchone()
     return int(found[0]), int(found[1])
+
+
+_SOURCE = "__lakegate_source"  # the column naming the copy a row was read from
+
+
+def _write_compacted(conn: Any, members: dict[str, a.Copied], path: str) -> None:
+    """Write the rows of every member's copy (by its URL) to ``path``, each marked with its lake
+    file in ``MEMBER``; verify each member's rows (count and order-independent hash) against its
+    own copy and its catalog row count."""
+    names = [c.name for c in next(iter(members.values())).columns]
+    row = ", ".join(quote_ident(n) for n in names) or "1"
+    urls = ", ".join(sql_literal(u) for u in members)
+    source = f"read_parquet([{urls}], filename={sql_literal(_SOURCE)})"
+    marks = ", ".join(f"({sql_literal(u)}, {sql_literal(m.key)})" for u, m in members.items())
+    member, origin = quote_ident(MEMBER), quote_ident(_SOURCE)
+    rows = (
+        f"SELECT p.* EXCLUDE ({origin}), m.member AS {member} FROM {source} p "
+        f"JOIN (VALUES {marks}) m(url, member) ON p.{origin} = m.url"
+    )
+    conn.execute(
+        f"COPY ({rows} ORDER BY {member}) TO {sql_literal(path)} "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
+    )
+    fingerprint = f"count(*), coalesce(sum(hash({row})::HUGEINT), 0)"
+    expected = conn.execute(f"SELECT {origin}, {fingerprint} FROM {source} GROUP BY 1").fetchall()
+    copied = f"read_parquet({sql_literal(path)})"
+    got = conn.execute(f"SELECT {member}, {fingerprint} FROM {copied} GROUP BY 1").fetchall()
+    by_member = {members[u].key: (int(n), int(h)) for u, n, h in expected}
+    if {k: (int(n), int(h)) for k, n, h in got} != by_member or any(
+        by_member.get(m.key, (-1, 0))[0] != m.row_count for m in members.values()
+    ):
+        raise VerificationError(f"the compacted copy of {len(members)} files does not match them")
 
 
 class Accelerator:
@@ -209,14 +245,64 @@ class Accelerator:
     # -- all of them ---------------------------------------------------------------------------
 
     def run_pending(self, limit: int | None = None) -> list[Converted]:
-        """Convert what waits (at most ``limit`` files), oldest first."""
+        """Convert what waits (at most ``limit`` files), oldest first; then (without a limit)
+        compact partitions of many small copies."""
         done: list[Converted] = []
         while limit is None or len(done) < limit:
             batch = self.pending(16 if limit is None else min(16, limit - len(done)))
             if not batch or self._stop.is_set():
                 break
             done += [self.convert(c) for c in batch]
+        if limit is None:
+            done += self.compact()
         return done
+
+    # -- many small files: one copy --------------------------------------------------------------
+
+    def compact(self) -> list[Converted]:
+        """Where a partition has at least ``COMPACT_AT`` small files read through copies of their
+        own, write one copy of them all (each row marked with its file), verify it file by file,
+        and make it the copy of each — all or none. Queries then read one file, not hundreds: a
+        flood of small deliveries costs queries a bounded number of reads. The copies of their own
+        are left to the sweep (a query may be reading them)."""
+        groups: dict[tuple[int, str, str], list[a.Copied]] = {}
+        for copied in a.small_copies(self.catalog, SMALL_FILE):
+            shape = json.dumps([(c.name, c.type) for c in copied.columns])
+            groups.setdefault((copied.table_id, copied.key.rsplit("/", 1)[0], shape), []).append(copied)
+        done: list[Converted] = []
+        for (_table, folder, _shape), members in groups.items():
+            for start in range(0, len(members) - COMPACT_AT + 1, COMPACT_MOST):
+                if self._stop.is_set():
+                    return done
+                done.append(self._compact(folder, members[start : start + COMPACT_MOST]))
+        return done
+
+    def _compact(self, folder: str, members: list[a.Copied]) -> Converted:
+        started = time.perf_counter()
+        key = compacted_key(folder + "/", secrets.token_hex(6))
+        conn = self._converting = connect(threads=self.threads, memory_limit=self.memory_limit)
+        try:
+            with tempfile.TemporaryDirectory(prefix="lakegate-compact-") as work:
+                copy = f"{work}/compacted.parquet"
+                _write_compacted(conn, {self.store.url(m.derived_key): m for m in members}, copy)
+                digest = hashlib.sha256()
+                with open(copy, "rb") as data:
+                    for chunk in iter(lambda: data.read(1 << 20), b""):
+                        digest.update(chunk)
+                    data.seek(0)
+                    self.store.write(key, data)
+        except (LakegateError, OSError, duckdb.Error) as exc:
+            reason = exc.message if isinstance(exc, LakegateError) else str(exc).split("\n")[0]
+            log.warning("the small files in %s stay read one by one: %s", folder, reason)
+            return Converted(folder, "failed", time.perf_counter() - started, reason=reason)
+        finally:
+            self._converting = None
+            conn.close()
+        if not a.record_compacted(self.catalog, members, key, digest.hexdigest()):
+            self.store.delete(key)  # one of them changed meanwhile: the next round tries again
+            return Converted(folder, "changed", time.perf_counter() - started)
+        rows = sum(m.row_count for m in members)
+        return Converted(folder, "compacted", time.perf_counter() - started, rows, len(members))
 
     def rebuild(self, database: str | None = None, table: str | None = None) -> list[Converted]:
         """Forget the copies (of a database or a table), delete them, and write them again."""

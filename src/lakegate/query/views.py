@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from lakegate.catalog.records import FileRecord, TableInfo
 from lakegate.crawler.infer import quote_ident, reader_name, reader_sql, sql_literal, value_sql
-from lakegate.keys import DERIVED
+from lakegate.keys import DERIVED, MEMBER, is_compacted
 
 __all__ = ["quote_ident", "table_sql"]
 
@@ -47,7 +47,11 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
         select = ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in out_cols)
         return f"SELECT {select} WHERE false"
     groups: dict[str, list[FileRecord]] = {}
-    for f in map(_as_read, table.files):
+    compacted: dict[str, list[FileRecord]] = {}  # a compacted copy's key -> its members read
+    for f in table.files:
+        if f.derived_key and is_compacted(f.derived_key):
+            compacted.setdefault(f.derived_key, []).append(f)
+    for f in map(_as_read, (f for f in table.files if not (f.derived_key and is_compacted(f.derived_key)))):
         # Files outside the lake's folders (crawled in place, derived copies): their partition
         # values come from the catalog, so they are grouped by value.
         partition = f.partition if _in_place(f) else sorted(f.partition)
@@ -56,7 +60,7 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
             sort_keys=True,
         )
         groups.setdefault(key, []).append(f)
-    parts = []
+    parts = [_compacted_sql(key, members, out_cols, url) for key, members in compacted.items()]
     for members in groups.values():
         first = members[0]
         by_name = {c.name: c for c in first.columns}
@@ -81,3 +85,26 @@ def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
             projection.append(f"{expr} AS {quote_ident(name)}")
         parts.append(f"SELECT {', '.join(projection)} FROM {reader}")
     return "\nUNION ALL\n".join(parts)
+
+
+def _compacted_sql(
+    key: str, members: list[FileRecord], out_cols: list[tuple[str, str]], url: Callable[[str], str]
+) -> str:
+    """The rows of ``members`` in the compacted copy ``key``: it holds the rows of many small files
+    of one partition, each row marked with its file; only the members asked for are read (a
+    file pruned, replaced or removed since is left out by that mark, its row groups skipped)."""
+    first = _as_read(members[0])
+    by_name = {c.name: c for c in first.columns}
+    reader = reader_sql([url(key)], "parquet", {}, [])
+    projection = []
+    for name, typ in out_cols:
+        col = by_name.get(name)
+        if col is not None:
+            expr = quote_ident(name) if _read_type(col.type) == typ else f"CAST({quote_ident(name)} AS {typ})"
+        elif name in first.partition:
+            expr = sql_literal(first.partition[name])
+        else:
+            expr = f"CAST(NULL AS {typ})"
+        projection.append(f"{expr} AS {quote_ident(name)}")
+    wanted = ", ".join(sql_literal(m.key) for m in members)
+    return f"SELECT {', '.join(projection)} FROM {reader} WHERE {quote_ident(MEMBER)} IN ({wanted})"
