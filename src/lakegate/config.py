@@ -202,6 +202,12 @@ class HttpSettings(_Section):
         "refused with 413 `http.body_too_large` before it is read. Bodies are read only after the "
         "request's token is checked.",
     )
+    max_connections: int = Field(
+        512,
+        ge=1,
+        description="Most HTTP connections and requests in progress at once; beyond, a request is "
+        "answered 503 at once.",
+    )
     max_upload_mb: int = Field(
         5120,
         ge=1,

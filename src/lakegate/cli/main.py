@@ -340,6 +340,7 @@ def up(
                 http_port,
                 "http",
                 tls,
+                max_connections=application.settings.http.max_connections,
             )
         pg = None
         if pg_port is not None:

@@ -9,7 +9,14 @@ from typing import Any
 
 class BackgroundServer:
     def __init__(
-        self, app: Any, host: str, port: int, name: str, tls: tuple[Path, Path] | None = None
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        name: str,
+        tls: tuple[Path, Path] | None = None,
+        *,
+        max_connections: int | None = None,
     ) -> None:
         import uvicorn
 
@@ -24,6 +31,7 @@ class BackgroundServer:
                 lifespan="off",
                 ssl_certfile=certificate,
                 ssl_keyfile=key,
+                limit_concurrency=max_connections,  # beyond: 503 at once, nothing more is read
             )
         )
         self._thread = threading.Thread(target=self.server.run, name=f"lakegate-{name}", daemon=True)

@@ -139,6 +139,39 @@ class LocalStore(ObjectStore):
     def being_written(self, key: str) -> bool | None:
         return PROBE.writing(self.path(key))
 
+    @contextlib.contextmanager
+    def _folder(self, key: str) -> Iterator[tuple[int, str]]:
+        """The folder of ``key``, opened one name at a time from the root without following a
+        link (``O_NOFOLLOW``), and ``key``'s own name: what is done through this descriptor
+        cannot be sent elsewhere by a folder swapped for a link meanwhile.
+
+        Raises:
+            StorageError: ``storage.symlink`` when a folder on the way is a link.
+        """
+        path = self.path(key)  # the key checked, and a clear message for a link found now
+        parts = path.relative_to(self.root).parts
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for part in parts[:-1]:
+                try:
+                    inner = os.open(
+                        part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
+                    )
+                except OSError as exc:
+                    if (
+                        exc.errno in (errno.ELOOP, errno.ENOTDIR)
+                        and (Path(self.root, *parts[:-1])).is_symlink()
+                    ):
+                        raise StorageError(
+                            f"{key!r} is under a symbolic link", code="storage.symlink"
+                        ) from None
+                    raise
+                os.close(fd)
+                fd = inner
+            yield fd, parts[-1]
+        finally:
+            os.close(fd)
+
     def hold(self, key: str, held: str) -> ObjectInfo | None:
         """Rename ``key`` to ``held`` (a hidden name in the same folder) unless that was done.
 
@@ -149,8 +182,9 @@ class LocalStore(ObjectStore):
         try:
             info = self.stat(held)
             if info is None:
-                self.path(key).rename(held_path)
-                _fsync_dir(held_path.parent)
+                with self._folder(key) as (folder, name):
+                    os.rename(name, held_path.name, src_dir_fd=folder, dst_dir_fd=folder)
+                    os.fsync(folder)
                 info = self.stat(held)
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -181,14 +215,17 @@ class LocalStore(ObjectStore):
 
     def open(self, key: str) -> BinaryIO:
         """The file's bytes; for a symbolic link, the path it points at (never what is there)."""
-        path = self.path(key)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with self._folder(key) as (folder, name):
+                try:
+                    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+                except OSError as exc:
+                    if exc.errno != errno.ELOOP:
+                        raise
+                    return io.BytesIO(os.fsencode(os.readlink(name, dir_fd=folder)))
         except (FileNotFoundError, NotADirectoryError):
             raise not_found(key, str(self.root)) from None
         except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return io.BytesIO(os.fsencode(path.readlink()))
             raise _error("open", key, exc) from exc
         return os.fdopen(fd, "rb")
 
@@ -253,15 +290,15 @@ class LocalStore(ObjectStore):
         return removed
 
     def delete(self, key: str) -> None:
-        path = self.path(key)
         try:
-            path.unlink()
-        except FileNotFoundError:
+            with self._folder(key) as (folder, name):
+                os.unlink(name, dir_fd=folder)  # a link is removed itself, never what it points at
+                os.fsync(folder)
+        except (FileNotFoundError, NotADirectoryError):
             return
         except OSError as exc:
             raise _error("delete", key, exc) from exc
         # Empty folders stay: a provider may be about to write into the folder it just made.
-        _fsync_dir(path.parent)
 
 
 def _info(key: str, st: os.stat_result) -> ObjectInfo | None:
