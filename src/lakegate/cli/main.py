@@ -320,6 +320,7 @@ def up(
                     margin_mb=query_settings.process_memory_margin_mb,
                     allow_tcp_ports=engine_setup.store_ports(application.query_store()),
                 )
+                threading.Thread(target=queries.warm_up, name="lakegate-engine-warm-up", daemon=True).start()
             else:
                 queries = QueryEngine(application.catalog, application.query_store(), query_settings)
         if http_port is not None:

@@ -314,7 +314,10 @@ class IsolatedEngine:
 
     def warm_up(self) -> None:
         """Start one engine process now, so the first query does not wait for it."""
-        self._give_back(self._take(), keep=True)
+        try:
+            self._give_back(self._take(), keep=True)
+        except LakegateError as exc:  # the first query says it again, to whoever asked
+            logger.warning("no engine process could start yet: %s", exc.one_line())
 
     # -- the engine's calls --------------------------------------------------------------------
 
