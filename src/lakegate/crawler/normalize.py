@@ -255,12 +255,18 @@ def _mixed_to_utf8(path: str, folder: Path) -> tuple[str, list[int]]:
     return str(out_path), legacy
 
 
+def write_parquet(conn: Any, path: str, plan: FilePlan, local: str) -> None:
+    """Write the rows of the readable file ``path``, named and typed as ``plan`` says, to the
+    local Parquet file ``local`` (a derived copy, which queries read instead)."""
+    conn.execute(
+        f"COPY ({plan_select(path, plan)}) TO {sql_literal(local)} (FORMAT parquet, COMPRESSION zstd)"
+    )
+
+
 def write_copy(conn: Any, path: str, plan: FilePlan, store: ObjectStore, key: str) -> None:
-    """Write the rows of the readable file ``path``, named and typed as ``plan`` says, as the
-    Parquet object ``key`` of ``store`` (a derived copy, which queries read instead)."""
+    """``write_parquet``, to the object ``key`` of ``store``."""
     with tempfile.TemporaryDirectory(prefix="lakegate-derived-") as work:
         local = f"{work}/copy.parquet"
-        select = plan_select(path, plan)
-        conn.execute(f"COPY ({select}) TO {sql_literal(local)} (FORMAT parquet, COMPRESSION zstd)")
+        write_parquet(conn, path, plan, local)
         with open(local, "rb") as data:
             store.write(key, data)

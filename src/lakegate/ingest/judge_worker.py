@@ -2,12 +2,12 @@
 
 A delivered file is untrusted input to DuckDB's readers. Some inputs make a reader crash the
 process it runs in (a JSON document nested 100,000 levels deep overflows the stack) or take
-more memory than the machine can give. Each ingest thread therefore hands the parsing of a file
-— inference, the dataset's rules, the schema guard and the derived Parquet copy — to a process
-of its own, one file at a time, and gets back the verdict. When that process dies, the file is
-known (it was the only one there): it is quarantined with ``reject.crashed_worker``, a new
-process takes the next file, and the daemon goes on. Its death costs one file, never the daemon,
-and no restart can loop on it.
+more memory than the machine can give. So the parsing of a file — inference, the dataset's rules,
+the schema guard and the derived Parquet copy — is handed to a judge process, which judges one
+file at a time and sends back the verdict (``Judges`` keeps idle ones for the next file). When
+one dies, the file is known (it was the only one there): it is quarantined with
+``reject.crashed_worker``, a new process takes the next file, and the daemon goes on. Its death
+costs one file, never the daemon, and no restart can loop on it.
 
 The process has an address-space cap (``ingest.judge_memory_mb``), so a file that needs more
 memory ends in a clean verdict rather than the kernel's out-of-memory killer taking the daemon,
@@ -89,7 +89,7 @@ def run(job: Job, conn: Any, source: Callable[[], BinaryIO] | None = None) -> Ve
     Raises:
         Rejection: the first check the file fails.
     """
-    from lakegate.crawler.infer import plan_select, sql_literal
+    from lakegate.crawler.normalize import write_parquet
     from lakegate.ingest.judging import judged
     from lakegate.ingest.schema_guard import admit_file
 
@@ -104,10 +104,7 @@ def run(job: Job, conn: Any, source: Callable[[], BinaryIO] | None = None) -> Ve
             admit_file(conn, found.readable, found.plan, job.schema, job.policy)
             if found.copy_reason:
                 copy_file = f"{job.copy_folder}/copy.parquet"
-                select = plan_select(found.readable, found.plan)
-                conn.execute(
-                    f"COPY ({select}) TO {sql_literal(copy_file)} (FORMAT parquet, COMPRESSION zstd)"
-                )
+                write_parquet(conn, found.readable, found.plan, copy_file)
         return Verdict(found.plan, found.warnings, found.copy_reason, copy_file, time.monotonic() - started)
 
 
