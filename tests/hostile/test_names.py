@@ -8,17 +8,10 @@ from pathlib import Path
 
 from lakegate.app import App
 from lakegate.cli.main import _status_line
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.pipeline import Outcome
 from lakegate.ingest.quarantine import Quarantine
+from tests.hostile.test_links import take_all
 from tests.ingest.test_pipeline import landing_keys
-
-
-def take_all(app: App) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    pipeline = Pipeline(app.catalog, app.store, on_outcome=outcomes.append)
-    for info in list(app.store.list("landing/")):
-        pipeline.process(info.key)
-    return outcomes
 
 
 def test_a_name_that_is_not_utf8_is_quarantined_once(app: App) -> None:

@@ -17,21 +17,16 @@ and a time limit (``ingest.judge_timeout_seconds``) after which it is stopped.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import logging
-import os
-import resource
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any, BinaryIO
 
+from lakegate.child_process import Child, Died, child_pipe, die_with_parent
 from lakegate.crawler.detect import Detected
 from lakegate.crawler.evolve import Column
 from lakegate.crawler.infer import FilePlan
@@ -42,7 +37,6 @@ from lakegate.ingest.routing import Route
 
 logger = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 _START_SECONDS = 120.0
 _OUT_OF_MEMORY = ("Out of Memory", "std::bad_alloc", "failed to allocate", "MemoryError")
 
@@ -150,62 +144,27 @@ def _connection(size: int) -> Any:
     return _connections[name]
 
 
-def _serve(conn: _Pipe, parent: int, memory_bytes: int) -> None:
-    """The judge process's loop: one job in, one verdict out, until the pipe closes."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the daemon, which stops us
+def main() -> None:
+    """``python -m lakegate.ingest.judge_worker <daemon pid> <address-space cap>``: a judge
+    process. One job in, one verdict out, until the pipe closes."""
+    pipe = child_pipe()
+    memory_bytes = int(sys.argv[2])
+    die_with_parent(int(sys.argv[1]), memory_bytes)
     if memory_bytes:
         global _engine_memory
         _engine_memory = f"{memory_bytes // 2 // 1024**2}MB"
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     import lakegate.ingest.judging  # noqa: F401 - loaded before the first file's clock starts
 
     _connection(0).execute("SELECT 1")
-    conn.send("ready")
+    pipe.send("ready")
     while True:
         try:
-            job = conn.recv()
+            job = pipe.recv()
         except (EOFError, OSError):
             return
         if job is None:
             return
-        conn.send(_judge(job))
-
-
-def main() -> None:
-    """``python -m lakegate.ingest.judge_worker <parent pid> <memory bytes>``: the pipe to the
-    daemon is this process's standard input and output; its standard output becomes stderr."""
-    pipe = os.dup(1)
-    os.dup2(2, 1)  # what a library prints goes to the daemon's log, not into the pipe
-    parent, memory_bytes = int(sys.argv[1]), int(sys.argv[2])
-    _serve(_Pipe(0, pipe), parent, memory_bytes)
-
-
-class _Pipe:
-    """A two-way pipe made of two one-way connections (to and from another process)."""
-
-    def __init__(self, read_fd: int, write_fd: int) -> None:
-        self._in = Connection(read_fd, writable=False)
-        self._out = Connection(write_fd, readable=False)
-
-    def send(self, item: object) -> None:
-        self._out.send(item)
-
-    def recv(self) -> Any:
-        return self._in.recv()
-
-    def poll(self, timeout: float) -> bool:
-        return self._in.poll(timeout)
-
-    def close(self) -> None:
-        self._in.close()
-        self._out.close()
+        pipe.send(_judge(job))
 
 
 class JudgeCrashed(LakegateError):
@@ -219,67 +178,29 @@ class JudgeStart(LakegateError):
     transient = True
 
 
-class _Process:
+class _Process(Child):
     def __init__(self, memory_bytes: int) -> None:
-        argv = [sys.executable, "-m", __name__, str(os.getpid()), str(memory_bytes)]
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.conn = _Pipe(os.dup(self.process.stdout.fileno()), os.dup(self.process.stdin.fileno()))
-        self.process.stdin.close()
-        self.process.stdout.close()
-        self.ready = False
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
+        super().__init__(__name__, str(memory_bytes))
 
     def ask(self, job: Job, timeout: float) -> Verdict | _Failure:
-        if not self.ready:  # starting (loading Python and the engine) is not the file's time
-            try:
-                self.ready = self.conn.poll(_START_SECONDS) and self._receive() == "ready"
-            except JudgeCrashed as exc:
-                raise JudgeStart(
-                    f"the process that reads delivered files did not start: {exc.message}"
-                ) from None
-            if not self.ready:
+        try:  # starting (loading Python and the engine) is not the file's time
+            if not self.wait_ready(_START_SECONDS):
                 raise JudgeStart("the process that reads delivered files did not start in time")
-        self.conn.send(job)
-        if not self.conn.poll(timeout):
+        except Died as exc:
+            raise JudgeStart(f"the process that reads delivered files {exc.how} as it started") from None
+        self.send(job)
+        if not self.pipe.poll(timeout):
             self.stop()
             raise JudgeCrashed(
                 f"reading the file took longer than {timeout:g} s",
                 code="ingest.judge_timeout",
                 details={"seconds": timeout},
             )
-        answer: Verdict | _Failure = self._receive()
+        try:
+            answer: Verdict | _Failure = self.receive()
+        except Died as exc:
+            raise JudgeCrashed(f"the process reading the file {exc.how}") from None
         return answer
-
-    def _receive(self) -> Any:
-        try:
-            return self.conn.recv()
-        except (EOFError, OSError):
-            raise JudgeCrashed(_death(self._wait())) from None
-
-    def _wait(self) -> int | None:
-        try:
-            return self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self) -> None:
-        if self.alive():
-            self.process.kill()
-        self._wait()
-        self.conn.close()
-
-
-def _death(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"the process reading the file died of {name}"
-    return f"the process reading the file ended (exit code {exitcode})"
 
 
 class Judges:
@@ -367,12 +288,7 @@ class Judges:
         with self._lock:
             processes, self._idle = self._idle, []
         for process in processes:
-            try:
-                process.conn.send(None)
-                process.process.wait(2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-            process.stop()
+            process.stop(gently=True)
 
 
 _shared: Judges | None = None

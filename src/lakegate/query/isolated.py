@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import logging
-import os
 import resource
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Sequence
@@ -32,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from lakegate.child_process import Child, Died, Pipe, child_pipe, die_with_parent
 from lakegate.config import QuerySettings
 from lakegate.errors import AuthError, GuardError, LakegateError, QueryError
-from lakegate.ingest.judge_worker import _death, _Pipe
 from lakegate.query.engine import QueryEngine, Result, Stream
 from lakegate.query.permissions import AccessFor
 from lakegate.query.sandbox import ReadOnlyExecutor
@@ -44,7 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 _START_SECONDS = 120.0
 _ERRORS: dict[str, type[LakegateError]] = {
     "GuardError": GuardError,
@@ -78,19 +73,9 @@ def _memory_bytes(limit: str) -> int:
 
 
 def main() -> None:
-    """``python -m lakegate.query.isolated <parent pid> <address-space cap>``: an engine process.
-    Its pipe to the server is its standard input and output; its standard output goes to stderr."""
-    pipe = _Pipe(0, os.dup(1))
-    os.dup2(2, 1)
-    parent, cap = int(sys.argv[1]), int(sys.argv[2])
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """``python -m lakegate.query.isolated <server pid> <address-space cap>``: an engine process."""
+    pipe = child_pipe()
+    die_with_parent(int(sys.argv[1]))
     home, settings_dump = pipe.recv()
     from lakegate.app import open_store
     from lakegate.catalog import Catalog
@@ -99,12 +84,10 @@ def main() -> None:
 
     resolved = resolve_home(home)
     settings = Settings.model_validate(settings_dump)
-    engine = QueryEngine(
-        Catalog(settings.catalog_url(resolved)),
-        open_store(resolved, settings.storage, query=True),
-        settings.query,
-    )
-    if cap:
+    store = open_store(resolved, settings.storage, query=True)
+    engine = QueryEngine(Catalog(settings.catalog_url(resolved)), store, settings.query)
+    cap = int(sys.argv[2])
+    if cap:  # once the catalog and the engine are open: the cap is for queries
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     _Served(pipe, engine).serve()
 
@@ -112,7 +95,7 @@ def main() -> None:
 class _Served:
     """The engine process's side: requests in order; an interrupt may arrive while one runs."""
 
-    def __init__(self, pipe: _Pipe, engine: QueryEngine) -> None:
+    def __init__(self, pipe: Pipe, engine: QueryEngine) -> None:
         self.pipe = pipe
         self.engine = engine
         self.requests: list[Any] = []
@@ -127,7 +110,7 @@ class _Served:
 
     def serve(self) -> None:
         threading.Thread(target=self._listen, name="lakegate-engine-listen", daemon=True).start()
-        self.send(("ready",))
+        self.send("ready")
         while True:
             with self.arrived:
                 while not self.requests:
@@ -230,56 +213,22 @@ def _table_bytes(table: pa.Table) -> bytes:
 # -- the server's side ---------------------------------------------------------------------------
 
 
-class _Process:
+class _Process(Child):
     def __init__(self, home: str, settings_dump: dict[str, Any], cap: int) -> None:
-        argv = [sys.executable, "-m", __name__, str(os.getpid()), str(cap)]
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.pipe = _Pipe(os.dup(self.process.stdout.fileno()), os.dup(self.process.stdin.fileno()))
-        self.process.stdin.close()
-        self.process.stdout.close()
-        self.pipe.send((home, settings_dump))
-        self.ready = False
-        self.lock = threading.Lock()
+        super().__init__(__name__, str(cap))
+        self.send((home, settings_dump))
 
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def wait_ready(self) -> None:
-        if self.ready:
-            return
-        if not self.pipe.poll(_START_SECONDS) or self.receive()[0] != "ready":
-            raise QueryError("no engine process could start", code="query.engine_unavailable", transient=True)
-        self.ready = True
-
-    def send(self, message: Any) -> None:
-        with self.lock:
-            self.pipe.send(message)
-
-    def receive(self) -> Any:
+    def ask(self) -> Any:
+        """The engine process's next message. Raises: QueryError ``query.engine_crashed``."""
         try:
-            return self.pipe.recv()
-        except (EOFError, OSError):
-            raise _crashed(self._wait()) from None
-
-    def _wait(self) -> int | None:
-        try:
-            return self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self) -> None:
-        if self.alive():
-            self.process.kill()
-        self._wait()
-        with contextlib.suppress(OSError):
-            self.pipe.close()
+            return self.receive()
+        except Died as exc:
+            raise _crashed(exc.how) from None
 
 
-def _crashed(exitcode: int | None) -> QueryError:
-    said = _death(exitcode).replace("the process reading the file", "the engine process running the query")
+def _crashed(how: str) -> QueryError:
     return QueryError(
-        f"{said}; the server and other queries are unaffected",
+        f"the engine process running the query {how}; the server and other queries are unaffected",
         code="query.engine_crashed",
         hint="the statement (or data it reads) crashed the engine: simplify it; deeply nested JSON "
         "and huge strings or lists are the usual causes",
@@ -338,7 +287,7 @@ class IsolatedEngine:
         keep = False
         try:
             process.send(("execute", sql, list(params) if params else None, options))
-            answer = process.receive()
+            answer = process.ask()
             keep = True
         finally:
             self._give_back(process, keep)
@@ -356,7 +305,7 @@ class IsolatedEngine:
         keep = False
         try:
             process.send(("describe", sql, param_count, options))
-            answer = process.receive()
+            answer = process.ask()
             keep = True
         finally:
             self._give_back(process, keep)
@@ -387,7 +336,7 @@ class IsolatedEngine:
         keep = False
         try:
             process.send(("catalog", sql, params, options))
-            answer = process.receive()
+            answer = process.ask()
             keep = True
         finally:
             self._give_back(process, keep)
@@ -413,7 +362,7 @@ class IsolatedEngine:
         process = self._take()
         try:
             process.send(("stream", sql, list(params) if params else None, options))
-            answer = process.receive()
+            answer = process.ask()
         except QueryError:
             self._give_back(process, keep=False)
             raise
@@ -435,7 +384,7 @@ class IsolatedEngine:
         schema: pa.Schema | None = None
         try:
             while True:
-                message = process.receive()
+                message = process.ask()
                 kind = message[0]
                 if kind == "started":
                     schema = pa.ipc.read_schema(pa.py_buffer(message[1]))
@@ -469,9 +418,7 @@ class IsolatedEngine:
         with self._free:
             while True:
                 if self._closed:
-                    raise QueryError(
-                        "the server is stopping", code="query.engine_unavailable", transient=True
-                    )
+                    raise _unavailable("the server is stopping")
                 while self._idle:
                     process = self._idle.pop()
                     if process.alive():
@@ -484,7 +431,18 @@ class IsolatedEngine:
                 self._free.wait()
         try:
             process = _Process(self.home, self.settings_dump, self.cap)
-            process.wait_ready()
+            try:
+                ready = process.wait_ready(_START_SECONDS)
+            except Died as exc:
+                raise QueryError(
+                    f"no engine process could start: it {exc.how}",
+                    code="query.engine_unavailable",
+                    transient=True,
+                ) from None
+            if not ready:
+                raise QueryError(
+                    "no engine process started in time", code="query.engine_unavailable", transient=True
+                )
         except BaseException:
             with self._free:
                 self._count -= 1
@@ -511,12 +469,12 @@ class IsolatedEngine:
             idle, self._idle = self._idle, []
             self._free.notify_all()
         for process in idle:
-            with contextlib.suppress(OSError):
-                process.send(None)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.process.wait(2)
-            process.stop()
+            process.stop(gently=True)
         self.executor.shutdown()
+
+
+def _unavailable(message: str) -> QueryError:
+    return QueryError(message, code="query.engine_unavailable", transient=True)
 
 
 def _quietly(call: Any, *args: Any) -> None:
