@@ -86,6 +86,13 @@ class IngestSettings(_Section):
         description="Longest line of a delivered CSV/TSV, in bytes; a file with a longer one "
         "(a 500 MB file with no line break, say) is quarantined (`reject.line_too_long`).",
     )
+    max_nesting: int = Field(
+        256,
+        ge=8,
+        le=10_000,
+        description="Deepest nesting of arrays and objects in a delivered JSON or NDJSON file, measured "
+        "before any parser reads it (`reject.too_deep`).",
+    )
     max_columns: int = Field(
         10_000,
         ge=1,

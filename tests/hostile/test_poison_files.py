@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lakegate.app import App
-from lakegate.ingest.bounds import Limits
+from lakegate.errors import Rejection
+from lakegate.ingest.bounds import Limits, _Nesting
 from lakegate.ingest.judge_worker import Judges
 from lakegate.ingest.pipeline import Outcome, Pipeline
 
@@ -118,3 +122,46 @@ def test_a_header_with_too_many_columns_is_quarantined_before_it_is_read(app: Ap
     outcome = take(app, judges, "landing/s/wide/a.csv", f"{header}\n{','.join('1' * 100_000)}\n".encode())
     assert outcome.reason_code == "reject.too_many_columns"
     assert "100,000 columns" in outcome.reason
+
+
+def test_json_nested_deeper_than_the_limit_is_refused_before_any_parser(app: App, judges: Judges) -> None:
+    def doc(depth: int) -> bytes:
+        return (
+            b'{"s": "[[[[ {{ not nesting \\" ]]", "v": '
+            + b"[" * (depth - 1)
+            + b"1"
+            + b"]" * (depth - 1)
+            + b"}\n"
+        )
+
+    deep = take(app, judges, "landing/s/nest/a.ndjson", doc(10) + doc(257))
+    assert deep.reason_code == "reject.too_deep" and "256 levels" in deep.reason
+    fine = take(app, judges, "landing/s/nest/b.ndjson", doc(10) + doc(200))
+    assert fine.kind == "accepted" and fine.rows == 2
+
+
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    )
+)
+def test_the_nesting_measure_agrees_with_a_parser(document: object) -> None:
+    text = json.dumps(document).encode()
+
+    def depth(value: object) -> int:
+        if isinstance(value, list):
+            return 1 + max(map(depth, value), default=0)
+        if isinstance(value, dict):
+            return 1 + max(map(depth, value.values()), default=0)
+        return 0
+
+    for most in (depth(document), depth(document) - 1):
+        measure = _Nesting(most, 1 << 20)
+        try:
+            for start in range(0, len(text), 5):
+                measure.feed(text[start : start + 5])
+            refused = False
+        except Rejection:
+            refused = True
+        assert refused == (depth(document) > most)

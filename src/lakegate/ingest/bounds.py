@@ -9,6 +9,8 @@ the judge process, so even a bomb costs a pass over bytes and nothing more.
 from __future__ import annotations
 
 import io
+import itertools
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,13 +35,16 @@ class Limits:
     max_decompression_ratio: int = 250
     max_line_bytes: int = 16 * 1024**2
     max_columns: int = 10_000
+    max_nesting: int = 256  # of a JSON document's arrays and objects
 
 
 def check(path: str, detected: Detected, size: int, limits: Limits) -> None:
-    """Raises: Rejection ``reject.decompression_limit``, ``reject.line_too_long`` or
-    ``reject.too_many_columns`` when the file at ``path`` exceeds one of ``limits``."""
+    """Raises: Rejection ``reject.decompression_limit``, ``reject.line_too_long``,
+    ``reject.too_many_columns`` or ``reject.too_deep`` when the file at ``path`` exceeds one
+    of ``limits``."""
     text = detected.format == "csv"
-    if detected.compression == "none" and not text:
+    nesting = _Nesting(limits.max_nesting, limits.max_line_bytes) if detected.format == "json" else None
+    if detected.compression == "none" and not text and nesting is None:
         return  # nothing to stream: readers of binary formats are bounded by the file's own size
     total = 0
     longest = gap = 0  # the longest line so far, and the bytes since the last line break
@@ -47,6 +52,8 @@ def check(path: str, detected: Detected, size: int, limits: Limits) -> None:
     for chunk in _chunks(path, detected.compression):
         total += len(chunk)
         _decompressed(total, size, detected.compression, limits)
+        if nesting is not None:
+            nesting.feed(chunk)
         if not text:
             continue
         if b"\n" not in header and len(header) <= limits.max_line_bytes:
@@ -75,6 +82,64 @@ def check(path: str, detected: Detected, size: int, limits: Limits) -> None:
                 hint="split the file by columns, or raise ingest.max_columns",
                 details={"columns": columns, "max_columns": limits.max_columns},
             )
+
+
+_ESCAPED = re.compile(rb"\\.", re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = [1 if b in b"[{" else -1 for b in range(256)]
+_PEEL = 8
+
+
+class _Nesting:
+    """How deep a JSON text nests its arrays and objects, measured as it streams by, without a
+    parser (which is what a document nested 100,000 deep would crash): strings are taken out,
+    then the depth is the running sum of the brackets left (+1 opening, -1 closing)."""
+
+    def __init__(self, most: int, longest_string: int) -> None:
+        self.most = most
+        self.longest_string = longest_string
+        self.in_string = False
+        self.string_bytes = 0  # of the string still open
+        self.escape = b""  # a backslash that ended the last chunk, escaping the next one's first byte
+        self.depth = 0  # of the brackets still open
+
+    def feed(self, chunk: bytes) -> None:
+        data, self.escape = self.escape + chunk, b""
+        if (len(data) - len(data.rstrip(b"\\"))) % 2:
+            data, self.escape = data[:-1], b"\\"
+        if b"\\" in data:
+            data = _ESCAPED.sub(b"", data)  # escaped characters: no quote among them ends a string
+        parts = data.split(b'"')
+        text = b"".join(parts[1::2] if self.in_string else parts[::2])
+        if len(parts) > 1:
+            self.string_bytes = 0  # the string still open, if any, began in this chunk
+        if len(parts) % 2 == 0:  # an odd number of quotes: in a string, or out of one, now
+            self.in_string = not self.in_string
+        if self.in_string:
+            self.string_bytes += len(parts[-1])
+            if self.string_bytes > self.longest_string:
+                raise Rejection(
+                    f"a JSON string is longer than {_size(self.longest_string)}",
+                    code="reject.line_too_long",
+                    hint="raise ingest.max_line_bytes if such values are expected",
+                    details={"max_line_bytes": self.longest_string},
+                )
+        brackets = text.translate(None, _NOT_BRACKETS)
+        rest, peeled = brackets, 0  # innermost pairs taken out, a level at a time
+        while peeled < _PEEL and (b"[]" in rest or b"{}" in rest):
+            rest = rest.replace(b"[]", b"").replace(b"{}", b"")
+            peeled += 1
+        opening = rest.count(b"[") + rest.count(b"{")  # the deepest is at most peeled + these deeper
+        if self.depth + opening + peeled > self.most:  # it might go too deep: follow it bracket by bracket
+            deepest = max(itertools.accumulate(map(_STEP.__getitem__, brackets), initial=self.depth))
+            if deepest > self.most:
+                raise Rejection(
+                    f"the JSON nests arrays and objects more than {self.most} levels deep",
+                    code="reject.too_deep",
+                    hint="flatten the documents, or raise ingest.max_nesting",
+                    details={"max_nesting": self.most},
+                )
+        self.depth = max(0, self.depth + 2 * opening - len(rest))  # what closes nothing is not JSON
 
 
 def _chunks(path: str, compression: str) -> Iterator[bytes]:

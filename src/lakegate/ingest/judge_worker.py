@@ -313,6 +313,7 @@ def from_settings(ingest: Any) -> Judges:
         max_decompression_ratio=ingest.max_decompression_ratio,
         max_line_bytes=ingest.max_line_bytes,
         max_columns=ingest.max_columns,
+        max_nesting=ingest.max_nesting,
     )
     with _shared_lock:
         key = (memory, timeout, limits)
