@@ -78,7 +78,11 @@ class Child:
 
     def __init__(self, module: str, *args: str) -> None:
         argv = [sys.executable, "-m", module, str(os.getpid()), *args]
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+        # few malloc arenas: each reserves 64 MB of address space, which the cap counts
+        env = {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, env=env
+        )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.pipe = Pipe(os.dup(self.process.stdout.fileno()), os.dup(self.process.stdin.fileno()))
         self.process.stdin.close()

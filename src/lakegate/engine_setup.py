@@ -151,6 +151,24 @@ def attach_store(
         _create_secret(conn, stores[0], f"lakegate_source_{number}", scope=bucket)
 
 
+class _Recorded:
+    """Takes the statements meant for a connection, to run them on one in another process."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def execute(self, sql: str) -> None:
+        self.statements.append(sql)
+
+
+def store_statements(store: object, urls: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """What ``attach_store`` runs on a connection, as statements (for an engine in another
+    process: a judge process reading an object on S3)."""
+    recorded = _Recorded()
+    attach_store(recorded, store, urls)  # type: ignore[arg-type]
+    return recorded.statements
+
+
 def _create_secret(conn: duckdb.DuckDBPyConnection, store: Any, name: str, scope: str = "") -> None:
     from urllib.parse import urlsplit
 

@@ -55,6 +55,7 @@ class Job:
     admit: bool  # False for a duplicate: judged, but neither admitted nor copied
     copy_folder: str  # where the derived Parquet copy is written, if the file needs one
     limits: Limits = field(default_factory=Limits)
+    setup: tuple[str, ...] = ()  # statements that let the engine read ``read_from`` (S3 secrets)
 
 
 @dataclass
@@ -107,7 +108,10 @@ def _judge(job: Job) -> Verdict | _Failure:
     from lakegate import engine_setup
 
     try:
-        return run(job, _connection(job.size))
+        conn = _connection(job.size)
+        for statement in job.setup:
+            conn.execute(statement)
+        return run(job, conn)
     except Rejection as exc:
         if any(marker in exc.message for marker in _OUT_OF_MEMORY):  # the engine's, not the file's
             return _out_of_memory(exc.message)

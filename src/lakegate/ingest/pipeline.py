@@ -339,6 +339,10 @@ class Pipeline:
         except Rejection as rejection:
             return self._reject(obj, rejection, scan)
         except JudgeCrashed as exc:
+            if exc.code != "ingest.judge_timeout" and obj.attempts < 1:
+                # once more, in a fresh process: a verdict only on a crash the file repeats
+                self.catalog.bump_attempts(obj, exc.message)
+                raise JudgeCrashed(exc.message, code=exc.code, transient=True) from None
             return self._reject(obj, crashed(exc), scan)
         except StorageError:
             raise
@@ -393,10 +397,12 @@ class Pipeline:
         with tempfile.TemporaryDirectory(prefix="lakegate-derived-") as work:
             job = Job(route, read_from, obj.source_key, scan.size, detected, schema, policy,
                       admit=duplicate is None, copy_folder=work, limits=self.judges.limits)  # fmt: skip
-            if "://" in read_from:  # a large remote object, which the engine reads where it is
+            if "://" in read_from and (detected.format == "xlsx" or detected.compression == "zip"):
+                # a large remote workbook or zip archive: read here, from a local copy of it
                 found = run(job, self._duckdb(scan.size), lambda: self.store.open(self._source(obj)))
             else:
-                found = self.judges.judge(job)
+                remote = engine_setup.store_statements(self.store, [read_from]) if "://" in read_from else []
+                found = self.judges.judge(replace(job, setup=tuple(remote)))
             plan, warnings = found.plan, found.warnings + unterminated(detected, scan)
             if found.copy_file:
                 # Queries read this copy: it is written before the file is taken.
