@@ -22,9 +22,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
 from lakegate.child_process import Child, Died, child_pipe, die_with_parent
 from lakegate.crawler.detect import Detected
@@ -77,9 +76,8 @@ class _Failure:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def run(job: Job, conn: Any, source: Callable[[], BinaryIO] | None = None) -> Verdict:
-    """Judge ``job`` with the engine ``conn``: in the judge process, or (for a file the engine
-    reads from a URL) in the caller's.
+def run(job: Job, conn: Any) -> Verdict:
+    """Judge ``job`` with the engine ``conn`` (in the judge process).
 
     Raises:
         Rejection: the first check the file fails.
@@ -91,9 +89,7 @@ def run(job: Job, conn: Any, source: Callable[[], BinaryIO] | None = None) -> Ve
     started = time.monotonic()
     if "://" not in job.read_from:
         bounds.check(job.read_from, job.detected, job.size, job.limits)
-    with judged(
-        conn, job.route, job.read_from, key=job.key, size=job.size, detected=job.detected, source=source
-    ) as found:
+    with judged(conn, job.route, job.read_from, key=job.key, size=job.size, detected=job.detected) as found:
         copy_file = ""
         if job.admit:
             admit_file(conn, found.readable, found.plan, job.schema, job.policy)

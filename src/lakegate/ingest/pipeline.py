@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -36,7 +37,7 @@ from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults, judge_worker
 from lakegate.ingest.archive import Archive
-from lakegate.ingest.judge_worker import Job, JudgeCrashed, run
+from lakegate.ingest.judge_worker import Job, JudgeCrashed
 from lakegate.ingest.routing import LANDING, Route, Router
 from lakegate.keys import derived_key, held_key, name_problem, storable, with_suffix
 from lakegate.storage import ObjectInfo, ObjectStore
@@ -161,7 +162,6 @@ class Pipeline:
         self.store = store
         self.router = router or Router([])
         self.on_outcome = on_outcome or (lambda _o: None)
-        self._duckdb = engine_setup.PerThread(store)  # this thread's engine, for remote files only
         self.judges = judges or judge_worker.shared()  # where delivered files are parsed
         self._resumed = threading.local()
 
@@ -395,14 +395,17 @@ class Pipeline:
             target = self._new_name(route, sha)
         schema = self.catalog.schema(route.database, route.table) if duplicate is None else None
         with tempfile.TemporaryDirectory(prefix="lakegate-derived-") as work:
-            job = Job(route, read_from, obj.source_key, scan.size, detected, schema, policy,
-                      admit=duplicate is None, copy_folder=work, limits=self.judges.limits)  # fmt: skip
+            setup: list[str] = []
             if "://" in read_from and (detected.format == "xlsx" or detected.compression == "zip"):
-                # a large remote workbook or zip archive: read here, from a local copy of it
-                found = run(job, self._duckdb(scan.size), lambda: self.store.open(self._source(obj)))
-            else:
-                remote = engine_setup.store_statements(self.store, [read_from]) if "://" in read_from else []
-                found = self.judges.judge(replace(job, setup=tuple(remote)))
+                read_from = f"{work}/delivered"  # a large remote workbook or zip: read from a copy
+                with self.store.open(self._source(obj)) as remote, open(read_from, "wb") as local:
+                    shutil.copyfileobj(remote, local, 1 << 20)
+            elif "://" in read_from:  # a large remote object, which the engine reads where it is
+                setup = engine_setup.store_statements(self.store, [read_from])
+            job = Job(route, read_from, obj.source_key, scan.size, detected, schema, policy,
+                      admit=duplicate is None, copy_folder=work, limits=self.judges.limits,
+                      setup=tuple(setup))  # fmt: skip
+            found = self.judges.judge(job)
             plan, warnings = found.plan, found.warnings + unterminated(detected, scan)
             if found.copy_file:
                 # Queries read this copy: it is written before the file is taken.
