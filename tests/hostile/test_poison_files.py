@@ -9,6 +9,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import cast
 
 import pyarrow as pa
 import pytest
@@ -171,3 +173,19 @@ def test_the_nesting_measure_agrees_with_a_parser(document: object) -> None:
         except Rejection:
             refused = True
         assert refused == (depth(document) > most)
+
+
+def test_the_engine_running_out_of_memory_is_never_a_verdict_on_the_file(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of memory in the judge process is retried in a fresh one; only a file that runs out
+    every time is quarantined, and then as reject.memory_limit, not as unparseable."""
+    from lakegate.ingest import judge_worker
+
+    def exhausted(job: judge_worker.Job, conn: object) -> judge_worker.Verdict:
+        raise Rejection("the file cannot be parsed as CSV: Out of Memory Error: failed to allocate", code="x")
+
+    monkeypatch.setattr(judge_worker, "run", exhausted)
+    failure = judge_worker._judge(cast(judge_worker.Job, SimpleNamespace(size=0, setup=())))
+    assert isinstance(failure, judge_worker._Failure)
+    assert (failure.code, failure.transient) == ("ingest.judge_memory", True)
