@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -114,3 +116,17 @@ def test_an_upload_over_its_cap_is_refused_and_nothing_lands(app: App) -> None:
         "/v1/upload/landing/s/t/a.csv", content=b"a\n1\n", headers={"Authorization": f"Bearer {token}"}
     )
     assert small.status_code == 200
+
+
+def test_a_client_that_sends_its_whole_body_first_still_reads_the_413(
+    served: tuple[int, str, TestClient],
+) -> None:
+    port, token, _client = served
+    body = json.dumps({"sql": "SELECT 1" + ", 1" * 1_000_000}).encode()  # 3 MB: over the 64 KB cap
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/query", data=body, method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
+    assert json.loads(refused.value.read())["error"]["code"] == "http.body_too_large"

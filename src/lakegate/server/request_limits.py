@@ -27,6 +27,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 UPLOAD_PREFIX = "/v1/upload/"
 OPEN_PATHS = frozenset({"/v1/session"})  # signing in sends a token in the body, not in a header
+DRAIN_MOST = 64 * 1024**2  # of a refused body, read and dropped so the client reads the answer
 
 
 class BodyLimits:
@@ -56,6 +57,8 @@ class BodyLimits:
                 return
         declared = _content_length(scope)
         if declared is not None and declared > cap:
+            if declared <= DRAIN_MOST:
+                await _drain(receive, DRAIN_MOST)
             await _refuse(send, 413, _too_large(cap, upload))
             return
         received = 0
@@ -69,7 +72,9 @@ class BodyLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > cap:
-                    over = True  # the rest is never read
+                    over = True  # the rest is read only to be thrown away, and only so far
+                    if message.get("more_body"):
+                        await _drain(receive, DRAIN_MOST - received)
                     return {"type": "http.disconnect"}
             return message
 
@@ -90,6 +95,18 @@ class BodyLimits:
                 raise
             if not answered:  # the app gave up on the body it could not read
                 await _refuse(send, 413, _too_large(cap, upload))
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and drop what is left of a refused body, up to ``budget`` bytes, so that a client that
+    sends its whole body before it reads the answer gets the answer, not a reset connection."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body"):
+            return
 
 
 def _content_length(scope: Scope) -> int | None:
