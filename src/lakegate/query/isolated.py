@@ -22,6 +22,7 @@ import logging
 import resource
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _START_SECONDS = 120.0
+_STOP_SECONDS = 10.0  # a cancelled query's engine process has this long to stop it
 _ERRORS: dict[str, type[LakegateError]] = {
     "GuardError": GuardError,
     "QueryError": QueryError,
@@ -129,13 +131,24 @@ class _Served:
             if message is not None and message[0] == "interrupt":
                 current = self.current
                 if current is not None:
-                    current.close()
+                    threading.Thread(target=self._stop, args=(current,), daemon=True).start()
                 continue
             with self.arrived:
                 self.requests.append(message)
                 self.arrived.notify()
             if message is None:
                 return
+
+    def _stop(self, stream: Stream) -> None:
+        """Stop the query of ``stream``: closed now, and interrupted again until it has ended (an
+        interrupt that came while the engine was still starting it would be lost)."""
+        stream.close()
+        while self.current is stream:
+            interrupt = stream._interrupt
+            if interrupt is not None:
+                with contextlib.suppress(Exception):
+                    interrupt()
+            time.sleep(0.1)
 
     def _handle(self, request: tuple[Any, ...]) -> None:
         op, sql, params, options = request
@@ -384,6 +397,10 @@ class IsolatedEngine:
         schema: pa.Schema | None = None
         try:
             while True:
+                if stream._closed.is_set() and not process.pipe.poll(_STOP_SECONDS):
+                    # cancelled, and the engine process does not stop its query: the process goes
+                    stream._fail(QueryError("the query was cancelled", code="query.cancelled"))
+                    return
                 message = process.ask()
                 kind = message[0]
                 if kind == "started":
