@@ -769,6 +769,10 @@ class QueryEngine:
         if stream is not None:
             stream._interrupt = cursor.interrupt
         timer = threading.Timer(settings.timeout_seconds, cursor.interrupt)
+        if stop.is_set():  # closed before it could be interrupted: it does not start
+            cursor.close()
+            instance.bytes_read(connection[0] if connection else -1)
+            raise QueryError("the query was cancelled", code="query.cancelled")
         timer.daemon = True
         timer.start()
         try:
