@@ -94,3 +94,27 @@ def test_a_quarantined_link_replayed_is_quarantined_again(app: App, outside: Pat
     [outcome] = take_all(app)
     assert outcome.reason_code == "reject.symlink"
     assert (outside / "secret.csv").exists()
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_cannot_redirect_anything(
+    tmp_path: Path, outside: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name check passed (as if the folder were swapped for a link just after it): the
+    operations themselves, opening folders one name at a time without following links, refuse."""
+    store = LocalStore(tmp_path / "landing")
+    (store.root / "db").mkdir()
+    (store.root / "db" / "k=1").symlink_to(outside, target_is_directory=True)
+    monkeypatch.setattr(LocalStore, "path", lambda self, key: self.root / key)
+    key = "db/k=1/secret.csv"
+    for attempt in (
+        lambda: store.open(key),
+        lambda: store.delete(key),
+        lambda: store.write(key, b"overwritten"),
+        lambda: store.write("db/k=1/new.csv", b"planted"),
+        lambda: store.hold(key, "db/k=1/.lakegate-taking-1"),
+    ):
+        with pytest.raises(StorageError) as caught:
+            attempt()
+        assert caught.value.code in ("storage.symlink", "storage.open", "storage.write", "storage.hold")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.csv"]
+    assert (outside / "secret.csv").read_bytes() == b"user,password\nroot,hunter2\n"

@@ -6,9 +6,9 @@ import contextlib
 import errno
 import io
 import os
+import secrets
 import shutil
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -140,10 +140,10 @@ class LocalStore(ObjectStore):
         return PROBE.writing(self.path(key))
 
     @contextlib.contextmanager
-    def _folder(self, key: str) -> Iterator[tuple[int, str]]:
+    def _folder(self, key: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
         """The folder of ``key``, opened one name at a time from the root without following a
-        link (``O_NOFOLLOW``), and ``key``'s own name: what is done through this descriptor
-        cannot be sent elsewhere by a folder swapped for a link meanwhile.
+        link (``O_NOFOLLOW``; with ``create``, made where missing), and ``key``'s own name: what
+        is done through this descriptor cannot be sent elsewhere by a folder swapped for a link.
 
         Raises:
             StorageError: ``storage.symlink`` when a folder on the way is a link.
@@ -152,7 +152,10 @@ class LocalStore(ObjectStore):
         parts = path.relative_to(self.root).parts
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            for part in parts[:-1]:
+            for depth, part in enumerate(parts[:-1], start=1):
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, dir_fd=fd)
                 try:
                     inner = os.open(
                         part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
@@ -160,10 +163,12 @@ class LocalStore(ObjectStore):
                 except OSError as exc:
                     if (
                         exc.errno in (errno.ELOOP, errno.ENOTDIR)
-                        and (Path(self.root, *parts[:-1])).is_symlink()
+                        and Path(self.root, *parts[:depth]).is_symlink()
                     ):
                         raise StorageError(
-                            f"{key!r} is under a symbolic link", code="storage.symlink"
+                            f"{key!r} is under a symbolic link ({_first_link(self.root, path.parent)}); "
+                            "lakegate never reads, writes or deletes through links",
+                            code="storage.symlink",
                         ) from None
                     raise
                 os.close(fd)
@@ -256,24 +261,27 @@ class LocalStore(ObjectStore):
         return super().copy(src, dst, if_etag=if_etag, size=size)
 
     def write(self, key: str, data: bytes | BinaryIO) -> ObjectInfo:
-        target = self.path(key)
+        """Write to a temporary name beside ``key``, sync, and rename over it — through folder
+        descriptors (``_folder``), so no folder swapped for a link can send the write elsewhere."""
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".lakegate-", suffix=".tmp", dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    if isinstance(data, bytes | bytearray | memoryview):
-                        out.write(data)
-                    else:
-                        shutil.copyfileobj(data, out, CHUNK)
-                    out.flush()
-                    os.fsync(out.fileno())
-                Path(tmp).replace(target)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    Path(tmp).unlink()
-                raise
-            _fsync_dir(target.parent)
+            with self._folder(key, create=True) as (folder, name):
+                tmp = f".lakegate-{secrets.token_hex(8)}.tmp"
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                             dir_fd=folder)  # fmt: skip
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        if isinstance(data, bytes | bytearray | memoryview):
+                            out.write(data)
+                        else:
+                            shutil.copyfileobj(data, out, CHUNK)
+                        out.flush()
+                        os.fsync(out.fileno())
+                    os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+                except BaseException:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp, dir_fd=folder)
+                    raise
+                os.fsync(folder)
         except OSError as exc:
             raise _error("write", key, exc) from exc
         info = self.stat(key)
