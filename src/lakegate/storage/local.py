@@ -56,12 +56,7 @@ class LocalStore(ObjectStore):
         path = self.root / validate_key(key)
         parent = path.parent
         if parent != self.root and os.path.realpath(parent) != str(parent):
-            raise StorageError(
-                f"{key!r} is under a symbolic link ({_first_link(self.root, parent)}); "
-                "lakegate never reads, writes or deletes through links",
-                code="storage.symlink",
-                hint="deliver real folders and files; a link is quarantined, never followed",
-            )
+            raise _under_link(key, self.root, parent)
         return path
 
     def url(self, key: str) -> str:
@@ -148,7 +143,7 @@ class LocalStore(ObjectStore):
         Raises:
             StorageError: ``storage.symlink`` when a folder on the way is a link.
         """
-        path = self.path(key)  # the key checked, and a clear message for a link found now
+        path = self.root / validate_key(key)  # its folders are checked as they are opened
         parts = path.relative_to(self.root).parts
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
@@ -165,11 +160,7 @@ class LocalStore(ObjectStore):
                         exc.errno in (errno.ELOOP, errno.ENOTDIR)
                         and Path(self.root, *parts[:depth]).is_symlink()
                     ):
-                        raise StorageError(
-                            f"{key!r} is under a symbolic link ({_first_link(self.root, path.parent)}); "
-                            "lakegate never reads, writes or deletes through links",
-                            code="storage.symlink",
-                        ) from None
+                        raise _under_link(key, self.root, path.parent) from None
                     raise
                 os.close(fd)
                 fd = inner
@@ -316,6 +307,15 @@ def _info(key: str, st: os.stat_result) -> ObjectInfo | None:
     if not stat.S_ISREG(st.st_mode):
         return None
     return ObjectInfo(key, st.st_size, st.st_mtime_ns, inode=st.st_ino)
+
+
+def _under_link(key: str, root: Path, parent: Path) -> StorageError:
+    return StorageError(
+        f"{key!r} is under a symbolic link ({_first_link(root, parent)}); "
+        "lakegate never reads, writes or deletes through links",
+        code="storage.symlink",
+        hint="deliver real folders and files; a link is quarantined, never followed",
+    )
 
 
 def _first_link(root: Path, path: Path) -> str:
