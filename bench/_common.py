@@ -116,8 +116,8 @@ def shop_lake(up: Up, home: Path) -> tuple[str, Path]:
     """Land a 5000-row shop.orders into a running lakegate and make an analyst, ann, who may
     read it: ann's token, and the lake file (for in-process DuckDB to read the same data)."""
     from lakegate.app import open_app
-    from lakegate.auth.grants import Grants
     from lakegate.auth.principals import Principals
+    from lakegate.query.permissions import Grants
 
     landed = home / "landing" / "shop" / "orders" / "a.csv"
     landed.parent.mkdir(parents=True)

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.errors import ConfigError, GuardError, QueryError
 from lakegate.query.engine import QueryEngine
+from lakegate.query.permissions import Grants
 from tests.ingest.test_pipeline import deliver
 
 ORDERS = b"id,region,amount,email\n1,EU,10,a@x.eu\n2,US,20,b@x.us\n3,EU,30,c@x.eu\n"

@@ -10,12 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.errors import ConfigError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -39,7 +40,10 @@ def api(app: App) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
         Grants(app.catalog).grant(principal=name, database="shared", by="test")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    yield TestClient(make_app(app.catalog, app.store, lambda: pipeline, engine)), headers
+    yield (
+        TestClient(make_app(app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine))),
+        headers,
+    )
     engine.close()
 
 
@@ -134,7 +138,7 @@ def test_a_query_past_its_memory_limit_fails_clearly_and_the_server_lives_on(app
     token, _ = people.create_token("mia")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    client = TestClient(make_app(app.catalog, app.store, lambda: pipeline, engine))
+    client = TestClient(make_app(app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine)))
     headers = {"Authorization": f"Bearer {token}"}
     try:
         hungry = "SELECT list(range) AS l FROM range(20000000)"

@@ -17,6 +17,7 @@ from lakegate.auth.principals import Principals
 from lakegate.config import HttpSettings
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
 from lakegate.server.app import make_app
 from lakegate.server.background import BackgroundServer
 
@@ -28,7 +29,13 @@ def served(app: App) -> Iterator[tuple[int, str, TestClient]]:
     token, _ = people.create_token("root")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    api = make_app(app.catalog, app.store, lambda: pipeline, engine, http=HttpSettings(max_body_kb=64))
+    api = make_app(
+        app.catalog,
+        app.store,
+        lambda: pipeline,
+        Gateway(app.catalog, engine),
+        http=HttpSettings(max_body_kb=64),
+    )
     server = BackgroundServer(api, "127.0.0.1", 0, "t")
     server.start()
     yield server.bound_port(), token, TestClient(api)

@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.errors import QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.gateway import Gateway
 from lakegate.query.isolated import IsolatedEngine
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -75,7 +75,7 @@ def test_over_http_the_server_answers_after_a_crash(app: App, isolated: Isolated
     people.add("root", role="admin")
     token, _ = people.create_token("root")
     pipeline = Pipeline(app.catalog, app.store)
-    client = TestClient(make_app(app.catalog, app.store, lambda: pipeline, isolated))
+    client = TestClient(make_app(app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, isolated)))
     auth = {"Authorization": f"Bearer {token}"}
     crashed = client.post("/v1/query", json={"sql": DEEP_JSON}, headers=auth)
     assert crashed.status_code >= 400 and crashed.json()["error"]["code"] == "query.engine_crashed"

@@ -5,7 +5,6 @@ same whatever files are pruned, replaced or removed since."""
 from __future__ import annotations
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.config import DatasetSettings
 from lakegate.ingest.accelerate import Accelerator
@@ -13,6 +12,7 @@ from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.keys import is_compacted
 from lakegate.query.engine import QueryEngine
+from lakegate.query.permissions import Grants
 
 FILES = 40
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.pgwire.server import PgServer
 from lakegate.pgwire.session import Options
 from lakegate.query.engine import Engine, QueryEngine
 from lakegate.query.gateway import Gateway
 from lakegate.query.isolated import IsolatedEngine
+from lakegate.query.permissions import Grants
 from tests.ingest.test_pipeline import deliver
 
 

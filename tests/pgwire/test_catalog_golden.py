@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from lakegate.app import App, open_app
-from lakegate.pgwire.catalog import PgCatalog, is_catalog_query, translate
 from lakegate.pgwire.statements import SETTINGS
+from lakegate.query.pg_catalog import PgCatalog, is_catalog_query, translate
 from tests.golden import golden_pairs
 from tests.ingest.test_pipeline import deliver
 

@@ -67,14 +67,14 @@ def test_errors_are_lakegate_errors(con: lakegate.Connection) -> None:
 
 
 def test_timeout_interrupts_a_runaway_query(app: App, con: lakegate.Connection) -> None:
-    con.engine.settings.timeout_seconds = 0.5
+    con.app.settings.query.timeout_seconds = 0.5
     with pytest.raises(lakegate.QueryError) as err:
         con.execute("SELECT count(*) FROM range(100000000000) a")
     assert err.value.code == "query.timeout"
 
 
 def test_row_cap(con: lakegate.Connection) -> None:
-    con.engine.settings.max_rows = 10
+    con.app.settings.query.max_rows = 10
     with pytest.raises(lakegate.QueryError) as err:
         con.execute("SELECT * FROM range(100000)")
     assert err.value.code == "query.rows"

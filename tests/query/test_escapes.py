@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.errors import GuardError, QueryError
 from lakegate.query.engine import QueryEngine
+from lakegate.query.permissions import Grants
 from tests.ingest.test_pipeline import deliver
 
 GOLDEN = Path(__file__).parent / "golden" / "escapes.sql"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.query.engine import QueryEngine
+from lakegate.query.permissions import Grants
 from tests.ingest.test_pipeline import deliver
 
 

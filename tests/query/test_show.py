@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.errors import GuardError
 from lakegate.query.engine import QueryEngine
-from lakegate.query.permissions import AccessFor
+from lakegate.query.permissions import AccessFor, Grants
 from lakegate.query.show import rewrite
 from tests.ingest.test_pipeline import deliver
 

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 
 from lakegate.app import App
 from lakegate.auth import tokens as token_format
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -34,7 +35,9 @@ def served(app: App, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str
     Grants(app.catalog).grant(principal="ann", database="s", by="root")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    server = make_app(app.catalog, app.store, lambda: pipeline, engine, results=tmp_path / "results")
+    server = make_app(
+        app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine), results=tmp_path / "results"
+    )
     yield TestClient(server), tokens, people
     if server.state.jobs is not None:
         server.state.jobs.shutdown()

@@ -100,7 +100,7 @@ def test_counts_of_a_row_filtered_table_are_not_told(lake: Lake) -> None:
 
 
 def test_grant_and_role_changes_apply_to_an_open_session(lake: Lake) -> None:
-    from lakegate.auth.grants import Grants
+    from lakegate.query.permissions import Grants
 
     grants = Grants(lake.app.catalog)
     conn = psycopg.connect(lake.dsn("ann"), autocommit=True)
@@ -128,7 +128,7 @@ def test_grant_and_role_changes_apply_to_an_open_session(lake: Lake) -> None:
 
 
 def test_a_statement_running_when_the_grants_change_is_stopped(lake: Lake) -> None:
-    from lakegate.auth.grants import Grants
+    from lakegate.query.permissions import Grants
 
     deliver_many = b"id\n" + b"".join(b"%d\n" % i for i in range(400))
     from tests.ingest.test_pipeline import deliver

@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.ingest.accelerate import Accelerator
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -48,7 +49,9 @@ def analyst(
                               row_filter="region = 'EU'", by="test")  # fmt: skip
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    served = make_app(app.catalog, app.store, lambda: pipeline, engine, results=tmp_path / "results")
+    served = make_app(
+        app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine), results=tmp_path / "results"
+    )
     yield TestClient(served), {"Authorization": f"Bearer {token}"}
     if served.state.jobs is not None:
         served.state.jobs.shutdown()

@@ -12,6 +12,7 @@ from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -27,7 +28,7 @@ def client(app: App) -> Iterator[tuple[TestClient, Headers]]:
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
     yield (
-        TestClient(make_app(app.catalog, app.store, lambda: pipeline, engine)),
+        TestClient(make_app(app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine))),
         {"Authorization": f"Bearer {token}"},
     )
     engine.close()

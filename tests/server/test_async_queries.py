@@ -12,6 +12,7 @@ from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
 from lakegate.server.app import make_app
 
 Headers = dict[str, dict[str, str]]
@@ -29,7 +30,13 @@ def api(app: App) -> Iterator[tuple[TestClient, Headers]]:
     pipeline = Pipeline(app.catalog, app.store)
     yield (
         TestClient(
-            make_app(app.catalog, app.store, lambda: pipeline, engine, results=app.home.root / "results")
+            make_app(
+                app.catalog,
+                app.store,
+                lambda: pipeline,
+                Gateway(app.catalog, engine),
+                results=app.home.root / "results",
+            )
         ),
         headers,
     )

@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -36,7 +37,11 @@ def api(app: App) -> Iterator[tuple[TestClient, Headers, App]]:
                  row_filter="region = 'EU'", by="root")  # fmt: skip
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    yield TestClient(make_app(app.catalog, app.store, lambda: pipeline, engine)), headers, app
+    yield (
+        TestClient(make_app(app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine))),
+        headers,
+        app,
+    )
     engine.close()
 
 

@@ -12,10 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -43,7 +44,9 @@ def sweep(app: App, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]
     grants.grant(principal="gus", database="globex", by="root")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    served = make_app(app.catalog, app.store, lambda: pipeline, engine, results=tmp_path / "results")
+    served = make_app(
+        app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine), results=tmp_path / "results"
+    )
     client = TestClient(served)
     # gus queries its own tenant's tables: its history must not reach ann either
     gus = {"Authorization": f"Bearer {tokens['gus']}"}

@@ -16,10 +16,11 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -37,7 +38,9 @@ def api_schema(app: App, tmp_path: Path) -> Iterator[Any]:
     Grants(app.catalog).grant(principal="ann", database="acme", row_filter="region = 'EU'", by="root")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    served = make_app(app.catalog, app.store, lambda: pipeline, engine, results=tmp_path / "results")
+    served = make_app(
+        app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine), results=tmp_path / "results"
+    )
     yield schemathesis.openapi.from_asgi("/openapi.json", served)
     if served.state.jobs is not None:
         served.state.jobs.shutdown()

@@ -170,7 +170,7 @@ def test_lakegate_connect_to_a_remote_server_reads_as_the_tokens_principal(tmp_p
 
     import lakegate
     from lakegate.app import open_app
-    from lakegate.auth.grants import Grants
+    from lakegate.query.permissions import Grants
 
     home = tmp_path / "home"
     daemon = Daemon(home, args=["--http-port", "0"])

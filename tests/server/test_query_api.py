@@ -8,10 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakegate.app import App
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principals
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
+from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
 
@@ -31,7 +32,10 @@ def api(app: App) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
     grants.grant(principal="gus", database="globex", by="root")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    yield TestClient(make_app(app.catalog, app.store, lambda: pipeline, engine)), headers
+    yield (
+        TestClient(make_app(app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine))),
+        headers,
+    )
     engine.close()
 
 
@@ -169,7 +173,9 @@ def test_a_download_that_fails_midway_breaks_the_transfer_and_the_history_says_w
     token, _ = people.create_token("root")
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     pipeline = Pipeline(app.catalog, app.store)
-    server = BackgroundServer(make_app(app.catalog, app.store, lambda: pipeline, engine), "127.0.0.1", 0, "t")
+    server = BackgroundServer(
+        make_app(app.catalog, app.store, lambda: pipeline, Gateway(app.catalog, engine)), "127.0.0.1", 0, "t"
+    )
     server.start()
     base = f"http://127.0.0.1:{server.bound_port()}"
     headers = {"Authorization": f"Bearer {token}"}

@@ -48,6 +48,15 @@ class Principal:
         return self.role == "admin"
 
 
+HOME_ADMIN_NAME = "(home admin)"  # not a valid principal name: it can never be a real one's
+
+
+def home_admin() -> Principal:
+    """Whoever opens the home itself (``lakegate sql``, ``lakegate.connect(home)``): an admin,
+    recorded in the history under ``(home admin)``."""
+    return Principal(0, HOME_ADMIN_NAME, "user", "admin", None, None, "", False, 0.0, None)
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     id: str

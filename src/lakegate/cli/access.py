@@ -174,7 +174,7 @@ def grants_add(
     home: HomeOption = None,
 ) -> None:
     """Let a principal (or a workgroup) read a database or a table, maybe only some columns or rows."""
-    from lakegate.auth.grants import Grants
+    from lakegate.query.permissions import Grants
 
     if columns and exclude:
         raise fail(ConfigError("--columns or --exclude, not both", code="cli.bad_option"))
@@ -197,7 +197,7 @@ def grants_add(
 @grants_app.command("list")
 def grants_list(home: HomeOption = None) -> None:
     """Every grant."""
-    from lakegate.auth.grants import Grants
+    from lakegate.query.permissions import Grants
 
     with opened(home) as application:
         found = Grants(application.catalog).all()
@@ -215,7 +215,7 @@ def grants_list(home: HomeOption = None) -> None:
 @grants_app.command("revoke")
 def grants_revoke(grant_id: int, home: HomeOption = None) -> None:
     """Take a grant back (queries from then on no longer see what it allowed)."""
-    from lakegate.auth.grants import Grants
+    from lakegate.query.permissions import Grants
 
     with opened(home) as application:
         gone = Grants(application.catalog).revoke(grant_id)

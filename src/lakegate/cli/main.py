@@ -323,6 +323,11 @@ def up(
                 threading.Thread(target=queries.warm_up, name="lakegate-engine-warm-up", daemon=True).start()
             else:
                 queries = QueryEngine(application.catalog, application.query_store(), query_settings)
+        from lakegate.query.gateway import Gateway
+
+        gateway = (
+            Gateway(application.catalog, queries) if queries is not None else None
+        )  # HTTP's and pgwire's
         if http_port is not None:
             from lakegate.server.app import make_app as make_api
             from lakegate.server.background import BackgroundServer
@@ -332,7 +337,7 @@ def up(
                     application.catalog,
                     application.store,
                     lambda: service.pipeline,
-                    queries,
+                    gateway,
                     ingest_counts=lambda: dict(service.counts),
                     results=application.home.root / "results",
                     http=application.settings.http,
@@ -347,11 +352,9 @@ def up(
         if pg_port is not None:
             from lakegate.pgwire.server import PgServer
             from lakegate.pgwire.session import Options
-            from lakegate.query.gateway import Gateway
 
-            assert queries is not None
-            shared = api.app.state.gateway if api is not None else Gateway(application.catalog, queries)
-            pg = PgServer(shared, pg_host, pg_port, tls=tls,
+            assert gateway is not None
+            pg = PgServer(gateway, pg_host, pg_port, tls=tls,
                           options=Options(auth=pg_auth, require_tls=pg_require_tls))  # fmt: skip
         from lakegate.auth.principals import FIRST_ADMIN, Principals
 
@@ -438,8 +441,8 @@ def up(
                 server.stop()
         if api is not None and api.app.state.jobs is not None:
             api.app.state.jobs.shutdown()  # background queries still running are cancelled
-        if queries is not None:
-            queries.close()
+        if gateway is not None:
+            gateway.close()
         if consumer:
             consumer.stop()
         accelerator.stop()
@@ -536,11 +539,8 @@ def sql(
         ),
     ] = None,
 ) -> None:
-    """Run a read-only SQL query and print the result."""
-    from lakegate.auth.grants import Grants
-    from lakegate.auth.principals import Principals
-    from lakegate.query.engine import QueryEngine
-    from lakegate.query.history import History
+    """Run a read-only SQL query and print the result (recorded in the history, like any)."""
+    from lakegate.query import dbapi
 
     if fmt not in ("table", "csv", "json"):
         raise fail(
@@ -563,29 +563,16 @@ def sql(
             err.print(f"{_rows(table.num_rows)} in {elapsed:.0f} ms (on {server})", markup=False)
         return
     with opened(home) as application:
-        access = None
-        recorded = None
-        history = History(application.catalog)
-        if as_principal is not None:
-            principal = Principals(application.catalog).require(as_principal)
-            access = Grants(application.catalog).access_for(principal)
-            recorded = history.start(principal, query, "cli")
-        engine = QueryEngine(application.catalog, application.query_store(), application.settings.query)
+        connection = dbapi.local(application, as_principal, dialect=dialect, via="cli")
         try:
-            result = engine.execute(query, access=access, dialect=dialect)
-        except LakegateError as exc:
-            if recorded:
-                history.finish(recorded, error=exc)
-            raise
+            cursor = connection.execute(query)
+            table, elapsed_ms = cursor.fetch_arrow(), cursor.elapsed_ms
         finally:
-            engine.close()
-        if recorded:
-            history.finish(recorded, rows=result.table.num_rows, tables=result.tables)
-        writer(result.table, sys.stdout)
+            connection.gateway.close()
+        writer(table, sys.stdout)
         sys.stdout.flush()
         if fmt == "table":
-            rows = result.table.num_rows
-            err.print(f"{_rows(rows)} in {result.elapsed_ms:.0f} ms", markup=False)
+            err.print(f"{_rows(table.num_rows)} in {elapsed_ms:.0f} ms", markup=False)
 
 
 @app.command()
@@ -595,10 +582,10 @@ def history(
     home: HomeOption = None,
 ) -> None:
     """Past queries of every principal (the audit log of who read what)."""
-    from lakegate.auth.principals import Principal
+    from lakegate.auth.principals import home_admin
     from lakegate.query.history import History
 
-    admin = Principal(0, "(home admin)", "user", "admin", None, None, "", False, 0.0, None)
+    admin = home_admin()
     with opened(home) as application:
         found = History(application.catalog).of(admin, principal=principal, limit=limit)
     if not found:

@@ -22,16 +22,15 @@ from typing import Any
 import pyarrow as pa
 
 from lakegate.auth import tokens as token_format
-from lakegate.auth.liveness import access_print
 from lakegate.auth.principals import Principal, Principals
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.pgwire import messages as m
-from lakegate.pgwire.catalog import CatalogAnswer, PgCatalog, is_catalog_query
 from lakegate.pgwire.scram import MECHANISM, ScramExchange, ScramFailed
 from lakegate.pgwire.sqlstate import fields
 from lakegate.pgwire.statements import SETTINGS, Statement, classify, split
 from lakegate.pgwire.types import TEXT, Column, column, data_rows, decode_param, encode
 from lakegate.query.gateway import Gateway, Run
+from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog, is_catalog_query
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +148,6 @@ class Session:
         """End the session within ``ACCESS_CHECK_SECONDS`` of its access ending — its user
         disabled or made a provider, its token revoked or expired — stopping what it runs; take
         a changed role into its next statement."""
-        grants = self.gateway.grants
         while True:
             await asyncio.sleep(ACCESS_CHECK_SECONDS)
             assert self.principal is not None
@@ -157,7 +155,7 @@ class Session:
                 now = await asyncio.to_thread(
                     self.principals.still_allowed, self.principal.name, self.token_id
                 )
-                printed = None if now is None else await asyncio.to_thread(access_print, now, grants)
+                printed = None if now is None else await asyncio.to_thread(self.gateway.access_print, now)
             except LakegateError:
                 continue  # the catalog is unreachable: so are the session's queries meanwhile
             if now is not None and now.role != "provider":
@@ -476,17 +474,13 @@ class Session:
 
     def _describe_query(self, prepared: Prepared) -> tuple[pa.Schema, list[str]]:
         assert self.principal is not None
-        access = self.gateway.grants.access_for(self.principal)
         if is_catalog_query(prepared.sql):
             catalog, params = self.pg_catalog, [None] * len(prepared.param_oids)
             assert catalog is not None
-            snapshot = catalog.snapshot(access)  # lakegate's catalog is read here, not on those threads
-            answer = self.gateway.engine.answer_catalog(
-                catalog, prepared.sql, params, snapshot, self.settings
-            )
+            answer = self.gateway.answer_catalog(self.principal, catalog, prepared.sql, params, self.settings)
             return answer.schema, answer.types
-        return self.gateway.engine.describe(prepared.sql, len(prepared.param_oids), access=access,
-                                            dialect=self.settings["lakegate.dialect"])  # fmt: skip
+        return self.gateway.describe(self.principal, prepared.sql, len(prepared.param_oids),
+                                     dialect=self.settings["lakegate.dialect"])  # fmt: skip
 
     async def _execute_portal(self, payload: m.Payload) -> None:
         name, limit = payload.cstring(), payload.int32()
@@ -571,13 +565,10 @@ class Session:
         assert self.principal is not None
         if is_catalog_query(portal.prepared.sql):  # metadata: answered here, from what it may read
             assert self.pg_catalog is not None
-            access = self.gateway.grants.access_for(self.principal)
             catalog, sql, params = self.pg_catalog, portal.prepared.sql, portal.params
-            snapshot = catalog.snapshot(access)  # lakegate's catalog is read here, not on those threads
-            # where the engine runs queries (its read-only threads, or an engine process)
-            return self.gateway.engine.answer_catalog(catalog, sql, params, snapshot, self.settings)
+            return self.gateway.answer_catalog(self.principal, catalog, sql, params, self.settings)
         minutes = _minutes(self.settings["lakegate.reuse_max_age_minutes"])
-        self.running_print = access_print(self.principal, self.gateway.grants)
+        self.running_print = self.gateway.access_print(self.principal)
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
                                   dialect=self.settings["lakegate.dialect"], via="pgwire",
                                   reuse_seconds=minutes * 60 if minutes else None)  # fmt: skip

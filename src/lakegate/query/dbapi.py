@@ -2,6 +2,7 @@
 
 import lakegate
 con = lakegate.connect(home="lakegate-data")       # a local home, as its admin
+con = lakegate.connect(home="lakegate-data", principal="ann")   # ... seeing only ann's grants
 con = lakegate.connect(server="http://host:8086", token="lg_...")  # a remote lakegate, as a principal
 cur = con.cursor()
 cur.execute("SELECT region, sum(amount) FROM sales.orders GROUP BY 1")
@@ -20,7 +21,9 @@ import pyarrow as pa
 
 from lakegate import errors
 from lakegate.app import App, open_app
+from lakegate.auth.principals import Principal, Principals, home_admin
 from lakegate.query.engine import QueryEngine
+from lakegate.query.gateway import Gateway
 
 apilevel = "2.0"
 threadsafety = 1
@@ -109,18 +112,25 @@ class Connection:
     def __init__(
         self,
         app: App,
-        engine: QueryEngine,
+        gateway: Gateway,
+        principal: Principal,
         dialect: str = "duckdb",
         reuse_max_age_minutes: float | None = None,
+        *,
+        via: str = "python",
     ) -> None:
         self.app = app
-        self.engine = engine
+        self.gateway = gateway
+        self.principal = principal
         self.dialect = dialect
         self.reuse_max_age_minutes = reuse_max_age_minutes
+        self.via = via
 
     def _run(self, sql: str, parameters: Sequence[Any] | None) -> tuple[pa.Table, float]:
         reuse = self.reuse_max_age_minutes * 60 if self.reuse_max_age_minutes else None
-        result = self.engine.execute(sql, parameters, dialect=self.dialect, reuse_seconds=reuse)
+        _, result, _ = self.gateway.run(
+            self.principal, sql, parameters, dialect=self.dialect, via=self.via, reuse_seconds=reuse
+        )
         return result.table, result.elapsed_ms
 
     def cursor(self) -> Cursor:
@@ -136,7 +146,7 @@ class Connection:
         pass
 
     def close(self) -> None:
-        self.engine.close()
+        self.gateway.close()
         self.app.close()
 
     def __enter__(self) -> Connection:
@@ -197,16 +207,33 @@ class RemoteConnection(Connection):
         self._client.close()
 
 
+def local(
+    app: App,
+    principal: str | None = None,
+    *,
+    dialect: str = "duckdb",
+    reuse_max_age_minutes: float | None = None,
+    via: str = "python",
+) -> Connection:
+    """A connection to an opened home, as ``principal`` (default: the home's admin); its queries
+    go through a gateway of their own, recorded in the history ``via`` this front end."""
+    who = Principals(app.catalog).require(principal) if principal is not None else home_admin()
+    engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
+    return Connection(app, Gateway(app.catalog, engine), who, dialect, reuse_max_age_minutes, via=via)
+
+
 def connect(
     home: str | Path | None = None,
     *,
+    principal: str | None = None,
     server: str | None = None,
     token: str | None = None,
     dialect: str = "duckdb",
     reuse_max_age_minutes: float | None = None,
 ) -> Connection:
     """Open a read-only connection: to the lakegate home ``home`` (flag > $LAKEGATE_HOME >
-    ./lakegate-data), as its admin; or with ``server`` and ``token``, to a remote lakegate, as
+    ./lakegate-data), as its admin or as ``principal`` (seeing only its grants, within its
+    workgroup's limits); or with ``server`` and ``token``, to a remote lakegate, as
     the token's principal (seeing only its grants). ``dialect`` ``athena`` (or ``trino``) takes
     Athena's SQL, translated with the same meaning. ``reuse_max_age_minutes``: a query may be
     answered by the result of an identical one over the same files at most this old."""
@@ -217,5 +244,8 @@ def connect(
             )
         return RemoteConnection(server, token, dialect, reuse_max_age_minutes)
     app = open_app(home)
-    engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
-    return Connection(app, engine, dialect, reuse_max_age_minutes)
+    try:
+        return local(app, principal, dialect=dialect, reuse_max_age_minutes=reuse_max_age_minutes)
+    except BaseException:
+        app.close()
+        raise

@@ -50,7 +50,7 @@ from lakegate.query.views import quote_ident, table_sql
 from lakegate.storage import ObjectStore
 
 if TYPE_CHECKING:
-    from lakegate.pgwire.catalog import CatalogAnswer, PgCatalog, Snapshot
+    from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog, Snapshot
 
 logger = logging.getLogger(__name__)
 

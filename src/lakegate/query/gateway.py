@@ -1,6 +1,11 @@
-"""One way in for every front end (HTTP, PostgreSQL wire, background jobs): a principal's query
-runs over its grants, within its workgroup's limits and turn, and is recorded in the history
-from start to finish, whatever happens to it."""
+"""The one way in to the query engine, for every front end: the HTTP API (its queries, queued
+queries and downloads), the PostgreSQL wire (its queries, descriptions and catalog questions),
+the DB-API ``connect()`` and ``lakegate sql``.
+
+A principal's query runs over its grants, within its workgroup's limits and turn, is counted in
+the meter (``/metrics``) and recorded in the history from start to finish, whatever happens to
+it. Nothing else calls an engine (``tests/test_architecture.py`` fails if something does).
+"""
 
 from __future__ import annotations
 
@@ -8,31 +13,21 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principal
 from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.errors import LakegateError, QueryError
 from lakegate.query.engine import Engine, Result, Stream
 from lakegate.query.history import History
+from lakegate.query.metrics import QueryMeter
+from lakegate.query.permissions import Grants, access_print
 
-
-class Meter(Protocol):
-    def started(self) -> None: ...
-
-    def finished(self, state: str, seconds: float) -> None: ...
-
-
-class _NoMeter:
-    def started(self) -> None:
-        pass
-
-    def finished(self, state: str, seconds: float) -> None:
-        pass
+if TYPE_CHECKING:
+    from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog
 
 
 def _state(error: LakegateError | None) -> str:
@@ -41,20 +36,33 @@ def _state(error: LakegateError | None) -> str:
     return "CANCELLED" if error.code == "query.cancelled" else "FAILED"
 
 
+def _cancelled() -> QueryError:
+    return QueryError("the query was cancelled", code="query.cancelled")
+
+
 class Run:
     """A streamed query of a principal: its schema, then its batches. ``finish()`` (always
     called, also by iterating to the end) stops it if need be, gives back its workgroup turn and
     records the outcome."""
 
     def __init__(
-        self, gateway: Gateway, query_id: str, stream: Stream, turn: contextlib.ExitStack, began: float
+        self,
+        gateway: Gateway,
+        query_id: str,
+        stream: Stream,
+        turn: contextlib.ExitStack,
+        *,
+        via: str,
+        began: float,
     ):
         self.id = query_id
         self.stream = stream
         self._gateway = gateway
+        self._via = via
         self._turn = turn
         self._began = began
         self._done = False
+        self.error: LakegateError | None = None  # once finished: how it failed, if it did
         self._lock = threading.Lock()  # a cancel (another thread) and the reader may finish at once
 
     @property
@@ -86,32 +94,45 @@ class Run:
             raise
         self.finish()
 
+    def cancel(self) -> None:
+        """Stop it from another thread, recorded as cancelled (unless it had finished)."""
+        self.finish(_cancelled())
+
     def finish(self, error: LakegateError | None = None) -> None:
         with self._lock:
             if self._done:
                 return
             self._done = True
+            self.error = error
         self.stream.close()
         self._turn.close()
-        self._gateway._record(self.id, self._began, error, self.stream)
+        self._gateway._record(self.id, self._via, self._began, error, self.stream)
 
 
 class Gateway:
+    """Runs principals' queries on ``engine``. ``admission`` is shared with whatever else runs
+    this server's queries (workgroup turns); ``meter`` counts them."""
+
     def __init__(
         self,
         catalog: Catalog,
         engine: Engine,
         *,
-        meter: Meter | None = None,
+        meter: QueryMeter | None = None,
         admission: Admission | None = None,
     ) -> None:
         self.catalog = catalog
-        self.engine = engine
-        self.grants = Grants(catalog)
+        self._engine = engine
+        self._grants = Grants(catalog)
         self.workgroups = Workgroups(catalog)
         self.history = History(catalog)
-        self.admission = admission or Admission()  # shared with whatever else runs this server's queries
-        self.meter: Meter = meter or _NoMeter()
+        self.admission = admission or Admission()
+        self.meter = meter or QueryMeter()
+
+    def close(self) -> None:
+        self._engine.close()
+
+    # -- queries ------------------------------------------------------------------------------
 
     def run(
         self,
@@ -127,29 +148,33 @@ class Gateway:
         ``reuse_seconds``: an identical query's result at most this old may answer it.
 
         Raises: the query's LakegateError (recorded as its outcome)."""
-        group, query_id, began = self._begin(principal, sql, via)
+        group = self._workgroup(principal)
+        query_id, began = self._begin(principal, sql, via)
         queued = 0.0
         try:
-            access = self.grants.access_for(principal)
-            if group is None:
-                result = self.engine.execute(
-                    sql, params, access=access, dialect=dialect, reuse_seconds=reuse_seconds
-                )
-            else:
-                with self.admission.turn(group) as queued:
-                    result = self.engine.execute(
-                        sql, params, access=access, limits=group.limits(self.engine.settings),
-                        max_bytes=group.max_bytes_scanned, dialect=dialect, reuse_seconds=reuse_seconds,
-                    )  # fmt: skip
+            access = self._grants.access_for(principal)
+            with self._turn(group) as queued:
+                result = self._engine.execute(
+                    sql, params, access=access, limits=self._limits(group, streamed=False),
+                    max_bytes=group.max_bytes_scanned if group else None, dialect=dialect,
+                    reuse_seconds=reuse_seconds,
+                )  # fmt: skip
         except LakegateError as exc:
-            self._record(query_id, began, exc, None)
+            self._record(query_id, via, began, exc, None)
             raise
-        self.meter.finished("SUCCEEDED", time.monotonic() - began)
+        self.meter.finished("SUCCEEDED", via, time.monotonic() - began)
         self.history.finish(
             query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned,
             reused=result.reused,
         )  # fmt: skip
         return query_id, result, queued
+
+    def queue(self, principal: Principal, sql: str, via: str = "http") -> str:
+        """Record a query that will be started later (``stream(..., queued=id)``): its id, its
+        state QUEUED meanwhile."""
+        query_id = self.history.start(principal, sql, via, state="QUEUED")
+        self.meter.started()
+        return query_id
 
     def stream(
         self,
@@ -160,38 +185,87 @@ class Gateway:
         dialect: str = "duckdb",
         via: str = "http",
         reuse_seconds: float | None = None,
+        queued: str | None = None,
+        cancelled: threading.Event | None = None,
     ) -> Run:
         """Start a query whose result is read batch by batch (no row cap but its workgroup's). It
-        runs at once; ``schema`` waits for its first batch, so it can be cancelled before.
+        runs once its workgroup gives it a turn; ``schema`` waits for its first batch, so it can
+        be cancelled before. ``queued``: the id ``queue()`` gave it; ``cancelled``: set while it
+        waited for its turn, it does not start.
 
         Raises: the query's LakegateError when it is refused (recorded)."""
-        group, query_id, began = self._begin(principal, sql, via)
+        group = self._workgroup(principal)
+        if queued is None:
+            query_id, began = self._begin(principal, sql, via)
+        else:
+            query_id, began = queued, time.monotonic()
         turn = contextlib.ExitStack()
         try:
-            if group is not None:
-                turn.enter_context(self.admission.turn(group))
-            stream = self.engine.stream(
-                sql, params, access=self.grants.access_for(principal), dialect=dialect,
-                limits=group.limits(self.engine.settings, streamed=True) if group else None,
+            turn.enter_context(self._turn(group))
+            if cancelled is not None and cancelled.is_set():
+                raise _cancelled()
+            if queued is not None:
+                self.history.running(query_id)
+            stream = self._engine.stream(
+                sql, params, access=self._grants.access_for(principal), dialect=dialect,
+                limits=self._limits(group, streamed=True),
                 max_bytes=group.max_bytes_scanned if group else None, reuse_seconds=reuse_seconds,
             )  # fmt: skip
         except LakegateError as exc:
             turn.close()
-            self._record(query_id, began, exc, None)
+            self._record(query_id, via, began, exc, None)
             raise
-        return Run(self, query_id, stream, turn, began)
+        return Run(self, query_id, stream, turn, via=via, began=began)
 
-    def _begin(self, principal: Principal, sql: str, via: str) -> tuple[Workgroup | None, str, float]:
-        """The principal's workgroup, the query's id in the history, and when it began."""
-        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
+    def fail_queued(self, query_id: str, via: str, error: LakegateError) -> None:
+        """A queued query that could not be started (a bug, or its access ended): recorded."""
+        self._record(query_id, via, time.monotonic(), error, None)
+
+    # -- what a query would give, and metadata -----------------------------------------------
+
+    def describe(
+        self, principal: Principal, sql: str, param_count: int = 0, *, dialect: str = "duckdb"
+    ) -> tuple[pa.Schema, list[str]]:
+        """The columns ``sql`` would give ``principal`` (names, Arrow and engine types), without
+        running it. Raises: its LakegateError (not recorded: nothing was read)."""
+        access = self._grants.access_for(principal)
+        return self._engine.describe(sql, param_count, access=access, dialect=dialect)
+
+    def answer_catalog(
+        self, principal: Principal, catalog: PgCatalog, sql: str, params: list[Any], settings: dict[str, str]
+    ) -> CatalogAnswer:
+        """A PostgreSQL client's question about the catalog (``pg_catalog``,
+        ``information_schema``), answered from what ``principal`` may read. Not recorded in the
+        history: it reads no table's rows."""
+        snapshot = catalog.snapshot(self._grants.access_for(principal))  # read here, not by the engine
+        return self._engine.answer_catalog(catalog, sql, params, snapshot, settings)
+
+    def access_print(self, principal: Principal) -> tuple[Any, ...]:
+        """What ``principal`` may read, as a fingerprint: a query started under one print runs
+        under different rights when it changes."""
+        return access_print(principal, self._grants)
+
+    # -- the lifecycle --------------------------------------------------------------------------
+
+    def _workgroup(self, principal: Principal) -> Workgroup | None:
+        return self.workgroups.get(principal.workgroup) if principal.workgroup else None
+
+    def _turn(self, group: Workgroup | None) -> contextlib.AbstractContextManager[float]:
+        return self.admission.turn(group) if group is not None else contextlib.nullcontext(0.0)
+
+    def _limits(self, group: Workgroup | None, *, streamed: bool) -> Any:
+        return group.limits(self._engine.settings, streamed=streamed) if group is not None else None
+
+    def _begin(self, principal: Principal, sql: str, via: str) -> tuple[str, float]:
+        """The query's id in the history, and when it began."""
         query_id = self.history.start(principal, sql, via)
         self.meter.started()
-        return group, query_id, time.monotonic()
+        return query_id, time.monotonic()
 
     def _record(
-        self, query_id: str, began: float, error: LakegateError | None, stream: Stream | None
+        self, query_id: str, via: str, began: float, error: LakegateError | None, stream: Stream | None
     ) -> None:
-        self.meter.finished(_state(error), time.monotonic() - began)
+        self.meter.finished(_state(error), via, time.monotonic() - began)
         if stream is None:
             self.history.finish(query_id, error=error)
         else:

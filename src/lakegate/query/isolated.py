@@ -37,7 +37,7 @@ from lakegate.query.permissions import AccessFor
 from lakegate.query.sandbox import ReadOnlyExecutor
 
 if TYPE_CHECKING:
-    from lakegate.pgwire.catalog import CatalogAnswer, PgCatalog, Snapshot
+    from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class _Served:
         snapshot: Any,
         settings: dict[str, str],
     ) -> Any:
-        from lakegate.pgwire.catalog import PgCatalog
+        from lakegate.query.pg_catalog import PgCatalog
 
         key = (user, process_id)
         catalog = self.catalogs.pop(key, None) or PgCatalog(self.engine.catalog, user, process_id)
@@ -331,7 +331,7 @@ class IsolatedEngine:
     ) -> CatalogAnswer:
         """A PostgreSQL client's catalog query, answered in an engine process (with the tables'
         descriptions, which that process may not have)."""
-        from lakegate.pgwire.catalog import CatalogAnswer
+        from lakegate.query.pg_catalog import CatalogAnswer
 
         if snapshot.notes is None:
             notes = {

@@ -24,12 +24,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from lakegate.auth.grants import Grant, Grants
 from lakegate.auth.principals import Principal, Principals, TokenInfo
 from lakegate.auth.workgroups import Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.config import parse_duration
 from lakegate.errors import AuthError, ConfigError
+from lakegate.query.permissions import Grant, Grants
 
 Id = Annotated[int, Path(ge=1, le=2**63 - 1, description="A record's id.")]
 """A numeric id in a path: a catalog integer (a larger one is refused, not overflowed)."""

@@ -49,11 +49,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from pydantic import BaseModel, Field
 
 from lakegate.auth import tokens as token_format
-from lakegate.auth.grants import Grants
-from lakegate.auth.liveness import AccessWatch
 from lakegate.auth.principals import Principal, Principals
 from lakegate.auth.sessions import COOKIE, CSRF_HEADER, Sessions
-from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.catalog.lineage import table_files
 from lakegate.cli.output import json_rows
@@ -62,17 +59,17 @@ from lakegate.crawler.evolve import describe_diff
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
-from lakegate.query.engine import Engine
 from lakegate.query.gateway import Gateway
 from lakegate.query.history import History
-from lakegate.query.permissions import Access, filtered
+from lakegate.query.liveness import AccessWatch
+from lakegate.query.permissions import Access, Grants, filtered
 from lakegate.server.access_api import STATUS as ACCESS_STATUS
 from lakegate.server.access_api import Id, access_routes, admin
 from lakegate.server.console import mount_console
 from lakegate.server.console_api import console_routes
 from lakegate.server.downloads import MEDIA, attachment, encode
 from lakegate.server.jobs import Jobs
-from lakegate.server.metrics import Metrics
+from lakegate.server.metrics import metrics_text
 from lakegate.server.request_limits import BodyLimits
 from lakegate.storage import ObjectStore
 
@@ -220,14 +217,15 @@ def make_app(
     catalog: Catalog,
     store: ObjectStore,
     pipeline: Callable[[], Pipeline],
-    engine: Engine | None = None,
+    gateway: Gateway | None = None,
     *,
     ingest_counts: Callable[[], dict[str, int]] | None = None,
     results: Path | None = None,
     http: HttpSettings | None = None,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
-    ``engine`` runs queries (with the read-only identity), when queries are served."""
+    ``gateway`` runs queries, when this server serves them (the daemon's, shared with the
+    PostgreSQL front end: one workgroup turn, one meter)."""
     app = FastAPI(title="lakegate", version="1")
     quarantine = Quarantine(catalog, store)
     people = Principals(catalog)
@@ -242,20 +240,13 @@ def make_app(
     )
     grants = Grants(catalog)
     history = History(catalog)
-    workgroups = Workgroups(catalog)
-    admission = Admission()
-    metrics = Metrics(ingest_counts)
     jobs = None
-    runner = Gateway(catalog, engine, meter=metrics, admission=admission) if engine is not None else None
+    runner = gateway
     watch = AccessWatch(people, grants)  # background queries and downloads stop when access ends
-    if engine is not None:
+    if gateway is not None:
         folder = results or Path(tempfile.mkdtemp(prefix="lakegate-results-"))
-        jobs = Jobs(
-            engine, history=history, grants=grants, workgroups=workgroups, admission=admission, folder=folder,
-            watch=watch,
-        )  # fmt: skip
+        jobs = Jobs(gateway, folder=folder, watch=watch)
     app.state.jobs = jobs  # for the daemon to cancel what still runs when it stops
-    app.state.gateway = runner  # for the PostgreSQL front end to share (workgroup turns, metrics)
 
     def admin_only(request: Request) -> Principal:
         return admin(who(request))
@@ -285,7 +276,7 @@ def make_app(
         headers = {"WWW-Authenticate": 'Bearer realm="lakegate"'} if status == 401 else None
         return JSONResponse({"error": body}, status_code=status, headers=headers)
 
-    def gateway() -> Gateway:
+    def queries() -> Gateway:
         if runner is None:
             raise LakegateError("this server does not run queries", code="http.no_queries")
         return runner
@@ -293,7 +284,7 @@ def make_app(
     @app.post("/v1/query", response_model=dict[str, Any])
     def query(body: QueryRequest, principal: Principal = Depends(who)) -> Response:  # noqa: B008
         """Run one read-only statement as the token's principal, over what it was granted."""
-        query_id, result, queued = gateway().run(
+        query_id, result, queued = queries().run(
             principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
         )
         table = result.table
@@ -320,7 +311,7 @@ def make_app(
         """Run a query as the token's principal and stream its whole result as a file (CSV,
         NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query,
         and so does the end of the principal's access."""
-        run = gateway().stream(
+        run = queries().stream(
             principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
         )
         run.schema  # noqa: B018 - a query that fails before its first row answers with its error
@@ -573,7 +564,7 @@ def make_app(
     @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus() -> str:
         """Prometheus metrics: ingest outcomes, queries by state and their durations."""
-        return metrics.text()
+        return metrics_text(ingest_counts, runner.meter if runner else None)
 
     @app.get("/v1/quarantine", dependencies=allowed)
     def quarantine_list(

@@ -19,13 +19,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakegate.auth.grants import Grants
-from lakegate.auth.liveness import AccessWatch
 from lakegate.auth.principals import Principal
-from lakegate.auth.workgroups import Admission, Workgroups
 from lakegate.errors import LakegateError, QueryError
-from lakegate.query.engine import Engine, Stream
-from lakegate.query.history import History
+from lakegate.query.gateway import Gateway, Run
+from lakegate.query.liveness import AccessWatch
 
 KEEP_SECONDS = 24 * 3600
 
@@ -34,7 +31,7 @@ KEEP_SECONDS = 24 * 3600
 class Job:
     id: str
     principal: str
-    stream: Stream | None = None
+    run: Run | None = None
     reuse_seconds: float | None = None  # an identical query's result this old may answer it
     held: int = 0  # its handle in the access watch
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -42,24 +39,13 @@ class Job:
 
 
 class Jobs:
+    """Background queries, run through ``gateway`` (so counted, limited and recorded like any)."""
+
     def __init__(
-        self,
-        engine: Engine,
-        *,
-        history: History,
-        grants: Grants,
-        workgroups: Workgroups,
-        admission: Admission,
-        folder: Path,
-        workers: int = 8,
-        watch: AccessWatch | None = None,
+        self, gateway: Gateway, *, folder: Path, workers: int = 8, watch: AccessWatch | None = None
     ) -> None:
-        self.engine = engine
+        self.gateway = gateway
         self.watch = watch
-        self.history = history
-        self.grants = grants
-        self.workgroups = workgroups
-        self.admission = admission
         self.folder = folder
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakegate-job")
         self._jobs: dict[str, Job] = {}
@@ -80,7 +66,7 @@ class Jobs:
     ) -> str:
         """Start a query; its id (its state is QUEUED until its workgroup gives it a turn).
         With a ``watch``, it is cancelled when its principal's access (``token_id``) ends."""
-        query_id = self.history.start(principal, sql, "http", state="QUEUED")
+        query_id = self.gateway.queue(principal, sql, "http")
         job = Job(query_id, principal.name, reuse_seconds=reuse_seconds)
         if self.watch is not None:
             job.held = self.watch.hold(principal, token_id, lambda: self._stop(job))
@@ -91,61 +77,49 @@ class Jobs:
         return query_id
 
     def _run(self, job: Job, principal: Principal, sql: str, params: list[Any] | None, dialect: str) -> None:
-        group = self.workgroups.get(principal.workgroup) if principal.workgroup else None
         error: LakegateError | None = None
-        stream: Stream | None = None
         try:
-            if group is None:
-                stream = self._start(job, principal, sql, params, group=None, dialect=dialect)
-                self._write(job, stream)
-            else:
-                with self.admission.turn(group):
-                    stream = self._start(job, principal, sql, params, group=group, dialect=dialect)
-                    self._write(job, stream)
+            job.run = self.gateway.stream(
+                principal, sql, params, dialect=dialect, via="http", reuse_seconds=job.reuse_seconds,
+                queued=job.id, cancelled=job.cancelled,
+            )  # fmt: skip
+            if job.cancelled.is_set():  # cancelled as it started: _stop saw no run to stop
+                job.run.cancel()
+            self._write(job, job.run)
         except LakegateError as exc:
-            error = exc
+            error = exc  # recorded by the gateway
         except Exception as exc:  # a bug must not leave the query RUNNING forever
             error = QueryError(
                 f"lakegate failed on this query: {type(exc).__name__}: {exc}", code="query.internal"
             )
+            if job.run is not None:
+                job.run.finish(error)
+            else:
+                self.gateway.fail_queued(job.id, "http", error)
         finally:
-            if job.cancelled.is_set() and (error is None or error.code != "query.cancelled"):
-                error = QueryError("the query was cancelled", code="query.cancelled")
             self.result_path(job.id).with_suffix(".partial").unlink(missing_ok=True)
-            if error is not None:
-                self.result_path(job.id).unlink(missing_ok=True)
+            if error is not None or (job.run is not None and job.run.error is not None):
+                self.result_path(job.id).unlink(missing_ok=True)  # failed, or cancelled as it ended
             if self.watch is not None and job.held:
                 self.watch.release(job.held)
-            self.history.finish(
-                job.id,
-                rows=stream.rows if stream else None,
-                tables=stream.tables if stream else None,
-                bytes_scanned=stream.bytes_scanned if stream else None,
-                reused=stream.reused if stream else False,
-                error=error,
-            )
             job.done.set()
 
-    def _start(
-        self, job: Job, principal: Principal, sql: str, params: list[Any] | None, *, group: Any, dialect: str
-    ) -> Stream:
-        if job.cancelled.is_set():
-            raise QueryError("the query was cancelled", code="query.cancelled")
-        self.history.running(job.id)
-        job.stream = self.engine.stream(
-            sql, params, access=self.grants.access_for(principal),
-            limits=group.limits(self.engine.settings, streamed=True) if group else None,
-            max_bytes=group.max_bytes_scanned if group else None, dialect=dialect,
-            reuse_seconds=job.reuse_seconds,
-        )  # fmt: skip
-        return job.stream
-
-    def _write(self, job: Job, stream: Stream) -> None:
+    def _write(self, job: Job, run: Run) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = self.result_path(job.id).with_suffix(".partial")
-        with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, stream.schema) as writer:
-            for batch in stream:
-                writer.write_batch(batch)
+        try:
+            with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, run.schema) as writer:
+                for batch in run:
+                    writer.write_batch(batch)
+        except OSError as exc:
+            failed = QueryError(
+                f"the result could not be kept: {exc}",
+                code="query.result_not_kept",
+                hint="free some disk space in the home's results/ folder",
+                transient=True,
+            )
+            run.finish(failed)
+            raise failed from None
         partial.replace(self.result_path(job.id))
 
     def cancel(self, query_id: str) -> None:
@@ -159,8 +133,8 @@ class Jobs:
     @staticmethod
     def _stop(job: Job) -> None:
         job.cancelled.set()
-        if job.stream is not None:
-            job.stream.close()
+        if job.run is not None:
+            job.run.cancel()
 
     def wait(self, query_id: str, timeout: float) -> None:
         with self._lock:
@@ -199,7 +173,5 @@ class Jobs:
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:
-            job.cancelled.set()
-            if job.stream is not None:
-                job.stream.close()
+            self._stop(job)
         self._pool.shutdown(wait=False, cancel_futures=True)

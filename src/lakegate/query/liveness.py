@@ -15,21 +15,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lakegate.auth.grants import Grants
 from lakegate.auth.principals import Principal, Principals
 from lakegate.errors import LakegateError
+from lakegate.query.permissions import Grants, access_print
 
 logger = logging.getLogger(__name__)
 
 CHECK_SECONDS = 1.0
-
-
-def access_print(principal: Principal, grants: Grants) -> tuple[Any, ...]:
-    """What a principal's reading depends on: its role, its workgroup and its grants' contents."""
-    mine = sorted(
-        (g.id, g.database, g.table, g.columns, g.exclude, g.row_filter) for g in grants.of(principal)
-    )
-    return (principal.role, principal.workgroup, tuple(mine))
 
 
 class AccessWatch:
