@@ -22,10 +22,11 @@ from typing import Any
 
 import duckdb
 
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.crawler.detect import detect
-from lakegate.crawler.infer import infer, plan_select
+from lakegate.crawler.infer import infer
 from lakegate.crawler.normalize import readable
+from lakegate.duck.readers import plan_select
 from lakegate.errors import Rejection
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "messy-csv"
@@ -122,7 +123,7 @@ def main() -> None:
     verbose = "-v" in sys.argv
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}")
-    conn = engine_setup.connect(threads=2)
+    conn = duck.connect(threads=2)
     plain = duckdb.connect()
     totals = {"lakegate": [0.0, 0.0, 0.0], "duckdb": [0.0, 0.0, 0.0]}
     files = sorted((CORPUS / "csv").glob("*.csv"))

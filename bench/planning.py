@@ -23,9 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import median, print_table
 from lakegate.app import open_app
-from lakegate.crawler.evolve import Column
-from lakegate.crawler.infer import FilePlan
+from lakegate.duck.readers import FilePlan
 from lakegate.query.engine import QueryEngine
+from lakegate.schema import Column
 
 COLUMNS = [Column("id", "id", "BIGINT", 1), Column("amount", "amount", "DOUBLE", 1)]
 QUERIES = [

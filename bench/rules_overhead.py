@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from _common import alternate_medians
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.config import DatasetSettings
 from lakegate.crawler.detect import detect
 from lakegate.ingest.pipeline import judged as judge
@@ -51,7 +51,7 @@ def main() -> None:
         data = path.read_bytes()
         detected = detect(data[:65536], data[-16:], size)
         del data
-        conn = engine_setup.connect(threads=2)
+        conn = duck.connect(threads=2)
         key = "landing/acme/orders.csv"
 
         def judged(rules: list[dict[str, object]]) -> None:

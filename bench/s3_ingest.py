@@ -33,7 +33,7 @@ from tests.s3server import SeaweedS3
 import lakegate
 from _common import Up, alternate_medians, print_table, process_cpu
 from arrival_to_query import Deliver, make_sources, measure, report
-from lakegate.engine_setup import load_extension
+from lakegate.duck import load_extension
 
 DIALECT = "auto_detect=false, delim=',', quote='\"', escape='\"', header=true"
 COLUMNS = "{'id': 'BIGINT', 'customer': 'VARCHAR', 'amount': 'DOUBLE', 'qty': 'BIGINT', 'ts': 'TIMESTAMP'}"

@@ -43,7 +43,7 @@ def free_port() -> int:
 
 def generate(scale: float, folder: Path) -> list[tuple[int, str]]:
     """CSV and Parquet files of the 8 tables in ``folder``; the 22 queries."""
-    from lakegate.engine_setup import connect, load_extension
+    from lakegate.duck import connect, load_extension
 
     conn = connect()
     load_extension(conn, "tpch")
@@ -95,7 +95,7 @@ def run_all(run: Any, queries: list[tuple[int, str]]) -> tuple[float, list[Any],
 
 
 def duckdb_over(folder: Path, reader: str, suffix: str) -> Any:
-    from lakegate.engine_setup import connect
+    from lakegate.duck import connect
 
     conn = connect()
     for t in TABLES:

@@ -12,7 +12,7 @@ import pytest
 from lakegate.auth import tokens as t
 from lakegate.auth.principals import Principals
 from lakegate.catalog import Catalog
-from lakegate.catalog.schema import tokens
+from lakegate.catalog.model import tokens
 from lakegate.errors import AuthError, ConfigError
 
 

@@ -25,7 +25,7 @@ def test_every_error_code_in_the_readme_exists_in_the_code() -> None:
 
 
 def test_the_type_lattice_reference_is_current() -> None:
-    from lakegate.crawler.types import lattice_reference
+    from lakegate.types import lattice_reference
 
     committed = (ROOT / "docs" / "types.md").read_text(encoding="utf-8")
     assert committed == lattice_reference(), "run `make docs` to regenerate docs/types.md"

@@ -385,7 +385,7 @@ class RuleSettings(_Section):
             except re.error as exc:
                 raise ValueError(f"the pattern {self.pattern!r} is not a regular expression: {exc}") from None
         for column, typ in self.types.items():
-            from lakegate.ingest.rules.types import expected_type
+            from lakegate.types import expected_type
 
             try:
                 expected_type(typ)
@@ -496,7 +496,7 @@ class DatasetSettings(_Section):
     @field_validator("key")
     @classmethod
     def _key_template(cls, value: str) -> str:
-        from lakegate.ingest.templates import KeyTemplate, TemplateError
+        from lakegate.templates import KeyTemplate, TemplateError
 
         try:
             KeyTemplate(value)
@@ -506,8 +506,8 @@ class DatasetSettings(_Section):
 
     @model_validator(mode="after")
     def _value_templates(self) -> DatasetSettings:
-        from lakegate.crawler.names import identifier
-        from lakegate.ingest.templates import KeyTemplate, TemplateError, ValueTemplate
+        from lakegate.names import identifier
+        from lakegate.templates import KeyTemplate, TemplateError, ValueTemplate
 
         key = KeyTemplate(self.key)
         for what, text in [("database", self.database), ("table", self.table), *self.partition.items()]:

@@ -3,7 +3,7 @@
 import sys
 
 from lakegate.config import settings_reference
-from lakegate.crawler.types import lattice_reference
+from lakegate.types import lattice_reference
 
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "settings"

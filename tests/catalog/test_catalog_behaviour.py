@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
-from lakegate.catalog.schema import metadata
+from lakegate.catalog.model import metadata
 from lakegate.errors import CatalogError
 
 

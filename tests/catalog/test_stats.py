@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lakegate.app import App
 from lakegate.catalog.records import FileRecord
 from lakegate.catalog.stats import by_partition, summarize
-from lakegate.crawler.evolve import Column
+from lakegate.schema import Column
 from tests.crawler.test_detect_infer import plan_of, write
 from tests.ingest.test_pipeline import deliver
 

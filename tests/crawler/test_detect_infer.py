@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.crawler.detect import detect
-from lakegate.crawler.infer import FilePlan, infer
+from lakegate.crawler.infer import infer
 from lakegate.crawler.normalize import readable
+from lakegate.duck.readers import FilePlan
 from lakegate.errors import Rejection
 
 
@@ -20,7 +21,7 @@ def plan_of(path: Path) -> FilePlan:
     data = path.read_bytes()
     detected = detect(data[:65536], data[-16:], len(data))
     with readable(str(path), detected) as ready:
-        plan = infer(engine_setup.connect(), ready.path, ready.detected, len(data))
+        plan = infer(duck.connect(), ready.path, ready.detected, len(data))
         plan.warnings[:0] = ready.notes
         return plan
 
@@ -137,9 +138,9 @@ def test_latin1_and_utf16_csv_are_read_in_place(tmp_path: Path, encoding: str) -
     plan = plan_of(path)
     assert plan.options["encoding"] in ("latin-1", "utf-16") and plan.rows == 30
     assert [c.type for c in plan.columns] == ["VARCHAR", "VARCHAR", "DOUBLE"]
-    from lakegate.crawler.infer import plan_select
+    from lakegate.duck.readers import plan_select
 
-    first = engine_setup.connect().execute(plan_select(str(path), plan)).fetchone()
+    first = duck.connect().execute(plan_select(str(path), plan)).fetchone()
     assert first == ("José 0", "Zürich", 0.5)
 
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.app import App
 from lakegate.crawler.dialect import guess
-from lakegate.crawler.infer import plan_select
+from lakegate.duck.readers import plan_select
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from tests.crawler.test_detect_infer import plan_of, write
 from tests.ingest.test_pipeline import rows
@@ -24,9 +24,7 @@ ORDERS = "".join(f"{i},item {i},{i * 1.5}\n" for i in range(1, 21))
 
 def read_back(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
     plan = plan_of(path)
-    return [c.original for c in plan.columns], engine_setup.connect().execute(
-        plan_select(str(path), plan)
-    ).fetchall()
+    return [c.original for c in plan.columns], duck.connect().execute(plan_select(str(path), plan)).fetchall()
 
 
 def test_a_row_with_a_missing_or_extra_separator_is_skipped_and_reported_never_shifted(
@@ -179,7 +177,7 @@ def test_null_tokens_give_a_column_its_type_unless_a_text_column_uses_them(tmp_p
     ],
 )
 def test_the_line_of_a_quote_that_never_closes(tmp_path: Path, text: str, line: int | None) -> None:
-    from lakegate.crawler.infer import unclosed_quote_line
+    from lakegate.crawler.csv_files import unclosed_quote_line
 
     path = tmp_path / "q.csv"
     path.write_text(text)

@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lakegate.crawler.names import column_names, identifier
+from lakegate.names import column_names, identifier
 
 
 def test_documented_examples() -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lakegate.crawler.infer import plan_select
+from lakegate.duck.readers import plan_select
 from tests.crawler.test_detect_infer import plan_of, write
 
 

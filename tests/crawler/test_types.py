@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lakegate.crawler.types import DType, join, join_text, parse_type
+from lakegate.types import DType, join, join_text, parse_type
 
 SCALARS = [
     "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -89,7 +89,7 @@ def test_unparseable_type_is_a_clear_error() -> None:
 
 
 def test_only_typed_values_turning_into_text_count_as_a_change_to_text() -> None:
-    from lakegate.crawler.evolve import to_text
+    from lakegate.schema import to_text
 
     assert to_text("BIGINT", "VARCHAR") and to_text("DATE", "VARCHAR") and to_text("BOOLEAN", "VARCHAR")
     assert to_text('STRUCT("a" BIGINT)', 'STRUCT("a" VARCHAR)') and to_text("BIGINT[]", "VARCHAR[]")

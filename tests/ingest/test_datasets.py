@@ -200,7 +200,7 @@ def test_age_rule(rule: dict[str, Any], key: str, arrival: str, found: str | Non
 
     from lakegate.config import DatasetSettings
     from lakegate.crawler.detect import Detected
-    from lakegate.crawler.infer import FilePlan
+    from lakegate.duck.readers import FilePlan
     from lakegate.ingest.routing import Dataset
     from lakegate.ingest.rules import Facts, evaluate
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.app import App
 from lakegate.catalog import records as r
 from lakegate.ingest.archive import Archive
@@ -41,8 +41,8 @@ def parquet_bytes(tmp_path: Path) -> bytes:
 
 def xlsx_bytes(tmp_path: Path, select: str, sheet: str = "Sheet1", header: bool = True) -> bytes:
     path = tmp_path / f"{sheet}.xlsx"
-    conn = engine_setup.connect()
-    engine_setup.load_extension(conn, "excel")
+    conn = duck.connect()
+    duck.load_extension(conn, "excel")
     conn.execute(f"COPY ({select}) TO '{path}' (FORMAT xlsx, HEADER {str(header).lower()}, SHEET '{sheet}')")
     return path.read_bytes()
 

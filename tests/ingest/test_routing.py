@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lakegate.crawler.infer import sql_literal
+from lakegate.duck.sql import sql_literal
 from lakegate.errors import Rejection
 from lakegate.ingest.routing import default_route, escape_value, lake_file_name, unescape_value, with_suffix
 

@@ -11,13 +11,13 @@ import yaml
 from lakegate.app import App
 from lakegate.config import load_settings
 from lakegate.crawler.detect import Detected
-from lakegate.crawler.evolve import Column
-from lakegate.crawler.infer import FilePlan
+from lakegate.duck.readers import FilePlan
 from lakegate.errors import ConfigError
 from lakegate.home import resolve_home
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.ingest.rules import Facts, checks
+from lakegate.schema import Column
 
 
 def facts(key: str = "landing/a/x.csv", size: int = 100, fmt: str = "csv", compression: str = "none",
@@ -157,7 +157,7 @@ def judged(
     tmp_path: Path, data: bytes, rules: list[dict[str, Any]], name: str = "x.csv", threads: int = 1
 ) -> Any:
     """Judge ``data`` with ``rules`` as the pipeline would; the Rejection or the warnings."""
-    from lakegate import engine_setup
+    from lakegate import duck
     from lakegate.crawler.detect import detect
     from lakegate.errors import Rejection
     from lakegate.ingest.judging import judged as judged_file
@@ -174,7 +174,7 @@ def judged(
     assert route is not None
     try:
         with judged_file(
-            engine_setup.connect(threads=threads), route, str(path), key=f"landing/acme/{name}",
+            duck.connect(threads=threads), route, str(path), key=f"landing/acme/{name}",
             size=len(data), detected=detect(data[:65536], data[-16:], len(data)),
         ) as found:  # fmt: skip
             return found.warnings

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lakegate.ingest.templates import KeyTemplate, TemplateError, ValueTemplate
+from lakegate.templates import KeyTemplate, TemplateError, ValueTemplate
 
 LITERAL_CHARS = "ab_-.+()$^|?[]\\=é /"  # regex-special characters must match only themselves
 DATE_FORMATS = ["%Y%m%d", "%Y-%m-%d", "%Y/%m/%d", "%Y%m%dT%H%M%S", "%d%b%Y", "%y%j"]

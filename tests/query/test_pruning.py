@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from lakegate.app import App
 from lakegate.catalog.records import FileRecord, TableInfo
-from lakegate.crawler.evolve import Column
 from lakegate.errors import QueryError
 from lakegate.query import pruning
 from lakegate.query.engine import QueryEngine
 from lakegate.query.permissions import Access
 from lakegate.query.pruning import FileIndex, references
+from lakegate.schema import Column
 from tests.ingest.test_pipeline import deliver
 
 REGIONS = ["APAC", "EU", "US"]

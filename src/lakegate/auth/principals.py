@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from lakegate.auth import tokens as t
 from lakegate.catalog import Catalog
-from lakegate.catalog.schema import principals, tokens
+from lakegate.catalog.model import principals, tokens
 from lakegate.config import PrincipalSettings
 from lakegate.errors import AuthError, ConfigError
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from lakegate.auth import tokens as t
 from lakegate.auth.principals import Principal, Principals, _principal, usable
-from lakegate.catalog.schema import principals, sessions, tokens
+from lakegate.catalog.model import principals, sessions, tokens
 from lakegate.errors import AuthError
 
 LIFETIME = 12 * 3600.0  # seconds a sign-in lasts

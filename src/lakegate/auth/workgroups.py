@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lakegate.catalog import Catalog
-from lakegate.catalog.schema import workgroups
+from lakegate.catalog.model import workgroups
 from lakegate.config import QuerySettings
 from lakegate.errors import ConfigError, QueryError
 

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from lakegate.catalog import Catalog
 from lakegate.catalog.lineage import deliveries
-from lakegate.catalog.schema import databases, files, tables
+from lakegate.catalog.model import databases, files, tables
 from lakegate.catalog.sql import touch
-from lakegate.crawler.evolve import Column
+from lakegate.schema import Column
 
 NEEDED = "current"
 ACCELERATED = "accelerated"

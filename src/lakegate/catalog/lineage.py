@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from lakegate.catalog import Catalog
 from lakegate.catalog import records as r
-from lakegate.catalog.schema import databases, files, objects, partitions, tables
+from lakegate.catalog.model import databases, files, objects, partitions, tables
 
 
 def deliveries() -> sa.Subquery:

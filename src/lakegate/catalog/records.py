@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakegate.crawler.evolve import Column
+from lakegate.schema import Column
 
 # The object ledger's states. Each arrow is one committed transition.
 #   landed → validated → copied → cataloged → done

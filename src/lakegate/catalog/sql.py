@@ -19,6 +19,18 @@ from sqlalchemy.engine import Connection, Engine
 
 from lakegate.catalog import records as r
 from lakegate.catalog.cache import Entry, Stamp, TableCache
+from lakegate.catalog.model import (
+    archived_files,
+    columns,
+    databases,
+    descriptions,
+    files,
+    metadata,
+    objects,
+    partitions,
+    table_versions,
+    tables,
+)
 from lakegate.catalog.records import (
     ARCHIVED,
     ARCHIVING,
@@ -31,21 +43,9 @@ from lakegate.catalog.records import (
     TableInfo,
     TableVersion,
 )
-from lakegate.catalog.schema import (
-    archived_files,
-    columns,
-    databases,
-    descriptions,
-    files,
-    metadata,
-    objects,
-    partitions,
-    table_versions,
-    tables,
-)
-from lakegate.crawler.evolve import Column, admit
 from lakegate.errors import CatalogError, Rejection
 from lakegate.keys import archive_key, with_suffix
+from lakegate.schema import Column, admit
 
 logger = logging.getLogger(__name__)
 

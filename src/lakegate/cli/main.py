@@ -126,7 +126,7 @@ def _status_line(o: Outcome) -> str:
 
 
 def _status_text(o: Outcome) -> str:
-    from lakegate.crawler.evolve import describe_change
+    from lakegate.schema import describe_change
 
     if o.kind == "accepted":
         where = f" {o.partition}" if o.partition else ""
@@ -309,7 +309,7 @@ def up(
 
             query_settings = application.settings.query
             if query_settings.isolation == "process":
-                from lakegate import engine_setup
+                from lakegate import duck
                 from lakegate.query.isolated import IsolatedEngine
 
                 queries = IsolatedEngine(
@@ -318,7 +318,7 @@ def up(
                     query_settings,
                     processes=query_settings.processes,
                     margin_mb=query_settings.process_memory_margin_mb,
-                    allow_tcp_ports=engine_setup.store_ports(application.query_store()),
+                    allow_tcp_ports=duck.store_ports(application.query_store()),
                 )
                 threading.Thread(target=queries.warm_up, name="lakegate-engine-warm-up", daemon=True).start()
             else:
@@ -792,7 +792,7 @@ def describe(
 ) -> None:
     """Columns with their statistics, partition keys and the schema history of one table."""
     from lakegate.catalog.stats import by_partition, summarize
-    from lakegate.crawler.evolve import describe_diff
+    from lakegate.schema import describe_diff
 
     with opened(home) as application:
         database, name = _split_table(table)
@@ -873,7 +873,7 @@ def schema_history(
     home: HomeOption = None,
 ) -> None:
     """Every version of a table's schema: when, what changed, and which file changed it."""
-    from lakegate.crawler.evolve import describe_diff
+    from lakegate.schema import describe_diff
 
     with opened(home) as application:
         for v in _versions(application, table):
@@ -895,7 +895,7 @@ def schema_diff(
     home: HomeOption = None,
 ) -> None:
     """What changed in a table's schema between two versions."""
-    from lakegate.crawler.evolve import compare, describe_diff
+    from lakegate.schema import compare, describe_diff
 
     with opened(home) as application:
         versions = {v.version: v for v in _versions(application, table)}
@@ -1308,7 +1308,7 @@ def rules_test(
         return
     if not file.is_file():
         raise fail(ConfigError(f"--file {file}: no such file", code="cli.no_file"))
-    from lakegate import engine_setup
+    from lakegate import duck
     from lakegate.crawler.detect import HEAD_BYTES, detect
     from lakegate.ingest.judging import judged
     from lakegate.ingest.schema_guard import admit_file
@@ -1323,7 +1323,7 @@ def rules_test(
     try:
         detected = detect(head, tail if size > 16 else b"", size)
         grid.add_row("content", _content(detected))
-        engine = engine_setup.connect(threads=1)
+        engine = duck.connect(threads=1)
         with judged(
             engine,
             route,

@@ -12,14 +12,14 @@ from typing import Any, TextIO
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakegate import engine_setup
+from lakegate import duck
 
 
 def as_text(table: pa.Table) -> list[list[str | None]]:
     """Every value as DuckDB casts it to VARCHAR (None for NULL), row by row."""
     if table.num_columns == 0:
         return []
-    conn = engine_setup.connect(threads=1)
+    conn = duck.connect(threads=1)
     conn.register("result_table", table)
     select = ", ".join(f'CAST("{i}" AS VARCHAR)' for i in range(table.num_columns))
     renamed = table.rename_columns([str(i) for i in range(table.num_columns)])

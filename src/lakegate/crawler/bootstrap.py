@@ -19,15 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.catalog import Catalog
 from lakegate.crawler.detect import HEAD_BYTES, detect
 from lakegate.crawler.infer import infer
 from lakegate.crawler.layout import Layout, Placed, discover, merge, siblings
-from lakegate.crawler.names import identifier
 from lakegate.crawler.normalize import readable, write_copy
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.keys import DERIVED
+from lakegate.names import identifier
 from lakegate.storage import ObjectInfo, ObjectStore
 
 BATCH = 200  # files registered per catalog transaction (while the next ones are read)
@@ -94,7 +94,7 @@ class Crawl:
         self.by_schema = by_schema
         # One more reader than cores: the engine's work and Python's interleave
         self.workers = workers or min(os.cpu_count() or 2, 8) + 1
-        self._conn = engine_setup.PerThread(source)  # this thread's engine for a file's size
+        self._conn = duck.PerThread(source)  # this thread's engine for a file's size
 
     def plan(self) -> tuple[Layout, dict[str, ObjectInfo]]:
         """List the source and place its files in tables.

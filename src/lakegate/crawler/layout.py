@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from lakegate.crawler.names import identifier
+from lakegate.names import identifier
 
 # A folder name that is a value, not a name: numbers and dates, as date-based layouts use.
 _VALUE = re.compile(r"\d[\d\-_.:T]*")

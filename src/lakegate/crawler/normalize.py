@@ -23,7 +23,8 @@ from typing import Any, BinaryIO
 
 from lakegate.crawler import footnotes
 from lakegate.crawler.detect import HEAD_BYTES, MIXED, Detected, detect
-from lakegate.crawler.infer import FilePlan, plan_select, sql_literal
+from lakegate.duck.readers import FilePlan, plan_select
+from lakegate.duck.sql import sql_literal
 from lakegate.errors import Rejection
 from lakegate.storage import ObjectStore
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from lakegate.crawler.evolve import Column
+from lakegate.schema import Column
 
 SAMPLE_ROWS = 50_000
 

@@ -30,11 +30,12 @@ import duckdb
 from lakegate.catalog import Catalog
 from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
-from lakegate.crawler.evolve import Column
-from lakegate.crawler.infer import FilePlan, plan_select, quote_ident, sql_literal
-from lakegate.engine_setup import connect
+from lakegate.duck import connect
+from lakegate.duck.readers import FilePlan, plan_select
+from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.errors import LakegateError
 from lakegate.keys import DERIVED, MEMBER, compacted_key, derived_key
+from lakegate.schema import Column
 from lakegate.storage import ObjectStore
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from lakegate.catalog import Catalog
 from lakegate.catalog import records as r
-from lakegate.catalog.schema import objects
-from lakegate.crawler.evolve import describe_change, describe_diff
+from lakegate.catalog.model import objects
+from lakegate.schema import describe_change, describe_diff
 
 _OUTCOME = {
     r.DONE: "accepted",

@@ -27,12 +27,12 @@ from typing import Any
 
 from lakegate.child_process import Child, Died, child_pipe, die_with_parent
 from lakegate.crawler.detect import Detected
-from lakegate.crawler.evolve import Column
-from lakegate.crawler.infer import FilePlan
+from lakegate.duck.readers import FilePlan
 from lakegate.errors import LakegateError, Rejection
 from lakegate.ingest import bounds
 from lakegate.ingest.bounds import Limits
 from lakegate.ingest.routing import Route
+from lakegate.schema import Column
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def run(job: Job, conn: Any) -> Verdict:
 
 def _judge(job: Job) -> Verdict | _Failure:
     """Runs in the judge process: ``run``, with every failure made something a pipe can carry."""
-    from lakegate import engine_setup
+    from lakegate import duck
 
     try:
         conn = _connection(job.size)
@@ -117,7 +117,7 @@ def _judge(job: Job) -> Verdict | _Failure:
     except MemoryError:
         return _out_of_memory("MemoryError")
     except Exception as exc:
-        text = f"{type(exc).__name__}: {engine_setup.engine_message(exc)}"
+        text = f"{type(exc).__name__}: {duck.engine_message(exc)}"
         if any(marker in str(exc) for marker in _OUT_OF_MEMORY):
             return _out_of_memory(text)
         return _Failure("bug", text)
@@ -134,11 +134,11 @@ _engine_memory = ""  # the judge process's DuckDB memory limit: half its address
 
 
 def _connection(size: int) -> Any:
-    from lakegate import engine_setup
+    from lakegate import duck
 
-    name = "small" if size < engine_setup.LARGE_FILE else "large"
+    name = "small" if size < duck.LARGE_FILE else "large"
     if name not in _connections:
-        _connections[name] = engine_setup.connect(
+        _connections[name] = duck.connect(
             threads=1 if name == "small" else 2, memory_limit=_engine_memory or None
         )
     return _connections[name]

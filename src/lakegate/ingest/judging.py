@@ -12,9 +12,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
+from lakegate.crawler.csv_files import NotAllUTF8
 from lakegate.crawler.detect import MIXED, Detected
-from lakegate.crawler.infer import FilePlan, NotAllUTF8, infer
+from lakegate.crawler.infer import infer
 from lakegate.crawler.normalize import readable
+from lakegate.duck.readers import FilePlan
 from lakegate.errors import Rejection
 from lakegate.ingest.routing import Route, Verdicts
 from lakegate.ingest.rules import Content, Facts

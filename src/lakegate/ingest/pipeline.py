@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO, cast
 
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
 from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
@@ -401,7 +401,7 @@ class Pipeline:
                 with self.store.open(self._source(obj)) as remote, open(read_from, "wb") as local:
                     shutil.copyfileobj(remote, local, 1 << 20)
             elif "://" in read_from:  # a large remote object, which the engine reads where it is
-                setup = engine_setup.store_statements(self.store, [read_from])
+                setup = duck.store_statements(self.store, [read_from])
             job = Job(route, read_from, obj.source_key, scan.size, detected, schema, policy,
                       admit=duplicate is None, copy_folder=work, limits=self.judges.limits,
                       setup=tuple(setup))  # fmt: skip

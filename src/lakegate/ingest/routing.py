@@ -2,7 +2,7 @@
 
 Zero-config rule: ``landing/<database>/<table>/[<k>=<v>/...]<file>`` goes to
 ``lake/<database>/<table>/[<k>=<v>/...]<file>``. Folder names become identifiers by the rule in
-``crawler/names.py`` (lowercase, ``[a-z0-9_]``). Anything else is rejected with the reason
+``names.py`` (lowercase, ``[a-z0-9_]``). Anything else is rejected with the reason
 ``reject.route``.
 
 Partition folders follow Hive's escaping, as the engines reading them expect: in ``k=v`` the
@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from lakegate.crawler.evolve import Column
-from lakegate.crawler.names import identifier
 from lakegate.errors import Rejection
 from lakegate.ingest.rules import Facts, Finding, evaluate, screen_sql, value_tests
-from lakegate.ingest.templates import KeyTemplate, Value, ValueTemplate
 from lakegate.keys import with_suffix
+from lakegate.names import identifier
+from lakegate.schema import Column
+from lakegate.templates import KeyTemplate, Value, ValueTemplate
 
 if TYPE_CHECKING:
     from lakegate.config import DatasetSettings, Settings

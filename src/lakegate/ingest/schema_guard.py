@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakegate.crawler.evolve import Column, admit
-from lakegate.crawler.infer import FilePlan
-from lakegate.crawler.types import parse_type
+from lakegate.duck.readers import FilePlan
 from lakegate.errors import Rejection
 from lakegate.ingest.rules import Content, ValueTest
 from lakegate.ingest.rules import types as types_rule
 from lakegate.ingest.rules import values as value_checks
+from lakegate.schema import Column, admit
+from lakegate.types import parse_type
 
 _NESTED = ("STRUCT", "LIST", "MAP")
 

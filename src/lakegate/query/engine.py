@@ -34,11 +34,11 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from lakegate import engine_setup
+from lakegate import duck
 from lakegate.catalog import Catalog, TableInfo, acceleration
 from lakegate.config import QuerySettings
-from lakegate.crawler.infer import sql_literal
-from lakegate.engine_setup import engine_message
+from lakegate.duck import engine_message
+from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.errors import GuardError, LakegateError, QueryError
 from lakegate.query import guard, show
 from lakegate.query.dialects import Schemas, to_duckdb
@@ -46,7 +46,7 @@ from lakegate.query.permissions import AccessFor, filtered, restrict
 from lakegate.query.pruning import FileIndex, filter_references, references
 from lakegate.query.result_cache import ResultCache, result_key
 from lakegate.query.sandbox import ReadOnlyExecutor
-from lakegate.query.views import quote_ident, table_sql
+from lakegate.query.views import table_sql
 from lakegate.storage import ObjectStore
 
 if TYPE_CHECKING:
@@ -327,7 +327,7 @@ class QueryEngine:
         self.lake = lake
         self.settings = settings
         self.guard_enabled = guard_enabled  # switched off only by tests proving the sandbox alone holds
-        self.executor = ReadOnlyExecutor(workers=4, allow_tcp_ports=engine_setup.store_ports(lake))
+        self.executor = ReadOnlyExecutor(workers=4, allow_tcp_ports=duck.store_ports(lake))
         self._instances: OrderedDict[str, _Instance] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
         self.results = ResultCache(settings.result_cache_mb * 2**20)
@@ -692,10 +692,10 @@ class QueryEngine:
     def _open(
         self, views: dict[str, str], paths: list[str], settings: QuerySettings, shape: tuple[Any, ...]
     ) -> _Instance:
-        conn = engine_setup.connect(threads=settings.threads, memory_limit=settings.memory_limit)
+        conn = duck.connect(threads=settings.threads, memory_limit=settings.memory_limit)
         conn.execute("SET temp_directory=''")  # no spilling: nothing to write, nowhere to write it
         conn.execute("SET max_temp_directory_size='0B'")
-        engine_setup.attach_store(conn, self.lake, paths)  # on S3: httpfs with the read-only query identity
+        duck.attach_store(conn, self.lake, paths)  # on S3: httpfs with the read-only query identity
         if paths:
             conn.execute(f"SET allowed_paths=[{', '.join(sql_literal(p) for p in paths)}]")
         conn.execute("SET enable_external_access=false")

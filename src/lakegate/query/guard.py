@@ -25,8 +25,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from lakegate import engine_setup
-from lakegate.crawler.infer import sql_literal
+from lakegate import duck
+from lakegate.duck.sql import sql_literal
 from lakegate.errors import GuardError
 
 TABLE_FUNCTIONS = frozenset({"unnest", "range", "generate_series"})
@@ -57,7 +57,7 @@ def sql_text_functions(names: Iterable[str]) -> set[str]:
     each is called with a query of a table that does not exist, and a function whose answer or
     error names that table as a table took the text as SQL. scripts/gen_functions.py leaves them
     out of functions.txt, and a test fails when a DuckDB version brings a new one."""
-    conn = engine_setup.connect(threads=1)
+    conn = duck.connect(threads=1)
     probe = sql_literal(f"SELECT * FROM {_PROBE_TABLE}")
     found = set()
     for name in names:
@@ -288,7 +288,7 @@ def _serialize(text: str) -> dict[str, Any]:
     global _parser_conn
     with _parser_lock:
         if _parser_conn is None:
-            _parser_conn = engine_setup.connect(threads=1)
+            _parser_conn = duck.connect(threads=1)
         # A literal, not a bound parameter: binding Python values makes DuckDB import pandas (~0.3 s).
         row = _parser_conn.execute(f"SELECT json_serialize_sql({sql_literal(text)})").fetchone()
     assert row is not None

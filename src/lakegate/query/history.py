@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from lakegate.auth.principals import Principal
 from lakegate.catalog import Catalog
-from lakegate.catalog.schema import queries
+from lakegate.catalog.model import queries
 from lakegate.errors import ConfigError, LakegateError
 from lakegate.query.locate import locate
 

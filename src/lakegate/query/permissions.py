@@ -26,10 +26,10 @@ from sqlglot.errors import ParseError, TokenError
 
 from lakegate.auth.principals import Principal, Principals
 from lakegate.catalog import Catalog
-from lakegate.catalog.schema import grants
+from lakegate.catalog.model import grants
+from lakegate.duck.sql import quote_ident
 from lakegate.errors import ConfigError, GuardError
 from lakegate.query import guard
-from lakegate.query.views import quote_ident
 
 
 @dataclass(frozen=True)

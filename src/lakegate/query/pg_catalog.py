@@ -28,7 +28,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lakegate.catalog import Catalog, TableInfo
-from lakegate.crawler.infer import sql_literal
+from lakegate.duck.sql import sql_literal
 from lakegate.errors import GuardError
 from lakegate.pgwire.types import BY_NAME, pg_type
 from lakegate.query.permissions import AccessFor, filtered
@@ -333,7 +333,7 @@ class PgCatalog:
                 types = [str(d[1]) for d in cursor.description or []]
                 table = result.to_arrow_table()
             except duckdb.Error as exc:
-                from lakegate.engine_setup import engine_message
+                from lakegate.duck import engine_message
 
                 raise GuardError(engine_message(exc), code="query.failed") from None
             finally:

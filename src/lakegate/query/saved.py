@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lakegate.catalog import Catalog
-from lakegate.catalog.schema import saved_queries
+from lakegate.catalog.model import saved_queries
 from lakegate.errors import ConfigError, LakegateError
 
 MAX_SQL = 1_000_000  # characters

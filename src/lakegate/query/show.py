@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lakegate.crawler.infer import sql_literal
+from lakegate.duck.sql import sql_literal
 
 _IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)'
 _END = r"\s*;?\s*$"

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lakegate.catalog.records import FileRecord, TableInfo
-from lakegate.crawler.infer import quote_ident, reader_name, reader_sql, sql_literal, value_sql
+from lakegate.duck.readers import reader_name, reader_sql, value_sql
+from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.keys import DERIVED, MEMBER, is_compacted
 
-__all__ = ["quote_ident", "table_sql"]
+__all__ = ["table_sql"]
 
 
 def _read_type(typ: str) -> str:

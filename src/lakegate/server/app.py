@@ -55,7 +55,6 @@ from lakegate.catalog import Catalog, TableInfo
 from lakegate.catalog.lineage import table_files
 from lakegate.cli.output import json_rows
 from lakegate.config import HttpSettings
-from lakegate.crawler.evolve import describe_diff
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
@@ -63,6 +62,7 @@ from lakegate.query.gateway import Gateway
 from lakegate.query.history import History
 from lakegate.query.liveness import AccessWatch
 from lakegate.query.permissions import Access, Grants, filtered
+from lakegate.schema import describe_diff
 from lakegate.server.access_api import STATUS as ACCESS_STATUS
 from lakegate.server.access_api import Id, access_routes, admin
 from lakegate.server.console import mount_console

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakegate.crawler.detect import Detected
-from lakegate.crawler.infer import FilePlan
+from lakegate.duck.readers import FilePlan
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def quoted_values(values: list[str]) -> str:
 
 def named_column(params: dict[str, Any], columns: dict[str, str]) -> tuple[str, ValueTest | None]:
     """The rule's ``column`` as lakegate names it, and a failing test when the file lacks it."""
-    from lakegate.crawler.names import identifier
+    from lakegate.names import identifier
 
     name = identifier(str(params["column"]))
     return name, missing(name, columns)

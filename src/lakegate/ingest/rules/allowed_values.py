@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakegate.crawler.infer import quote_ident, sql_literal
-from lakegate.crawler.types import parse_type
+from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.ingest.rules import ValueTest, named_column, plural, quoted_values
+from lakegate.types import parse_type
 
 NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
            "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}  # fmt: skip

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakegate.crawler.names import identifier
 from lakegate.ingest.rules import Facts, Finding
+from lakegate.names import identifier
 
 
 def _names(params: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lakegate.crawler.detect import MIXED
-from lakegate.crawler.infer import quote_ident
+from lakegate.duck.sql import quote_ident
 from lakegate.ingest.rules import Facts, Finding, ValueTest, plural, quoted_values
 
 _NON_ASCII = "'[^\\x00-\\x7F]'"

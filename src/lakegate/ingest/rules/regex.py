@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakegate.crawler.infer import quote_ident, sql_literal
+from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.ingest.rules import ValueTest, named_column, plural, quoted_values
 
 

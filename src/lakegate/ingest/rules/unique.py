@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakegate.crawler.infer import quote_ident
-from lakegate.crawler.names import identifier
+from lakegate.duck.sql import quote_ident
 from lakegate.ingest.rules import ValueTest, missing, plural, quoted_values
+from lakegate.names import identifier
 
 
 def tests(params: dict[str, Any], columns: dict[str, str]) -> list[ValueTest]:

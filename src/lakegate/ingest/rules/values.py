@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from lakegate.crawler.infer import FilePlan, plan_select
-from lakegate.engine_setup import engine_message
+from lakegate.duck import engine_message
+from lakegate.duck.readers import FilePlan, plan_select
 from lakegate.ingest.rules import Content, Finding, ValueTest, screen_sql
 
 FIRST_ROWS = 10  # failing row numbers kept per test

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakegate.crawler.types import DType, join_text, parse_type
 from lakegate.errors import Rejection
+from lakegate.types import DType, join_text, parse_type
 
 POLICIES = ("evolve", "loose", "add_only", "freeze")
 

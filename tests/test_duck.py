@@ -10,17 +10,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lakegate import engine_setup
+from lakegate import duck
 
 
 def test_extension_file_matches_the_engine_version() -> None:
-    path = engine_setup.extension_path("httpfs")
+    path = duck.extension_path("httpfs")
     assert path.is_file() and f"v{duckdb.__version__}" in str(path)
 
 
 def test_missing_extension_package_names_the_install() -> None:
     with pytest.raises(Exception) as err:
-        engine_setup.extension_path("nosuchext")
+        duck.extension_path("nosuchext")
     assert f"duckdb-extension-nosuchext=={duckdb.__version__}" in str(err.value)
 
 
@@ -28,14 +28,14 @@ def test_load_by_path_works_with_an_empty_home(tmp_path: Path) -> None:
     """A fresh machine: no ~/.duckdb. Loading by name fails, loading by path works, nothing is written."""
     script = textwrap.dedent(
         """
-        from lakegate import engine_setup
-        con = engine_setup.connect()
+        from lakegate import duck
+        con = duck.connect()
         try:
             con.execute("LOAD httpfs")
             print("loaded by name")
         except Exception:
             print("by name refused")
-        engine_setup.load_extension(con, "httpfs")
+        duck.load_extension(con, "httpfs")
         print(con.execute(
             "SELECT loaded FROM duckdb_extensions() WHERE extension_name = 'httpfs'").fetchone()[0])
         try:
@@ -54,7 +54,7 @@ def test_load_by_path_works_with_an_empty_home(tmp_path: Path) -> None:
 
 
 def test_autoload_and_autoinstall_are_off() -> None:
-    con = engine_setup.connect()
+    con = duck.connect()
     settings = dict(
         con.execute(
             "SELECT name, value FROM duckdb_settings() WHERE name IN "
