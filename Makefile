@@ -48,6 +48,7 @@ bench: install
 docs: install
 	$(BIN)/python -m lakegate.docs_gen settings > docs/settings.md
 	$(BIN)/python -m lakegate.docs_gen types > docs/types.md
+	$(BIN)/python -m lakegate.docs_gen errors > docs/errors.md
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

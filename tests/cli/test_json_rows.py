@@ -11,7 +11,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lakegate.cli.output import json_objects, json_rows, jsonable
+from lakegate.query.results import json_objects, json_rows, jsonable
 
 UTC = dt.UTC
 _stamps = st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))

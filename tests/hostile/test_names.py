@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from lakegate.app import App
-from lakegate.cli.main import _status_line
+from lakegate.cli.common import status_line as _status_line
 from lakegate.ingest.pipeline import Outcome
 from lakegate.ingest.quarantine import Quarantine
 from tests.hostile.test_links import take_all

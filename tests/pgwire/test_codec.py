@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lakegate.pgwire.types import (
-    BY_NAME,
     _array_items,
     _numeric_binary,
     _numeric_from_binary,
@@ -19,6 +18,7 @@ from lakegate.pgwire.types import (
     encode,
     scalar_text,
 )
+from lakegate.query.pg_types import BY_NAME
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(lambda d: abs(d) < 10**30)
 

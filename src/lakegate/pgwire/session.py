@@ -28,9 +28,10 @@ from lakegate.pgwire import messages as m
 from lakegate.pgwire.scram import MECHANISM, ScramExchange, ScramFailed
 from lakegate.pgwire.sqlstate import fields
 from lakegate.pgwire.statements import SETTINGS, Statement, classify, split
-from lakegate.pgwire.types import TEXT, Column, column, data_rows, decode_param, encode
+from lakegate.pgwire.types import Column, column, data_rows, decode_param, encode
 from lakegate.query.gateway import Gateway, Run
 from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog, is_catalog_query
+from lakegate.query.pg_types import TEXT
 
 logger = logging.getLogger(__name__)
 

@@ -1,37 +1,11 @@
-"""The SQLSTATE a PostgreSQL client gets for each lakegate error code."""
+"""The SQLSTATE a PostgreSQL client gets for each lakegate error code: the registry's
+(``error_codes.py``), else the kind of engine error its message names."""
 
 from __future__ import annotations
 
+from lakegate.error_codes import lookup
 from lakegate.errors import LakegateError
 
-_BY_CODE = {
-    "guard.syntax": "42601",  # syntax_error
-    "guard.multiple_statements": "42601",
-    "guard.table_unknown": "42P01",  # undefined_table
-    "guard.not_read_only": "25006",  # read_only_sql_transaction
-    "guard.function": "42501",  # insufficient_privilege
-    "guard.path": "42501",
-    "guard.dialect": "0A000",  # feature_not_supported
-    "auth.forbidden": "42501",
-    "auth.invalid": "28P01",  # invalid_password
-    "auth.revoked": "28000",  # invalid_authorization_specification: the session's access ended
-    "query.timeout": "57014",  # query_canceled
-    "query.cancelled": "57014",
-    "query.memory": "53200",  # out_of_memory
-    "query.rows": "54000",  # program_limit_exceeded
-    "query.bytes_limit": "54000",
-    "query.too_many": "53300",  # too_many_connections
-    "pgwire.protocol": "08P01",  # protocol_violation
-    "pgwire.setting": "42704",  # undefined_object
-    "pgwire.aborted": "25P02",  # in_failed_sql_transaction
-    "pgwire.unknown_statement": "26000",  # invalid_sql_statement_name
-    "pgwire.unknown_portal": "34000",  # invalid_cursor_name
-    "pgwire.parameters": "08P01",
-    "pgwire.copy": "0A000",
-    "pgwire.no_transaction": "25P01",  # no_active_sql_transaction
-    "pgwire.cursor_exists": "42P03",  # duplicate_cursor
-    "pgwire.statement_exists": "42P05",  # duplicate_prepared_statement
-}
 # an engine error: its first words say what kind
 _BY_ENGINE = [
     ("Parser Error", "42601"),
@@ -51,9 +25,9 @@ _BY_ENGINE = [
 
 
 def sqlstate(error: LakegateError) -> str:
-    found = _BY_CODE.get(error.code)
-    if found:
-        return found
+    found = lookup(error.code)
+    if found is not None and found.sqlstate:
+        return found.sqlstate
     for prefix, state in _BY_ENGINE:
         if error.message.startswith(prefix) or prefix in error.message[:60]:
             return state

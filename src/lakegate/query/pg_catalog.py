@@ -30,8 +30,8 @@ from sqlglot.errors import SqlglotError
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.duck.sql import sql_literal
 from lakegate.errors import GuardError
-from lakegate.pgwire.types import BY_NAME, pg_type
 from lakegate.query.permissions import AccessFor, filtered
+from lakegate.query.pg_types import BY_NAME, pg_type
 
 SCHEMA = "pgc"  # where the emulated pg_catalog tables live (DuckDB keeps the name pg_catalog)
 _PUBLIC, _CATALOG_NS, _INFO_NS, _FIRST_DB, _FIRST_TABLE = 2200, 11, 13000, 16384, 20000

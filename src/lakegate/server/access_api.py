@@ -34,14 +34,6 @@ from lakegate.query.permissions import Grant, Grants
 Id = Annotated[int, Path(ge=1, le=2**63 - 1, description="A record's id.")]
 """A numeric id in a path: a catalog integer (a larger one is refused, not overflowed)."""
 
-STATUS = {
-    "auth.exists": 409,
-    "auth.unknown": 404,
-    "auth.unknown_token": 404,
-    "auth.disabled": 409,
-    "grants.unknown": 404,
-}
-
 
 class PrincipalRequest(BaseModel):
     name: str = Field(..., description="Letters, digits and _ . @ - (up to 63 characters).")

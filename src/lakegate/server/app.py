@@ -53,8 +53,8 @@ from lakegate.auth.principals import Principal, Principals
 from lakegate.auth.sessions import COOKIE, CSRF_HEADER, Sessions
 from lakegate.catalog import Catalog, TableInfo
 from lakegate.catalog.lineage import table_files
-from lakegate.cli.output import json_rows
 from lakegate.config import HttpSettings
+from lakegate.error_codes import http_status
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine, describe
@@ -62,8 +62,8 @@ from lakegate.query.gateway import Gateway
 from lakegate.query.history import History
 from lakegate.query.liveness import AccessWatch
 from lakegate.query.permissions import Access, Grants, filtered
+from lakegate.query.results import json_rows
 from lakegate.schema import describe_diff
-from lakegate.server.access_api import STATUS as ACCESS_STATUS
 from lakegate.server.access_api import Id, access_routes, admin
 from lakegate.server.console import mount_console
 from lakegate.server.console_api import console_routes
@@ -72,25 +72,6 @@ from lakegate.server.jobs import Jobs
 from lakegate.server.metrics import metrics_text
 from lakegate.server.request_limits import BodyLimits
 from lakegate.storage import ObjectStore
-
-_STATUS = {
-    "quarantine.unknown": 404,
-    "quarantine.busy": 409,
-    "quarantine.purged": 409,
-    "catalog.state_conflict": 409,
-    "auth.invalid": 401,
-    "auth.forbidden": 403,
-    "auth.csrf": 403,
-    "saved.unknown": 404,
-    "query.timeout": 408,
-    "http.no_queries": 404,
-    "query.unknown": 404,
-    "query.too_many": 429,
-    "query.no_result": 409,
-    "catalog.unknown_table": 404,
-    "catalog.unknown_column": 404,
-    **ACCESS_STATUS,
-}
 
 
 class RowsResponse(JSONResponse):
@@ -269,7 +250,7 @@ def make_app(
 
     @app.exception_handler(LakegateError)
     async def lakegate_error(_request: Request, exc: LakegateError) -> JSONResponse:
-        status = _STATUS.get(exc.code, 503 if exc.transient else 400)
+        status = http_status(exc.code, transient=exc.transient)
         body: dict[str, Any] = {"code": exc.code, "message": exc.message, "hint": exc.hint}
         if exc.details.get("line"):  # where in the statement (a syntax error)
             body["position"] = {"line": exc.details["line"], "column": exc.details.get("column")}

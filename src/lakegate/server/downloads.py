@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lakegate.cli.output import json_objects
+from lakegate.query.results import json_objects
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
