@@ -193,7 +193,7 @@ def test_an_existing_catalog_is_upgraded_keeping_its_files(tmp_path: Any) -> Non
     from alembic import command
     from alembic.config import Config
 
-    from lakegate.catalog.sql import MIGRATIONS
+    from lakegate.catalog.database import MIGRATIONS
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)

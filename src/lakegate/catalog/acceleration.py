@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from lakegate.catalog import Catalog
 from lakegate.catalog.lineage import deliveries
 from lakegate.catalog.model import databases, files, tables
-from lakegate.catalog.sql import touch
+from lakegate.catalog.database import touch
 from lakegate.schema import Column
 
 NEEDED = "current"
