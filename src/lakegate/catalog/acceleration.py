@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from lakegate.catalog import Catalog
+from lakegate.catalog.database import touch
 from lakegate.catalog.lineage import deliveries
 from lakegate.catalog.model import databases, files, tables
-from lakegate.catalog.database import touch
 from lakegate.schema import Column
 
 NEEDED = "current"
