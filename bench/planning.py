@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import median, print_table
 from lakegate.app import open_app
 from lakegate.duck.readers import FilePlan
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.schema import Column
 
 COLUMNS = [Column("id", "id", "BIGINT", 1), Column("amount", "amount", "DOUBLE", 1)]

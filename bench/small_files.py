@@ -21,7 +21,7 @@ def main(files: int) -> None:
     from lakegate.ingest import accelerate
     from lakegate.ingest.accelerate import Accelerator
     from lakegate.ingest.pipeline import Pipeline
-    from lakegate.query.engine import QueryEngine
+    from lakegate.query.engines.duck_engine import QueryEngine
 
     app = open_app(Path(tempfile.mkdtemp(prefix="lakegate-small-")), create=True)
     pipeline = Pipeline(app.catalog, app.store)

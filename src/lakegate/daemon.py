@@ -259,13 +259,13 @@ class Daemon:
 
     def _engine(self) -> Any:
         """The query engine: engine processes (``query.isolation: process``) or threads here."""
-        from lakegate.query.engine import QueryEngine
+        from lakegate.query.engines.duck_engine import QueryEngine
 
         application, settings = self.application, self.application.settings.query
         if settings.isolation != "process":
             return QueryEngine(application.catalog, application.query_store(), settings)
         from lakegate import duck
-        from lakegate.query.isolated import IsolatedEngine
+        from lakegate.query.engines.isolated import IsolatedEngine
 
         engine = IsolatedEngine(
             str(application.home.root),

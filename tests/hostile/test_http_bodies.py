@@ -16,7 +16,7 @@ from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.config import HttpSettings
 from lakegate.ingest.pipeline import Pipeline
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.gateway import Gateway
 from lakegate.server.app import make_app
 from lakegate.server.background import BackgroundServer

@@ -12,8 +12,8 @@ from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.errors import QueryError
 from lakegate.ingest.pipeline import Pipeline
+from lakegate.query.engines.isolated import IsolatedEngine
 from lakegate.query.gateway import Gateway
-from lakegate.query.isolated import IsolatedEngine
 from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver

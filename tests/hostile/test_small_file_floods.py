@@ -11,7 +11,7 @@ from lakegate.ingest.accelerate import Accelerator
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.keys import is_compacted
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.permissions import Grants
 
 FILES = 40

@@ -13,7 +13,7 @@ from lakegate.app import App
 from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
 from lakegate.ingest.accelerate import Accelerator
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from tests.ingest.test_pipeline import deliver
 
 QUERIES = [

@@ -9,7 +9,7 @@ from lakegate.catalog import records as r
 from lakegate.ingest import faults
 from lakegate.ingest.pipeline import Outcome, Pipeline
 from lakegate.ingest.routing import Router
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 
 
 def rows(app: App, sql: str) -> list[tuple[object, ...]]:

@@ -11,7 +11,7 @@ import lakegate
 from lakegate.app import App, open_app
 from lakegate.errors import LakegateError
 from lakegate.ingest.pipeline import Outcome, Pipeline
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from tests.ingest.test_pipeline import replaced_after_validation
 from tests.s3server import SeaweedS3, s3_config
 

@@ -12,9 +12,10 @@ from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.pgwire.server import PgServer
 from lakegate.pgwire.session import Options
-from lakegate.query.engine import Engine, QueryEngine
+from lakegate.query.engines import Engine
+from lakegate.query.engines.duck_engine import QueryEngine
+from lakegate.query.engines.isolated import IsolatedEngine
 from lakegate.query.gateway import Gateway
-from lakegate.query.isolated import IsolatedEngine
 from lakegate.query.permissions import Grants
 from tests.ingest.test_pipeline import deliver
 

@@ -10,7 +10,7 @@ import pytest
 from lakegate.app import App
 from lakegate.errors import GuardError
 from lakegate.query.dialects import joda_to_strftime, to_duckdb
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from tests.golden import golden_pairs
 from tests.ingest.test_pipeline import deliver
 

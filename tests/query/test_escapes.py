@@ -12,7 +12,7 @@ import pytest
 from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.errors import GuardError, QueryError
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.permissions import Grants
 from tests.ingest.test_pipeline import deliver
 

@@ -23,7 +23,7 @@ from lakegate.auth.principals import HOME_ADMIN_NAME, Principals, home_admin
 from lakegate.auth.workgroups import Workgroups
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.pgwire.server import PgServer
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.gateway import Gateway
 from lakegate.query.history import History, QueryRecord
 from lakegate.query.permissions import Grants

@@ -17,7 +17,7 @@ from lakegate.app import App
 from lakegate.catalog.records import FileRecord, TableInfo
 from lakegate.errors import QueryError
 from lakegate.query import pruning
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.permissions import Access
 from lakegate.query.pruning import FileIndex, references
 from lakegate.schema import Column
@@ -226,13 +226,13 @@ def test_pruned_answers_equal_unpruned_ones_and_are_charged_for_what_was_kept(
     result = engine.execute(sql)
     unpruned = QueryEngine(app.catalog, app.store, app.settings.query)
     try:
-        unpruned._index = _Everything  # type: ignore[method-assign]
+        unpruned.planner._index = _Everything  # type: ignore[method-assign]
         expected = unpruned.execute(sql)
     finally:
         unpruned.close()
     assert result.table.to_pylist() == expected.table.to_pylist(), sql
     plan = engine.plan(sql)
-    read = {tuple(p.split("/")[-3:-1]) for p in plan.paths}
+    read = {tuple(p.split("/")[-3:-1]) for p in plan.keys}
     charged = {k for k in sizes if (f"region={k[0]}", f"dt={k[1]}") in read}
     assert {(r["region"], r["dt"]) for r in result.table.to_pylist()} <= charged, sql
     assert result.bytes_estimated == sum(sizes[k] for k in charged) == plan.bytes_estimated, sql
@@ -251,9 +251,9 @@ def test_a_query_reads_only_the_files_it_needs(
     everything = engine.plan("SELECT * FROM s.t")
     assert everything.files == everything.files_total == 9
     one = engine.plan("SELECT * FROM s.t WHERE dt = '2026-01-02' AND region = 'EU'")
-    assert one.files == 1 and one.paths[0].endswith("region=EU/dt=2026-01-02/a.csv")
+    assert one.files == 1 and one.keys[0].endswith("region=EU/dt=2026-01-02/a.csv")
     by_stats = engine.plan("SELECT * FROM s.t WHERE id >= 80")  # only the last file's ids reach 80
-    assert by_stats.files == 1 and "region=US/dt=2026-01-03" in by_stats.paths[0]
+    assert by_stats.files == 1 and "region=US/dt=2026-01-03" in by_stats.keys[0]
     none = engine.plan("SELECT count(*) FROM s.t WHERE id > 1000")
     assert none.files == 0 and none.bytes_estimated == 0
     assert engine.execute("SELECT count(*) AS n FROM s.t WHERE id > 1000").table.to_pylist() == [{"n": 0}]
@@ -315,7 +315,7 @@ def test_bytes_read_are_measured_after_the_query(app: App) -> None:
 
 
 def test_bytes_stay_exact_when_a_busy_instance_is_retired(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lakegate.query import engine as engine_module
+    from lakegate.query.engines import instances as engine_module
 
     monkeypatch.setattr(engine_module, "_RETIRE_AFTER", 2)
     body = b"id,v\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(2000))

@@ -9,7 +9,7 @@ import pytest
 
 from lakegate.app import App
 from lakegate.query import result_cache
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.permissions import Access
 from tests.ingest.test_pipeline import deliver
 

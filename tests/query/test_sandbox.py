@@ -10,7 +10,7 @@ import pytest
 from lakegate.app import App
 from lakegate.errors import LakegateError
 from lakegate.ingest.pipeline import Pipeline
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.sandbox import landlock_abi
 
 pytestmark = pytest.mark.skipif(landlock_abi() == 0, reason="the kernel has no Landlock")

@@ -9,7 +9,7 @@ import pytest
 from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.errors import GuardError
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.permissions import AccessFor, Grants
 from lakegate.query.show import rewrite
 from tests.ingest.test_pipeline import deliver

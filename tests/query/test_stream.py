@@ -8,7 +8,7 @@ import pytest
 
 from lakegate.app import App
 from lakegate.errors import QueryError
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 
 
 def test_closing_a_stream_early_stops_its_query(app: App) -> None:

@@ -17,7 +17,7 @@ from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.ingest.accelerate import Accelerator
 from lakegate.ingest.pipeline import Pipeline
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.gateway import Gateway
 from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app

@@ -22,7 +22,7 @@ import pyarrow as pa
 from lakegate import errors
 from lakegate.app import App, open_app
 from lakegate.auth.principals import Principal, Principals, home_admin
-from lakegate.query.engine import QueryEngine
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.gateway import Gateway
 
 apilevel = "2.0"

@@ -21,7 +21,7 @@ from lakegate.auth.principals import Principal
 from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.errors import LakegateError, QueryError
-from lakegate.query.engine import Engine, Result, Stream
+from lakegate.query.engines import Engine, Result, Stream
 from lakegate.query.history import History
 from lakegate.query.metrics import QueryMeter
 from lakegate.query.permissions import Grants, access_print

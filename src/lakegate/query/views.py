@@ -11,13 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from lakegate.catalog.records import FileRecord, TableInfo
 from lakegate.duck.readers import reader_name, reader_sql, value_sql
 from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.keys import DERIVED, MEMBER, is_compacted
+from lakegate.query.permissions import restrict
 
-__all__ = ["table_sql"]
+if TYPE_CHECKING:
+    from lakegate.query.planner import Plan
+
+__all__ = ["duckdb_views", "table_sql"]
 
 
 def _read_type(typ: str) -> str:
@@ -109,3 +114,13 @@ def _compacted_sql(
         projection.append(f"{expr} AS {quote_ident(name)}")
     wanted = ", ".join(sql_literal(m.key) for m in members)
     return f"SELECT {', '.join(projection)} FROM {reader} WHERE {quote_ident(MEMBER)} IN ({wanted})"
+
+
+def duckdb_views(plan: Plan, url: Callable[[str], str]) -> dict[str, str]:
+    """The view of each table of ``plan``, as its caller may read it: what the DuckDB engines
+    create in the instance a query runs on (``url`` gives a lake key's address)."""
+    out = {}
+    for name, read in plan.tables.items():
+        view = table_sql(read.table, url)
+        out[name] = view if read.access is None else restrict(view, read.access, read.names)
+    return out

@@ -32,7 +32,8 @@ import pyarrow as pa
 from lakegate.child_process import Child, Died, Pipe, child_pipe, die_with_parent
 from lakegate.config import QuerySettings
 from lakegate.errors import AuthError, GuardError, LakegateError, QueryError
-from lakegate.query.engine import QueryEngine, Result, Stream
+from lakegate.query.engines import Result, Stream
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.permissions import AccessFor
 from lakegate.query.sandbox import ReadOnlyExecutor
 
@@ -75,7 +76,7 @@ def _memory_bytes(limit: str) -> int:
 
 
 def main() -> None:
-    """``python -m lakegate.query.isolated <server pid> <address-space cap>``: an engine process."""
+    """``python -m lakegate.query.engines.isolated <server pid> <address-space cap>``: an engine process."""
     pipe = child_pipe()
     die_with_parent(int(sys.argv[1]))
     home, settings_dump = pipe.recv()
@@ -500,6 +501,6 @@ def _quietly(call: Any, *args: Any) -> None:
 
 
 if __name__ == "__main__":
-    from lakegate.query.isolated import main as _main
+    from lakegate.query.engines.isolated import main as _main
 
     _main()
