@@ -152,3 +152,29 @@ def test_the_architecture_page_lists_the_layers_as_enforced() -> None:
     listed = re.findall(r"^\| (\d+) \| (.+?) \|", text, re.MULTILINE)
     documented = [tuple(sorted(u.strip(" `") for u in units.split(","))) for _, units in listed]
     assert documented == [tuple(sorted(layer)) for layer in LAYERS]
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 80
+
+
+def _reason(lines: list[str], node: ast.AST) -> bool:
+    """Whether a ``# long: <why>`` comment stands right above ``node`` (or its decorators)."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return first >= 2 and lines[first - 2].strip().startswith("# long: ")
+
+
+def test_no_giant_rooms() -> None:
+    """Modules stay under ~600 lines, functions under ~80, unless the reason is written beside."""
+    wrong = []
+    for name, path in sorted(modules().items()):
+        text = path.read_text()
+        lines = text.splitlines()
+        if len(lines) > MAX_MODULE_LINES and not lines[0].startswith("# long: "):
+            wrong.append(f"{name}: {len(lines)} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES and not _reason(lines, node):
+                    wrong.append(f"{name}.{node.name}: {length} lines")
+    assert wrong == [], "split them, or write `# long: <why>` above"

@@ -26,7 +26,7 @@ from lakegate.errors import ConfigError, LakegateError
 if TYPE_CHECKING:
     from lakegate.events.sqs import SqsConsumer
     from lakegate.ingest.accelerate import Accelerator
-    from lakegate.ingest.pipeline import Outcome
+    from lakegate.ingest.outcomes import Outcome
     from lakegate.ingest.service import IngestService
     from lakegate.pgwire.server import PgServer
     from lakegate.query.gateway import Gateway

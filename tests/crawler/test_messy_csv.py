@@ -15,7 +15,8 @@ from lakegate import duck
 from lakegate.app import App
 from lakegate.crawler.dialect import guess
 from lakegate.duck.readers import plan_select
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from tests.crawler.test_detect_infer import plan_of, write
 from tests.ingest.test_pipeline import rows
 

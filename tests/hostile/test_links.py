@@ -10,7 +10,8 @@ import pytest
 
 from lakegate.app import App
 from lakegate.errors import StorageError
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine
 from lakegate.storage import LocalStore
 from tests.ingest.test_pipeline import landing_keys

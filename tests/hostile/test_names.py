@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lakegate.app import App
 from lakegate.cli.common import status_line as _status_line
-from lakegate.ingest.pipeline import Outcome
+from lakegate.ingest.outcomes import Outcome
 from lakegate.ingest.quarantine import Quarantine
 from tests.hostile.test_links import take_all
 from tests.ingest.test_pipeline import landing_keys

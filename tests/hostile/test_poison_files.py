@@ -21,7 +21,8 @@ from lakegate.app import App
 from lakegate.errors import Rejection
 from lakegate.ingest.bounds import Limits, _Nesting
 from lakegate.ingest.judge_worker import Judges
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.quarantine import Quarantine
 
 

@@ -8,7 +8,8 @@ from lakegate.app import App
 from lakegate.auth.principals import Principals
 from lakegate.config import DatasetSettings
 from lakegate.ingest.accelerate import Accelerator
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.keys import is_compacted
 from lakegate.query.engines.duck_engine import QueryEngine

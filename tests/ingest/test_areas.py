@@ -6,7 +6,8 @@ from pathlib import Path
 
 import lakegate
 from lakegate.app import open_app
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from tests import s3server
 from tests.s3server import SeaweedS3
 

@@ -14,7 +14,8 @@ from lakegate.app import App
 from lakegate.config import Settings, example_config, load_settings
 from lakegate.errors import ConfigError
 from lakegate.home import resolve_home
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 from tests.ingest.test_pipeline import rows
 

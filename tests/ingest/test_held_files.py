@@ -10,7 +10,8 @@ import pytest
 from lakegate.app import App
 from lakegate.catalog import records as r
 from lakegate.errors import StorageError
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.keys import held_key
 from tests.ingest.test_pipeline import Crash, _crash_once_at, landing_keys, rows
 

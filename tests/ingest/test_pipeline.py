@@ -7,7 +7,8 @@ import pytest
 from lakegate.app import App
 from lakegate.catalog import records as r
 from lakegate.ingest import faults
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.query.engines.duck_engine import QueryEngine
 

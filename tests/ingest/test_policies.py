@@ -10,7 +10,7 @@ import pytest
 from lakegate.app import App
 from lakegate.catalog.records import ARCHIVED, ARCHIVING
 from lakegate.ingest.archive import Archive
-from lakegate.ingest.pipeline import Outcome
+from lakegate.ingest.outcomes import Outcome
 from lakegate.ingest.routing import Router
 from tests.ingest.test_datasets import deliver, pipeline
 from tests.ingest.test_pipeline import rows

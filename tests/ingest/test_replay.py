@@ -10,7 +10,8 @@ from lakegate.app import App
 from lakegate.catalog import records as r
 from lakegate.errors import CatalogError, LakegateError
 from lakegate.ingest import pipeline as pipeline_module
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 from tests.ingest.test_pipeline import Crash, _crash_once_at, landing_keys, rows
 

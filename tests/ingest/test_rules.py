@@ -14,7 +14,8 @@ from lakegate.crawler.detect import Detected
 from lakegate.duck.readers import FilePlan
 from lakegate.errors import ConfigError
 from lakegate.home import resolve_home
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.ingest.rules import Facts, checks
 from lakegate.schema import Column

@@ -10,7 +10,8 @@ import pytest
 import lakegate
 from lakegate.app import App, open_app
 from lakegate.errors import LakegateError
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engines.duck_engine import QueryEngine
 from tests.ingest.test_pipeline import replaced_after_validation
 from tests.s3server import SeaweedS3, s3_config

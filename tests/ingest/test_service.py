@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from lakegate.app import App
-from lakegate.ingest.pipeline import Outcome
+from lakegate.ingest.outcomes import Outcome
 from lakegate.ingest.service import IngestService
 
 

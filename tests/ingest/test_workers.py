@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lakegate import errors
 from lakegate.app import App
-from lakegate.ingest.pipeline import Outcome
+from lakegate.ingest.outcomes import Outcome
 from lakegate.ingest.service import IngestService
 from tests.ingest.test_service import wait_for
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal, TypedDict
 
 from lakegate.schema import Column
 
@@ -19,23 +19,27 @@ from lakegate.schema import Column
 #   quarantined → purged                             (`lakegate quarantine purge`: the copy is deleted)
 #   quarantined → replaying → replayed               (`lakegate quarantine replay`: back to landing, where
 #               ↖────────────┘ (postponed)            it is a new delivery; postponed if the key is taken)
-LANDED = "landed"
-VALIDATED = "validated"
-COPIED = "copied"
-CATALOGED = "cataloged"
-DONE = "done"
-REJECTED = "rejected"
-QUARANTINE_COPIED = "quarantine_copied"
-QUARANTINED = "quarantined"
-DUPLICATE = "duplicate"
-SKIPPED = "skipped"
-VANISHED = "vanished"
-PURGED = "purged"
-REPLAYING = "replaying"
-REPLAYED = "replayed"
-ABANDONING = "abandoning"
-ABANDONED = "abandoned"
-TERMINAL = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED, REPLAYED, ABANDONED})
+LANDED: Final = "landed"
+VALIDATED: Final = "validated"
+COPIED: Final = "copied"
+CATALOGED: Final = "cataloged"
+DONE: Final = "done"
+REJECTED: Final = "rejected"
+QUARANTINE_COPIED: Final = "quarantine_copied"
+QUARANTINED: Final = "quarantined"
+DUPLICATE: Final = "duplicate"
+SKIPPED: Final = "skipped"
+VANISHED: Final = "vanished"
+PURGED: Final = "purged"
+REPLAYING: Final = "replaying"
+REPLAYED: Final = "replayed"
+ABANDONING: Final = "abandoning"
+ABANDONED: Final = "abandoned"
+State = Literal[
+    "landed", "validated", "copied", "cataloged", "done", "rejected", "quarantine_copied", "quarantined",
+    "duplicate", "skipped", "vanished", "purged", "replaying", "replayed", "abandoning", "abandoned",
+]  # fmt: skip
+TERMINAL: frozenset[State] = frozenset({DONE, QUARANTINED, SKIPPED, VANISHED, PURGED, REPLAYED, ABANDONED})
 
 # An archived lake file's states: out of its table, being moved → archived → (explicit purge) purged;
 # missing: it was gone from the lake before it could be moved (deleted by hand).
@@ -43,6 +47,29 @@ ARCHIVING = "archiving"
 ARCHIVED = "archived"
 PURGED_FILE = "purged"
 MISSING_FILE = "missing"
+
+
+class LedgerPlan(TypedDict, total=False):
+    """What the pipeline found and decided about an object, kept with it in the ledger (JSON):
+    the file as read, where it goes, and what registering it must honour."""
+
+    format: str  # csv | json | parquet | xlsx
+    options: dict[str, Any]  # the reader's options (dialect, encoding, null tokens...)
+    columns: list[dict[str, Any]]  # Column.as_dict() of each
+    rows: int
+    stats: dict[str, dict[str, Any]]  # per column: nulls, min, max
+    size: int
+    etag: str | None
+    identity: list[int]  # what the landing file was when read: size, mtime, inode
+    partition: dict[str, str]  # partition key -> value
+    location: str  # the table's folder in the lake
+    dataset: str | None  # the dataset whose rules took it
+    warnings: list[str]  # of its `warn` rules
+    delivered_as: str  # the lake key it was delivered under (before a suffix for new content)
+    duplicates: str  # the dataset's duplicate policy
+    schema_evolution: str  # the table's schema policy
+    derived: dict[str, str] | None  # a derived copy queries read: {"key", "why"}
+    schema_change: dict[str, Any]  # {version, diff}: the schema version registering it made
 
 
 @dataclass
@@ -53,13 +80,13 @@ class ObjectRecord:
     source_key: str
     size: int
     mtime_ns: int
-    state: str
+    state: State
     sha256: str | None = None
     database: str | None = None
     table: str | None = None
     partition_path: str | None = None
     target_key: str | None = None
-    plan: dict[str, Any] | None = None
+    plan: LedgerPlan | None = None
     reason_code: str | None = None
     reason: str | None = None
     reason_details: dict[str, Any] | None = None

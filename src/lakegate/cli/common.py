@@ -17,7 +17,7 @@ from lakegate.errors import ConfigError, LakegateError
 from lakegate.keys import printable
 
 if TYPE_CHECKING:
-    from lakegate.ingest.pipeline import Outcome
+    from lakegate.ingest.outcomes import Outcome
 
 
 HomeOption = Annotated[

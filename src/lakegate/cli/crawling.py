@@ -12,6 +12,7 @@ from lakegate.cli.common import HomeOption, err, fail, human_bytes, opened, out
 from lakegate.errors import ConfigError
 
 
+# long: typer declares each option in the signature (most of these lines); the body is short
 def crawl(
     url: Annotated[
         str, typer.Argument(help="What to crawl: s3://bucket/prefix/, file:///path/ or a folder.")

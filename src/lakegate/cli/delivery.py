@@ -28,7 +28,7 @@ from lakegate.daemon import HomeLock
 from lakegate.errors import ConfigError
 
 if TYPE_CHECKING:
-    from lakegate.ingest.pipeline import Outcome
+    from lakegate.ingest.outcomes import Outcome
 
 
 quarantine_app = typer.Typer(no_args_is_help=True, help="Objects that were rejected, with their reasons.")

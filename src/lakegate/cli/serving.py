@@ -18,7 +18,7 @@ from lakegate.errors import ConfigError, LakegateError
 from lakegate.home import resolve_home
 
 if TYPE_CHECKING:
-    from lakegate.ingest.pipeline import Outcome
+    from lakegate.ingest.outcomes import Outcome
 
 
 def init(home: HomeOption = None) -> None:
@@ -36,6 +36,7 @@ def init(home: HomeOption = None) -> None:
         pass
 
 
+# long: typer declares each option in the signature (most of these lines); the daemon does the work
 def up(
     *,
     home: HomeOption = None,

@@ -26,124 +26,46 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO, cast
 
 from lakegate import duck
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
-from lakegate.crawler.detect import HEAD_BYTES, Detected, detect
+from lakegate.catalog.records import LedgerPlan
+from lakegate.crawler.detect import HEAD_BYTES, detect
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults, judge_worker
 from lakegate.ingest.archive import Archive
 from lakegate.ingest.judge_worker import Job, JudgeCrashed
+from lakegate.ingest.landing_files import (
+    ABANDONED_REASON,
+    Spool,
+    arrival_of,
+    being_written,
+    copy_verified,
+    identity,
+    unterminated,
+)
+from lakegate.ingest.outcomes import (
+    KINDS,
+    MAX_INTERNAL_ATTEMPTS,
+    Outcome,
+    OutcomeKind,
+    crashed,
+    out_of_memory,
+)
 from lakegate.ingest.routing import LANDING, Route, Router
 from lakegate.keys import derived_key, held_key, name_problem, storable, with_suffix
-from lakegate.storage import ObjectInfo, ObjectStore
+from lakegate.storage import ObjectStore
 from lakegate.storage.base import Scan
 
 logger = logging.getLogger(__name__)
 
 QUARANTINE = "quarantine/"
 SPOOL_LIMIT = 256 * 1024**2  # remote objects up to this size are inferred from a local copy
-MAX_INTERNAL_ATTEMPTS = 3
 REPLAY_GRACE_SECONDS = 30.0  # a replay that has not finished this long after it began was cut short
-
-
-@dataclass
-class Outcome:
-    """What happened to one object, reported once it reached a final state."""
-
-    kind: str  # accepted | quarantined | duplicate | vanished | replayed | replay postponed
-    source_key: str
-    table: str = ""
-    partition: str = ""
-    rows: int = 0
-    target_key: str = ""
-    reason_code: str = ""
-    reason: str = ""
-    schema_diff: dict[str, Any] | None = field(default=None)  # {version, diff} of a change it made
-    warnings: list[str] = field(default_factory=list)  # of the dataset's `warn` rules
-
-
-def unterminated(detected: Detected, scan: Scan) -> list[str]:
-    """A warning for a text file whose lines end with line breaks but its last: perhaps its
-    writer was stopped mid-write (its last row may be cut short; one without its fields is left
-    out anyway)."""
-    lines = detected.format == "csv" or detected.json_layout == "newline_delimited"
-    plain = detected.compression == "none" and detected.encoding in ("utf-8", "latin-1", "cp1252")
-    if lines and plain and b"\n" in scan.head and not scan.tail.endswith((b"\n", b"\r")):
-        return [
-            "the last line has no line break: if its writer stopped mid-write, the last row may be cut short"
-        ]
-    return []
-
-
-def crashed(exc: JudgeCrashed) -> Rejection:
-    """The verdict on a file whose reading killed (or outlasted) the process reading it."""
-    if exc.code == "ingest.judge_timeout":
-        return Rejection(
-            f"{exc.message}; it was stopped",
-            code="reject.too_slow",
-            hint="split the file, or raise ingest.judge_timeout_seconds, then replay it",
-            details=exc.details,
-        )
-    return Rejection(
-        f"{exc.message} (lakegate and other files were not affected). A document nested "
-        "thousands of levels deep, or a file built to exhaust a reader, does this",
-        code="reject.crashed_worker",
-        hint="check the file's structure; replay it once it is fixed",
-    )
-
-
-def out_of_memory(exc: LakegateError) -> Rejection:
-    return Rejection(
-        f"{exc.message}, {MAX_INTERNAL_ATTEMPTS} times, each in a fresh process",
-        code="reject.memory_limit",
-        hint="split the file, or raise ingest.judge_memory_mb, then replay it",
-    )
-
-
-def arrival_of(mtime_ns: int) -> dt.datetime:
-    """When an object landed: its store's modification time."""
-    return dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC)
-
-
-ABANDONED_REASON = (
-    "the file changed while it was being taken (a writer was still at work): nothing of this "
-    "attempt stays, and the file is taken again once its writer is done"
-)
-
-
-def identity(found: Scan | ObjectInfo) -> list[int]:
-    """What says a landing file is still the version that was read: size, mtime, inode."""
-    return [found.size, found.mtime_ns, found.inode]
-
-
-def being_written(key: str) -> LakegateError:
-    return LakegateError(
-        f"{key} is open for writing by a process; it is taken once that process closes it",
-        code="ingest.being_written",
-        transient=True,
-    )
-
-
-class _Spool:
-    """Where a scan copies an object for the engine, until ``SPOOL_LIMIT`` bytes."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self.file = file
-        self.size = 0
-        self.overflow = False
-
-    def write(self, chunk: bytes) -> int:
-        self.size += len(chunk)
-        if self.size > SPOOL_LIMIT:
-            self.overflow = True
-        if not self.overflow:
-            self.file.write(chunk)
-        return len(chunk)
 
 
 class Pipeline:
@@ -308,7 +230,7 @@ class Pipeline:
         key = obj.source_key
         return held_key(key, obj.id) if self.store.written_in_place(key) else key
 
-    def _scan(self, key: str, spool: _Spool | None) -> Scan | None:
+    def _scan(self, key: str, spool: Spool | None) -> Scan | None:
         """The one read of a landing object (``None`` when it is gone)."""
         try:
             return self.store.scan(key, HEAD_BYTES, 16, spool)
@@ -317,7 +239,7 @@ class Pipeline:
                 return None
             raise
 
-    def _validated(self, obj: ObjectRecord, scan: Scan, spool: _Spool | None) -> ObjectRecord:
+    def _validated(self, obj: ObjectRecord, scan: Scan, spool: Spool | None) -> ObjectRecord:
         """Judge a landed object from its scan; accepted, rejected or duplicate, committed."""
         if scan.link:
             points_to = scan.head.decode(errors="replace")
@@ -369,7 +291,7 @@ class Pipeline:
             raise
 
     @contextmanager
-    def _spool(self, key: str) -> Iterator[_Spool | None]:
+    def _spool(self, key: str) -> Iterator[Spool | None]:
         """A local temporary copy, written while hashing, for an object not in a local folder.
 
         The engine then infers the schema from local disk instead of reading the object again
@@ -380,7 +302,7 @@ class Pipeline:
             return
         suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(PurePosixPath(key).suffixes))[-24:]
         with tempfile.NamedTemporaryFile("w+b", prefix="lakegate-", suffix=suffix) as file:
-            yield _Spool(cast(BinaryIO, file))
+            yield Spool(cast(BinaryIO, file), SPOOL_LIMIT)
 
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
         route = self.router.route(obj.source_key, arrival_of(obj.mtime_ns))
@@ -412,6 +334,24 @@ class Pipeline:
                 derived = {"key": derived_key(target, sha), "why": found.copy_reason}
                 with open(found.copy_file, "rb") as copy:
                     self.store.write(derived["key"], copy)
+        decided: LedgerPlan = {
+            "format": plan.format,
+            "options": plan.options,
+            "columns": [c.as_dict() for c in plan.columns],
+            "rows": plan.rows,
+            "stats": plan.stats,
+            "size": scan.size,
+            "etag": scan.etag,
+            "identity": identity(scan),
+            "partition": route.partition,
+            "location": route.location,
+            "dataset": dataset.name if dataset else None,
+            "warnings": warnings,
+            "delivered_as": route.target_key,
+            "duplicates": dataset.duplicates if dataset else "keep_both",
+            "schema_evolution": policy,
+            "derived": derived,
+        }
         fields: dict[str, Any] = {
             "size": scan.size,
             "mtime_ns": scan.mtime_ns,
@@ -420,24 +360,7 @@ class Pipeline:
             "table": route.table,
             "partition_path": route.partition_path,
             "target_key": duplicate or target,
-            "plan": {
-                "format": plan.format,
-                "options": plan.options,
-                "columns": [c.as_dict() for c in plan.columns],
-                "rows": plan.rows,
-                "stats": plan.stats,
-                "size": scan.size,
-                "etag": scan.etag,
-                "identity": identity(scan),
-                "partition": route.partition,
-                "location": route.location,
-                "dataset": dataset.name if dataset else None,
-                "warnings": warnings,
-                "delivered_as": route.target_key,
-                "duplicates": dataset.duplicates if dataset else "keep_both",
-                "schema_evolution": policy,
-                "derived": derived,
-            },
+            "plan": decided,
         }
         if duplicate is not None:
             return self.catalog.transition(
@@ -469,7 +392,7 @@ class Pipeline:
         return target
 
     def _reject(self, obj: ObjectRecord, rejection: Rejection, scan: Scan) -> ObjectRecord:
-        identified = {**(obj.plan or {}), "identity": identity(scan)}
+        identified: LedgerPlan = {**(obj.plan or {}), "identity": identity(scan)}
         return self._rejected(
             replace(obj, plan=identified, size=scan.size, mtime_ns=scan.mtime_ns),
             rejection, scan.sha256, scan.size, scan.etag,
@@ -499,47 +422,9 @@ class Pipeline:
             mtime_ns=obj.mtime_ns,
         )
 
-    def _copy_verified(self, obj: ObjectRecord) -> bool:
-        """Copy the validated source to its target and verify it; False when the source is gone.
-
-        The copy is conditional on the ETag read at validation (on S3), so a source replaced
-        since then is never copied; the copy is verified by size and ETag, or by SHA-256 where
-        ETags cannot be compared (stores without them, multipart copies).
-        """
-        assert obj.target_key and obj.sha256
-        plan = obj.plan or {}
-        etag, size = plan.get("etag"), int(plan.get("size", obj.size))
-
-        def same(info: ObjectInfo) -> bool:
-            if info.size != size:
-                return False
-            if etag is not None and info.etag == etag:
-                return True
-            return self.store.sha256(info.key) == obj.sha256
-
-        source = self._source(obj)
-        if getattr(self._resumed, "value", True):
-            target = self.store.stat(obj.target_key)
-            if target is not None and same(target):
-                return True  # copied before a crash
-        try:
-            if same(self.store.copy(source, obj.target_key, if_etag=etag, size=size)):
-                return True
-            self.store.delete(obj.target_key)
-            if self.store.sha256(source) != obj.sha256:
-                return False  # replaced since it was validated: the new version is a new delivery
-        except StorageError as exc:
-            if exc.code in ("storage.not_found", "storage.changed"):
-                return False
-            raise
-        raise StorageError(
-            f"the copy of {obj.source_key} at {obj.target_key} does not match the original",
-            code="storage.verify",
-            transient=True,
-        )
-
     def _organize(self, obj: ObjectRecord) -> ObjectRecord:
-        if not self._copy_verified(obj):
+        resumed = getattr(self._resumed, "value", True)
+        if not copy_verified(self.store, obj, self._source(obj), resumed=resumed):
             return self._changed(obj)
         return self.catalog.transition(obj, r.COPIED)
 
@@ -587,7 +472,8 @@ class Pipeline:
         return obj
 
     def _quarantine(self, obj: ObjectRecord) -> ObjectRecord:
-        if not self._copy_verified(obj):
+        resumed = getattr(self._resumed, "value", True)
+        if not copy_verified(self.store, obj, self._source(obj), resumed=resumed):
             return self._changed(obj)
         return self.catalog.transition(obj, r.QUARANTINE_COPIED)
 
@@ -685,11 +571,9 @@ class Pipeline:
         self._report(done)
         return done
 
-    def _report(self, obj: ObjectRecord, kind: str = "", reason: str = "") -> None:
+    def _report(self, obj: ObjectRecord, kind: OutcomeKind | None = None, reason: str = "") -> None:
         plan = obj.plan or {}
-        kind = kind or {r.DONE: "accepted", r.QUARANTINED: "quarantined", r.SKIPPED: "duplicate"}.get(
-            obj.state, obj.state
-        )
+        kind = kind or KINDS[obj.state]
         outcome = Outcome(
             kind=kind,
             source_key=obj.source_key,

@@ -29,7 +29,8 @@ from lakegate.events.reconciler import Reconciler
 from lakegate.events.watcher import Watcher
 from lakegate.ingest import judge_worker
 from lakegate.ingest.archive import Archive
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 from lakegate.ingest.settle import BUSY_RECHECK, Settling
 from lakegate.ingest.workers import WorkerProcesses

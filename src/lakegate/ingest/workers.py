@@ -24,7 +24,8 @@ from typing import Any
 
 from lakegate.errors import LakegateError
 from lakegate.ingest import judge_worker
-from lakegate.ingest.pipeline import Outcome, Pipeline
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
 from lakegate.ingest.routing import Router
 
 logger = logging.getLogger(__name__)

@@ -105,6 +105,7 @@ def referenced(tree: exp.Expression) -> set[tuple[str, str]]:
     return {(t.db.lower(), t.name.lower()) for t in tree.find_all(exp.Table) if t.db}
 
 
+# long: one rewrite per Athena construct, in the order they must apply; each is a few lines
 def to_duckdb(sql: str, dialect: str, schemas_for: Callable[[set[tuple[str, str]]], Schemas]) -> str:
     """``sql`` in ``dialect`` as DuckDB SQL with the same meaning.
 

@@ -127,10 +127,15 @@ def _self_or_admin(who: Principal, name: str) -> None:
 
 def access_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIRouter:
     """The routes; ``who`` is the dependency giving the request's principal."""
+    router = identity_routes(catalog, who)
+    router.include_router(permission_routes(catalog, who))
+    return router
+
+
+def identity_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIRouter:
+    """Principals and their tokens."""
     router = APIRouter(prefix="/v1")
     people = Principals(catalog)
-    grants = Grants(catalog)
-    workgroups = Workgroups(catalog)
 
     @router.get("/principals")
     def principal_list(caller: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008
@@ -204,6 +209,15 @@ def access_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIR
                 f"no token {plain!r}", code="auth.unknown_token", hint="GET /v1/tokens lists yours"
             )
         return token_json(people.revoke(plain))
+
+    return router
+
+
+def permission_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIRouter:
+    """Grants and workgroups."""
+    router = APIRouter(prefix="/v1")
+    grants = Grants(catalog)
+    workgroups = Workgroups(catalog)
 
     @router.get("/grants")
     def grant_list(caller: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008

@@ -54,6 +54,7 @@ def _signed_in(session: Session) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# long: a route factory (FastAPI): one short route per console need, sharing its dependencies
 def console_routes(
     catalog: Catalog,
     sessions: Sessions,

@@ -73,6 +73,13 @@ def query_routes(
     who: Callable[[Request], Principal],
 ) -> APIRouter:
     """``gateway`` and ``jobs`` are None on a server that runs no queries (they answer 404)."""
+    router = run_routes(gateway, watch, who)
+    router.include_router(job_routes(jobs, history, who))
+    return router
+
+
+def run_routes(gateway: Gateway | None, watch: AccessWatch, who: Callable[[Request], Principal]) -> APIRouter:
+    """A query answered at once, and one whose whole result is streamed as a file."""
     router = APIRouter()
 
     def queries() -> Gateway:
@@ -134,6 +141,13 @@ def query_routes(
             pieces(), media_type=MEDIA[body.format],
             headers={**attachment(run.id, body.format), "X-Lakegate-Query": run.id},
         )  # fmt: skip
+
+    return router
+
+
+def job_routes(jobs: Jobs | None, history: History, who: Callable[[Request], Principal]) -> APIRouter:
+    """Queries run in the background: submitted, polled, paged through, cancelled; the history."""
+    router = APIRouter()
 
     def job_runner() -> Jobs:
         if jobs is None:

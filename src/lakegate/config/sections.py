@@ -1,0 +1,278 @@
+"""The sections of ``lakegate.yaml`` other than datasets: ingest, events, query, http and
+storage, and the principals it declares."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ENV_PREFIX = "LAKEGATE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestSettings(_Section):
+    workers: int = Field(4, ge=1, le=64, description="Objects processed in parallel.")
+    processes: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Worker processes running the pipeline, so ingest uses every core. 0: threads "
+        "in the daemon only. Unset: `min(workers, 2 x cores)` when an area is on S3 (where CPU "
+        "per object is highest), else 0 (a folder is fast with threads, and starts at once).",
+    )
+    settle_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="Quiet period of a landing file where the kernel cannot tell whether a "
+        "process still writes it (another OS, a network file system, files lakegate neither owns "
+        "nor may lease): it is taken once unchanged this long. Elsewhere a file is taken as soon as "
+        "no process has it open for writing; an empty file waits this long in any case.",
+    )
+    settle_max_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="Longest quiet period: a file that keeps changing waits a quarter of how long it "
+        "has been seen changing, from `settle_seconds` up to this.",
+    )
+    judge_memory_mb: int = Field(
+        2048,
+        ge=0,
+        le=1024**2,
+        description="Address space of the process that reads a delivered file (inference, rules, "
+        "its Parquet copy): a file that needs more is retried in a fresh process, then quarantined "
+        "(`reject.memory_limit`); the daemon's own memory is never at stake. 0: no cap.",
+    )
+    judge_timeout_seconds: float = Field(
+        900.0,
+        gt=0,
+        le=86400,
+        description="Longest time reading one delivered file may take; a file that takes longer is "
+        "stopped and quarantined (`reject.too_slow`).",
+    )
+    max_decompressed_mb: int = Field(
+        20480,
+        ge=1,
+        description="Most a compressed delivery may unpack to; beyond it the file is quarantined "
+        "(`reject.decompression_limit`) without being unpacked further.",
+    )
+    max_decompression_ratio: int = Field(
+        250,
+        ge=2,
+        description="Most bytes a compressed delivery may unpack to per compressed byte, once it has "
+        "unpacked to 64 MB (real text compresses 3-30 times; a bomb of zeros, a thousand): beyond it, "
+        "`reject.decompression_limit`.",
+    )
+    max_line_bytes: int = Field(
+        16 * 1024**2,
+        ge=1024,
+        description="Longest line of a delivered CSV/TSV, in bytes; a file with a longer one "
+        "(a 500 MB file with no line break, say) is quarantined (`reject.line_too_long`).",
+    )
+    max_nesting: int = Field(
+        256,
+        ge=8,
+        le=10_000,
+        description="Deepest nesting of arrays and objects in a delivered JSON or NDJSON file, measured "
+        "before any parser reads it (`reject.too_deep`).",
+    )
+    max_columns: int = Field(
+        10_000,
+        ge=1,
+        le=100_000,
+        description="Most columns a delivered file's header may name (`reject.too_many_columns`).",
+    )
+    reconcile_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        description="How often the landing folder is listed in full, so an object whose event was "
+        "lost is still processed.",
+    )
+    default_route: bool = Field(
+        True,
+        description="Route `landing/<database>/<table>/[k=v/...]<file>` to `database.table` "
+        "without any configuration.",
+    )
+    retry_max_seconds: float = Field(
+        30.0, gt=0, description="Longest wait between retries of a transient failure (storage, catalog)."
+    )
+    schema_evolution: Literal["evolve", "loose", "add_only", "freeze"] = Field(
+        "evolve",
+        description="Default of the datasets' `schema_evolution`, and the policy of tables made by "
+        "the folder route: `evolve` takes new columns and widens numbers and times within their "
+        "family, and quarantines a file that would turn a typed column into text "
+        "(`reject.schema.type_change`) or shares no column with its table (`reject.schema.disjoint`); "
+        "`loose` takes those too.",
+    )
+    accelerate: Literal["parquet", "off"] = Field(
+        "parquet",
+        description="Default of the datasets' `accelerate`: `parquet` writes a verified Parquet copy "
+        "of every cataloged CSV and JSON file in the background, which queries then read; `off`.",
+    )
+
+
+class EventsSettings(_Section):
+    sqs_queue_url: str | None = Field(
+        None,
+        description="Read S3 event notifications (sent by S3 directly or through SNS) from this SQS "
+        "queue, with the `storage.s3` ingest identity. Unset: no SQS consumer; the reconciler and "
+        "`lakegate up --events-port` still see every object.",
+    )
+    sqs_endpoint_url: str | None = Field(None, description="SQS endpoint of a non-AWS queue service.")
+    sqs_region: str | None = Field(
+        None, description="SQS region. Unset: the region in the queue URL, else `storage.s3.region`."
+    )
+    sqs_wait_seconds: int = Field(
+        20, ge=0, le=20, description="Long-poll wait of each ReceiveMessage call (0 to 20 s)."
+    )
+
+
+class QuerySettings(_Section):
+    threads: int = Field(2, ge=1, le=256, description="Engine threads per query.")
+    memory_limit: str = Field(
+        "2GB",
+        pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="Engine memory per query, e.g. `512MB`, `4GB`. A query that needs more fails with "
+        "`query.memory`.",
+    )
+    timeout_seconds: float = Field(300.0, gt=0, description="A query running longer is interrupted.")
+    max_rows: int = Field(
+        1_000_000, ge=1, description="Most rows a query may return to a client (more fails `query.rows`)."
+    )
+    isolation: Literal["process", "thread"] = Field(
+        "process",
+        description="Where `lakegate up` runs queries: `process`, in engine processes of their own, "
+        "one query at a time each, so a query that crashes the engine or exhausts its memory fails "
+        "alone (`query.engine_crashed`, `query.memory`) and the server goes on; `thread`, inside the "
+        "server (faster to start, but such a query takes the server down).",
+    )
+    processes: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Most engine processes (`isolation: process`): queries beyond this many at once "
+        "wait for one to be free. Each is started when needed and kept for the next query.",
+    )
+    process_memory_margin_mb: int = Field(
+        1024,
+        ge=0,
+        description="An engine process may use `memory_limit` plus this much memory in all (its "
+        "address space): what DuckDB allocates outside its own limit (long strings and lists, "
+        "results) is bounded too. N queries at once use at most N x (memory_limit + this). 0: no cap.",
+    )
+    max_statement_kb: int = Field(
+        256,
+        ge=1,
+        le=65536,
+        description="Largest statement accepted, in KB; a larger one is refused before it is parsed "
+        "(`guard.too_complex`).",
+    )
+    max_nesting: int = Field(
+        128,
+        ge=8,
+        le=2000,
+        description="Deepest nesting of parentheses and brackets in a statement (subqueries, calls, "
+        "lists); a deeper one is refused before it is parsed (`guard.too_complex`).",
+    )
+    result_cache_mb: int = Field(
+        256,
+        ge=0,
+        description="Memory for results kept for reuse, used only by queries that ask for it (like "
+        "Athena's result reuse: `reuse_max_age_minutes`, `lakegate sql --reuse`); 0 keeps none.",
+    )
+
+
+class HttpSettings(_Section):
+    max_body_kb: int = Field(
+        1024,
+        ge=16,
+        le=1024**2,
+        description="Largest request body of the HTTP API, in KB (uploads excepted); a larger one is "
+        "refused with 413 `http.body_too_large` before it is read. Bodies are read only after the "
+        "request's token is checked.",
+    )
+    max_connections: int = Field(
+        512,
+        ge=1,
+        description="Most HTTP connections and requests in progress at once; beyond, a request is "
+        "answered 503 at once.",
+    )
+    max_upload_mb: int = Field(
+        5120,
+        ge=1,
+        description="Largest file `POST /v1/upload/...` (the console's and `lakegate put`'s upload) "
+        "accepts, in MB.",
+    )
+
+
+class S3Settings(_Section):
+    endpoint_url: str | None = Field(
+        None, description="S3 endpoint for MinIO, Ceph, SeaweedFS...; unset for AWS."
+    )
+    region: str = Field("us-east-1", description="S3 region.")
+    path_style: bool = Field(True, description="Path-style addressing; false for virtual-host style.")
+    access_key: str | None = Field(
+        None, description="Ingest identity (read, write, delete). Unset: the standard AWS credential chain."
+    )
+    secret_key: str | None = Field(None, description="Secret of the ingest identity.")
+    query_access_key: str | None = Field(
+        None,
+        description="Read-only identity the query engine uses, so no query can write even through the "
+        "engine. Unset: the ingest identity (lakegate warns).",
+    )
+    query_secret_key: str | None = Field(None, description="Secret of the read-only query identity.")
+
+
+_AREA_HELP = (
+    "Where the {area} area lives: `s3://bucket/prefix/`, `file:///path/` or a folder path. "
+    "Unset: the folder `{area}/` in the home."
+)
+
+
+class StorageSettings(_Section):
+    landing: str = Field("", description=_AREA_HELP.format(area="landing"))
+    lake: str = Field("", description=_AREA_HELP.format(area="lake"))
+    quarantine: str = Field("", description=_AREA_HELP.format(area="quarantine"))
+    archive: str = Field(
+        "",
+        description="Where replaced, expired and dropped lake files are kept until purged: a URL as "
+        "above. Unset: `_archive/` inside the lake (a folder engines skip, by the Hive convention).",
+    )
+    derived: str = Field(
+        "",
+        description="Where derived Parquet copies are kept (of files the engine cannot read in place: "
+        "bzip2, zip, Excel, Windows-1252...): a URL as above. Unset: `_derived/` inside the lake.",
+    )
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+    @field_validator("landing", "lake", "quarantine", "archive", "derived")
+    @classmethod
+    def _area_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme and scheme not in ("s3", "file"):
+            raise ValueError(f"unknown scheme `{scheme}://`: use s3://bucket/prefix/ or file:///path/")
+        if scheme == "s3" and not value[5:].split("/", 1)[0]:
+            raise ValueError("the s3:// URL names no bucket: use s3://bucket/prefix/")
+        return value
+
+    def uses_s3(self) -> bool:
+        areas = (self.landing, self.lake, self.quarantine, self.archive, self.derived)
+        return any(v.startswith("s3://") for v in areas)
+
+
+class PrincipalSettings(_Section):
+    name: str = Field(..., description="The principal's name (letters, digits, `_ . @ -`).")
+    role: Literal["admin", "analyst", "provider"] = Field("analyst", description="Its role.")
+    kind: Literal["user", "service"] = Field("user", description="A person, or an account for a program.")
+    workgroup: str | None = Field(None, description="Its workgroup.")
+    landing_prefix: str | None = Field(
+        None, description="Where a provider may upload, e.g. `acme/` (providers need one)."
+    )
+    description: str = Field("", description="Who or what it is.")
