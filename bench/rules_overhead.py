@@ -20,7 +20,7 @@ from _common import alternate_medians
 from lakegate import duck
 from lakegate.config import DatasetSettings
 from lakegate.crawler.detect import detect
-from lakegate.ingest.pipeline import judged as judge
+from lakegate.ingest.judging import judged as judge
 from lakegate.ingest.routing import Dataset
 
 RULES = [

@@ -3,6 +3,7 @@ processes, and the server (and every other query) goes on."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -82,3 +83,19 @@ def test_over_http_the_server_answers_after_a_crash(app: App, isolated: Isolated
     assert client.get("/v1/health").status_code == 200
     fine = client.post("/v1/query", json={"sql": "SELECT count(*) AS n FROM acme.orders"}, headers=auth)
     assert fine.json()["rows"] == [[2]]
+
+
+def test_closing_a_finished_stream_never_stops_the_next_query_on_its_process(app: App) -> None:
+    """A stream read to its end gives its engine process back at once; closing it afterwards
+    (every front end does, when it is done) must not reach the query that process runs next."""
+    engine = IsolatedEngine(str(app.home.root), app.settings.model_dump(), app.settings.query, processes=1)
+    try:
+        for _ in range(5):
+            first = engine.stream("SELECT 1 AS n")
+            assert [b.num_rows for b in first] == [1]
+            following = engine.stream("SELECT sum(range % 7) AS n FROM range(300000000)")  # about a second
+            time.sleep(0.2)  # it runs on the one engine process
+            first.close()  # late: the process is running the next query
+            assert [r["n"] for b in following for r in b.to_pylist()] == [899999997]
+    finally:
+        engine.close()

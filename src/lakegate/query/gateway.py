@@ -128,6 +128,8 @@ class Gateway:
         self.history = History(catalog)
         self.admission = admission or Admission()
         self.meter = meter or QueryMeter()
+        self._queued: dict[str, float] = {}  # queued queries: when each was queued
+        self._queued_lock = threading.Lock()
 
     def close(self) -> None:
         self._engine.close()
@@ -174,7 +176,13 @@ class Gateway:
         state QUEUED meanwhile."""
         query_id = self.history.start(principal, sql, via, state="QUEUED")
         self.meter.started()
+        with self._queued_lock:
+            self._queued[query_id] = time.monotonic()  # its time counts from now, as a run's does
         return query_id
+
+    def _dequeued(self, query_id: str) -> float:
+        with self._queued_lock:
+            return self._queued.pop(query_id, time.monotonic())
 
     def stream(
         self,
@@ -198,7 +206,7 @@ class Gateway:
         if queued is None:
             query_id, began = self._begin(principal, sql, via)
         else:
-            query_id, began = queued, time.monotonic()
+            query_id, began = queued, self._dequeued(queued)
         turn = contextlib.ExitStack()
         try:
             turn.enter_context(self._turn(group))
@@ -219,7 +227,7 @@ class Gateway:
 
     def fail_queued(self, query_id: str, via: str, error: LakegateError) -> None:
         """A queued query that could not be started (a bug, or its access ended): recorded."""
-        self._record(query_id, via, time.monotonic(), error, None)
+        self._record(query_id, via, self._dequeued(query_id), error, None)
 
     # -- what a query would give, and metadata -----------------------------------------------
 

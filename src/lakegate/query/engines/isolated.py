@@ -104,6 +104,10 @@ class _Served:
         self.requests: list[Any] = []
         self.arrived = threading.Condition()
         self.current: Stream | None = None
+        # Streams are numbered in the order they are asked for; an interrupt names the one it is
+        # for, so one that arrives late (its query ended, the next one running) stops nothing.
+        self.number = 0  # the current (or last) stream's
+        self.interrupted = 0  # the last stream an interrupt was for
         self.send_lock = threading.Lock()
         self.catalogs: dict[tuple[str, int], Any] = {}  # sessions' pg_catalog, recently used last
 
@@ -130,8 +134,9 @@ class _Served:
             except (EOFError, OSError):
                 message = None
             if message is not None and message[0] == "interrupt":
+                self.interrupted = message[1]
                 current = self.current
-                if current is not None:
+                if current is not None and self.number == message[1]:
                     threading.Thread(target=self._stop, args=(current,), daemon=True).start()
                 continue
             with self.arrived:
@@ -191,8 +196,11 @@ class _Served:
         return self.engine.answer_catalog(catalog, sql, params, snapshot, settings)
 
     def _stream(self, sql: str, params: Any, options: dict[str, Any]) -> None:
+        self.number += 1
         stream = self.engine.stream(sql, params, **options)
         self.current = stream
+        if self.interrupted == self.number:  # cancelled before it started
+            threading.Thread(target=self._stop, args=(stream,), daemon=True).start()
         self.send(("opened", stream.tables, stream.bytes_estimated, stream.charged_by_grant))
         try:
             schema = stream.schema
@@ -231,6 +239,7 @@ class _Process(Child):
     def __init__(self, home: str, settings_dump: dict[str, Any], cap: int) -> None:
         super().__init__(__name__, str(cap))
         self.send((home, settings_dump))
+        self.streams = 0  # streams asked of it: an interrupt names the one it is for
 
     def ask(self) -> Any:
         """The engine process's next message. Raises: QueryError ``query.engine_crashed``."""
@@ -374,6 +383,8 @@ class IsolatedEngine:
         options = {"access": access, "limits": limits, "max_bytes": max_bytes, "dialect": dialect,
                    "reuse_seconds": reuse_seconds}  # fmt: skip
         process = self._take()
+        process.streams += 1
+        number = process.streams
         try:
             process.send(("stream", sql, list(params) if params else None, options))
             answer = process.ask()
@@ -385,7 +396,7 @@ class IsolatedEngine:
             raise _error(answer[1])
         _, tables, estimated, by_grant = answer
         stream = Stream(tables, estimated, by_grant)
-        stream._interrupt = lambda: _quietly(process.send, ("interrupt",))
+        stream._interrupt = lambda: _quietly(process.send, ("interrupt", number))
         threading.Thread(
             target=self._feed, args=(process, stream), name="lakegate-engine-feed", daemon=True
         ).start()
@@ -416,6 +427,7 @@ class IsolatedEngine:
                     except QueryError:  # closed early: the engine process was told; wait for its end
                         continue
                 elif kind == "end":
+                    stream._interrupt = None  # its process is about to serve other queries
                     stream.bytes_scanned = message[1]
                     keep = True
                     with contextlib.suppress(QueryError):
@@ -423,6 +435,7 @@ class IsolatedEngine:
                     return
                 else:  # failed
                     keep = True
+                    stream._interrupt = None
                     stream._fail(_error(message[1]))
                     return
         except QueryError as exc:  # the engine process died
