@@ -103,7 +103,7 @@ def main() -> None:
         size = sum(p.stat().st_size for p in (home / "lake").rglob("*.csv"))
         print(f"built and ingested {size / 1e9:.2f} GB of CSV in {time.perf_counter() - started:.0f} s")
         lg = lakegate.connect(home)
-        settings = lg.engine.settings
+        settings = lg.app.settings.query
         raw = raw_connection(home, settings.threads, settings.memory_limit)
         rows = []
         for label, sql, kind in QUERIES:
