@@ -81,9 +81,15 @@ class CatalogDatabase:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = sa.create_engine(engine_url(url), **kwargs)
+        self._relaxed_engine: Engine | None = None
         if self.is_sqlite:
-            self._sqlite_setup(self.engine)
+            self._sqlite_setup(self.engine, synchronous="FULL")  # a commit survives power loss
+            # Records whose last seconds a power cut may cost without losing data (the query
+            # history) commit without waiting for the disk; the next durable commit syncs them too.
+            self._relaxed_engine = sa.create_engine(engine_url(url), **kwargs)
+            self._sqlite_setup(self._relaxed_engine, synchronous="NORMAL")
         self._writer = self.engine.execution_options(lakegate_write=True)
+        self._relaxed_writer = (self._relaxed_engine or self.engine).execution_options(lakegate_write=True)
         self._lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         self.cache = TableCache()
         with translate_errors("opening the catalog"):
@@ -93,13 +99,13 @@ class CatalogDatabase:
         return f"Catalog({self.engine.url.render_as_string(hide_password=True)!r})"
 
     @staticmethod
-    def _sqlite_setup(engine: Engine) -> None:
+    def _sqlite_setup(engine: Engine, *, synchronous: str) -> None:
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the ingest writer
-            cur.execute("PRAGMA synchronous=FULL")  # a commit survives power loss before landing is cleared
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -112,6 +118,8 @@ class CatalogDatabase:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._relaxed_engine is not None:
+            self._relaxed_engine.dispose()
 
     def migrate(self) -> None:
         """Bring the catalog schema to the newest revision (cheap when it already is)."""
@@ -130,8 +138,11 @@ class CatalogDatabase:
             command.upgrade(config, "head")
 
     @contextlib.contextmanager
-    def _write(self, what: str) -> Iterator[Connection]:
-        with translate_errors(what), self._lock, self._writer.begin() as conn:
+    def _write(self, what: str, *, durable: bool = True) -> Iterator[Connection]:
+        writer = self._writer if durable else self._relaxed_writer
+        with translate_errors(what), self._lock, writer.begin() as conn:
+            if not durable and not self.is_sqlite:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             yield conn
 
     @contextlib.contextmanager
@@ -139,9 +150,11 @@ class CatalogDatabase:
         with translate_errors(what), self.engine.connect() as conn:
             yield conn
 
-    def writing(self, what: str) -> contextlib.AbstractContextManager[Connection]:
-        """A write transaction for other parts of lakegate that keep tables here (principals)."""
-        return self._write(what)
+    def writing(self, what: str, *, durable: bool = True) -> contextlib.AbstractContextManager[Connection]:
+        """A write transaction for other parts of lakegate that keep tables here (principals).
+        Not ``durable``: its commit does not wait for the disk (a power cut may lose it, a crash
+        of lakegate does not) — for records that cost no data (the query history)."""
+        return self._write(what, durable=durable)
 
     def reading(self, what: str) -> contextlib.AbstractContextManager[Connection]:
         return self._read(what)

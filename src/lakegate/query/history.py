@@ -1,8 +1,9 @@
 """The query history: every query run for a principal, kept as the audit log of who read what.
 
 A query is recorded before it runs and finished with its outcome (rows, the tables it read, or
-the error's code and message). Principals see their own queries, admins everyone's; nobody
-deletes them through lakegate.
+the error's code and message). The records commit without waiting for the disk (a query costs
+no fsync): a power cut may lose the last seconds of them, a crash of lakegate does not.
+Principals see their own queries, admins everyone's; nobody deletes them through lakegate.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class History:
         """Record a query about to run (or, ``QUEUED``, waiting for its turn); its id."""
         query_id = uuid.uuid4().hex
         now = time.time()
-        with self.catalog.writing("recording a query") as conn:
+        with self.catalog.writing("recording a query", durable=False) as conn:
             conn.execute(
                 queries.insert().values(
                     id=query_id, principal=principal.name, workgroup=principal.workgroup, via=via, sql=sql,
@@ -85,7 +86,7 @@ class History:
 
     def running(self, query_id: str) -> None:
         """A queued query got its turn."""
-        with self.catalog.writing("recording a query's start") as conn:
+        with self.catalog.writing("recording a query's start", durable=False) as conn:
             conn.execute(
                 queries.update()
                 .where(queries.c.id == query_id)
@@ -105,7 +106,7 @@ class History:
         state = (
             "SUCCEEDED" if error is None else ("CANCELLED" if error.code == "query.cancelled" else "FAILED")
         )
-        with self.catalog.writing("recording a query's outcome") as conn:
+        with self.catalog.writing("recording a query's outcome", durable=False) as conn:
             conn.execute(
                 queries.update()
                 .where(queries.c.id == query_id)
