@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from lakegate.app import open_app
-from lakegate.crawler.bootstrap import Crawl
+from lakegate.ingest.crawl import Crawl
 from lakegate.storage import LocalStore
 
 SELECT = (
@@ -97,7 +97,7 @@ def big_file(work: Path, megabytes: int) -> None:
     duckdb.connect().execute(f"COPY ({SELECT.format(base=0, rows=rows)}) TO '{path}' (HEADER)")
     size = path.stat().st_size
     child = (
-        "import sys, time; from lakegate.app import open_app; from lakegate.crawler.bootstrap import Crawl; "
+        "import sys, time; from lakegate.app import open_app; from lakegate.ingest.crawl import Crawl; "
         "from lakegate.storage import LocalStore; app = open_app(sys.argv[2], create=True); "
         "t = time.perf_counter(); "
         "r = Crawl(app.catalog, LocalStore(sys.argv[1]), app.store, database='b').run(); "

@@ -51,7 +51,7 @@ def crawl(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lakegate.app import open_source
-    from lakegate.crawler.bootstrap import Crawl
+    from lakegate.ingest.crawl import Crawl
 
     if on_deleted not in ("unregister", "report"):
         raise fail(

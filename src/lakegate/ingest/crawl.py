@@ -23,9 +23,9 @@ from lakegate import duck
 from lakegate.catalog import Catalog
 from lakegate.crawler.detect import HEAD_BYTES, detect
 from lakegate.crawler.infer import infer
-from lakegate.crawler.layout import Layout, Placed, discover, merge, siblings
 from lakegate.crawler.normalize import readable, write_copy
 from lakegate.errors import LakegateError, Rejection, StorageError
+from lakegate.ingest.crawl_layout import Layout, Placed, discover, merge, siblings
 from lakegate.keys import DERIVED
 from lakegate.names import identifier
 from lakegate.storage import ObjectInfo, ObjectStore

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lakegate.crawler.layout import discover, place
+from lakegate.ingest.crawl_layout import discover, place
 
 
 def test_tables_end_at_the_first_partition_like_folder() -> None:
@@ -85,7 +85,7 @@ def test_every_data_file_is_placed_once_with_legal_names(paths: list[list[str]],
 
 @given(st.lists(st.lists(_SEGMENT, min_size=2, max_size=5), min_size=1, max_size=20))
 def test_merging_siblings_keeps_every_file_once_with_unique_partition_keys(paths: list[list[str]]) -> None:
-    from lakegate.crawler.layout import merge, siblings
+    from lakegate.ingest.crawl_layout import merge, siblings
 
     keys = sorted({"/".join(p) for p in paths})
     layout = discover([(k, 1) for k in keys])

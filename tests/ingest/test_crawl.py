@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from lakegate.app import App, open_source
-from lakegate.crawler.bootstrap import Crawl, CrawlReport
 from lakegate.errors import ConfigError, LakegateError
+from lakegate.ingest.crawl import Crawl, CrawlReport
 from lakegate.storage import LocalStore
 from tests.ingest.test_pipeline import rows
 from tests.s3server import SeaweedS3, s3_config
