@@ -127,7 +127,8 @@ def _self_or_admin(who: Principal, name: str) -> None:
 
 def access_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIRouter:
     """The routes; ``who`` is the dependency giving the request's principal."""
-    router = identity_routes(catalog, who)
+    router = APIRouter()
+    router.include_router(identity_routes(catalog, who))
     router.include_router(permission_routes(catalog, who))
     return router
 

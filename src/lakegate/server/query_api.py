@@ -73,7 +73,8 @@ def query_routes(
     who: Callable[[Request], Principal],
 ) -> APIRouter:
     """``gateway`` and ``jobs`` are None on a server that runs no queries (they answer 404)."""
-    router = run_routes(gateway, watch, who)
+    router = APIRouter()
+    router.include_router(run_routes(gateway, watch, who))
     router.include_router(job_routes(jobs, history, who))
     return router
 
