@@ -33,11 +33,11 @@ def test_small_files_are_read_through_one_compacted_copy(app: App) -> None:
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     try:
         before = engine.execute("SELECT count(*) AS n, sum(v) AS s FROM s.events").table.to_pylist()
-        assert len(engine.plan("SELECT * FROM s.events").paths) == FILES
+        assert len(engine.plan("SELECT * FROM s.events").keys) == FILES
         done = Accelerator(app.catalog, app.store, lambda: app.settings).run_pending()
         assert [d.outcome for d in done].count("compacted") == 1
         plan = engine.plan("SELECT * FROM s.events")
-        assert len(plan.paths) == 1 and is_compacted(plan.copies[0])
+        assert len(plan.keys) == 1 and is_compacted(plan.copies[0])
         assert engine.execute("SELECT count(*) AS n, sum(v) AS s FROM s.events").table.to_pylist() == before
         pruned = engine.execute("SELECT sum(v) AS s FROM s.events WHERE id < 5").table.to_pylist()
         assert pruned == [{"s": sum(i * 10 for i in range(5))}]
@@ -102,8 +102,8 @@ def test_many_partitions_of_small_files_are_each_compacted(app: App) -> None:
         assert engine.execute("SELECT count(*) AS n FROM s.events").table.to_pylist() == [
             {"n": 2 * 3 * FILES}
         ]
-        assert len(engine.plan("SELECT * FROM s.events").paths) == 3
+        assert len(engine.plan("SELECT * FROM s.events").keys) == 3
         one_day = engine.plan("SELECT * FROM s.events WHERE dt = '2026-01-02'")
-        assert len(one_day.paths) == 1 and one_day.files == FILES
+        assert len(one_day.keys) == 1 and one_day.files == FILES
     finally:
         engine.close()
