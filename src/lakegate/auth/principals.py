@@ -20,7 +20,7 @@ from lakegate.auth import tokens as t
 from lakegate.catalog import Catalog
 from lakegate.catalog.model import principals, tokens
 from lakegate.config import PrincipalSettings
-from lakegate.errors import AuthError, ConfigError
+from lakegate.errors import AuthError, CatalogError, ConfigError
 
 ROLES = ("admin", "analyst", "provider")
 KINDS = ("user", "service")
@@ -132,12 +132,9 @@ class Principals:
                     code="auth.exists",
                     hint="pick another name, or `lakegate users list` to see it",
                 )
-            conn.execute(
-                principals.insert().values(
-                    name=name, kind=kind, role=role, workgroup=workgroup, landing_prefix=landing_prefix,
-                    description=description, salt=t.b64(t.new_salt()), iterations=t.ITERATIONS,
-                    declared=declared, created_at=time.time(),
-                )
+            _insert_principal(
+                conn, name=name, kind=kind, role=role, workgroup=workgroup, landing_prefix=landing_prefix,
+                description=description, declared=declared,
             )  # fmt: skip
         found = self.get(name)
         assert found is not None
@@ -214,21 +211,8 @@ class Principals:
                 code="auth.disabled",
                 hint=f"`lakegate users enable {name}` first",
             )
-        with self.catalog.reading(f"reading principal {name}") as conn:
-            row = conn.execute(
-                sa.select(principals.c.salt, principals.c.iterations).where(principals.c.id == owner.id)
-            ).one()
-        token, token_id = t.new_token()
-        keys = t.verifier(token, t.unb64(row.salt), row.iterations)
-        now = time.time()
         with self.catalog.writing(f"creating a token for {name}") as conn:
-            conn.execute(
-                tokens.insert().values(
-                    id=token_id, principal_id=owner.id, stored_key=t.b64(keys.stored_key),
-                    server_key=t.b64(keys.server_key), note=note, created_at=now,
-                    expires_at=None if expires_in is None else now + expires_in,
-                )
-            )  # fmt: skip
+            token, token_id = _insert_token(conn, owner.id, note=note, expires_in=expires_in)
         return token, self._token_info(token_id)
 
     def _token_info(self, token_id: str) -> TokenInfo:
@@ -373,9 +357,14 @@ class Principals:
             }  # fmt: skip
             current = self.get(d.name)
             if current is None:
-                self.add(d.name, declared=True, **fields)
-                said.append(f"added {d.name} ({d.role})")
-                continue
+                try:
+                    self.add(d.name, declared=True, **fields)
+                    said.append(f"added {d.name} ({d.role})")
+                    continue
+                except (ConfigError, CatalogError) as exc:  # another node added it just now
+                    if exc.code not in ("auth.exists", "catalog.conflict"):
+                        raise
+                    current = self.require(d.name)
             changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
             if changed or not current.declared:
                 self.update(d.name, declared=True, **changed)
@@ -391,15 +380,29 @@ class Principals:
 
     def ensure_admin(self) -> str | None:
         """On a catalog without any admin, create the principal ``admin`` and a token for it;
-        returns that token (to print once), or ``None`` when an admin exists."""
-        if any(p.is_admin and p.disabled_at is None for p in self.all()):
-            return None
-        if self.get(FIRST_ADMIN) is None:
-            self.add(FIRST_ADMIN, role="admin", description="created by the first `lakegate up`")
-        else:
-            self.update(FIRST_ADMIN, role="admin")
-            self.enable(FIRST_ADMIN)
-        token, _info = self.create_token(FIRST_ADMIN, note="first start")
+        returns that token (to print once), or ``None`` when an admin exists. Nodes starting at
+        once on one catalog ask in turn (one transaction under a catalog-wide lock): exactly one
+        creates the admin and prints its token; ``lakegate tokens create admin`` makes another."""
+        with self.catalog.exclusively("creating the first admin", "first admin") as conn:
+            rows = conn.execute(sa.select(principals.c.id, principals.c.name, principals.c.role,
+                                          principals.c.disabled_at)).all()  # fmt: skip
+            if any(r.role == "admin" and r.disabled_at is None for r in rows):
+                return None
+            existing = next((r for r in rows if r.name == FIRST_ADMIN), None)
+            if existing is None:
+                admin_id = _insert_principal(
+                    conn, name=FIRST_ADMIN, kind="user", role="admin", workgroup=None, landing_prefix=None,
+                    description="created by the first `lakegate up`", declared=False,
+                )  # fmt: skip
+            else:
+                admin_id = existing.id
+                conn.execute(
+                    principals.update()
+                    .where(principals.c.id == admin_id)
+                    .values(role="admin", disabled_at=None)
+                )
+            token, _token_id = _insert_token(conn, admin_id, note="first start")
+        self._forget()
         return token
 
 
@@ -420,3 +423,49 @@ def _check(name: str, role: str, kind: str, landing_prefix: str | None) -> None:
             code="auth.bad_principal",
             hint="give one, e.g. --landing-prefix acme/",
         )
+
+
+def _insert_principal(
+    conn: Any,
+    *,
+    name: str,
+    kind: str,
+    role: str,
+    workgroup: str | None,
+    landing_prefix: str | None,
+    description: str,
+    declared: bool,
+) -> int:
+    """Insert a principal row (its name checked by the caller); its id."""
+    return int(
+        conn.execute(
+            principals.insert()
+            .values(
+                name=name, kind=kind, role=role, workgroup=workgroup, landing_prefix=landing_prefix,
+                description=description, salt=t.b64(t.new_salt()), iterations=t.ITERATIONS,
+                declared=declared, created_at=time.time(),
+            )
+            .returning(principals.c.id)
+        ).scalar_one()
+    )  # fmt: skip
+
+
+def _insert_token(
+    conn: Any, principal_id: int, *, note: str, expires_in: float | None = None
+) -> tuple[str, str]:
+    """A new token of principal ``principal_id``, kept as its verifier only: the token (to show
+    once) and its id."""
+    row = conn.execute(
+        sa.select(principals.c.salt, principals.c.iterations).where(principals.c.id == principal_id)
+    ).one()
+    token, token_id = t.new_token()
+    keys = t.verifier(token, t.unb64(row.salt), row.iterations)
+    now = time.time()
+    conn.execute(
+        tokens.insert().values(
+            id=token_id, principal_id=principal_id, stored_key=t.b64(keys.stored_key),
+            server_key=t.b64(keys.server_key), note=note, created_at=now,
+            expires_at=None if expires_in is None else now + expires_in,
+        )
+    )  # fmt: skip
+    return token, token_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -68,6 +69,17 @@ def touch(conn: Connection, table_id: int, *, removed: bool = False) -> int:
     return int(conn.execute(update).scalar_one())
 
 
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of a lock lakegate names (a signed 64-bit integer)."""
+    return int.from_bytes(hashlib.sha256(f"lakegate:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def _revision(conn: Connection) -> str | None:
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
 class CatalogDatabase:
     """The catalog's database: its engine (SQLite with WAL, or PostgreSQL), migrations, and
     transactions that turn driver errors into ``CatalogError``."""
@@ -122,12 +134,16 @@ class CatalogDatabase:
             self._relaxed_engine.dispose()
 
     def migrate(self) -> None:
-        """Bring the catalog schema to the newest revision (cheap when it already is)."""
+        """Bring the catalog schema to the newest revision (cheap when it already is). Nodes
+        starting at once on one catalog migrate one after the other: the first does the work,
+        the others find it done."""
+        with self.engine.connect() as conn:
+            if _revision(conn) == HEAD_REVISION:
+                return
         with self._writer.begin() as conn:
-            current = None
-            if sa.inspect(conn).has_table("alembic_version"):
-                current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-            if current == HEAD_REVISION:
+            if not self.is_sqlite:  # SQLite: the write lock this transaction holds serializes them
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("migrate")})
+            if _revision(conn) == HEAD_REVISION:
                 return
             from alembic import command
             from alembic.config import Config
@@ -148,6 +164,15 @@ class CatalogDatabase:
     @contextlib.contextmanager
     def _read(self, what: str) -> Iterator[Connection]:
         with translate_errors(what), self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def exclusively(self, what: str, lock: str) -> Iterator[Connection]:
+        """A write transaction holding the catalog-wide lock ``lock`` to its end, whichever node
+        asks: on PostgreSQL an advisory lock, on SQLite the write lock every write takes."""
+        with self._write(what) as conn:
+            if not self.is_sqlite:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)})
             yield conn
 
     def writing(self, what: str, *, durable: bool = True) -> contextlib.AbstractContextManager[Connection]:
