@@ -202,13 +202,13 @@ class Gateway:
         waited for its turn, it does not start.
 
         Raises: the query's LakegateError when it is refused (recorded)."""
-        group = self._workgroup(principal)
         if queued is None:
             query_id, began = self._begin(principal, sql, via)
         else:
             query_id, began = queued, self._dequeued(queued)
         turn = contextlib.ExitStack()
         try:
+            group = self._workgroup(principal)  # the catalog may fail here too: recorded
             turn.enter_context(self._turn(group))
             if cancelled is not None and cancelled.is_set():
                 raise _cancelled()
