@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,6 @@ from lakegate.catalog.model import (
     tables,
 )
 from lakegate.errors import CatalogError
-
-logger = logging.getLogger(__name__)
-
 
 HEAD_REVISION = "0007"
 

@@ -4,7 +4,6 @@ cursors, their rows streamed batch by batch, and the statements that set session
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,8 +19,6 @@ from lakegate.pgwire.types import Column, column, data_rows, decode_param, encod
 from lakegate.query.gateway import Gateway, Run
 from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog, is_catalog_query
 from lakegate.query.pg_types import TEXT
-
-logger = logging.getLogger(__name__)
 
 DIALECTS = ("duckdb", "athena", "trino")
 _CHUNK_ROWS = 16_384  # rows encoded at a time: bounds the encoder's scratch memory

@@ -293,6 +293,21 @@ class IsolatedEngine:
 
     # -- the engine's calls --------------------------------------------------------------------
 
+    def _call(self, op: str, sql: str, params: Any, options: dict[str, Any]) -> Any:
+        """Ask a free engine process ``op`` and wait for its answer (the process is free again
+        after, or stopped when it died). Raises: the answer's error."""
+        process = self._take()
+        keep = False
+        try:
+            process.send((op, sql, params, options))
+            answer = process.ask()
+            keep = True
+        finally:
+            self._give_back(process, keep)
+        if answer[0] == "error":
+            raise _error(answer[1])
+        return answer
+
     def execute(
         self,
         sql: str,
@@ -306,16 +321,7 @@ class IsolatedEngine:
     ) -> Result:
         options = {"access": access, "limits": limits, "max_bytes": max_bytes, "dialect": dialect,
                    "reuse_seconds": reuse_seconds}  # fmt: skip
-        process = self._take()
-        keep = False
-        try:
-            process.send(("execute", sql, list(params) if params else None, options))
-            answer = process.ask()
-            keep = True
-        finally:
-            self._give_back(process, keep)
-        if answer[0] == "error":
-            raise _error(answer[1])
+        answer = self._call("execute", sql, list(params) if params else None, options)
         _, data, elapsed, tables, scanned, estimated, reused = answer
         table = pa.ipc.open_stream(data).read_all()
         return Result(table, elapsed, tables, scanned, estimated, reused)
@@ -323,17 +329,7 @@ class IsolatedEngine:
     def describe(
         self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
     ) -> tuple[pa.Schema, list[str]]:
-        options = {"access": access, "dialect": dialect}
-        process = self._take()
-        keep = False
-        try:
-            process.send(("describe", sql, param_count, options))
-            answer = process.ask()
-            keep = True
-        finally:
-            self._give_back(process, keep)
-        if answer[0] == "error":
-            raise _error(answer[1])
+        answer = self._call("describe", sql, param_count, {"access": access, "dialect": dialect})
         return pa.ipc.read_schema(pa.py_buffer(answer[1])), answer[2]
 
     def answer_catalog(
@@ -355,16 +351,7 @@ class IsolatedEngine:
             "snapshot": snapshot,
             "settings": settings,
         }
-        process = self._take()
-        keep = False
-        try:
-            process.send(("catalog", sql, params, options))
-            answer = process.ask()
-            keep = True
-        finally:
-            self._give_back(process, keep)
-        if answer[0] == "error":
-            raise _error(answer[1])
+        answer = self._call("catalog", sql, params, options)
         table = pa.ipc.open_stream(answer[1]).read_all()
         return CatalogAnswer(table.schema, answer[2], table)
 
