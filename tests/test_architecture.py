@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("schema", "config"),
     ("storage",),
     ("duck", "catalog"),
-    ("app", "events", "crawler"),
+    ("app", "events", "crawler", "cluster"),
     ("auth",),
     ("query", "ingest"),
     ("pgwire", "server"),

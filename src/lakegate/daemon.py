@@ -21,12 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakegate.app import LANDING_PREFIX, App
+from lakegate.catalog.records import Claimant
+from lakegate.cluster.heartbeat import Heartbeat
+from lakegate.cluster.registry import ROLES, Registry, node_id, this_node
 from lakegate.errors import ConfigError, LakegateError
 
 if TYPE_CHECKING:
     from lakegate.events.sqs import SqsConsumer
     from lakegate.ingest.accelerate import Accelerator
     from lakegate.ingest.outcomes import Outcome
+    from lakegate.ingest.pipeline import Pipeline
     from lakegate.ingest.service import IngestService
     from lakegate.pgwire.server import PgServer
     from lakegate.query.gateway import Gateway
@@ -48,6 +52,7 @@ class Serving:
     pg_host: str = "127.0.0.1"
     pg_auth: str = "scram"
     pg_require_tls: bool = False
+    role: str = "all"  # all | ingest (deliveries only) | query (queries only)
 
     def check(self) -> None:
         """Raises: ConfigError ``cli.bad_tls`` or ``cli.bad_option`` for options that clash."""
@@ -56,6 +61,12 @@ class Serving:
                 "--tls-cert and --tls-key name two existing files",
                 code="cli.bad_tls",
                 hint="give both PEM files, or --tls-self-signed for development",
+            )
+        if self.role not in ROLES:
+            raise ConfigError(
+                f"--role is one of {', '.join(ROLES)}, not {self.role!r}",
+                code="cli.bad_option",
+                hint="ingest: takes deliveries; query: answers queries; all: both",
             )
         if self.pg_auth not in ("scram", "password") or (
             self.pg_require_tls and self.tls is None and not self.tls_self_signed
@@ -152,6 +163,8 @@ class Daemon:
         self.api: BackgroundServer | None = None
         self.pg: PgServer | None = None
         self.tls: tuple[Path, Path] | None = None
+        self.heartbeat: Heartbeat | None = None
+        self._replays: Pipeline | None = None
         self._running: list[Any] = []  # what started, to stop
 
     # -- starting -------------------------------------------------------------------------------
@@ -185,11 +198,34 @@ class Daemon:
             self.say(f"warning: {exc.one_line()}; lakegate keeps trying")
 
     def _build(self) -> None:
+        application, serving = self.application, self.serving
+        settings = application.settings
+        home = application.home.root
+        shared = all(
+            getattr(settings.storage, area).startswith("s3://") for area in ("landing", "lake", "quarantine")
+        )
+        node = this_node(home, node_id(home, settings.cluster.node_id), serving.role, shared)
+        lease = settings.cluster.lease_seconds
+        self.heartbeat = Heartbeat(Registry(application.catalog, lease), node, Claimant(node.id, lease))
+        if serving.role != "query":
+            self._ingest(self.heartbeat)
+        self._tls()
+        if serving.http_port is None and serving.pg_port is None:
+            return
+        if serving.role == "ingest":
+            self._http()  # health, metrics, the console and uploads: no queries on this node
+            return
+        self._serve_queries()
+
+    def _ingest(self, heartbeat: Heartbeat) -> None:
         from lakegate.ingest.accelerate import Accelerator
         from lakegate.ingest.service import IngestService
 
         application = self.application
-        accelerator = Accelerator(application.catalog, application.store, lambda: application.settings)
+        accelerator = Accelerator(
+            application.catalog, application.store, lambda: application.settings,
+            may_run=lambda: heartbeat.leads,
+        )  # fmt: skip
 
         def reported(o: Outcome) -> None:
             self.report(o)
@@ -197,8 +233,10 @@ class Daemon:
                 accelerator.wake()  # its Parquet copy can be written now
 
         self.accelerator = accelerator
-        self.service = IngestService(application, on_outcome=reported)
+        self.service = IngestService(application, on_outcome=reported, cluster=heartbeat)
         self._event_sources()
+
+    def _tls(self) -> None:
         serving = self.serving
         if serving.tls_self_signed:
             from lakegate.server.tls import self_signed
@@ -206,8 +244,9 @@ class Daemon:
             self.tls = self_signed(self.application.home.root / "tls")
         else:
             self.tls = serving.tls
-        if serving.http_port is None and serving.pg_port is None:
-            return
+
+    def _serve_queries(self) -> None:
+        serving = self.serving
         from lakegate.query.gateway import Gateway
 
         self.gateway = Gateway(self.application.catalog, self._engine())  # HTTP's and pgwire's
@@ -283,13 +322,12 @@ class Daemon:
         from lakegate.server.background import BackgroundServer
 
         application, serving, service = self.application, self.serving, self.service
-        assert service is not None
         api = make_app(
             application.catalog,
             application.store,
-            lambda: service.pipeline,
+            self._pipeline,
             self.gateway,
-            ingest_counts=lambda: dict(service.counts),
+            ingest_counts=lambda: dict(service.counts) if service is not None else {},
             results=application.home.root / "results",
             http=application.settings.http,
         )
@@ -297,6 +335,21 @@ class Daemon:
             api, serving.http_host, serving.http_port or 0, "http", self.tls,
             max_connections=application.settings.http.max_connections,
         )  # fmt: skip
+
+    def _pipeline(self) -> Pipeline:
+        """The pipeline quarantine replays run through: the ingest service's, or on a query
+        node one of its own (replays are rare)."""
+        if self.service is not None:
+            return self.service.pipeline
+        if self._replays is None:
+            from lakegate.ingest.pipeline import Pipeline
+            from lakegate.ingest.routing import Router
+
+            application = self.application
+            claimant = self.heartbeat.claimant if self.heartbeat else None
+            router = Router.from_settings(application.settings)
+            self._replays = Pipeline(application.catalog, application.store, router=router, claimant=claimant)
+        return self._replays
 
     def _principals(self) -> None:
         from lakegate.auth.principals import FIRST_ADMIN, Principals
@@ -313,10 +366,13 @@ class Daemon:
 
     def _start(self) -> None:
         serving = self.serving
-        assert self.service is not None and self.accelerator is not None
+        assert self.heartbeat is not None
+        self.heartbeat.start()  # registered, and leading or not, before any work is taken
+        self._running.append(self.heartbeat)
         for part in (self.service, self.accelerator):
-            part.start()
-            self._running.append(part)
+            if part is not None:
+                part.start()
+                self._running.append(part)
         if self.webhook:
             self.webhook.start()
             self._running.append(self.webhook)
@@ -330,6 +386,7 @@ class Daemon:
             self._running.append(self.api)
             bound = self.api.bound_port()  # --http-port 0: the one the system picked
             scheme = "https" if self.tls else "http"
+            self.heartbeat.advertise(http_url=f"{scheme}://{serving.http_host}:{bound}/")
             trust = f"; clients trust {self.tls[0]}" if serving.tls_self_signed and self.tls else ""
             self.say(
                 f"web console: {scheme}://{serving.http_host}:{bound}/ (sign in with a token)\n"
@@ -352,6 +409,8 @@ class Daemon:
             ) from None
         ssl_mode = "require" if serving.pg_require_tls else ("prefer" if self.tls else "disable")
         where = f"{serving.pg_host}:{pg.bound_port()}"
+        assert self.heartbeat is not None
+        self.heartbeat.advertise(pg_url=f"postgresql://{where}/lakegate")
         self.say(
             f"PostgreSQL: postgresql://<user>@{where}/lakegate?sslmode={ssl_mode} "
             "(the password is one of the user's tokens)"
@@ -360,19 +419,24 @@ class Daemon:
     def _announce(self) -> None:
         from lakegate.query.sandbox import landlock_abi
 
-        application = self.application
+        application, heartbeat = self.application, self.heartbeat
+        assert heartbeat is not None
         sandbox = "kernel-enforced read-only query threads" if landlock_abi() else "NO Landlock (guard only)"
-        assert self.service is not None
-        workers = (
-            f"{self.service.processes} worker processes"
-            if self.service.processes
-            else f"{application.settings.ingest.workers} worker threads"
-        )
-        self.say(
-            f"lakegate is up on {application.home.root}: drop files into "
-            f"{application.store.area('landing').url('')}<database>/<table>/ ({workers}, {sandbox}). "
-            "Ctrl-C stops."
-        )
+        if self.service is None:
+            does = f"answering queries only (--role query; {sandbox})"
+        else:
+            workers = (
+                f"{self.service.processes} worker processes"
+                if self.service.processes
+                else f"{application.settings.ingest.workers} worker threads"
+            )
+            only = ", deliveries only (--role ingest)" if self.serving.role == "ingest" else f", {sandbox}"
+            landing = application.store.area("landing").url("")
+            does = f"drop files into {landing}<database>/<table>/ ({workers}{only})"
+        others = len(heartbeat.registry.alive()) - 1
+        peers = f"; {others} other node{'' if others == 1 else 's'} share the catalog" if others > 0 else ""
+        where = f"{application.home.root} as node {heartbeat.node.id}{peers}"
+        self.say(f"lakegate is up on {where}: {does}. Ctrl-C stops.")
         storage = application.settings.storage
         if storage.uses_s3() and not storage.s3.query_access_key:
             self.say(
@@ -426,8 +490,8 @@ class Daemon:
         if self.gateway is not None:
             self.gateway.close()
             self.gateway = None
-        for part in (self.consumer, self.accelerator, self.service):
+        for part in (self.consumer, self.accelerator, self.service, self.heartbeat):
             if part is not None and part in running:
-                part.stop()
+                part.stop()  # the heartbeat last: it hands what is still held to the other nodes
         self.lock.release()
         return dict(self.service.counts) if self.service is not None else {}

@@ -123,6 +123,7 @@ CODES: dict[str, Code] = {
     "catalog.conflict": Code("two writers changed the catalog at once; the operation is retried", status=503),
     "catalog.unavailable": Code("the catalog database cannot be reached", status=503, fix="check the `catalog` setting and that the database is running"),
     "catalog.state_conflict": Code("a ledger row is no longer in the state the operation expected (another node or process moved it)", status=409),
+    "catalog.claim_lost": Code("this node's claim on a ledger object ran out and another node took the object over; that node finishes it", status=409),
     "catalog.no_table": Code("no table of that name", fix="`lakegate ls` lists them"),
     "catalog.unknown_table": Code("no table of that name", status=404, fix="`lakegate ls` lists them"),
     "catalog.unknown_column": Code("the table has no column of that name", status=404, fix="`lakegate describe TABLE` lists its columns"),

@@ -13,7 +13,16 @@ from alembic.migration import MigrationContext
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
 from lakegate.catalog.model import metadata
+from lakegate.catalog.records import Claimant
 from lakegate.errors import CatalogError
+
+BY = Claimant("node-a")
+
+
+def land(catalog: Catalog, key: str, size: int = 10, mtime_ns: int = 1) -> ObjectRecord:
+    obj = catalog.land(key, size, mtime_ns, BY)
+    assert obj is not None
+    return obj
 
 
 def _plan(
@@ -31,7 +40,7 @@ def _plan(
 
 
 def _through_copy(catalog: Catalog, key: str, sha: str, plan: dict[str, Any], target: str) -> ObjectRecord:
-    obj = catalog.land(key, 10, 1)
+    obj = land(catalog, key)
     part = "/".join(f"{k}={v}" for k, v in plan["partition"].items())
     obj = catalog.transition(
         obj, r.VALIDATED, sha256=sha, database="sales", table="orders", partition_path=part,
@@ -41,14 +50,14 @@ def _through_copy(catalog: Catalog, key: str, sha: str, plan: dict[str, Any], ta
 
 
 def test_land_is_idempotent_per_active_object(catalog: Catalog) -> None:
-    first = catalog.land("landing/sales/orders/a.csv", 10, 1)
-    again = catalog.land("landing/sales/orders/a.csv", 10, 1)
+    first = land(catalog, "landing/sales/orders/a.csv", 10, 1)
+    again = land(catalog, "landing/sales/orders/a.csv", 10, 1)
     assert first.id == again.id and again.state == r.LANDED
     assert [o.id for o in catalog.active_objects()] == [first.id]
 
 
 def test_transition_refuses_a_stale_state(catalog: Catalog) -> None:
-    obj = catalog.land("landing/x/y/z.csv", 1, 1)
+    obj = land(catalog, "landing/x/y/z.csv", 1, 1)
     catalog.transition(obj, r.REJECTED, reason_code="reject.empty", reason="empty")
     with pytest.raises(CatalogError) as err:
         catalog.transition(obj, r.VALIDATED)
@@ -156,7 +165,7 @@ def test_concurrent_registrations_into_one_new_table(catalog: Catalog) -> None:
 
 
 def test_terminal_states_end_the_active_row(catalog: Catalog) -> None:
-    obj = catalog.land("landing/a/b/c.csv", 1, 1)
+    obj = land(catalog, "landing/a/b/c.csv", 1, 1)
     obj = catalog.transition(
         obj, r.REJECTED, reason_code="reject.empty", reason="empty", target_key="q/c.csv"
     )
@@ -164,7 +173,7 @@ def test_terminal_states_end_the_active_row(catalog: Catalog) -> None:
     catalog.transition(obj, r.QUARANTINED)
     assert catalog.active_objects() == []
     assert catalog.active_for("landing/a/b/c.csv") is None
-    new = catalog.land("landing/a/b/c.csv", 2, 2)  # a new delivery under the same name
+    new = land(catalog, "landing/a/b/c.csv", 2, 2)  # a new delivery under the same name
     assert new.id != obj.id and new.state == r.LANDED
     assert [o.reason_code for o in catalog.objects_in((r.QUARANTINED,))] == ["reject.empty"]
 
@@ -173,11 +182,11 @@ def test_migrations_build_exactly_the_model(catalog: Catalog) -> None:
     with catalog.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0008"
 
 
 def test_reopening_an_existing_catalog_keeps_its_data(catalog: Catalog) -> None:
-    catalog.land("landing/a/b/c.csv", 1, 1)
+    land(catalog, "landing/a/b/c.csv", 1, 1)
     again = Catalog(catalog.url)
     assert len(again.active_objects()) == 1
     again.close()

@@ -106,8 +106,9 @@ def test_a_policy_is_enforced_at_registration_too(app: App) -> None:
     app.store.write("landing/acme/orders/c.csv", b"id,extra\n1,y\n")
     app.catalog.drop_table("acme", "orders", "test")  # both now validate against no table...
     Archive(app.catalog, app.store).settle()
-    b = app.catalog.land("landing/acme/orders/b.csv", *_stat(app, "landing/acme/orders/b.csv"))
-    c = app.catalog.land("landing/acme/orders/c.csv", *_stat(app, "landing/acme/orders/c.csv"))
+    b = app.catalog.land("landing/acme/orders/b.csv", *_stat(app, "landing/acme/orders/b.csv"), p.claimant)
+    c = app.catalog.land("landing/acme/orders/c.csv", *_stat(app, "landing/acme/orders/c.csv"), p.claimant)
+    assert b is not None and c is not None
     b = p._validate(b)
     c = p._validate(c)
     p.advance(b)  # ...the first makes the table

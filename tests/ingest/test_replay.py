@@ -8,6 +8,7 @@ import pytest
 
 from lakegate.app import App
 from lakegate.catalog import records as r
+from lakegate.catalog.records import Claimant
 from lakegate.errors import CatalogError, LakegateError
 from lakegate.ingest import pipeline as pipeline_module
 from lakegate.ingest.outcomes import Outcome
@@ -46,7 +47,7 @@ def quarantined(app: App) -> tuple[Pipeline, list[Outcome], r.ObjectRecord]:
 
 def test_a_replayed_object_is_taken_again_under_the_fixed_rules(app: App) -> None:
     pipeline, outcomes, obj = quarantined(app)
-    done = pipeline.advance(app.catalog.begin_replay(obj))
+    done = pipeline.advance(app.catalog.begin_replay(obj, pipeline.claimant))
     assert done.state == r.REPLAYED and landing_keys(app) == [KEY]
     assert list(app.store.list("quarantine/")) == []
     pipeline.process(KEY)
@@ -62,7 +63,7 @@ def test_a_crash_in_the_middle_of_a_replay_is_finished_by_whoever_comes_next(
     pipeline, outcomes, obj = quarantined(app)
     _crash_once_at(monkeypatch, "replay_copied")  # back in landing, quarantine copy not yet deleted
     with pytest.raises(Crash):
-        pipeline.advance(app.catalog.begin_replay(obj))
+        pipeline.advance(app.catalog.begin_replay(obj, pipeline.claimant))
     assert landing_keys(app) == [KEY] and len(list(app.store.list("quarantine/"))) == 1
     with pytest.raises(LakegateError) as young:  # its owner may still be at it: left to it a while
         pipeline.process(KEY)
@@ -77,11 +78,11 @@ def test_a_crash_in_the_middle_of_a_replay_is_finished_by_whoever_comes_next(
 def test_a_replay_waits_while_another_delivery_holds_the_key(app: App) -> None:
     pipeline, outcomes, obj = quarantined(app)
     app.store.write(KEY, b"id,amount\n7,7\n")  # a new delivery arrived meanwhile
-    done = pipeline.advance(app.catalog.begin_replay(obj))
+    done = pipeline.advance(app.catalog.begin_replay(obj, pipeline.claimant))
     assert done.state == r.QUARANTINED and "postponed" in done.reason_details["replay"]  # type: ignore[index]
     assert [o.kind for o in outcomes] == ["replay postponed"]
     assert app.store.read(KEY) == b"id,amount\n7,7\n" and len(list(app.store.list("quarantine/"))) == 1
-    app.catalog.land(KEY, 14, 0)  # that delivery is being taken
+    app.catalog.land(KEY, 14, 0, Claimant("another-node"))  # that delivery is being taken
     with pytest.raises(CatalogError) as err:
-        app.catalog.begin_replay(done)
+        app.catalog.begin_replay(done, pipeline.claimant)
     assert err.value.code == "quarantine.busy"

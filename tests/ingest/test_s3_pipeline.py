@@ -100,9 +100,9 @@ def test_an_accepted_small_object_costs_four_requests(s3_app: App) -> None:
 def test_an_object_too_big_to_spool_is_inferred_in_place(
     s3_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lakegate.ingest import pipeline
+    from lakegate.ingest import landing_files
 
-    monkeypatch.setattr(pipeline, "SPOOL_LIMIT", 64)  # the engine then reads the object over S3
+    monkeypatch.setattr(landing_files, "SPOOL_LIMIT", 64)  # the engine then reads the object over S3
     data = b"id,name\n" + b"".join(b"%d,name %d\n" % (n, n) for n in range(50))
     outcome = deliver(s3_app, "landing/s/big/b.csv", data)
     assert (outcome.kind, outcome.rows) == ("accepted", 50)

@@ -141,12 +141,24 @@ objects = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("reason_details", sa.JSON, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    # For several workers sharing one PostgreSQL catalog: who holds the object, since when.
+    # Several nodes on one catalog: the node that holds the object (the last one, once it is
+    # final), since when, until when its lease runs unless renewed, and the claim's number, which
+    # every transition checks (a node whose claim was taken over can change nothing).
     sa.Column("claimed_by", sa.String(255), nullable=True),
     sa.Column("claimed_at", sa.Float, nullable=True),
+    sa.Column("claim_epoch", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_until", sa.Float, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Index("ix_objects_source_active", "source_key", "active"),
+    # one delivery of a landing key at a time, whichever node records it
+    sa.Index(
+        "ux_objects_one_active",
+        "source_key",
+        unique=True,
+        postgresql_where=sa.text("active"),
+        sqlite_where=sa.text("active"),
+    ),
     sa.Index("ix_objects_state", "state"),
     sa.Index("ix_objects_target", "target_key"),  # the delivery of a lake file (lineage, acceleration)
 )
@@ -236,8 +248,34 @@ queries = sa.Table(
     sa.Column("submitted_at", sa.Float, nullable=False),
     sa.Column("started_at", sa.Float, nullable=True),
     sa.Column("finished_at", sa.Float, nullable=True),
+    # Several nodes: the node running it, whether a cancel was asked (any node may take the
+    # request; the runner sees it), its workgroup slot's lease, where its result is kept.
+    sa.Column("node", sa.String(255), nullable=True),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("result_key", sa.Text, nullable=True),
     sa.Index("ix_queries_principal", "principal", "submitted_at"),
     sa.Index("ix_queries_workgroup", "workgroup", "submitted_at"),
+    sa.Index("ix_queries_state", "state", "workgroup"),
+)
+
+# The lakegate nodes sharing this catalog (``lakegate nodes``): each renews its heartbeat;
+# one whose heartbeat is older than a lease is gone, and its work is taken over.
+nodes = sa.Table(
+    "nodes",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("roles", sa.String(32), nullable=False),  # all | ingest | query
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.Column("home", sa.Text, nullable=False),
+    sa.Column("storage", sa.String(16), nullable=False),  # s3 | local
+    sa.Column("http_url", sa.Text, nullable=True),
+    sa.Column("pg_url", sa.Text, nullable=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+    sa.Column("stopped_at", sa.Float, nullable=True),
 )
 
 # Limits shared by the principals of a workgroup.

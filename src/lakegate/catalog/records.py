@@ -93,10 +93,20 @@ class ObjectRecord:
     attempts: int = 0
     created_at: float = 0.0
     updated_at: float = 0.0
+    claimed_by: str | None = None  # the node holding it (the last one, once final)
+    claim_epoch: int = 0  # the claim it was read under: a transition needs it unchanged
 
     @property
     def qualified_table(self) -> str:
         return f"{self.database}.{self.table}"
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """Who takes ledger objects: a node (its id) and how long its claim lasts unless renewed."""
+
+    node: str
+    lease_seconds: float = 30.0
 
 
 @dataclass(frozen=True)

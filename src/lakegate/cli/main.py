@@ -27,8 +27,9 @@ for group, name in (
 ):
     app.add_typer(group, name=name)
 for command in (
-    serving.init, serving.up, querying.sql, querying.history, crawling.crawl, tables.ls, tables.describe,
-    tables.comment, delivery.put, lake_files.drop, lake_files.retention, lake_files.accelerate,
+    serving.init, serving.up, serving.nodes, querying.sql, querying.history, crawling.crawl, tables.ls,
+    tables.describe, tables.comment, delivery.put, lake_files.drop, lake_files.retention,
+    lake_files.accelerate,
 ):  # fmt: skip
     app.command()(command)
 

@@ -79,6 +79,14 @@ def up(
     pg_require_tls: Annotated[
         bool, typer.Option("--pg-require-tls", help="Refuse PostgreSQL connections without TLS.")
     ] = False,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="What this node does: all, ingest (takes deliveries, answers no queries) or query "
+            "(answers queries, takes no deliveries); scale each on its own with many nodes.",
+        ),
+    ] = "all",
 ) -> None:
     """Watch landing/, validate, organize and catalog every file, until Ctrl-C."""
     import faulthandler
@@ -98,7 +106,7 @@ def up(
         events_port=events_port, events_host=events_host, http_port=http_port, http_host=http_host,
         tls=(tls_cert, tls_key) if tls_cert and tls_key and not tls_self_signed else None,
         tls_self_signed=tls_self_signed, pg_port=pg_port, pg_host=pg_host, pg_auth=pg_auth,
-        pg_require_tls=pg_require_tls,
+        pg_require_tls=pg_require_tls, role=role,
     )  # fmt: skip
     try:
         serving.check()
@@ -132,3 +140,33 @@ def up(
         counts = daemon.stop()
         summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("accepted", "quarantined", "duplicate"))
         err.print(f"stopped after {time.monotonic() - started:.0f} s: {summary}", markup=False)
+
+
+def nodes(
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per node.")] = False,
+) -> None:
+    """The lakegate nodes sharing this home's catalog: up, gone (silent for over a lease) or stopped."""
+    import json
+
+    from rich.table import Table
+
+    from lakegate.cluster.registry import Registry
+
+    with opened(home) as application:
+        lease = application.settings.cluster.lease_seconds
+        found = [n.as_dict(lease) for n in Registry(application.catalog, lease).all()]
+    if as_json:
+        for node in found:
+            out.print_json(json.dumps(node))
+        return
+    if not found:
+        out.print("no node has run on this catalog yet (`lakegate up` registers one)")
+        return
+    table = Table("node", "state", "roles", "host", "pid", "version", "heartbeat", "HTTP", "PostgreSQL")
+    for n in found:
+        table.add_row(
+            n["id"], n["state"], n["roles"], n["host"], str(n["pid"]), n["version"],
+            f"{n['heartbeat_age_seconds']:.0f} s ago", n["http_url"] or "-", n["pg_url"] or "-",
+        )  # fmt: skip
+    out.print(table)

@@ -19,6 +19,7 @@ from lakegate.config.loading import Settings, load_settings, read_yaml
 from lakegate.config.reference import example_config, settings_reference
 from lakegate.config.sections import (
     ENV_PREFIX,
+    ClusterSettings,
     EventsSettings,
     HttpSettings,
     IngestSettings,
@@ -32,6 +33,7 @@ __all__ = [
     "ENCODINGS",
     "ENV_PREFIX",
     "RULE_CHECKS",
+    "ClusterSettings",
     "DatasetSettings",
     "EventsSettings",
     "HttpSettings",

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from lakegate.config.datasets import DatasetSettings
 from lakegate.config.sections import (
     ENV_PREFIX,
+    ClusterSettings,
     EventsSettings,
     HttpSettings,
     IngestSettings,
@@ -39,6 +40,7 @@ class Settings(_Section):
     events: EventsSettings = Field(default_factory=EventsSettings)
     query: QuerySettings = Field(default_factory=QuerySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     datasets: list[DatasetSettings] = Field(
         default_factory=list,
         description="Datasets, tried in order: the first whose key template matches a landing key "

@@ -211,6 +211,22 @@ class HttpSettings(_Section):
     )
 
 
+class ClusterSettings(_Section):
+    node_id: str | None = Field(
+        None,
+        description="This node's name in the node registry (`lakegate nodes`); by default one made "
+        "when the home is first used (its host name and a random suffix), kept in the home.",
+    )
+    lease_seconds: float = Field(
+        15.0,
+        ge=2,
+        le=3600,
+        description="How long a node's claim on a delivery, and its query slots, last unless renewed "
+        "(a live node renews them every fifth of this): a node that dies has its deliveries taken "
+        "over by another node this long after its last renewal.",
+    )
+
+
 class S3Settings(_Section):
     endpoint_url: str | None = Field(
         None, description="S3 endpoint for MinIO, Ceph, SeaweedFS...; unset for AWS."

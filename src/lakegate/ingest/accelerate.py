@@ -134,7 +134,9 @@ class Accelerator:
         threads: int = 1,
         memory_limit: str = "1GB",
         poll_seconds: float = 30.0,  # a fallback: every accepted file wakes it at once
+        may_run: Callable[[], bool] = lambda: True,  # whether this node leads the housekeeping
     ) -> None:
+        self.may_run = may_run
         self.catalog = catalog
         self.store = store  # the areas: lake files are read, derived copies written, here
         self.settings = settings  # the settings in force (lakegate.yaml reloads)
@@ -347,6 +349,8 @@ class Accelerator:
         while not self._stop.is_set():
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
+            if not self.may_run():
+                continue  # another node accelerates (and the files it takes wake nobody here)
             try:
                 self.run_pending()
                 if time.monotonic() - swept > SWEEP_SECONDS:

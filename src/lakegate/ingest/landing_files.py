@@ -4,7 +4,12 @@ its writer is done, when it arrived, and the local spool a remote object is read
 from __future__ import annotations
 
 import datetime as dt
-from typing import BinaryIO
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import PurePosixPath
+from typing import BinaryIO, cast
 
 from lakegate.catalog import ObjectRecord
 from lakegate.crawler.detect import Detected
@@ -106,3 +111,21 @@ def copy_verified(store: ObjectStore, obj: ObjectRecord, source: str, *, resumed
         code="storage.verify",
         transient=True,
     )
+
+
+SPOOL_LIMIT = 256 * 1024**2  # remote objects up to this size are inferred from a local copy
+
+
+@contextmanager
+def spooled(store: ObjectStore, key: str) -> Iterator[Spool | None]:
+    """A local temporary copy, written while hashing, for an object not in a local folder.
+
+    The engine then infers the schema from local disk instead of reading the object again over
+    the network. Objects above ``SPOOL_LIMIT`` are read in place.
+    """
+    if "://" not in store.url(key):
+        yield None
+        return
+    suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(PurePosixPath(key).suffixes))[-24:]
+    with tempfile.NamedTemporaryFile("w+b", prefix="lakegate-", suffix=suffix) as file:
+        yield Spool(cast(BinaryIO, file), SPOOL_LIMIT)

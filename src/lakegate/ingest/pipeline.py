@@ -19,21 +19,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
+import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import PurePosixPath
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from lakegate import duck
 from lakegate.catalog import Catalog, ObjectRecord
 from lakegate.catalog import records as r
-from lakegate.catalog.records import LedgerPlan
+from lakegate.catalog.records import Claimant, LedgerPlan
 from lakegate.crawler.detect import HEAD_BYTES, detect
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest import faults, judge_worker
@@ -46,6 +45,7 @@ from lakegate.ingest.landing_files import (
     being_written,
     copy_verified,
     identity,
+    spooled,
     unterminated,
 )
 from lakegate.ingest.outcomes import (
@@ -64,7 +64,6 @@ from lakegate.storage.base import Scan
 logger = logging.getLogger(__name__)
 
 QUARANTINE = "quarantine/"
-SPOOL_LIMIT = 256 * 1024**2  # remote objects up to this size are inferred from a local copy
 REPLAY_GRACE_SECONDS = 30.0  # a replay that has not finished this long after it began was cut short
 
 
@@ -79,8 +78,11 @@ class Pipeline:
         router: Router | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
         judges: judge_worker.Judges | None = None,
+        claimant: Claimant | None = None,
     ) -> None:
         self.catalog = catalog
+        # who this pipeline takes objects as: the node's id (every process of a node shares it)
+        self.claimant = claimant or Claimant(f"{socket.gethostname()}:{os.getpid()}")
         self.store = store
         self.router = router or Router([])
         self.on_outcome = on_outcome or (lambda _o: None)
@@ -94,7 +96,8 @@ class Pipeline:
     # -- entry points -----------------------------------------------------------------------
 
     def process(self, key: str) -> ObjectRecord | None:
-        """Take the landing object ``key`` through to a final state.
+        """Take the landing object ``key`` through to a final state; None when there is nothing
+        to take or another node holds it (``Ledger.land``).
 
         The object is read once, before it is recorded: that read gives the size and time the
         ledger keeps and, for a new object, everything validation needs. A local file, which a
@@ -106,17 +109,23 @@ class Pipeline:
             return self._refuse_name(key, problem)
         if self.store.written_in_place(key):
             return self._process_local(key)
-        with self._spool(key) as spool:
+        active = self.catalog.active_for(key)
+        if active is not None and active.claimed_by != self.claimant.node:
+            # another node may hold it (then it is not read here at all), or its lease ran out
+            return self.resume(active)
+        with spooled(self.store, key) as spool:
             scan = self._scan(key, spool)
             if scan is None:
                 # Gone from landing: perhaps a crash after its removal, before the final commit.
                 active = self.catalog.active_for(key)
-                return None if active is None else self.advance(active)
-            obj = self.catalog.land(key, scan.size, scan.mtime_ns)
-            if obj.state == r.REPLAYING:
+                return None if active is None else self.resume(active)
+            obj = self.catalog.land(key, scan.size, scan.mtime_ns, self.claimant)
+            if obj is not None and obj.state == r.REPLAYING:
                 self._replay_interrupted(obj)
                 self.advance(obj)  # a replay a crash interrupted; what it put back is a new delivery
-                obj = self.catalog.land(key, scan.size, scan.mtime_ns)
+                obj = self.catalog.land(key, scan.size, scan.mtime_ns, self.claimant)
+            if obj is None:
+                return None  # another node holds it
             if obj.state != r.LANDED:
                 return self.advance(obj)  # resuming an earlier run's record
             obj = self._validated(obj, scan, spool)
@@ -135,7 +144,9 @@ class Pipeline:
             if exc.code == "storage.not_found":
                 return None
             raise
-        obj = self.catalog.land(safe, scan.size, scan.mtime_ns)
+        obj = self.catalog.land(safe, scan.size, scan.mtime_ns, self.claimant)
+        if obj is None:
+            return None  # another node holds it
         if obj.state == r.LANDED:
             refused = Rejection(
                 f"lakegate cannot keep this file under its name: {problem}",
@@ -157,14 +168,21 @@ class Pipeline:
         if active is not None:
             if active.state == r.REPLAYING:
                 self._replay_interrupted(active)
-            done = self.advance(active)
-            if done.state != r.REPLAYED:
+            done = self.resume(active)
+            if done is None or done.state != r.REPLAYED:
                 return done
             # a replay a crash interrupted put the file back: it is a new delivery
         info = self.store.stat(key)
         if info is None:
             return None
-        return self.advance(self.catalog.land(key, info.size, info.mtime_ns), resumed=False)
+        obj = self.catalog.land(key, info.size, info.mtime_ns, self.claimant)
+        return None if obj is None else self.advance(obj, resumed=False)
+
+    def resume(self, obj: ObjectRecord) -> ObjectRecord | None:
+        """Claim ``obj`` (an unfinished ledger record) and run it to a final state; None when
+        another node holds it or it was finished meanwhile."""
+        claimed = self.catalog.claim(obj, self.claimant)
+        return None if claimed is None else self.advance(claimed)
 
     @staticmethod
     def _replay_interrupted(obj: ObjectRecord) -> None:
@@ -206,7 +224,7 @@ class Pipeline:
     def _validate(self, obj: ObjectRecord) -> ObjectRecord:
         if self.store.written_in_place(obj.source_key):
             return self._validate_held(obj)
-        with self._spool(obj.source_key) as spool:
+        with spooled(self.store, obj.source_key) as spool:
             scan = self._scan(obj.source_key, spool)
             return self._vanish(obj) if scan is None else self._validated(obj, scan, spool)
 
@@ -289,20 +307,6 @@ class Pipeline:
                 return self._reject(obj, reason, scan)
             self.catalog.bump_attempts(obj, f"{type(exc).__name__}: {exc}")
             raise
-
-    @contextmanager
-    def _spool(self, key: str) -> Iterator[Spool | None]:
-        """A local temporary copy, written while hashing, for an object not in a local folder.
-
-        The engine then infers the schema from local disk instead of reading the object again
-        over the network. Objects above ``SPOOL_LIMIT`` are read in place.
-        """
-        if "://" not in self.store.url(key):
-            yield None
-            return
-        suffix = re.sub(r"[^A-Za-z0-9.]", "", "".join(PurePosixPath(key).suffixes))[-24:]
-        with tempfile.NamedTemporaryFile("w+b", prefix="lakegate-", suffix=suffix) as file:
-            yield Spool(cast(BinaryIO, file), SPOOL_LIMIT)
 
     def _judge(self, obj: ObjectRecord, scan: Scan, read_from: str) -> ObjectRecord:
         route = self.router.route(obj.source_key, arrival_of(obj.mtime_ns))

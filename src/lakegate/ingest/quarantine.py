@@ -61,7 +61,7 @@ class Quarantine:
                 code="quarantine.purged",
                 hint="deliver the file again",
             )
-        return pipeline.advance(self.catalog.begin_replay(obj))
+        return pipeline.advance(self.catalog.begin_replay(obj, pipeline.claimant))
 
     def purge(self, obj: ObjectRecord) -> ObjectRecord:
         """Delete the quarantined copy of ``obj`` for good."""

@@ -20,9 +20,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lakegate.app import LANDING_PREFIX, App
 from lakegate.catalog import ObjectRecord
+from lakegate.catalog.records import Claimant
 from lakegate.errors import LakegateError
 from lakegate.events.inotify import InotifyWatcher, inotify_available
 from lakegate.events.reconciler import Reconciler
@@ -39,16 +41,31 @@ from lakegate.storage import ObjectInfo
 from lakegate.storage.local import is_partial_name
 from lakegate.storage.writers import PROBE
 
+if TYPE_CHECKING:
+    from lakegate.cluster.heartbeat import Heartbeat
+
 logger = logging.getLogger(__name__)
 
 RETENTION_SECONDS = 3600.0
+LEADER_LOOK_SECONDS = 30.0  # how soon a node that comes to lead runs the housekeeping
 # A held file a process still writes to: taken once it is done, without a warning or a backoff.
 WAITING_CODES = ("ingest.being_written", "storage.changed_while_read", "ingest.replaying")
 
 
 class IngestService:
-    def __init__(self, app: App, on_outcome: Callable[[Outcome], None] | None = None) -> None:
+    """``cluster``: the node's heartbeat, when other nodes may share the catalog: objects are
+    claimed as this node, listing takes this node's share of the keys, expired claims of other
+    nodes are taken over, and housekeeping runs on the leader only."""
+
+    def __init__(
+        self,
+        app: App,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        *,
+        cluster: Heartbeat | None = None,
+    ) -> None:
         self.app = app
+        self.cluster = cluster
         self.settings = app.settings.ingest
         self.counts: dict[str, int] = {}
         self._user_outcome = on_outcome
@@ -59,7 +76,9 @@ class IngestService:
             router=Router.from_settings(app.settings),
             on_outcome=self._outcome,
             judges=self.judges,
+            claimant=cluster.claimant if cluster is not None else None,
         )
+        self.claimant: Claimant = self.pipeline.claimant
         self._lock = threading.Lock()
         self.settling = Settling(app.store, self.settings.settle_seconds, self.settings.settle_max_seconds)
         self._busy: set[str] = set()
@@ -85,7 +104,9 @@ class IngestService:
         self.processes = min(self._process_count(), self.settings.workers)  # one object each at a time
         self._processes: WorkerProcesses | None = None
         if self.processes:
-            self._processes = WorkerProcesses(str(app.home.root), app.settings.model_dump(), self.processes)
+            self._processes = WorkerProcesses(
+                str(app.home.root), app.settings.model_dump(), self.processes, self.claimant
+            )
 
     def _process_count(self) -> int:
         if self.settings.processes is not None:
@@ -108,7 +129,7 @@ class IngestService:
         else:
             for _ in range(self.settings.workers):
                 self._pool.submit(self._warm_up)
-        for obj in self.app.catalog.active_objects():
+        for obj in self.app.catalog.claimable(self.claimant):  # its own, and those left by dead nodes
             self._submit_resume(obj)
         if self._landing_folder is not None:
             self._say_how_files_settle(self._landing_folder.root)
@@ -182,7 +203,8 @@ class IngestService:
 
     def _listed(self, info: ObjectInfo) -> None:
         if self._landing_folder is None:
-            self._submit(info.key)
+            if self.cluster is None or self.cluster.in_shard(info.key):
+                self._submit(info.key)
             return
         with self._lock:
             if info.key in self._busy:
@@ -198,23 +220,43 @@ class IngestService:
             self._submit(key)
 
     def _housekeeping(self) -> None:
-        """Finish archive moves a crash interrupted, then apply retention, now and every hour."""
+        """Finish archive moves a crash interrupted, then apply retention, at once and every hour
+        — on the node that leads housekeeping (any node, once the leader is gone)."""
         archive = Archive(self.app.catalog, self.app.store)
+        last = -RETENTION_SECONDS
         while True:
-            try:
-                archive.settle()
-                for table, count in archive.expire(self.pipeline.router).items():
-                    logger.warning("retention: archived %d files of %s", count, table)
-            except Exception:
-                logger.exception("archive housekeeping failed; it runs again in an hour")
-            if self._stop.wait(RETENTION_SECONDS):
+            if self.cluster is None or self.cluster.leads:
+                if time.monotonic() - last >= RETENTION_SECONDS:
+                    last = time.monotonic()
+                    try:
+                        archive.settle()
+                        for table, count in archive.expire(self.pipeline.router).items():
+                            logger.warning("retention: archived %d files of %s", count, table)
+                    except Exception:
+                        logger.exception("archive housekeeping failed; it runs again in an hour")
+            else:
+                last = -RETENTION_SECONDS  # should this node lead later, it runs at once
+            if self._stop.wait(LEADER_LOOK_SECONDS):
                 return
+
+    def _take_over(self) -> None:
+        """Resume what nodes whose lease ran out left unfinished."""
+        for obj in self.app.catalog.claimable(self.claimant):
+            if obj.claimed_by != self.claimant.node:  # its own are in hand, or waiting for a retry
+                logger.info("taking over %s from node %s", printable(obj.source_key), obj.claimed_by)
+                self._submit_resume(obj)
 
     def _tick_loop(self) -> None:
         step = min(0.05, max(self.settings.settle_seconds / 4, 0.01))
+        looked = time.monotonic()
         while not self._stop.wait(step):
             try:
                 self._tick()
+                if self.cluster is not None and time.monotonic() - looked > self.claimant.lease_seconds / 5:
+                    looked = time.monotonic()
+                    self._take_over()
+            except LakegateError as exc:
+                logger.warning("ingest scheduler: %s", exc.one_line())
             except Exception:
                 logger.exception("ingest scheduler tick failed")
 
@@ -238,6 +280,8 @@ class IngestService:
 
     def _submit_resume(self, obj: ObjectRecord) -> None:
         with self._lock:
+            if obj.source_key in self._busy:
+                return
             self._busy.add(obj.source_key)
         self._pool.submit(self._work, obj.source_key, obj)
 
@@ -246,7 +290,7 @@ class IngestService:
             if self._processes is not None:
                 self._processes.run(key, resume is not None, self._outcome)
             elif resume is not None:
-                self.pipeline.advance(resume)
+                self.pipeline.resume(resume)
             else:
                 self.pipeline.process(key)
             self._failures.pop(key, None)
@@ -261,6 +305,9 @@ class IngestService:
                 self.notify(key)  # a file landed under its name meanwhile, or one was put back
 
     def _schedule_retry(self, key: str, exc: Exception) -> None:
+        if getattr(exc, "code", "") == "catalog.claim_lost":
+            logger.warning("%s: %s", printable(key), exc)  # the node that took it over finishes it
+            return
         if getattr(exc, "code", "") in WAITING_CODES:
             logger.debug("%s: %s", key, exc)
             with self._lock:

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from lakegate.catalog.records import Claimant
 from lakegate.errors import LakegateError
 from lakegate.ingest import judge_worker
 from lakegate.ingest.outcomes import Outcome
@@ -47,7 +48,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)  # the daemon died before we could ask to die with it
 
 
-def _start(home: str, settings: dict[str, Any], parent: int) -> None:
+def _start(home: str, settings: dict[str, Any], parent: int, claimant: Claimant) -> None:
     """Runs once in each worker process."""
     _die_with(parent)
     os.environ[PARENT_ENV] = str(parent)
@@ -67,6 +68,7 @@ def _start(home: str, settings: dict[str, Any], parent: int) -> None:
         router=Router.from_settings(loaded),
         on_outcome=_outcomes.append,
         judges=judge_worker.from_settings(loaded.ingest),
+        claimant=claimant,  # the node's: what a worker claims, its node holds
     )
     _pipeline.warm_up()
 
@@ -84,7 +86,7 @@ def _run(key: str, resume: bool) -> tuple[list[Outcome], BaseException | None]:
         if resume:
             active = _pipeline.catalog.active_for(key)
             if active is not None:
-                _pipeline.advance(active)
+                _pipeline.resume(active)
         else:
             _pipeline.process(key)
     except Exception as exc:
@@ -99,8 +101,9 @@ def _run(key: str, resume: bool) -> tuple[list[Outcome], BaseException | None]:
 class WorkerProcesses:
     """``count`` worker processes; ``run`` blocks the calling thread until its object is done."""
 
-    def __init__(self, home: str, settings: dict[str, Any], count: int) -> None:
+    def __init__(self, home: str, settings: dict[str, Any], count: int, claimant: Claimant) -> None:
         self.home = home
+        self.claimant = claimant
         self.settings = settings
         self.count = count
         self._lock = threading.Lock()
@@ -111,7 +114,7 @@ class WorkerProcesses:
             max_workers=self.count,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(self.home, self.settings, os.getpid()),
+            initargs=(self.home, self.settings, os.getpid(), self.claimant),
         )
 
     def start(self) -> list[int]:
