@@ -124,6 +124,8 @@ CODES: dict[str, Code] = {
     "catalog.unavailable": Code("the catalog database cannot be reached", status=503, fix="check the `catalog` setting and that the database is running"),
     "catalog.state_conflict": Code("a ledger row is no longer in the state the operation expected (another node or process moved it)", status=409),
     "catalog.claim_lost": Code("this node's claim on a ledger object ran out and another node took the object over; that node finishes it", status=409),
+    "cluster.needs_postgresql": Code("another live node uses this SQLite catalog; several nodes need a PostgreSQL catalog", fix="set `catalog: postgresql://...` on every node (see README, Running on many machines)"),
+    "cluster.needs_shared_storage": Code("another live node uses these local folders; several nodes need one S3 bucket (and a PostgreSQL catalog)", fix="set `storage.url: s3://bucket/prefix` on every node, or give this node its own catalog"),
     "catalog.no_table": Code("no table of that name", fix="`lakegate ls` lists them"),
     "catalog.unknown_table": Code("no table of that name", status=404, fix="`lakegate ls` lists them"),
     "catalog.unknown_column": Code("the table has no column of that name", status=404, fix="`lakegate describe TABLE` lists its columns"),

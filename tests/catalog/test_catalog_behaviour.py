@@ -282,3 +282,62 @@ def test_a_table_is_read_again_exactly_when_it_changed(catalog: Catalog) -> None
     assert catalog.table("sales", "orders") is None
     deliver(catalog, "c.csv", "d" * 64, "3")  # a new table of the same name starts again at 0
     assert keys() == [("lake/c.csv", None)]
+
+
+# -- claims: several nodes sharing one ledger ---------------------------------------------------
+
+OTHER = Claimant("node-b")
+
+
+def test_a_held_object_is_refused_to_another_node(catalog: Catalog) -> None:
+    mine = land(catalog, "landing/a/b/c.csv")
+    assert (mine.claimed_by, mine.claim_epoch) == ("node-a", 1)
+    assert catalog.land("landing/a/b/c.csv", 10, 1, OTHER) is None
+    assert catalog.claim(mine, OTHER) is None
+    again = land(catalog, "landing/a/b/c.csv")  # its own node takes it again (a restart)
+    assert again.id == mine.id and again.claim_epoch == 2
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_holder_is_fenced(catalog: Catalog) -> None:
+    brief = Claimant("node-a", lease_seconds=0.0)
+    first = catalog.land("landing/a/b/c.csv", 10, 1, brief)
+    assert first is not None
+    assert [o.id for o in catalog.claimable(OTHER)] == [first.id]
+    taken = catalog.claim(first, OTHER)
+    assert taken is not None and taken.claimed_by == "node-b"
+    with pytest.raises(CatalogError) as err:
+        catalog.transition(first, r.VALIDATED)  # node-a wakes up and goes on: it can change nothing
+    assert err.value.code == "catalog.claim_lost" and "node-b" in err.value.message
+    assert catalog.transition(taken, r.REJECTED, reason_code="reject.empty").state == r.REJECTED
+    assert catalog.claimable(OTHER) == [catalog.get_object(first.id)]  # its own, still unfinished
+
+
+def test_renewing_keeps_a_claim_and_releasing_hands_it_over(catalog: Catalog) -> None:
+    short = Claimant("node-a", lease_seconds=0.0)
+    obj = catalog.land("landing/a/b/c.csv", 10, 1, short)
+    assert obj is not None
+    assert catalog.renew_claims(BY) == 1  # renewed with a real lease: node-b may not take it
+    assert catalog.claimable(OTHER) == [] and catalog.claim(obj, OTHER) is None
+    assert catalog.release_claims("node-a") == 1  # node-a stops
+    assert catalog.claim(obj, OTHER) is not None
+
+
+def test_nodes_landing_one_key_at_once_record_it_once(catalog: Catalog) -> None:
+    key = "landing/a/b/race.csv"
+    got: list[ObjectRecord | None] = []
+    errors: list[Exception] = []
+
+    def node(i: int) -> None:
+        try:
+            got.append(catalog.land(key, 10, 1, Claimant(f"node-{i}")))
+        except Exception as exc:  # a conflict would be retried by the service: record it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=node, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [o for o in got if o is not None]
+    assert errors == [] and len(winners) == 1
+    assert [o.id for o in catalog.active_objects()] == [winners[0].id]

@@ -1,6 +1,7 @@
 """Nodes started at once on one empty PostgreSQL catalog all come up: the catalog is migrated
 once (the others wait for it, then find it done), exactly one node creates the first admin and
-prints its token, and principals declared in lakegate.yaml are added once."""
+prints its token, and principals declared in lakegate.yaml are added once. The nodes share one
+S3 prefix, as a real cluster does (a node refuses local folders another live node uses)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import psycopg
 
 from tests.e2e.daemon import Daemon
+from tests.s3server import SeaweedS3, s3_config
 
 NODES = 5
 DECLARED = "principals:\n  - name: ann\n    role: analyst\n  - name: bo\n    role: admin\n"
@@ -31,13 +33,22 @@ def test_nodes_initialising_at_once_on_an_empty_catalog_all_succeed(pg_url: str,
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
 
 
-def test_nodes_starting_at_once_create_one_first_admin(pg_url: str, tmp_path: Path) -> None:
-    daemons = []
+def _homes(tmp_path: Path, seaweed: SeaweedS3, extra: str = "") -> list[Path]:
+    shared = s3_config(seaweed, seaweed.new_prefix()) + extra
+    homes = []
     for i in range(NODES):
         home = tmp_path / f"n{i}"
         home.mkdir()
-        (home / "lakegate.yaml").write_text(DECLARED)
-        daemons.append(Daemon(home, env={"LAKEGATE_CATALOG": pg_url}))
+        (home / "lakegate.yaml").write_text(shared)
+        homes.append(home)
+    return homes
+
+
+def test_nodes_starting_at_once_create_one_first_admin(
+    pg_url: str, tmp_path: Path, seaweed: SeaweedS3
+) -> None:
+    env = {"LAKEGATE_CATALOG": pg_url}
+    daemons = [Daemon(home, env=env) for home in _homes(tmp_path, seaweed, DECLARED)]
     try:
         for d in daemons:
             d.wait_until(lambda d=d: "lakegate is up" in d.stderr, timeout=120)
@@ -54,8 +65,11 @@ def test_nodes_starting_at_once_create_one_first_admin(pg_url: str, tmp_path: Pa
     assert names == ["ann", "bo"]
 
 
-def test_without_a_declared_admin_exactly_one_node_makes_the_first(pg_url: str, tmp_path: Path) -> None:
-    daemons = [Daemon(tmp_path / f"n{i}", env={"LAKEGATE_CATALOG": pg_url}) for i in range(NODES)]
+def test_without_a_declared_admin_exactly_one_node_makes_the_first(
+    pg_url: str, tmp_path: Path, seaweed: SeaweedS3
+) -> None:
+    env = {"LAKEGATE_CATALOG": pg_url}
+    daemons = [Daemon(home, env=env) for home in _homes(tmp_path, seaweed)]
     try:
         for d in daemons:
             d.wait_until(lambda d=d: "lakegate is up" in d.stderr, timeout=120)

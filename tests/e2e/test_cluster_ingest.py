@@ -1,0 +1,110 @@
+"""Three nodes on one PostgreSQL catalog and one bucket take every delivery exactly once, share
+the work, and finish what a killed node held once its lease runs out — no restart needed."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.e2e.cluster import Cluster, csv_files
+from tests.s3server import SeaweedS3
+
+LEASE = 4.0
+
+
+def _check_exactly_once(cluster: Cluster, files: dict[str, bytes], ask: str = "a") -> None:
+    per_key = cluster.sql("SELECT source_key, count(*), min(state) FROM objects GROUP BY source_key")
+    assert {k for k, _, _ in per_key} == set(files)
+    assert [(k, c, s) for k, c, s in per_key if c != 1 or s != "done"] == []
+    assert cluster.keys("landing/") == []
+    expected = {k.rsplit("/", 1)[1]: d.count(b"\n") - 1 for k, d in files.items()}
+    with cluster.http(ask) as http:
+        got = http.post("/v1/query", json={"sql": "SELECT file, count(*) FROM s.t GROUP BY file"}).json()
+    assert {row[0]: row[1] for row in got["rows"]} == expected  # no row lost, none doubled
+
+
+def test_three_nodes_take_each_delivery_once_and_share_the_work(
+    tmp_path: Path, pg_url: str, seaweed: SeaweedS3
+) -> None:
+    cluster = Cluster(tmp_path, pg_url, seaweed, lease_seconds=LEASE)
+    try:
+        for name in ("a", "b", "c"):
+            cluster.start(name, "--http-port", "0")
+        files = csv_files(240)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda kv: cluster.put(*kv), files.items()))
+        cluster.wait_until(lambda: cluster.ledger_idle(len(files)), 120, "every delivery taken")
+        _check_exactly_once(cluster, files)
+        by_node = dict(cluster.sql("SELECT claimed_by, count(*) FROM objects GROUP BY claimed_by"))
+        assert set(by_node) == {"a", "b", "c"} and min(by_node.values()) >= 40, by_node  # shared
+        logs = "".join(d.stderr for d in cluster.nodes.values())
+        assert "state_conflict" not in logs and "claim_lost" not in logs and "Traceback" not in logs
+        names = [row[0] for row in cluster.sql("SELECT id FROM nodes WHERE stopped_at IS NULL ORDER BY id")]
+        assert names == ["a", "b", "c"]
+        [(leaders,)] = cluster.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        assert leaders == 1  # one node leads the housekeeping
+    finally:
+        codes = cluster.stop_all()
+    assert codes == [0, 0, 0]
+    assert cluster.sql("SELECT count(*) FROM nodes WHERE stopped_at IS NULL") == [(0,)]
+
+
+def test_a_killed_nodes_deliveries_are_finished_by_the_others(
+    tmp_path: Path, pg_url: str, seaweed: SeaweedS3
+) -> None:
+    cluster = Cluster(tmp_path, pg_url, seaweed, lease_seconds=LEASE)
+    for name in ("a", "b"):
+        cluster.start(name, "--http-port", "0")
+    # kill -9 the moment the victim has copied a delivery into the lake, before it is cataloged
+    cluster.start("victim", env={"LAKEGATE_TEST_CRASH_AT": "copied"})
+    try:
+        files = csv_files(300)
+        with ThreadPoolExecutor(8) as pool:
+            puts = pool.map(lambda kv: cluster.put(*kv), files.items())  # deliveries go on meanwhile
+            victim = cluster.nodes["victim"]
+            cluster.wait_until(lambda: victim.proc.poll() is not None, 60, "the victim's crash")
+            killed_at = time.monotonic()
+            held = cluster.sql("SELECT id FROM objects WHERE active AND claimed_by = 'victim'")
+            list(puts)
+        assert held, f"the victim held nothing when it died: {victim.proc.returncode} {victim.stderr}"
+        cluster.wait_until(lambda: cluster.ledger_idle(len(files)), 120, "every delivery taken")
+        took = time.monotonic() - killed_at
+        assert took < LEASE + 10, took
+        _check_exactly_once(cluster, files)
+        finishers = cluster.sql(
+            "SELECT DISTINCT claimed_by FROM objects WHERE id = ANY(%s)", [i for (i,) in held]
+        )
+        assert {f for (f,) in finishers} <= {"a", "b"}  # finished by the live nodes, no restart
+    finally:
+        codes = [cluster.nodes[n].stop() for n in ("a", "b")]
+    assert codes == [0, 0]
+
+
+def test_a_second_node_is_refused_local_folders(tmp_path: Path, pg_url: str) -> None:
+    from tests.e2e.daemon import Daemon
+
+    first = Daemon(tmp_path / "one", env={"LAKEGATE_CATALOG": pg_url})
+    try:
+        first.wait_until(lambda: "lakegate is up" in first.stderr, timeout=120)
+        second = Daemon(tmp_path / "two", env={"LAKEGATE_CATALOG": pg_url})
+        assert second.proc.wait(timeout=120) != 0
+        second.stop()
+        assert "cluster.needs_shared_storage" in second.stderr and "S3" in second.stderr
+    finally:
+        assert first.stop() == 0
+
+
+def test_two_homes_on_one_sqlite_catalog_are_refused(tmp_path: Path) -> None:
+    from tests.e2e.daemon import Daemon
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = Daemon(tmp_path / "one", env={"LAKEGATE_CATALOG": url})
+    try:
+        first.wait_until(lambda: "lakegate is up" in first.stderr, timeout=120)
+        second = Daemon(tmp_path / "two", env={"LAKEGATE_CATALOG": url})
+        assert second.proc.wait(timeout=120) != 0
+        second.stop()
+        assert "cluster.needs_postgresql" in second.stderr and "PostgreSQL" in second.stderr
+    finally:
+        assert first.stop() == 0
