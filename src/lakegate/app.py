@@ -60,6 +60,18 @@ def open_store(home: Home, storage: StorageSettings, *, query: bool = False) -> 
     return AreaStore(areas)
 
 
+def open_results(home: Home, storage: StorageSettings) -> ObjectStore | None:
+    """Where background queries' results are shared between nodes: ``storage.results``, else
+    ``_results/`` inside a lake on S3; None for a lake in a local folder (one node)."""
+    url = storage.results or (_inside(storage.lake, "_results/") if storage.lake.startswith("s3://") else "")
+    if url.startswith("s3://"):
+        return _s3(url, storage.s3, query=False)
+    if url:
+        path = Path(url.removeprefix("file://")).expanduser()
+        return LocalStore(path if path.is_absolute() else home.root / path)
+    return None
+
+
 def open_source(url: str, storage: StorageSettings) -> ObjectStore:
     """A store rooted at ``url`` (``s3://bucket/prefix/``, ``file:///path/`` or a folder), for
     reading data that is already there (``lakegate crawl``); S3 with the ingest identity.

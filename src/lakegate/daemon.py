@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakegate.app import LANDING_PREFIX, App
+from lakegate.app import LANDING_PREFIX, App, open_results
 from lakegate.catalog.records import Claimant
 from lakegate.cluster.heartbeat import Heartbeat
 from lakegate.cluster.registry import ROLES, Registry, node_id, this_node
@@ -247,9 +247,27 @@ class Daemon:
 
     def _serve_queries(self) -> None:
         serving = self.serving
+        from lakegate.auth.slots import SharedAdmission
         from lakegate.query.gateway import Gateway
+        from lakegate.query.history import History
 
-        self.gateway = Gateway(self.application.catalog, self._engine())  # HTTP's and pgwire's
+        catalog, heartbeat = self.application.catalog, self.heartbeat
+        assert heartbeat is not None
+        history = History(catalog, heartbeat.node.id, heartbeat.claimant.lease_seconds)
+        admission = None
+        if not catalog.is_sqlite:  # a PostgreSQL catalog may have other nodes: turns are shared
+            admission = SharedAdmission(catalog, heartbeat.node.id, heartbeat.claimant.lease_seconds)
+            heartbeat.renewals.append(admission.renew)
+
+        def queries_renewed() -> None:
+            history.renew()
+            if heartbeat.leads:
+                history.finish_lost()
+
+        heartbeat.renewals.append(queries_renewed)
+        self.gateway = Gateway(
+            catalog, self._engine(), admission=admission, history=history
+        )  # HTTP's and pgwire's
         if serving.http_port is not None:
             self._http()
         if serving.pg_port is not None:
@@ -329,7 +347,9 @@ class Daemon:
             self.gateway,
             ingest_counts=lambda: dict(service.counts) if service is not None else {},
             results=application.home.root / "results",
+            shared_results=open_results(application.home, application.settings.storage),
             http=application.settings.http,
+            cluster=self.heartbeat,
         )
         self.api = BackgroundServer(
             api, serving.http_host, serving.http_port or 0, "http", self.tls,

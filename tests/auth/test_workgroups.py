@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from lakegate.app import App
 from lakegate.auth.principals import Principals
-from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
-from lakegate.errors import ConfigError, QueryError
+from lakegate.auth.workgroups import Workgroups
+from lakegate.errors import ConfigError
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.gateway import Gateway
@@ -91,28 +91,6 @@ def test_a_full_queue_answers_429(api: tuple[TestClient, dict[str, dict[str, str
     first.join(timeout=30)
     assert status == 429 and body["error"]["code"] == "query.too_many"  # type: ignore[index]
     assert "waiting" in body["error"]["message"]  # type: ignore[index]
-
-
-def test_admission_queues_up_to_the_bound() -> None:
-    group = Workgroup("w", timeout_seconds=5, max_concurrent=1, max_queued=1)
-    admission = Admission()
-    order: list[str] = []
-    with admission.turn(group):
-        waiter = threading.Thread(target=lambda: admission.turn(group).__enter__() and None)
-
-        def queued() -> None:
-            with admission.turn(group) as waited:
-                order.append(f"second after {waited:.1f}s")
-
-        waiter = threading.Thread(target=queued)
-        waiter.start()
-        time.sleep(0.2)
-        with pytest.raises(QueryError) as err, admission.turn(group):
-            pass
-        assert err.value.code == "query.too_many"
-        order.append("first done")
-    waiter.join(timeout=5)
-    assert order[0] == "first done" and order[1].startswith("second after")
 
 
 @pytest.mark.parametrize(

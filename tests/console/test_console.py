@@ -313,6 +313,11 @@ def test_admin_pages_create_a_principal_show_its_token_once_and_revoke_it(consol
     c.shot("admin-token-once")
     page.get_by_role("dialog").get_by_role("button", name="Done").click()
     assert secret not in page.content()  # shown once, then gone from the page
+    nodes = page.get_by_role("region", name="nodes")
+    this_node = nodes.get_by_role("row", name="(this one)")
+    this_node.wait_for()  # the node serving the console, alive, and where it serves
+    assert "up" in this_node.inner_text() and lake.url in this_node.inner_text()
+    assert "1 of 1 nodes up" in nodes.inner_text()
     page.get_by_role("button", name="New grant").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Grantee").fill("dora")

@@ -3,9 +3,12 @@ the work, and finish what a killed node held once its lease runs out — no rest
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import httpx
 
 from tests.e2e.cluster import Cluster, csv_files
 from tests.s3server import SeaweedS3
@@ -108,3 +111,88 @@ def test_two_homes_on_one_sqlite_catalog_are_refused(tmp_path: Path) -> None:
         assert "cluster.needs_postgresql" in second.stderr and "PostgreSQL" in second.stderr
     finally:
         assert first.stop() == 0
+
+
+def test_a_rolling_restart_under_load_loses_nothing_and_queries_are_answered(
+    tmp_path: Path, pg_url: str, seaweed: SeaweedS3
+) -> None:
+    cluster = Cluster(tmp_path, pg_url, seaweed, lease_seconds=LEASE)
+    names = ("a", "b", "c")
+    for name in names:
+        cluster.start(name, "--http-port", "0")
+    urls = {name: cluster.url(name) for name in names}
+    down: set[str] = set()
+    answered: list[tuple[str, int, bool]] = []
+    failed: list[tuple[str, int, bool]] = []
+    done = threading.Event()
+
+    def analyst() -> None:  # asks the nodes in turn, skipping one that is down, as a load balancer does
+        turn = 0
+        with httpx.Client(headers={"Authorization": f"Bearer {cluster.token()}"}, timeout=30) as http:
+            while not done.is_set():
+                name = names[turn % len(names)]
+                turn += 1
+                if name in down:
+                    continue
+                try:
+                    got = http.post(f"{urls[name]}/v1/query", json={"sql": "SELECT count(*) FROM s.t"})
+                except httpx.TransportError:
+                    continue  # it went down between the check and the call: the balancer retries
+                answer = (name, got.status_code, bool(down))  # (was a node down meanwhile?)
+                (answered if got.status_code == 200 else failed).append(answer)
+                time.sleep(0.05)
+
+    files = csv_files(240)
+    items = list(files.items())
+    asking = threading.Thread(target=analyst)
+    asking.start()
+    try:
+        for i, name in enumerate(names):  # each node in turn: stopped (SIGTERM), started again
+            for key, data in items[i * 60 : i * 60 + 30]:
+                cluster.put(key, data)
+            down.add(name)
+            assert cluster.nodes[name].stop() == 0
+            for key, data in items[i * 60 + 30 : (i + 1) * 60]:
+                cluster.put(key, data)
+            cluster.start(name, "--http-port", "0")
+            urls[name] = cluster.url(name)
+            down.discard(name)
+        for key, data in items[180:]:
+            cluster.put(key, data)
+        cluster.wait_until(lambda: cluster.ledger_idle(len(files)), 120, "every delivery taken")
+        _check_exactly_once(cluster, files)
+    finally:
+        done.set()
+        asking.join(30)
+        codes = cluster.stop_all()
+    assert codes == [0, 0, 0]
+    assert failed == [], failed
+    assert {name for name, _, _ in answered} == set(names)
+    assert any(during for _, _, during in answered)  # answered while a node was restarting
+
+
+def test_a_changed_lakegate_yaml_is_applied_by_every_node(
+    tmp_path: Path, pg_url: str, seaweed: SeaweedS3
+) -> None:
+    cluster = Cluster(tmp_path, pg_url, seaweed, lease_seconds=LEASE)
+    try:
+        for name in ("a", "b", "c"):
+            cluster.start(name)
+        rule = (
+            "datasets:\n  - name: t\n    key: 'landing/s/t/{name}'\n    database: s\n    table: t\n"
+            "    rules:\n      - {check: rows, max: 1}\n"
+        )
+        cluster.config.write_text(cluster.config.read_text() + rule)  # the file every node links to
+        for node in cluster.nodes.values():
+            node.wait_until(lambda node=node: "reloaded lakegate.yaml: 1 dataset" in node.stderr, timeout=30)
+        files = csv_files(90)  # 1, 2 or 3 rows each
+        for key, data in files.items():
+            cluster.put(key, data)
+        cluster.wait_until(lambda: cluster.ledger_idle(len(files)), 120, "every delivery taken")
+        judged = cluster.sql("SELECT claimed_by, state, reason_code FROM objects")
+        assert sorted({(s, c) for _, s, c in judged}) == [("done", None), ("quarantined", "reject.rule.rows")]
+        assert sum(1 for _, s, _ in judged if s == "quarantined") == 60  # every file of 2 or 3 rows
+        assert {n for n, s, _ in judged if s == "quarantined"} == {"a", "b", "c"}  # by each node
+    finally:
+        codes = cluster.stop_all()
+    assert codes == [0, 0, 0]

@@ -106,8 +106,27 @@ class Workgroups:
         return [w for w in found if w is not None]
 
 
+def queue_full(group: Workgroup) -> QueryError:
+    return QueryError(
+        f"workgroup {group.name!r} runs {group.max_concurrent} queries at once and "
+        f"{group.max_queued} are waiting already",
+        code="query.too_many",
+        hint="retry in a moment, or ask an admin for a larger workgroup",
+    )
+
+
+def waited_too_long(group: Workgroup) -> QueryError:
+    return QueryError(
+        f"the query waited {group.timeout_seconds:g} s for a turn in workgroup {group.name!r}",
+        code="query.timeout",
+        hint="retry later",
+    )
+
+
 class Admission:
-    """How many queries of each workgroup run at once; the rest wait, up to a bound.
+    """How many queries of each workgroup run at once in this process; the rest wait, up to a
+    bound, and get their turns in the order they came. (Several nodes on one catalog share turns
+    through ``auth/slots.py`` instead.)
 
     Raises QueryError ``query.too_many`` (HTTP 429) when a workgroup's queue is full, and
     ``query.timeout`` when a query waited its whole timeout for a turn.
@@ -116,38 +135,35 @@ class Admission:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self._running: dict[str, int] = {}
-        self._waiting: dict[str, int] = {}
+        self._waiting: dict[str, list[object]] = {}  # tickets, first come first
+
+    def _may_run(self, group: Workgroup, ticket: object) -> bool:
+        ahead = self._waiting[group.name].index(ticket)
+        return self._running.get(group.name, 0) + ahead < group.max_concurrent
 
     @contextmanager
     def turn(self, group: Workgroup) -> Iterator[float]:
         """Wait for a turn for ``group``; yields the seconds spent queued."""
         name = group.name
         started = time.monotonic()
+        ticket = object()
         with self._lock:
-            if self._running.get(name, 0) >= group.max_concurrent:
-                if self._waiting.get(name, 0) >= group.max_queued:
-                    raise QueryError(
-                        f"workgroup {name!r} runs {group.max_concurrent} queries at once and "
-                        f"{group.max_queued} are waiting already",
-                        code="query.too_many",
-                        hint="retry in a moment, or ask an admin for a larger workgroup",
-                    )
-                self._waiting[name] = self._waiting.get(name, 0) + 1
-                try:
-                    deadline = started + group.timeout_seconds
-                    while self._running.get(name, 0) >= group.max_concurrent:
-                        left = deadline - time.monotonic()
-                        if left <= 0 or not self._lock.wait(left):
-                            if self._running.get(name, 0) < group.max_concurrent:
-                                break
-                            waited = f"{group.timeout_seconds:g} s"
-                            raise QueryError(
-                                f"the query waited {waited} for a turn in workgroup {name!r}",
-                                code="query.timeout",
-                                hint="retry later",
-                            )
-                finally:
-                    self._waiting[name] -= 1
+            queue = self._waiting.setdefault(name, [])
+            busy = self._running.get(name, 0) + len(queue) >= group.max_concurrent
+            if busy and len(queue) >= group.max_queued:
+                raise queue_full(group)
+            queue.append(ticket)
+            try:
+                deadline = started + group.timeout_seconds
+                while not self._may_run(group, ticket):
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._lock.wait(left):
+                        if self._may_run(group, ticket):
+                            break
+                        raise waited_too_long(group)
+            finally:
+                queue.remove(ticket)
+                self._lock.notify_all()  # the ones behind move up
             self._running[name] = self._running.get(name, 0) + 1
         try:
             yield time.monotonic() - started

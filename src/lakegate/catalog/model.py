@@ -278,6 +278,20 @@ nodes = sa.Table(
     sa.Column("stopped_at", sa.Float, nullable=True),
 )
 
+# Workgroup turns across nodes: one row per query running (or ``waiting`` for its turn), with a
+# lease its node renews (auth/slots.py); a row whose lease ran out belongs to a dead node.
+query_slots = sa.Table(
+    "query_slots",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("workgroup", sa.String(255), nullable=False),
+    sa.Column("node", sa.String(255), nullable=False),
+    sa.Column("waiting", sa.Boolean, nullable=False),
+    sa.Column("since", sa.Float, nullable=False),
+    sa.Column("lease_until", sa.Float, nullable=False),
+    sa.Index("ix_query_slots_workgroup", "workgroup", "since"),
+)
+
 # Limits shared by the principals of a workgroup.
 workgroups = sa.Table(
     "workgroups",

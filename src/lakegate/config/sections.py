@@ -265,9 +265,15 @@ class StorageSettings(_Section):
         description="Where derived Parquet copies are kept (of files the engine cannot read in place: "
         "bzip2, zip, Excel, Windows-1252...): a URL as above. Unset: `_derived/` inside the lake.",
     )
+    results: str = Field(
+        "",
+        description="Where the results of background queries are kept for a day, so that any node "
+        "serves them: a URL as above. Unset: `_results/` inside the lake when the lake is on S3, "
+        "else only the home's `results/` folder (one node).",
+    )
     s3: S3Settings = Field(default_factory=S3Settings)
 
-    @field_validator("landing", "lake", "quarantine", "archive", "derived")
+    @field_validator("landing", "lake", "quarantine", "archive", "derived", "results")
     @classmethod
     def _area_url(cls, value: str) -> str:
         value = value.strip()

@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from lakegate.auth.principals import Principal
+from lakegate.auth.slots import SharedAdmission
 from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.errors import LakegateError, QueryError
@@ -63,6 +64,7 @@ class Run:
         self._began = began
         self._done = False
         self.error: LakegateError | None = None  # once finished: how it failed, if it did
+        self.on_end: Callable[[], None] | None = None  # after the last batch, before it is recorded
         self._lock = threading.Lock()  # a cancel (another thread) and the reader may finish at once
 
     @property
@@ -86,6 +88,8 @@ class Run:
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         try:
             yield from self.stream
+            if self.on_end is not None:
+                self.on_end()  # e.g. the result is kept: only then is the query a success
         except LakegateError as exc:
             self.finish(exc)
             raise
@@ -110,8 +114,9 @@ class Run:
 
 
 class Gateway:
-    """Runs principals' queries on ``engine``. ``admission`` is shared with whatever else runs
-    this server's queries (workgroup turns); ``meter`` counts them."""
+    """Runs principals' queries on ``engine``. ``admission`` gives workgroup turns (shared with
+    every node on the catalog: ``SharedAdmission``); ``meter`` counts them; ``history`` records
+    them (with this node's name, on many nodes)."""
 
     def __init__(
         self,
@@ -119,14 +124,15 @@ class Gateway:
         engine: Engine,
         *,
         meter: QueryMeter | None = None,
-        admission: Admission | None = None,
+        admission: Admission | SharedAdmission | None = None,
+        history: History | None = None,
     ) -> None:
         self.catalog = catalog
         self._engine = engine
         self._grants = Grants(catalog)
         self.workgroups = Workgroups(catalog)
-        self.history = History(catalog)
-        self.admission = admission or Admission()
+        self.history = history or History(catalog)
+        self.admission: Admission | SharedAdmission = admission or Admission()
         self.meter = meter or QueryMeter()
         self._queued: dict[str, float] = {}  # queued queries: when each was queued
         self._queued_lock = threading.Lock()

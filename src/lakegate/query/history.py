@@ -67,9 +67,18 @@ def _record(row: Any) -> QueryRecord:
     )  # fmt: skip
 
 
+ACTIVE = ("QUEUED", "RUNNING")
+
+
 class History:
-    def __init__(self, catalog: Catalog) -> None:
+    """``node``: the node whose queries this records (several nodes on one catalog); its
+    unfinished queries carry a lease it renews (``renew``), so that one whose node died is
+    finished as ``query.node_lost`` by another (``finish_lost``)."""
+
+    def __init__(self, catalog: Catalog, node: str | None = None, lease_seconds: float = 15.0) -> None:
         self.catalog = catalog
+        self.node = node
+        self.lease_seconds = lease_seconds
 
     def start(self, principal: Principal, sql: str, via: str, *, state: str = "RUNNING") -> str:
         """Record a query about to run (or, ``QUEUED``, waiting for its turn); its id."""
@@ -80,6 +89,7 @@ class History:
                 queries.insert().values(
                     id=query_id, principal=principal.name, workgroup=principal.workgroup, via=via, sql=sql,
                     state=state, submitted_at=now, started_at=now if state == "RUNNING" else None,
+                    node=self.node, lease_until=now + self.lease_seconds if self.node else None,
                 )
             )  # fmt: skip
         return query_id
@@ -109,13 +119,73 @@ class History:
         with self.catalog.writing("recording a query's outcome", durable=False) as conn:
             conn.execute(
                 queries.update()
-                .where(queries.c.id == query_id)
+                .where(queries.c.id == query_id, queries.c.state.in_(ACTIVE))
                 .values(
                     state=state, rows=rows, tables=tables, bytes_scanned=bytes_scanned, reused=reused,
                     finished_at=time.time(),
                     error_code=error.code if error else None, error=error.message if error else None,
                 )
             )  # fmt: skip
+
+    def kept(self, query_id: str, key: str) -> None:
+        """Where the query's result is kept (its key in the results area)."""
+        with self.catalog.writing("recording where a result is kept", durable=False) as conn:
+            conn.execute(queries.update().where(queries.c.id == query_id).values(result_key=key))
+
+    def ask_cancel(self, query_id: str) -> str | None:
+        """Ask the node running an unfinished query to cancel it; that node's name (None: it has
+        finished, or it runs where no node sees requests)."""
+        with self.catalog.writing("asking for a cancel", durable=False) as conn:
+            row = conn.execute(
+                queries.update()
+                .where(queries.c.id == query_id, queries.c.state.in_(ACTIVE))
+                .values(cancel_requested=True)
+                .returning(queries.c.node)
+            ).first()
+        return row.node if row is not None else None
+
+    def cancels_asked(self) -> list[str]:
+        """This node's unfinished queries that another node was asked to cancel."""
+        if self.node is None:
+            return []
+        with self.catalog.reading("reading cancel requests") as conn:
+            found = conn.execute(
+                sa.select(queries.c.id).where(
+                    queries.c.node == self.node, queries.c.cancel_requested.is_(True),
+                    queries.c.state.in_(ACTIVE),
+                )
+            )  # fmt: skip
+            return list(found.scalars())
+
+    def renew(self) -> None:
+        """Extend the lease of this node's unfinished queries (on every heartbeat)."""
+        if self.node is None:
+            return
+        with self.catalog.writing("renewing queries", durable=False) as conn:
+            conn.execute(
+                queries.update()
+                .where(queries.c.node == self.node, queries.c.state.in_(ACTIVE))
+                .values(lease_until=time.time() + self.lease_seconds)
+            )
+
+    def finish_lost(self) -> int:
+        """Finish, as FAILED ``query.node_lost``, the unfinished queries whose node stopped
+        renewing them (it died); how many."""
+        now = time.time()
+        with self.catalog.writing("finishing the queries of a lost node", durable=False) as conn:
+            done = conn.execute(
+                queries.update()
+                .where(
+                    queries.c.state.in_(ACTIVE), queries.c.lease_until.is_not(None),
+                    queries.c.lease_until < now,
+                )
+                .values(
+                    state="FAILED", finished_at=now, error_code="query.node_lost",
+                    error="the node running the query stopped (it died or lost the catalog) before the "
+                    "query finished",
+                )
+            )  # fmt: skip
+        return int(done.rowcount or 0)
 
     def of(self, viewer: Principal, *, principal: str | None = None, limit: int = 100) -> list[QueryRecord]:
         """Queries, newest first: ``viewer``'s own, or (for an admin) everyone's or ``principal``'s."""

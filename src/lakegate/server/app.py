@@ -1,7 +1,7 @@
 """The HTTP API of `lakegate up --http-port`.
 
 Its routes, each group in a module of its own (``query_api``, ``catalog_api``, ``ingest_api``,
-``access_api``, ``console_api``):
+``access_api``, ``console_api``, ``node_api``):
 
     GET  /v1/quarantine[?reason=CODE&limit=N]   quarantined objects, newest first
     GET  /v1/quarantine/{id}                    one, with its reason's details
@@ -24,7 +24,8 @@ Its routes, each group in a module of its own (``query_api``, ``catalog_api``, `
     /v1/principals, /v1/tokens, /v1/grants, /v1/workgroups   who may read what (server/access_api.py)
     /v1/session, /v1/saved-queries, /v1/arrivals[/timeline]  for the console (server/console_api.py)
     GET  /                                      the web console (server/console.py)
-    GET  /v1/health, /healthz                   liveness (no token)
+    GET  /v1/health, /healthz                   liveness (no token); this node and the live nodes
+    GET  /v1/nodes                              the node registry (admins)
     GET  /metrics                               Prometheus metrics (no token)
 
 Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...``) or the
@@ -44,11 +45,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 
 from lakegate.auth.principals import Principal, Principals
 from lakegate.auth.sessions import Sessions
 from lakegate.catalog import Catalog
+from lakegate.cluster.heartbeat import Heartbeat
 from lakegate.config import HttpSettings
 from lakegate.error_codes import http_status
 from lakegate.errors import LakegateError
@@ -64,7 +66,7 @@ from lakegate.server.console_api import console_routes
 from lakegate.server.identity import authenticated
 from lakegate.server.ingest_api import ingest_routes
 from lakegate.server.jobs import Jobs
-from lakegate.server.metrics import metrics_text
+from lakegate.server.node_api import node_routes
 from lakegate.server.query_api import query_routes
 from lakegate.server.request_limits import BodyLimits
 from lakegate.storage import ObjectStore
@@ -80,11 +82,15 @@ def make_app(
     *,
     ingest_counts: Callable[[], dict[str, int]] | None = None,
     results: Path | None = None,
+    shared_results: ObjectStore | None = None,
     http: HttpSettings | None = None,
+    cluster: Heartbeat | None = None,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
     ``gateway`` runs queries, when this server serves them (the daemon's, shared with the
-    PostgreSQL front end: one workgroup turn, one meter)."""
+    PostgreSQL front end: one workgroup turn, one meter). ``shared_results``: where background
+    queries' results are shared with the other nodes; ``cluster``: this node's heartbeat (its
+    name in health and metrics, the node list)."""
     app = FastAPI(title="lakegate", version="1")
     people = Principals(catalog)
     sessions = Sessions(people)
@@ -100,7 +106,7 @@ def make_app(
     jobs = None
     if gateway is not None:
         folder = results or Path(tempfile.mkdtemp(prefix="lakegate-results-"))
-        jobs = Jobs(gateway, folder=folder, watch=watch)
+        jobs = Jobs(gateway, folder=folder, watch=watch, shared=shared_results)
     app.state.jobs = jobs  # for the daemon to cancel what still runs when it stops
     seen = Visibility(catalog)
 
@@ -116,7 +122,8 @@ def make_app(
     app.include_router(access_routes(catalog, who))
     app.include_router(console_routes(catalog, sessions, who, seen.whole_tables))
     mount_console(app)
-    app.include_router(query_routes(gateway, jobs, watch, History(catalog), who))
+    history = gateway.history if gateway else History(catalog)
+    app.include_router(query_routes(gateway, jobs, watch, history, who))
     app.include_router(catalog_routes(catalog, seen, who))
     app.include_router(ingest_routes(catalog, store, pipeline, who))
 
@@ -129,14 +136,6 @@ def make_app(
             "workgroup": principal.workgroup,
         }
 
-    @app.get("/v1/health")
-    @app.get("/healthz")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metrics", response_class=PlainTextResponse)
-    def prometheus() -> str:
-        """Prometheus metrics: ingest outcomes, queries by state and front end, their durations."""
-        return metrics_text(ingest_counts, gateway.meter if gateway else None)
+    app.include_router(node_routes(cluster, ingest_counts, gateway.meter if gateway else None, who))
 
     return app

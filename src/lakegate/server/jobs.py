@@ -6,25 +6,37 @@ A query's result is written, batch by batch, to an Arrow IPC file in the home's 
 folder (by the server, never by the query engine's sandboxed threads), and read back a page at a
 time or whole, in any download format. Results are deleted after ``KEEP_SECONDS``; the query's
 record stays in the history.
+
+Several nodes behind one address: a query's state is its record in the catalog, and with a
+``shared`` results area (the ``results`` storage area, on S3) each result is also put there
+before the query counts as SUCCEEDED, so any node answers any query's status, pages and
+downloads (fetching a result it did not make once, into its own ``results/`` folder). A cancel
+sent to another node is recorded in the catalog; the node running the query sees it within
+``CANCEL_LOOK_SECONDS``.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyarrow as pa
 
 from lakegate.auth.principals import Principal
-from lakegate.errors import LakegateError, QueryError
+from lakegate.errors import LakegateError, QueryError, StorageError
 from lakegate.query.gateway import Gateway, Run
 from lakegate.query.liveness import AccessWatch
+from lakegate.storage import ObjectStore
 
 KEEP_SECONDS = 24 * 3600
+CANCEL_LOOK_SECONDS = 0.5
+CANCEL_WAIT_SECONDS = 10.0
+SHARED_SWEEP_SECONDS = 3600.0
 
 
 @dataclass
@@ -42,14 +54,25 @@ class Jobs:
     """Background queries, run through ``gateway`` (so counted, limited and recorded like any)."""
 
     def __init__(
-        self, gateway: Gateway, *, folder: Path, workers: int = 8, watch: AccessWatch | None = None
+        self,
+        gateway: Gateway,
+        *,
+        folder: Path,
+        workers: int = 8,
+        watch: AccessWatch | None = None,
+        shared: ObjectStore | None = None,
     ) -> None:
         self.gateway = gateway
         self.watch = watch
         self.folder = folder
+        self.shared = shared
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakegate-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._swept_shared = 0.0
+        if gateway.history.node is not None:  # cancels asked on other nodes reach this one
+            threading.Thread(target=self._look_for_cancels, name="lakegate-job-cancels", daemon=True).start()
 
     def result_path(self, query_id: str) -> Path:
         return self.folder / f"{query_id}.arrow"
@@ -108,27 +131,87 @@ class Jobs:
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = self.result_path(job.id).with_suffix(".partial")
         try:
-            with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, run.schema) as writer:
-                for batch in run:
-                    writer.write_batch(batch)
+            sink = pa.OSFile(str(partial), "wb")
+            writer = pa.ipc.new_file(sink, run.schema)
         except OSError as exc:
-            failed = QueryError(
-                f"the result could not be kept: {exc}",
-                code="query.result_not_kept",
-                hint="free some disk space in the home's results/ folder",
-                transient=True,
-            )
-            run.finish(failed)
-            raise failed from None
-        partial.replace(self.result_path(job.id))
+            self._not_kept(run, exc)
+        closed = False
+
+        def keep() -> None:  # after the last batch, before the query is recorded as a success
+            nonlocal closed
+            try:
+                writer.close()
+                sink.close()
+                closed = True
+                partial.replace(self.result_path(job.id))
+            except OSError as exc:
+                self._not_kept(run, exc)
+            self._share(job.id)
+
+        run.on_end = keep
+        try:
+            for batch in run:
+                writer.write_batch(batch)
+        except OSError as exc:
+            self._not_kept(run, exc)
+        finally:
+            if not closed:
+                sink.close()
+
+    @staticmethod
+    def _not_kept(run: Run, exc: OSError) -> NoReturn:
+        failed = QueryError(
+            f"the result could not be kept: {exc}",
+            code="query.result_not_kept",
+            hint="free some disk space in the home's results/ folder",
+            transient=True,
+        )
+        run.finish(failed)
+        raise failed from None
+
+    def _share(self, query_id: str) -> None:
+        """Put the result where every node finds it. Raises: StorageError (the query fails)."""
+        if self.shared is None:
+            return
+        key = f"{query_id}.arrow"
+        with self.result_path(query_id).open("rb") as data:
+            self.shared.write(key, data)
+        self.gateway.history.kept(query_id, f"results/{key}")
 
     def cancel(self, query_id: str) -> None:
+        """Cancel a query, wherever it runs: here at once; on another node through the catalog,
+        waiting (up to ``CANCEL_WAIT_SECONDS``) for that node to stop it."""
         with self._lock:
             job = self._jobs.get(query_id)
-        if job is None or job.done.is_set():
+        if job is not None:
+            if not job.done.is_set():
+                self._stop(job)
+                job.done.wait(timeout=CANCEL_WAIT_SECONDS)
             return
-        self._stop(job)
-        job.done.wait(timeout=10)
+        history = self.gateway.history
+        if history.ask_cancel(query_id) is None:
+            return  # finished already
+        ends = time.monotonic() + CANCEL_WAIT_SECONDS
+        while time.monotonic() < ends:
+            history.finish_lost()  # its node is gone: nobody else would finish it
+            if history.ask_cancel(query_id) is None:
+                return
+            time.sleep(CANCEL_LOOK_SECONDS / 2)
+
+    def _look_for_cancels(self) -> None:
+        while not self._closed.wait(CANCEL_LOOK_SECONDS):
+            with self._lock:
+                if not any(not j.done.is_set() for j in self._jobs.values()):
+                    continue
+            try:
+                asked = self.gateway.history.cancels_asked()
+            except LakegateError:
+                continue  # the catalog is away: asked again next time
+            for query_id in asked:
+                with self._lock:
+                    job = self._jobs.get(query_id)
+                if job is not None:
+                    self._stop(job)
 
     @staticmethod
     def _stop(job: Job) -> None:
@@ -143,11 +226,14 @@ class Jobs:
             job.done.wait(timeout)
 
     def result(self, query_id: str) -> pa.Table:
-        """The stored result (memory-mapped: pages read only what they show).
+        """The stored result (memory-mapped: pages read only what they show), fetched once from
+        the shared results area when another node made it.
 
         Raises: QueryError ``query.no_result`` when there is none (not finished, failed, expired).
         """
         path = self.result_path(query_id)
+        if not path.exists() and self.shared is not None:
+            self._fetch(query_id, path)
         if not path.exists():
             raise QueryError(
                 f"query {query_id} has no result to read",
@@ -156,20 +242,46 @@ class Jobs:
             )
         return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
 
+    def _fetch(self, query_id: str, path: Path) -> None:
+        assert self.shared is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{threading.get_ident()}.fetching")
+        try:
+            with self.shared.open(f"{query_id}.arrow") as source, partial.open("wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            partial.replace(path)
+        except StorageError as exc:
+            if exc.code != "storage.not_found":
+                raise
+        finally:
+            partial.unlink(missing_ok=True)
+
     def _sweep(self) -> None:
         cutoff = time.time() - KEEP_SECONDS
-        if not self.folder.is_dir():
-            return
-        for path in self.folder.glob("*.arrow"):
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
+        if self.folder.is_dir():
+            for path in self.folder.glob("*.arrow"):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
         with self._lock:
             for key in [
                 k for k, j in self._jobs.items() if j.done.is_set() and not self.result_path(k).exists()
             ]:
                 self._jobs.pop(key, None)
+        if self.shared is not None and time.monotonic() - self._swept_shared > SHARED_SWEEP_SECONDS:
+            self._swept_shared = time.monotonic()  # any node may sweep: deleting twice is harmless
+            self._pool.submit(self._sweep_shared, self.shared, cutoff)
+
+    @staticmethod
+    def _sweep_shared(shared: ObjectStore, cutoff: float) -> None:
+        try:
+            for info in list(shared.list()):
+                if info.mtime_ns / 1e9 < cutoff:
+                    shared.delete(info.key)
+        except LakegateError:
+            pass  # swept next time
 
     def shutdown(self) -> None:
+        self._closed.set()
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:

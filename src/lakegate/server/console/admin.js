@@ -1,4 +1,5 @@
-// Admin pages: principals, tokens (created and shown once, revoked), workgroups and grants.
+// Admin pages: principals, tokens (created and shown once, revoked), workgroups, grants and the
+// nodes sharing the catalog.
 
 import { enc, get, patch, post, put, del } from "./api.js";
 import { ago, bytes, clear, dialog, failure, field, h, ms, table, toast, when } from "./ui.js";
@@ -237,13 +238,36 @@ async function grantsSection(host, refresh) {
   );
 }
 
+async function nodesSection(host) {
+  const { nodes, this: here } = await get("/v1/nodes");
+  const up = nodes.filter((n) => n.state === "up").length;
+  clear(
+    host,
+    h("div", { class: "section-head" }, h("h2", {}, "Nodes")),
+    table(
+      [
+        ["Node", (n) => h("strong", {}, n.id === here ? `${n.id} (this one)` : n.id)],
+        ["State", (n) => h("span", { class: `badge state-${n.state}` }, n.state)],
+        ["Roles", (n) => n.roles],
+        ["Host", (n) => `${n.host} (pid ${n.pid})`],
+        ["Serves", (n) => [n.http_url, n.pg_url].filter(Boolean).join(" ") || "—"],
+        ["Version", (n) => n.version],
+        ["Heartbeat", (n) => `${n.heartbeat_age_seconds} s ago`, "num"],
+        ["Started", (n) => when(n.started_at)],
+      ],
+      nodes,
+      { caption: `${up} of ${nodes.length} nodes up`, empty: "No nodes registered." },
+    ),
+  );
+}
+
 export async function render(root, ctx) {
   if (ctx.principal.role !== "admin") {
     clear(root, failure({ code: "auth.forbidden", message: "The admin pages are for admins." }));
     return;
   }
-  const sections = ["principals", "tokens", "workgroups", "grants"].map((name) => h("section", { class: "admin-section", id: `admin-${name}`, "aria-label": name }));
-  const [people, tokens, groups, grants] = sections;
+  const sections = ["principals", "tokens", "workgroups", "grants", "nodes"].map((name) => h("section", { class: "admin-section", id: `admin-${name}`, "aria-label": name }));
+  const [people, tokens, groups, grants, nodeList] = sections;
   clear(root, h("div", { class: "admin" }, sections));
   const refresh = async () => {
     try {
@@ -253,6 +277,7 @@ export async function render(root, ctx) {
         tokensSection(tokens, refresh),
         workgroupsSection(groups, workgroups, refresh),
         grantsSection(grants, refresh),
+        nodesSection(nodeList),
       ]);
     } catch (err) {
       clear(root, failure(err));
