@@ -4,7 +4,9 @@ same whatever files are pruned, replaced or removed since."""
 
 from __future__ import annotations
 
-from lakegate.app import App
+from pathlib import Path
+
+from lakegate.app import App, open_app
 from lakegate.auth.principals import Principals
 from lakegate.config import DatasetSettings
 from lakegate.ingest.accelerate import Accelerator
@@ -14,6 +16,7 @@ from lakegate.ingest.routing import Router
 from lakegate.keys import is_compacted
 from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.permissions import Grants
+from tests.s3server import SeaweedS3, s3_config
 
 FILES = 40
 
@@ -107,3 +110,22 @@ def test_many_partitions_of_small_files_are_each_compacted(app: App) -> None:
         assert len(one_day.keys) == 1 and one_day.files == FILES
     finally:
         engine.close()
+
+
+def test_small_files_in_an_s3_lake_are_compacted_too(tmp_path: Path, seaweed: SeaweedS3) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "lakegate.yaml").write_text(s3_config(seaweed, seaweed.new_prefix()))
+    app = open_app(home, create=True)
+    engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
+    try:
+        flood(app)
+        before = engine.execute("SELECT count(*) AS n, sum(v) AS s FROM s.events").table.to_pylist()
+        done = Accelerator(app.catalog, app.store, lambda: app.settings).run_pending()
+        assert [d.outcome for d in done].count("compacted") == 1, done
+        plan = engine.plan("SELECT * FROM s.events")
+        assert len(plan.keys) == 1 and is_compacted(plan.copies[0])
+        assert engine.execute("SELECT count(*) AS n, sum(v) AS s FROM s.events").table.to_pylist() == before
+    finally:
+        engine.close()
+        app.close()

@@ -235,12 +235,13 @@ class Accelerator:
                 self.store.write(key, data)
         return expected[0], size, digest.hexdigest()
 
-    def _local(self, key: str, work: Path) -> str:
-        """A path DuckDB reads the file at: the lake's own file, or a download of it."""
+    def _local(self, key: str, work: Path, name: str | None = None) -> str:
+        """A path DuckDB reads the file at: the lake's own file, or a download of it (to
+        ``name`` in ``work``) — the converting connection has no credentials for the bucket."""
         url = self.store.url(key)
         if "://" not in url:
             return url
-        local = work / Path(key).name
+        local = work / (name or Path(key).name)
         with self.store.open(key) as src, local.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
         return str(local)
@@ -287,7 +288,8 @@ class Accelerator:
         try:
             with tempfile.TemporaryDirectory(prefix="lakegate-compact-") as work:
                 copy = f"{work}/compacted.parquet"
-                _write_compacted(conn, {self.store.url(m.derived_key): m for m in members}, copy)
+                local = {self._local(m.derived_key, Path(work), f"{i}.parquet"): m for i, m in enumerate(members)}
+                _write_compacted(conn, local, copy)
                 digest = hashlib.sha256()
                 with open(copy, "rb") as data:
                     for chunk in iter(lambda: data.read(1 << 20), b""):
