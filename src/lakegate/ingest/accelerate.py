@@ -288,7 +288,8 @@ class Accelerator:
         try:
             with tempfile.TemporaryDirectory(prefix="lakegate-compact-") as work:
                 copy = f"{work}/compacted.parquet"
-                local = {self._local(m.derived_key, Path(work), f"{i}.parquet"): m for i, m in enumerate(members)}
+                here = Path(work)
+                local = {self._local(m.derived_key, here, f"{i}.parquet"): m for i, m in enumerate(members)}
                 _write_compacted(conn, local, copy)
                 digest = hashlib.sha256()
                 with open(copy, "rb") as data:
