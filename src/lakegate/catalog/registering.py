@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from lakegate.catalog import records as r
@@ -121,29 +123,23 @@ class Registering(Ledger, Archiving):
 
     def _table_row(self, conn: Connection, database: str, table: str, location: str, now: float) -> int:
         """The id of ``database.table``, created (schema version 0, no columns) when new."""
-        db_id = conn.execute(sa.select(databases.c.id).where(databases.c.name == database)).scalar()
-        if db_id is None:
-            db_id = conn.execute(
-                databases.insert().values(name=database, created_at=now).returning(databases.c.id)
-            ).scalar_one()
-        table_id = conn.execute(
-            sa.select(tables.c.id).where(tables.c.database_id == db_id, tables.c.name == table)
-        ).scalar()
-        if table_id is None:
-            table_id = conn.execute(
-                tables.insert()
-                .values(
-                    database_id=db_id,
-                    name=table,
-                    location=location,
-                    schema_version=0,
-                    partition_keys=[],
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(tables.c.id)
-            ).scalar_one()
-        return int(table_id)
+        db_id = self._row_id(conn, databases, {"name": database}, created_at=now)
+        return self._row_id(
+            conn, tables, {"database_id": db_id, "name": table},
+            location=location, schema_version=0, partition_keys=[], created_at=now, updated_at=now,
+        )  # fmt: skip
+
+    def _row_id(self, conn: Connection, table: sa.Table, key: dict[str, Any], **values: Any) -> int:
+        """The id of ``table``'s row with ``key``, inserted (with ``values``) when there is none.
+        Workers and nodes registering the first files of a table at once all get the one row:
+        whoever comes second waits for the first's insert and takes its row, without a conflict."""
+        match = sa.and_(*(table.c[name] == value for name, value in key.items()))
+        found = conn.execute(sa.select(table.c.id).where(match)).scalar()
+        if found is None:
+            insert = sqlite_insert(table) if self.is_sqlite else pg_insert(table)
+            conn.execute(insert.values(**key, **values).on_conflict_do_nothing())
+            found = conn.execute(sa.select(table.c.id).where(match)).scalar_one()
+        return int(found)
 
     def _evolve(
         self,
@@ -259,15 +255,9 @@ class Registering(Ledger, Archiving):
             )
         )
 
-    @staticmethod
-    def _partition_id(conn: Connection, table_id: int, path: str, values: dict[str, str], now: float) -> int:
-        part_id = conn.execute(
-            sa.select(partitions.c.id).where(partitions.c.table_id == table_id, partitions.c.path == path)
-        ).scalar()
-        if part_id is None:
-            part_id = conn.execute(
-                partitions.insert()
-                .values(table_id=table_id, path=path, values=values, created_at=now)
-                .returning(partitions.c.id)
-            ).scalar_one()
-        return int(part_id)
+    def _partition_id(
+        self, conn: Connection, table_id: int, path: str, values: dict[str, str], now: float
+    ) -> int:
+        return self._row_id(
+            conn, partitions, {"table_id": table_id, "path": path}, values=values, created_at=now
+        )
