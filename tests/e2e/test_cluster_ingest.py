@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.cluster import Cluster, csv_files
-from tests.s3server import SeaweedS3
+from tests.e2e.test_events_s3 import notification
+from tests.s3server import SeaweedS3, free_ports
 
 LEASE = 4.0
 
@@ -196,3 +197,29 @@ def test_a_changed_lakegate_yaml_is_applied_by_every_node(
     finally:
         codes = cluster.stop_all()
     assert codes == [0, 0, 0]
+
+
+def test_an_event_sent_to_every_node_is_still_taken_once(
+    tmp_path: Path, pg_url: str, seaweed: SeaweedS3
+) -> None:
+    cluster = Cluster(tmp_path, pg_url, seaweed, lease_seconds=LEASE)
+    ports = free_ports(2)
+    env = {"LAKEGATE_INGEST__RECONCILE_SECONDS": "600"}  # the events alone: no listing for 10 minutes
+    try:
+        for name, port in zip(("a", "b"), ports, strict=True):
+            cluster.start(name, "--events-port", str(port), env=env)
+        files = csv_files(60)
+        with httpx.Client(timeout=10) as http:
+            for key, data in files.items():
+                cluster.put(key, data)
+                event = notification(seaweed.bucket, f"{cluster.prefix}/{key}")
+                for port in ports:  # fanned out to both, at the same moment
+                    assert http.post(f"http://127.0.0.1:{port}/v1/events/s3", json=event).status_code == 200
+        cluster.wait_until(lambda: cluster.ledger_idle(len(files)), 60, "every delivery taken by its event")
+        per_key = cluster.sql("SELECT source_key, count(*), min(state) FROM objects GROUP BY source_key")
+        assert sorted(per_key) == sorted((k, 1, "done") for k in files)
+        logs = "".join(d.stderr for d in cluster.nodes.values())
+        assert "state_conflict" not in logs and "claim_lost" not in logs and "Traceback" not in logs
+    finally:
+        codes = cluster.stop_all()
+    assert codes == [0, 0]
