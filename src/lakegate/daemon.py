@@ -104,18 +104,19 @@ class HomeLock:
 
 
 class FileWatch:
-    """Tells when a file was written, replaced or removed since the last look."""
+    """Tells when a file was written, replaced or removed since the last look — also a file
+    swapped for another through a symbolic link (a Kubernetes config map), by its inode."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.seen = self._stat()
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _stat(self) -> tuple[int, int, int, int] | None:
         try:
             st = self.path.stat()
         except FileNotFoundError:
             return None
-        return st.st_mtime_ns, st.st_size
+        return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
 
     def changed(self) -> bool:
         now = self._stat()
