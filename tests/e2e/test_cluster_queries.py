@@ -3,10 +3,14 @@ and cancel; a workgroup's limit holds for the whole cluster; health and metrics 
 
 from __future__ import annotations
 
+import contextlib
+import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
 from lakegate.auth.principals import Principals
@@ -25,7 +29,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Ite
         cluster = Cluster(tmp_path_factory.mktemp("cluster"), url, seaweed, lease_seconds=4.0)
         try:
             for name in ("a", "b"):
-                cluster.start(name, "--http-port", "0")
+                cluster.start(name, "--http-port", "0", "--pg-port", "0")
             files = csv_files(30)
             for key, data in files.items():
                 cluster.put(key, data)
@@ -124,3 +128,65 @@ def test_a_query_whose_node_dies_is_finished_as_lost(cluster: Cluster) -> None:
         )
         assert a.get(f"/v1/queries/{running['id']}").json()["error_code"] == "query.node_lost"
     del cluster.nodes["doomed"]
+
+
+class RoundRobin:
+    """A TCP load balancer: each new connection goes to the next address in turn."""
+
+    def __init__(self, targets: list[tuple[str, int]]) -> None:
+        self.targets, self.turn = targets, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            target = self.targets[self.turn % len(self.targets)]
+            self.turn += 1
+            server = socket.create_connection(target)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_psql_cancel_that_a_load_balancer_sends_to_another_node_stops_the_query(cluster: Cluster) -> None:
+    ports = []
+    for name in ("a", "b"):
+        node = cluster.nodes[name]
+        node.wait_until(lambda node=node: "PostgreSQL: " in node.stderr, timeout=30)
+        ports.append(int(re.findall(r"PostgreSQL: postgresql://<user>@[^:]+:(\d+)/", node.stderr)[-1]))
+    balancer = RoundRobin([("127.0.0.1", port) for port in ports])
+    try:
+        url = f"postgresql://admin@127.0.0.1:{balancer.port}/lakegate?sslmode=disable"
+        with psycopg.connect(url, password=cluster.token(), autocommit=True) as conn:  # on node a
+            threading.Timer(2.0, conn.cancel_safe).start()  # its CancelRequest: to node b
+            began = time.monotonic()
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                conn.execute(RUNAWAY)
+            assert time.monotonic() - began < 10
+            assert conn.execute("SELECT 1").fetchone() == (1,)  # the session goes on
+        assert balancer.turn >= 2  # the cancel went through the balancer, to the other node
+        [(state, code, node)] = cluster.sql(
+            "SELECT state, error_code, node FROM queries WHERE sql = %s AND via = 'pgwire'", RUNAWAY
+        )
+        assert (state, code, node) == ("CANCELLED", "query.cancelled", "a")  # stopped where it ran
+    finally:
+        balancer.close()

@@ -254,9 +254,11 @@ queries = sa.Table(
     sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("lease_until", sa.Float, nullable=True),
     sa.Column("result_key", sa.Text, nullable=True),
+    sa.Column("cancel_key", sa.String(64), nullable=True),  # a hash of a PostgreSQL client's cancel key
     sa.Index("ix_queries_principal", "principal", "submitted_at"),
     sa.Index("ix_queries_workgroup", "workgroup", "submitted_at"),
     sa.Index("ix_queries_state", "state", "workgroup"),
+    sa.Index("ix_queries_cancel_key", "cancel_key"),
 )
 
 # The lakegate nodes sharing this catalog (``lakegate nodes``): each renews its heartbeat;

@@ -124,6 +124,7 @@ class Statements:
     cancelled: bool
     pg_catalog: PgCatalog | None
     running_print: tuple[Any, ...] | None
+    cancel_key: str | None  # what the client's CancelRequest carries, hashed (any node may get it)
 
     def send(self, *parts: bytes) -> None:
         raise NotImplementedError
@@ -306,7 +307,8 @@ class Statements:
         self.running_print = self.gateway.access_print(self.principal)
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
                                   dialect=self.settings["lakegate.dialect"], via="pgwire",
-                                  reuse_seconds=minutes * 60 if minutes else None)  # fmt: skip
+                                  reuse_seconds=minutes * 60 if minutes else None,
+                                  cancel_key=self.cancel_key)  # fmt: skip
         self.running = run  # from now on a CancelRequest stops it
         if self.cancelled:
             run.finish(QueryError("canceling statement due to user request", code="query.cancelled"))

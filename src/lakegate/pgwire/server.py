@@ -15,7 +15,7 @@ from pathlib import Path
 from lakegate.auth.principals import Principals
 from lakegate.errors import LakegateError
 from lakegate.pgwire import messages as m
-from lakegate.pgwire.session import Options, Session
+from lakegate.pgwire.session import Options, Session, cancel_key
 from lakegate.pgwire.sqlstate import fields
 from lakegate.query.gateway import Gateway
 
@@ -153,9 +153,17 @@ class PgServer:
                     del self.sessions[process_id]
 
     def _cancel(self, process_id: int, secret: int) -> None:
+        """A CancelRequest: the session's query stopped here, or — a session of another node
+        (a load balancer sent the request here) — that node asked through the catalog."""
         with self._lock:
             found = self.sessions.get(process_id)
-        if found is not None and secrets.compare_digest(
-            found[0].to_bytes(4, "big"), secret.to_bytes(4, "big")
-        ):
-            found[1].cancel()
+        if found is not None:
+            if secrets.compare_digest(found[0].to_bytes(4, "big"), secret.to_bytes(4, "big")):
+                found[1].cancel()
+            return
+        if self.gateway.history.node is None:
+            return  # one node: no session has this key
+        try:
+            self.gateway.history.ask_cancel_keyed(cancel_key(process_id, secret))
+        except LakegateError as exc:
+            logger.warning("a cancel request could not be passed on: %s", exc.message)

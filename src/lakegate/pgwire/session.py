@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import secrets
 import ssl
@@ -36,6 +37,12 @@ from lakegate.query.gateway import Gateway, Run
 from lakegate.query.pg_catalog import PgCatalog
 
 logger = logging.getLogger(__name__)
+
+
+def cancel_key(process_id: int, secret: int) -> str:
+    """What a session's CancelRequest carries, as its queries are recorded: a hash of it, so
+    that the catalog never holds a key that would cancel them."""
+    return hashlib.sha256(f"{process_id}:{secret}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class Session(Statements):
         self.pg_catalog: PgCatalog | None = None
         self.token_id: str | None = None  # the token the session logged in with
         self.running_print: tuple[Any, ...] | None = None  # the access the running statement began with
+        self.cancel_key: str | None = None
 
     async def serve(self) -> None:
         try:
@@ -191,7 +199,7 @@ class Session(Statements):
                 self.send(b"N")
                 continue
             if code == m.CANCEL_REQUEST:  # another session's query to stop; no answer is sent
-                self._cancel_other(payload.int32(), payload.int32())
+                await self._call(self._cancel_other, payload.int32(), payload.int32())
                 return False
             break
         major, minor = code >> 16, code & 0xFFFF
@@ -221,6 +229,7 @@ class Session(Statements):
         self.principal = principal
         self._apply_startup(params)
         process_id, secret = self._register(self)
+        self.cancel_key = cancel_key(process_id, secret)
         self.pg_catalog = PgCatalog(self.gateway.catalog, principal.name, process_id)
         for name in _REPORTED:
             self.send(m.parameter_status(name, self.settings[name.lower()]))

@@ -5,6 +5,9 @@ the DB-API ``connect()`` and ``lakegate sql``.
 A principal's query runs over its grants, within its workgroup's limits and turn, is counted in
 the meter (``/metrics``) and recorded in the history from start to finish, whatever happens to
 it. Nothing else calls an engine (``tests/test_architecture.py`` fails if something does).
+
+With many nodes, a cancel may be asked on any node (``History.ask_cancel``): the node running the
+query looks for such requests every ``CANCEL_LOOK_SECONDS`` while it runs queries of its own.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from lakegate.query.permissions import Grants, access_print
 
 if TYPE_CHECKING:
     from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog
+
+CANCEL_LOOK_SECONDS = 0.5
 
 
 def _state(error: LakegateError | None) -> str:
@@ -113,6 +118,20 @@ class Run:
         self._gateway._record(self.id, self._via, self._began, error, self.stream)
 
 
+class _Stop:
+    """How a cancel asked on another node stops a query of this one: before its turn (its
+    ``cancelled`` event) and while it runs (its Run, once there is one)."""
+
+    def __init__(self, cancelled: threading.Event) -> None:
+        self.cancelled = cancelled
+        self.run: Run | None = None
+
+    def __call__(self) -> None:
+        self.cancelled.set()
+        if self.run is not None:
+            self.run.cancel()
+
+
 class Gateway:
     """Runs principals' queries on ``engine``. ``admission`` gives workgroup turns (shared with
     every node on the catalog: ``SharedAdmission``); ``meter`` counts them; ``history`` records
@@ -136,9 +155,35 @@ class Gateway:
         self.meter = meter or QueryMeter()
         self._queued: dict[str, float] = {}  # queued queries: when each was queued
         self._queued_lock = threading.Lock()
+        self._stops: dict[str, Callable[[], None]] = {}  # this node's unfinished queries: how to stop each
+        self._closed = threading.Event()
+        if self.history.node is not None:  # cancels asked on other nodes reach this one
+            threading.Thread(target=self._look_for_cancels, name="lakegate-cancels", daemon=True).start()
 
     def close(self) -> None:
+        self._closed.set()
         self._engine.close()
+
+    def hold(self, query_id: str, stop: Callable[[], None]) -> None:
+        """``stop`` is how the unfinished query ``query_id`` is stopped when a cancel for it is
+        asked on another node; forgotten when its outcome is recorded."""
+        with self._queued_lock:
+            self._stops[query_id] = stop
+
+    def _look_for_cancels(self) -> None:
+        while not self._closed.wait(CANCEL_LOOK_SECONDS):
+            with self._queued_lock:
+                if not self._stops:
+                    continue  # nothing of ours runs: the catalog is not asked
+            try:
+                asked = self.history.cancels_asked()
+            except LakegateError:
+                continue  # the catalog is away: asked again next time
+            for query_id in asked:
+                with self._queued_lock:
+                    stop = self._stops.get(query_id)
+                if stop is not None:
+                    stop()
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -201,15 +246,21 @@ class Gateway:
         reuse_seconds: float | None = None,
         queued: str | None = None,
         cancelled: threading.Event | None = None,
+        cancel_key: str | None = None,
     ) -> Run:
         """Start a query whose result is read batch by batch (no row cap but its workgroup's). It
         runs once its workgroup gives it a turn; ``schema`` waits for its first batch, so it can
-        be cancelled before. ``queued``: the id ``queue()`` gave it; ``cancelled``: set while it
-        waited for its turn, it does not start.
+        be cancelled before. ``queued``: the id ``queue()`` gave it (its stop ``hold()`` by who
+        queued it); ``cancelled``: set while it waited for its turn, it does not start;
+        ``cancel_key``: what a PostgreSQL client's CancelRequest for it carries (any node takes it).
 
         Raises: the query's LakegateError when it is refused (recorded)."""
+        stop: _Stop | None = None
         if queued is None:
-            query_id, began = self._begin(principal, sql, via)
+            query_id, began = self._begin(principal, sql, via, cancel_key)
+            stop = _Stop(cancelled or threading.Event())
+            cancelled = stop.cancelled
+            self.hold(query_id, stop)
         else:
             query_id, began = queued, self._dequeued(queued)
         turn = contextlib.ExitStack()
@@ -229,7 +280,12 @@ class Gateway:
             turn.close()
             self._record(query_id, via, began, exc, None)
             raise
-        return Run(self, query_id, stream, turn, via=via, began=began)
+        run = Run(self, query_id, stream, turn, via=via, began=began)
+        if stop is not None:
+            stop.run = run
+            if stop.cancelled.is_set():
+                run.cancel()
+        return run
 
     def fail_queued(self, query_id: str, via: str, error: LakegateError) -> None:
         """A queued query that could not be started (a bug, or its access ended): recorded."""
@@ -270,15 +326,19 @@ class Gateway:
     def _limits(self, group: Workgroup | None, *, streamed: bool) -> Any:
         return group.limits(self._engine.settings, streamed=streamed) if group is not None else None
 
-    def _begin(self, principal: Principal, sql: str, via: str) -> tuple[str, float]:
+    def _begin(
+        self, principal: Principal, sql: str, via: str, cancel_key: str | None = None
+    ) -> tuple[str, float]:
         """The query's id in the history, and when it began."""
-        query_id = self.history.start(principal, sql, via)
+        query_id = self.history.start(principal, sql, via, cancel_key=cancel_key)
         self.meter.started()
         return query_id, time.monotonic()
 
     def _record(
         self, query_id: str, via: str, began: float, error: LakegateError | None, stream: Stream | None
     ) -> None:
+        with self._queued_lock:
+            self._stops.pop(query_id, None)
         self.meter.finished(_state(error), via, time.monotonic() - began)
         if stream is None:
             self.history.finish(query_id, error=error)

@@ -80,8 +80,17 @@ class History:
         self.node = node
         self.lease_seconds = lease_seconds
 
-    def start(self, principal: Principal, sql: str, via: str, *, state: str = "RUNNING") -> str:
-        """Record a query about to run (or, ``QUEUED``, waiting for its turn); its id."""
+    def start(
+        self,
+        principal: Principal,
+        sql: str,
+        via: str,
+        *,
+        state: str = "RUNNING",
+        cancel_key: str | None = None,
+    ) -> str:
+        """Record a query about to run (or, ``QUEUED``, waiting for its turn); its id.
+        ``cancel_key``: what a PostgreSQL client's CancelRequest for it will carry (hashed)."""
         query_id = uuid.uuid4().hex
         now = time.time()
         with self.catalog.writing("recording a query", durable=False) as conn:
@@ -90,6 +99,7 @@ class History:
                     id=query_id, principal=principal.name, workgroup=principal.workgroup, via=via, sql=sql,
                     state=state, submitted_at=now, started_at=now if state == "RUNNING" else None,
                     node=self.node, lease_until=now + self.lease_seconds if self.node else None,
+                    cancel_key=cancel_key,
                 )
             )  # fmt: skip
         return query_id
@@ -135,10 +145,17 @@ class History:
     def ask_cancel(self, query_id: str) -> str | None:
         """Ask the node running an unfinished query to cancel it; that node's name (None: it has
         finished, or it runs where no node sees requests)."""
+        return self._ask_cancel(queries.c.id == query_id)
+
+    def ask_cancel_keyed(self, cancel_key: str) -> str | None:
+        """``ask_cancel`` for the unfinished query a PostgreSQL client's cancel key names."""
+        return self._ask_cancel(queries.c.cancel_key == cancel_key)
+
+    def _ask_cancel(self, which: Any) -> str | None:
         with self.catalog.writing("asking for a cancel", durable=False) as conn:
             row = conn.execute(
                 queries.update()
-                .where(queries.c.id == query_id, queries.c.state.in_(ACTIVE))
+                .where(which, queries.c.state.in_(ACTIVE))
                 .values(cancel_requested=True)
                 .returning(queries.c.node)
             ).first()

@@ -11,8 +11,8 @@ Several nodes behind one address: a query's state is its record in the catalog, 
 ``shared`` results area (the ``results`` storage area, on S3) each result is also put there
 before the query counts as SUCCEEDED, so any node answers any query's status, pages and
 downloads (fetching a result it did not make once, into its own ``results/`` folder). A cancel
-sent to another node is recorded in the catalog; the node running the query sees it within
-``CANCEL_LOOK_SECONDS``.
+sent to another node is recorded in the catalog; the node running the query sees it within the
+gateway's ``CANCEL_LOOK_SECONDS``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,11 @@ import pyarrow as pa
 
 from lakegate.auth.principals import Principal
 from lakegate.errors import LakegateError, QueryError, StorageError
-from lakegate.query.gateway import Gateway, Run
+from lakegate.query.gateway import CANCEL_LOOK_SECONDS, Gateway, Run
 from lakegate.query.liveness import AccessWatch
 from lakegate.storage import ObjectStore
 
 KEEP_SECONDS = 24 * 3600
-CANCEL_LOOK_SECONDS = 0.5
 CANCEL_WAIT_SECONDS = 10.0
 SHARED_SWEEP_SECONDS = 3600.0
 
@@ -69,10 +68,7 @@ class Jobs:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakegate-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._closed = threading.Event()
         self._swept_shared = 0.0
-        if gateway.history.node is not None:  # cancels asked on other nodes reach this one
-            threading.Thread(target=self._look_for_cancels, name="lakegate-job-cancels", daemon=True).start()
 
     def result_path(self, query_id: str) -> Path:
         return self.folder / f"{query_id}.arrow"
@@ -91,6 +87,7 @@ class Jobs:
         With a ``watch``, it is cancelled when its principal's access (``token_id``) ends."""
         query_id = self.gateway.queue(principal, sql, "http")
         job = Job(query_id, principal.name, reuse_seconds=reuse_seconds)
+        self.gateway.hold(query_id, lambda: self._stop(job))  # a cancel asked on another node
         if self.watch is not None:
             job.held = self.watch.hold(principal, token_id, lambda: self._stop(job))
         with self._lock:
@@ -198,21 +195,6 @@ class Jobs:
                 return
             time.sleep(CANCEL_LOOK_SECONDS / 2)
 
-    def _look_for_cancels(self) -> None:
-        while not self._closed.wait(CANCEL_LOOK_SECONDS):
-            with self._lock:
-                if not any(not j.done.is_set() for j in self._jobs.values()):
-                    continue
-            try:
-                asked = self.gateway.history.cancels_asked()
-            except LakegateError:
-                continue  # the catalog is away: asked again next time
-            for query_id in asked:
-                with self._lock:
-                    job = self._jobs.get(query_id)
-                if job is not None:
-                    self._stop(job)
-
     @staticmethod
     def _stop(job: Job) -> None:
         job.cancelled.set()
@@ -281,7 +263,6 @@ class Jobs:
             pass  # swept next time
 
     def shutdown(self) -> None:
-        self._closed.set()
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:
