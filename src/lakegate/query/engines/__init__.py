@@ -4,6 +4,8 @@
     duck_engine.py   DuckDB in this process: sandboxed threads, instances kept and shared
     isolated.py      DuckDB in engine processes: a query that crashes or exhausts one costs
                      only itself
+    spark_engine.py  Apache Spark through Spark Connect: each query in a session of its own,
+                     its tables as ``spark_views.py`` builds them from the plan
 
 Only the gateway (``query/gateway.py``) calls an engine; what it asks of one is planned by the
 engine-neutral planner (``query/planner.py``), whose plan each engine turns into what it runs

@@ -1,0 +1,205 @@
+"""Queries on Apache Spark through Spark Connect (``engines.spark.url: sc://host:15002``).
+
+The plan is DuckDB's: the same guard, translation, grants, pruning and byte estimate
+(``planner.py``). From it each query gets a Spark session of its own holding only its tables,
+as the caller may read them (``spark_views.py``): explicit file lists and schemas, grants inside
+the views. Only the guarded SELECT, transpiled to Spark SQL, reaches Spark. Closing the stream,
+or the workgroup's timeout, interrupts the session's operations; the session is released at
+the end. Results come back as Arrow and stream on as batches.
+
+The Spark Connect endpoint must be reachable from lakegate only (it runs any code a client
+sends), and Spark should hold a read-only identity for the lake, as the DuckDB engine does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from lakegate.catalog import Catalog
+from lakegate.config import QuerySettings
+from lakegate.errors import LakegateError, QueryError
+from lakegate.query.engines import Result, Stream
+from lakegate.query.engines.spark_views import SparkViews, query_sql, spark_views
+from lakegate.query.permissions import AccessFor
+from lakegate.query.planner import Planner
+from lakegate.storage import ObjectStore
+
+if TYPE_CHECKING:
+    from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog, Snapshot
+
+BATCH_ROWS = 65536
+
+
+def _engine_types(schema: pa.Schema) -> list[str]:
+    """The DuckDB name of each column's type (what pgwire and the console show), from Arrow."""
+    empty = pa.Table.from_batches([], schema=schema)
+    return [str(t) for t in duckdb.connect().from_arrow(empty).types]
+
+
+def _failure(exc: BaseException, *, cancelled: bool, timed_out: float | None) -> LakegateError:
+    if isinstance(exc, LakegateError):
+        return exc
+    if timed_out is not None:
+        return QueryError(
+            f"the query ran past its {timed_out:g} s and was stopped", code="query.timeout",
+            hint="narrow it (fewer partitions, columns), or ask an admin for a longer timeout",
+        )  # fmt: skip
+    if cancelled:
+        return QueryError("the query was cancelled", code="query.cancelled")
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return QueryError(f"Spark failed on the query: {message}", code="query.failed")
+
+
+class SparkEngine:
+    """The ``Engine`` for a Spark Connect server at ``url`` (``sc://host:port[/;token=...]``)."""
+
+    def __init__(self, catalog: Catalog, store: ObjectStore, settings: QuerySettings, url: str) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.settings = settings
+        self.url = url
+        self.planner = Planner(catalog, settings)
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def _session(self) -> Any:
+        # a failed query is reported once, as the stream's error, not also logged with Spark's trace
+        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # pyspark's note on the pandas version
+            from pyspark.sql import SparkSession
+
+            return SparkSession.builder.remote(self.url).create()  # a session of its own: its views only
+
+    def _load(self, session: Any, views: SparkViews) -> None:
+        for source in views.sources:
+            frame = session.read.format(source.format).schema(source.schema).options(**source.options)
+            loaded = frame.load(source.paths)
+            if source.where:
+                loaded = loaded.where(source.where)
+            loaded.createOrReplaceTempView(source.name)
+        for name, select in views.views.items():
+            session.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {select}")
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def stream(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
+        dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
+    ) -> Stream:
+        """Run one read-only statement on Spark, its result delivered batch by batch. Refusals
+        (the guard, grants, limits, a file Spark cannot read alike) raise here."""
+        del reuse_seconds  # Spark keeps no results between sessions
+        settings = limits or self.settings
+        text = self.planner.translate(sql, dialect, access).strip().rstrip(";")
+        plan = self.planner.plan(text, access, max_bytes)
+        views = spark_views(plan, self.store.url)
+        statement = query_sql(text, views.names)
+        stream = Stream(sorted(plan.tables), plan.bytes_estimated, plan.charged_by_grant)
+        threading.Thread(
+            target=self._feed, args=(views, statement, list(params or []), settings, stream),
+            name="lakegate-spark", daemon=True,
+        ).start()  # fmt: skip
+        return stream
+
+    def _feed(
+        self, views: SparkViews, statement: str, params: list[Any], settings: QuerySettings, stream: Stream
+    ) -> None:
+        session: Any = None
+        stopped = threading.Event()
+        timed_out: list[float] = []
+
+        def interrupt() -> None:
+            stopped.set()
+            if session is not None:
+                session.interruptAll()
+
+        def too_long() -> None:
+            timed_out.append(settings.timeout_seconds)
+            interrupt()
+
+        stream._interrupt = interrupt
+        timer = threading.Timer(settings.timeout_seconds, too_long)
+        timer.daemon = True
+        timer.start()
+        try:
+            session = self._session()
+            if stopped.is_set():
+                raise QueryError("the query was cancelled", code="query.cancelled")
+            self._load(session, views)
+            capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
+            table = session.sql(capped, args=params or None).toArrow()
+            if table.num_rows > settings.max_rows:
+                raise QueryError(
+                    f"the query returns more than {settings.max_rows:,} rows", code="query.rows",
+                    hint="add a LIMIT or an aggregation, or download the whole result",
+                )  # fmt: skip
+            stream._started(table.schema, _engine_types(table.schema))
+            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+                stream._put(batch)
+            stream._put(None)
+        except BaseException as exc:
+            stream._fail(
+                _failure(exc, cancelled=stopped.is_set(), timed_out=timed_out[0] if timed_out else None)
+            )
+        finally:
+            timer.cancel()
+            if session is not None:
+                with contextlib.suppress(Exception):  # the server drops an idle session anyway
+                    session.stop()
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        access: AccessFor | None = None,
+        limits: QuerySettings | None = None,
+        max_bytes: int | None = None,
+        dialect: str = "duckdb",
+        reuse_seconds: float | None = None,
+    ) -> Result:
+        """Run one read-only statement on Spark to its end (see ``stream``)."""
+        started = time.perf_counter()
+        stream = self.stream(
+            sql, params, access=access, limits=limits, max_bytes=max_bytes, dialect=dialect,
+            reuse_seconds=reuse_seconds,
+        )  # fmt: skip
+        table = pa.Table.from_batches(list(stream), schema=stream.schema)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Result(table, elapsed, stream.tables, stream.bytes_estimated, stream.bytes_estimated)
+
+    def describe(
+        self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
+    ) -> tuple[pa.Schema, list[str]]:
+        raise QueryError(
+            "the Spark engine does not describe statements", code="query.engine_unsupported",
+            hint="the gateway describes on DuckDB, whose views have the same columns",
+        )  # fmt: skip
+
+    def answer_catalog(
+        self, catalog: PgCatalog, sql: str, params: list[Any], snapshot: Snapshot, settings: dict[str, str]
+    ) -> CatalogAnswer:
+        raise QueryError(
+            "the Spark engine does not answer catalog questions", code="query.engine_unsupported",
+            hint="the gateway answers them on DuckDB",
+        )  # fmt: skip
+
+    def close(self) -> None:
+        pass
