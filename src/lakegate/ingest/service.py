@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 RETENTION_SECONDS = 3600.0
 LEADER_LOOK_SECONDS = 30.0  # how soon a node that comes to lead runs the housekeeping
+RESCUERS = 2  # threads taking over the deliveries of nodes that died
 # A held file a process still writes to: taken once it is done, without a warning or a backoff.
 WAITING_CODES = ("ingest.being_written", "storage.changed_while_read", "ingest.replaying")
 
@@ -89,6 +90,8 @@ class IngestService:
         self._pool = ThreadPoolExecutor(
             max_workers=self.settings.workers, thread_name_prefix="lakegate-ingest"
         )
+        # a dead node's deliveries are taken over at once, not behind this node's backlog
+        self._rescue = ThreadPoolExecutor(max_workers=RESCUERS, thread_name_prefix="lakegate-takeover")
         self.reconciler = Reconciler(app.store, LANDING_PREFIX, self.settings.reconcile_seconds, self._listed)
         self.watcher: Watcher | InotifyWatcher | None = None
         self._landing_folder = app.store.local_folder("landing")
@@ -160,6 +163,7 @@ class IngestService:
             self.watcher.stop()
         self.reconciler.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._rescue.shutdown(wait=True, cancel_futures=True)
         if self._processes is not None:
             self._processes.stop()
 
@@ -244,7 +248,7 @@ class IngestService:
         for obj in self.app.catalog.claimable(self.claimant):
             if obj.claimed_by != self.claimant.node:  # its own are in hand, or waiting for a retry
                 logger.info("taking over %s from node %s", printable(obj.source_key), obj.claimed_by)
-                self._submit_resume(obj)
+                self._submit_resume(obj, self._rescue)
 
     def _tick_loop(self) -> None:
         step = min(0.05, max(self.settings.settle_seconds / 4, 0.01))
@@ -278,12 +282,12 @@ class IngestService:
             self._busy.add(key)
         self._pool.submit(self._work, key, None)
 
-    def _submit_resume(self, obj: ObjectRecord) -> None:
+    def _submit_resume(self, obj: ObjectRecord, pool: ThreadPoolExecutor | None = None) -> None:
         with self._lock:
             if obj.source_key in self._busy:
                 return
             self._busy.add(obj.source_key)
-        self._pool.submit(self._work, obj.source_key, obj)
+        (pool or self._pool).submit(self._work, obj.source_key, obj)
 
     def _work(self, key: str, resume: ObjectRecord | None) -> None:
         try:
