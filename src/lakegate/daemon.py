@@ -249,6 +249,7 @@ class Daemon:
     def _serve_queries(self) -> None:
         serving = self.serving
         from lakegate.auth.slots import SharedAdmission
+        from lakegate.query.engines.spark_engine import spark_for
         from lakegate.query.gateway import Gateway
         from lakegate.query.history import History
 
@@ -266,9 +267,8 @@ class Daemon:
                 history.finish_lost()
 
         heartbeat.renewals.append(queries_renewed)
-        self.gateway = Gateway(
-            catalog, self._engine(), admission=admission, history=history
-        )  # HTTP's and pgwire's
+        spark = spark_for(catalog, self.application.query_store(), self.application.settings)  # engines.spark
+        self.gateway = Gateway(catalog, self._engine(), admission=admission, history=history, **spark)
         if serving.http_port is not None:
             self._http()
         if serving.pg_port is not None:

@@ -2,7 +2,8 @@
 
 Per workgroup: a query timeout (default 30 minutes), the most bytes of files one query may read
 (refused before it runs), the most rows it may return, how many of its queries run at once
-(more wait in a queue up to a bound, then are refused with 429), and each query's memory limit.
+(more wait in a queue up to a bound, then are refused with 429), each query's memory limit, and
+the engine its queries run on (``duckdb``; ``spark``; ``auto``: Spark for large reads).
 A principal without a workgroup, or with one not defined, gets the server's query settings.
 """
 
@@ -38,6 +39,7 @@ class Workgroup:
     max_queued: int = 16
     memory_limit: str | None = None
     description: str = ""
+    engine: str = "duckdb"
 
     def limits(self, defaults: QuerySettings, *, streamed: bool = False) -> QuerySettings:
         """The server's query settings with this workgroup's limits. A ``streamed`` result (a
@@ -52,7 +54,11 @@ class Workgroup:
         )
 
 
-_FIELDS = ("timeout_seconds", "max_bytes_scanned", "max_rows", "max_concurrent", "max_queued", "memory_limit")
+_FIELDS = (
+    "timeout_seconds", "max_bytes_scanned", "max_rows", "max_concurrent", "max_queued", "memory_limit",
+    "engine",
+)  # fmt: skip
+ENGINES = ("duckdb", "spark", "auto")
 
 
 class Workgroups:
@@ -83,6 +89,12 @@ class Workgroups:
                 "once, and the queue cannot be negative",
                 code="workgroups.bad",
                 hint="e.g. --timeout 30m --max-concurrent 4 --max-queued 16",
+            )
+        if merged.engine not in ENGINES:
+            raise ConfigError(
+                f"workgroup {name!r}: {merged.engine!r} is not an engine",
+                code="workgroups.bad",
+                hint="duckdb, spark (engines.spark.url) or auto (Spark above engines.spark.auto_above_mb)",
             )
         row = {k: getattr(merged, k) for k in (*_FIELDS, "description")}
         with self.catalog.writing(f"saving workgroup {name}") as conn:

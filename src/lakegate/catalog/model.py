@@ -307,6 +307,7 @@ workgroups = sa.Table(
     sa.Column("memory_limit", sa.String(32), nullable=True),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("engine", sa.String(16), nullable=False, server_default="duckdb"),  # duckdb | spark | auto
 )
 
 # Signed-in web console sessions: the cookie's secret is kept only as its SHA-256; each session

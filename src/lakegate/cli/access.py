@@ -243,6 +243,10 @@ def workgroups_set(
         int | None, typer.Option("--max-queued", help="Queries waiting for a turn.")
     ] = None,
     memory: Annotated[str | None, typer.Option("--memory", help="Memory limit per query, e.g. 2GB.")] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", help="duckdb (default), spark, or auto (Spark for large reads)."),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Create a workgroup, or change its limits (principals join with `users add --workgroup`)."""
@@ -256,7 +260,7 @@ def workgroups_set(
     with opened(home) as application:
         group = Workgroups(application.catalog).put(
             name, timeout_seconds=seconds, max_bytes_scanned=max_bytes, max_rows=max_rows,
-            max_concurrent=max_concurrent, max_queued=max_queued, memory_limit=memory,
+            max_concurrent=max_concurrent, max_queued=max_queued, memory_limit=memory, engine=engine,
         )  # fmt: skip
     out.print(f"workgroup {group.name}: {_limits(group)}")
 
@@ -270,6 +274,8 @@ def _limits(group: object) -> str:
         parts.append(f"at most {g.max_rows:,} rows")
     if g.memory_limit:
         parts.append(f"memory {g.memory_limit}")
+    if g.engine != "duckdb":
+        parts.append(f"on {g.engine}")
     return ", ".join(parts)
 
 

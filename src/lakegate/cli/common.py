@@ -97,7 +97,13 @@ def status_text(o: Outcome) -> str:
 
 
 def remote_query(
-    server: str, token: str | None, query: str, dialect: str, reuse: float | None = None
+    server: str,
+    token: str | None,
+    query: str,
+    dialect: str,
+    reuse: float | None = None,
+    *,
+    engine: str | None = None,
 ) -> tuple[Any, float]:
     """A query answered by a remote lakegate (as Arrow, exact types, the whole result): its
     rows and how long it took."""
@@ -110,6 +116,7 @@ def remote_query(
     started = time.perf_counter()
     try:
         with connect(server=server, token=token, dialect=dialect, reuse_max_age_minutes=reuse) as connection:
+            connection.engine = engine
             table = connection.execute(query).fetch_arrow()
     except LakegateError as exc:
         raise fail(exc) from None

@@ -44,6 +44,12 @@ def sql(
             "same files, if at most this many minutes old.",
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine", help="duckdb or spark (engines.spark.url) instead of the workgroup's; admins."
+        ),
+    ] = None,
 ) -> None:
     """Run a read-only SQL query and print the result (recorded in the history, like any)."""
     from lakegate.query import dbapi
@@ -62,7 +68,7 @@ def sql(
             )
         )
     if server is not None:
-        table, elapsed = remote_query(server, token, query, dialect, reuse)
+        table, elapsed = remote_query(server, token, query, dialect, reuse, engine=engine)
         writer(table, sys.stdout)
         sys.stdout.flush()
         if fmt == "table":
@@ -70,6 +76,7 @@ def sql(
         return
     with opened(home) as application:
         connection = dbapi.local(application, as_principal, dialect=dialect, via="cli")
+        connection.engine = engine
         try:
             cursor = connection.execute(query)
             table, elapsed_ms = cursor.fetch_arrow(), cursor.elapsed_ms

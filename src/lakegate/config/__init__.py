@@ -20,12 +20,14 @@ from lakegate.config.reference import example_config, settings_reference
 from lakegate.config.sections import (
     ENV_PREFIX,
     ClusterSettings,
+    EnginesSettings,
     EventsSettings,
     HttpSettings,
     IngestSettings,
     PrincipalSettings,
     QuerySettings,
     S3Settings,
+    SparkSettings,
     StorageSettings,
 )
 
@@ -35,6 +37,7 @@ __all__ = [
     "RULE_CHECKS",
     "ClusterSettings",
     "DatasetSettings",
+    "EnginesSettings",
     "EventsSettings",
     "HttpSettings",
     "IngestSettings",
@@ -44,6 +47,7 @@ __all__ = [
     "RuleSettings",
     "S3Settings",
     "Settings",
+    "SparkSettings",
     "StorageSettings",
     "example_config",
     "load_settings",

@@ -15,6 +15,7 @@ from lakegate.config.datasets import DatasetSettings
 from lakegate.config.sections import (
     ENV_PREFIX,
     ClusterSettings,
+    EnginesSettings,
     EventsSettings,
     HttpSettings,
     IngestSettings,
@@ -41,6 +42,7 @@ class Settings(_Section):
     query: QuerySettings = Field(default_factory=QuerySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    engines: EnginesSettings = Field(default_factory=EnginesSettings)
     datasets: list[DatasetSettings] = Field(
         default_factory=list,
         description="Datasets, tried in order: the first whose key template matches a landing key "

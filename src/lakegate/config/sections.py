@@ -227,6 +227,25 @@ class ClusterSettings(_Section):
     )
 
 
+class SparkSettings(_Section):
+    url: str | None = Field(
+        None,
+        description="The Spark Connect server queries may run on (`sc://host:15002`, with "
+        "`/;use_ssl=true;token=...` as Spark Connect takes them). Unset: no Spark engine. It must be "
+        "reachable from lakegate only: Spark Connect runs whatever a client sends.",
+    )
+    auto_above_mb: float = Field(
+        1024.0,
+        ge=0,
+        description="A workgroup with `engine: auto` runs a query on Spark when the files it would "
+        "read (after pruning) hold more than this many MB, on DuckDB otherwise.",
+    )
+
+
+class EnginesSettings(_Section):
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+
+
 class S3Settings(_Section):
     endpoint_url: str | None = Field(
         None, description="S3 endpoint for MinIO, Ceph, SeaweedFS...; unset for AWS."

@@ -23,6 +23,7 @@ from lakegate import errors
 from lakegate.app import App, open_app
 from lakegate.auth.principals import Principal, Principals, home_admin
 from lakegate.query.engines.duck_engine import QueryEngine
+from lakegate.query.engines.spark_engine import spark_for
 from lakegate.query.gateway import Gateway
 
 apilevel = "2.0"
@@ -108,6 +109,7 @@ class Cursor:
 class Connection:
     dialect = "duckdb"  # or athena/trino: queries are translated with the same meaning
     reuse_max_age_minutes: float | None = None  # answer from an identical query's result this old
+    engine: str | None = None  # admins: duckdb or spark instead of the workgroup's
 
     def __init__(
         self,
@@ -129,8 +131,9 @@ class Connection:
     def _run(self, sql: str, parameters: Sequence[Any] | None) -> tuple[pa.Table, float]:
         reuse = self.reuse_max_age_minutes * 60 if self.reuse_max_age_minutes else None
         _, result, _ = self.gateway.run(
-            self.principal, sql, parameters, dialect=self.dialect, via=self.via, reuse_seconds=reuse
-        )
+            self.principal, sql, parameters, dialect=self.dialect, via=self.via, reuse_seconds=reuse,
+            engine=self.engine,
+        )  # fmt: skip
         return result.table, result.elapsed_ms
 
     def cursor(self) -> Cursor:
@@ -182,6 +185,7 @@ class RemoteConnection(Connection):
             "params": list(parameters) if parameters else None,
             "dialect": self.dialect,
             "reuse_max_age_minutes": self.reuse_max_age_minutes,
+            "engine": self.engine,
         }
         try:
             answer = self._client.post(f"{self.server}/v1/query/download", json=body)
@@ -218,8 +222,10 @@ def local(
     """A connection to an opened home, as ``principal`` (default: the home's admin); its queries
     go through a gateway of their own, recorded in the history ``via`` this front end."""
     who = Principals(app.catalog).require(principal) if principal is not None else home_admin()
-    engine = QueryEngine(app.catalog, app.query_store(), app.settings.query)
-    return Connection(app, Gateway(app.catalog, engine), who, dialect, reuse_max_age_minutes, via=via)
+    store = app.query_store()
+    engine = QueryEngine(app.catalog, store, app.settings.query)
+    gateway = Gateway(app.catalog, engine, **spark_for(app.catalog, store, app.settings))
+    return Connection(app, gateway, who, dialect, reuse_max_age_minutes, via=via)
 
 
 def connect(

@@ -24,11 +24,12 @@ from lakegate.auth.principals import Principal
 from lakegate.auth.slots import SharedAdmission
 from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.catalog import Catalog
-from lakegate.errors import LakegateError, QueryError
+from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.query.engines import Engine, Result, Stream
 from lakegate.query.history import History
 from lakegate.query.metrics import QueryMeter
 from lakegate.query.permissions import Grants, access_print
+from lakegate.query.planner import Planner
 
 if TYPE_CHECKING:
     from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog
@@ -145,6 +146,8 @@ class Gateway:
         meter: QueryMeter | None = None,
         admission: Admission | SharedAdmission | None = None,
         history: History | None = None,
+        spark: Engine | None = None,
+        spark_above_bytes: float = float("inf"),
     ) -> None:
         self.catalog = catalog
         self._engine = engine
@@ -153,6 +156,9 @@ class Gateway:
         self.history = history or History(catalog)
         self.admission: Admission | SharedAdmission = admission or Admission()
         self.meter = meter or QueryMeter()
+        self._spark = spark  # a second engine: workgroups with engine spark (or auto) run there
+        self._spark_above = spark_above_bytes
+        self._planner: Planner | None = None  # sizes a query for ``engine: auto``
         self._queued: dict[str, float] = {}  # queued queries: when each was queued
         self._queued_lock = threading.Lock()
         self._stops: dict[str, Callable[[], None]] = {}  # this node's unfinished queries: how to stop each
@@ -163,6 +169,38 @@ class Gateway:
     def close(self) -> None:
         self._closed.set()
         self._engine.close()
+        if self._spark is not None:
+            self._spark.close()
+
+    def _pick(
+        self, principal: Principal, group: Workgroup | None, sql: str, dialect: str, engine: str | None
+    ) -> tuple[Engine, bool]:
+        """The engine a query runs on, and whether DuckDB may answer when Spark cannot: the one an
+        admin asked for, else its workgroup's (``auto``: Spark when the files it would read hold
+        more than ``engines.spark.auto_above_mb``)."""
+        if engine is not None and not principal.is_admin:
+            raise AuthError(
+                f"{principal.name} may not choose the engine: its workgroup does",
+                code="auth.forbidden", hint="leave the engine out",
+            )  # fmt: skip
+        wanted = engine or (group.engine if group is not None else "duckdb")
+        if wanted == "duckdb":
+            return self._engine, False
+        if self._spark is None:
+            if wanted == "auto":
+                return self._engine, False
+            raise QueryError(
+                "the query is to run on Spark, but no Spark engine is configured",
+                code="query.engine_unavailable",
+                hint="set engines.spark.url (sc://host:15002), or the workgroup's engine to duckdb",
+            )  # fmt: skip
+        if wanted == "spark":
+            return self._spark, False
+        if self._planner is None:
+            self._planner = Planner(self.catalog, self._engine.settings)
+        access = self._grants.access_for(principal)
+        plan = self._planner.plan(self._planner.translate(sql, dialect, access), access)
+        return (self._spark, True) if plan.bytes_estimated > self._spark_above else (self._engine, False)
 
     def hold(self, query_id: str, stop: Callable[[], None]) -> None:
         """``stop`` is how the unfinished query ``query_id`` is stopped when a cancel for it is
@@ -196,9 +234,11 @@ class Gateway:
         dialect: str = "duckdb",
         via: str = "http",
         reuse_seconds: float | None = None,
+        engine: str | None = None,
     ) -> tuple[str, Result, float]:
         """Run a query to its end: its id, its result and the seconds it waited for a turn.
-        ``reuse_seconds``: an identical query's result at most this old may answer it.
+        ``reuse_seconds``: an identical query's result at most this old may answer it;
+        ``engine``: duckdb or spark, instead of the workgroup's (admins only).
 
         Raises: the query's LakegateError (recorded as its outcome)."""
         group = self._workgroup(principal)
@@ -206,12 +246,22 @@ class Gateway:
         queued = 0.0
         try:
             access = self._grants.access_for(principal)
+            chosen, fallback = self._pick(principal, group, sql, dialect, engine)
             with self._turn(group) as queued:
-                result = self._engine.execute(
-                    sql, params, access=access, limits=self._limits(group, streamed=False),
-                    max_bytes=group.max_bytes_scanned if group else None, dialect=dialect,
-                    reuse_seconds=reuse_seconds,
-                )  # fmt: skip
+
+                def execute(on: Engine) -> Result:
+                    return on.execute(
+                        sql, params, access=access, limits=self._limits(group, streamed=False),
+                        max_bytes=group.max_bytes_scanned if group else None, dialect=dialect,
+                        reuse_seconds=reuse_seconds,
+                    )  # fmt: skip
+
+                try:
+                    result = execute(chosen)
+                except QueryError as exc:
+                    if not (fallback and exc.code == "query.engine_unsupported"):
+                        raise
+                    result = execute(self._engine)  # auto: DuckDB answers what Spark cannot
         except LakegateError as exc:
             self._record(query_id, via, began, exc, None)
             raise
@@ -247,6 +297,7 @@ class Gateway:
         queued: str | None = None,
         cancelled: threading.Event | None = None,
         cancel_key: str | None = None,
+        engine: str | None = None,
     ) -> Run:
         """Start a query whose result is read batch by batch (no row cap but its workgroup's). It
         runs once its workgroup gives it a turn; ``schema`` waits for its first batch, so it can
@@ -271,11 +322,21 @@ class Gateway:
                 raise _cancelled()
             if queued is not None:
                 self.history.running(query_id)
-            stream = self._engine.stream(
-                sql, params, access=self._grants.access_for(principal), dialect=dialect,
-                limits=self._limits(group, streamed=True),
-                max_bytes=group.max_bytes_scanned if group else None, reuse_seconds=reuse_seconds,
-            )  # fmt: skip
+            chosen, fallback = self._pick(principal, group, sql, dialect, engine)
+
+            def start(on: Engine) -> Stream:
+                return on.stream(
+                    sql, params, access=self._grants.access_for(principal), dialect=dialect,
+                    limits=self._limits(group, streamed=True),
+                    max_bytes=group.max_bytes_scanned if group else None, reuse_seconds=reuse_seconds,
+                )  # fmt: skip
+
+            try:
+                stream = start(chosen)
+            except QueryError as exc:
+                if not (fallback and exc.code == "query.engine_unsupported"):
+                    raise
+                stream = start(self._engine)  # auto: DuckDB answers what Spark cannot
         except LakegateError as exc:
             turn.close()
             self._record(query_id, via, began, exc, None)

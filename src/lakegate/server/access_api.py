@@ -85,6 +85,9 @@ class WorkgroupRequest(BaseModel):
         None, ge=0, le=2**62, description="Queries waiting for a turn (default 16)."
     )
     memory_limit: str | None = Field(None, description="Memory per query, e.g. 2GB.")
+    engine: Literal["duckdb", "spark", "auto"] | None = Field(
+        None, description="Where its queries run: duckdb (default), spark, or auto (Spark for large reads)."
+    )
     description: str | None = None
 
 

@@ -44,6 +44,7 @@ class Job:
     principal: str
     run: Run | None = None
     reuse_seconds: float | None = None  # an identical query's result this old may answer it
+    engine: str | None = None  # an admin's choice of engine (else the workgroup's)
     held: int = 0  # its handle in the access watch
     cancelled: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
@@ -82,11 +83,12 @@ class Jobs:
         *,
         reuse_seconds: float | None = None,
         token_id: str | None = None,
+        engine: str | None = None,
     ) -> str:
         """Start a query; its id (its state is QUEUED until its workgroup gives it a turn).
         With a ``watch``, it is cancelled when its principal's access (``token_id``) ends."""
         query_id = self.gateway.queue(principal, sql, "http")
-        job = Job(query_id, principal.name, reuse_seconds=reuse_seconds)
+        job = Job(query_id, principal.name, reuse_seconds=reuse_seconds, engine=engine)
         self.gateway.hold(query_id, lambda: self._stop(job))  # a cancel asked on another node
         if self.watch is not None:
             job.held = self.watch.hold(principal, token_id, lambda: self._stop(job))
@@ -101,7 +103,7 @@ class Jobs:
         try:
             job.run = self.gateway.stream(
                 principal, sql, params, dialect=dialect, via="http", reuse_seconds=job.reuse_seconds,
-                queued=job.id, cancelled=job.cancelled,
+                queued=job.id, cancelled=job.cancelled, engine=job.engine,
             )  # fmt: skip
             if job.cancelled.is_set():  # cancelled as it started: _stop saw no run to stop
                 job.run.cancel()

@@ -45,6 +45,9 @@ class _Statement(BaseModel):
         description="Answer with the kept result of an identical query over the same files, if it is at "
         "most this many minutes old (like Athena's result reuse); unset: always run.",
     )
+    engine: Literal["duckdb", "spark"] | None = Field(
+        None, description="Admins: run on this engine instead of the workgroup's (spark: engines.spark.url)."
+    )
 
     @property
     def reuse_seconds(self) -> float | None:
@@ -92,8 +95,9 @@ def run_routes(gateway: Gateway | None, watch: AccessWatch, who: Callable[[Reque
     def query(body: QueryRequest, principal: Principal = Depends(who)) -> Response:  # noqa: B008
         """Run one read-only statement as the token's principal, over what it was granted."""
         query_id, result, queued = queries().run(
-            principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
-        )
+            principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds,
+            engine=body.engine,
+        )  # fmt: skip
         table = result.table
         shown = table.slice(0, body.limit)
         return RowsResponse({
@@ -106,6 +110,7 @@ def run_routes(gateway: Gateway | None, watch: AccessWatch, who: Callable[[Reque
             "bytes_scanned": result.bytes_scanned,
             "bytes_estimated": result.bytes_estimated,
             "reused": result.reused,
+            "engine": result.engine,
             "query_id": query_id,
         })  # fmt: skip
 
@@ -119,8 +124,9 @@ def run_routes(gateway: Gateway | None, watch: AccessWatch, who: Callable[[Reque
         NDJSON, Parquet or Arrow IPC), batch by batch; a client that goes away stops the query,
         and so does the end of the principal's access."""
         run = queries().stream(
-            principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds
-        )
+            principal, body.sql, body.params, dialect=body.dialect, reuse_seconds=body.reuse_seconds,
+            engine=body.engine,
+        )  # fmt: skip
         run.schema  # noqa: B018 - a query that fails before its first row answers with its error
         ended = QueryError(
             "the query was stopped: its principal's access ended or changed", code="query.cancelled"
@@ -167,7 +173,7 @@ def job_routes(jobs: Jobs | None, history: History, who: Callable[[Request], Pri
         runner = job_runner()
         query_id = runner.submit(
             principal, body.sql, body.params, body.dialect, reuse_seconds=body.reuse_seconds,
-            token_id=getattr(request.state, "token_id", None),
+            token_id=getattr(request.state, "token_id", None), engine=body.engine,
         )  # fmt: skip
         if body.wait:
             runner.wait(query_id, body.wait)

@@ -40,6 +40,7 @@ class Result:
     bytes_scanned: int = 0  # bytes it read from files (Parquet: only the columns and row groups needed)
     bytes_estimated: int = 0  # the size of its tables' files, checked against limits before it ran
     reused: bool = False  # the result of an earlier run of the same query over the same files
+    engine: str = "duckdb"  # the engine that ran it
 
 
 class Stream:
@@ -52,6 +53,7 @@ class Stream:
         self.charged_by_grant = charged_by_grant  # bytes scanned are reported as estimated (Plan)
         self.bytes_scanned = 0  # what it read from files, known once it is done
         self.reused = False  # the result of an earlier run, replayed
+        self.engine = "duckdb"  # the engine running it
         self.rows = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=4)
         self._closed = threading.Event()

@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from lakegate.catalog import Catalog
-from lakegate.config import QuerySettings
+from lakegate.config import QuerySettings, Settings
 from lakegate.errors import LakegateError, QueryError
 from lakegate.query.engines import Result, Stream
 from lakegate.query.engines.spark_views import SparkViews, query_sql, spark_views
@@ -37,6 +37,15 @@ if TYPE_CHECKING:
     from lakegate.query.pg_catalog import CatalogAnswer, PgCatalog, Snapshot
 
 BATCH_ROWS = 65536
+RETRIES = 3  # of a call the server did not answer (backing off 0.2, 0.8, 2 s)
+
+
+def spark_for(catalog: Catalog, store: ObjectStore, settings: Settings) -> dict[str, Any]:
+    """The gateway's Spark engine and its ``auto`` threshold, as ``settings`` configure them
+    (keyword arguments of ``Gateway``; no engine when ``engines.spark.url`` is unset)."""
+    spark = settings.engines.spark
+    engine = SparkEngine(catalog, store, settings.query, spark.url) if spark.url else None
+    return {"spark": engine, "spark_above_bytes": spark.auto_above_mb * 1024**2}
 
 
 def _engine_types(schema: pa.Schema) -> list[str]:
@@ -45,9 +54,17 @@ def _engine_types(schema: pa.Schema) -> list[str]:
     return [str(t) for t in duckdb.connect().from_arrow(empty).types]
 
 
-def _failure(exc: BaseException, *, cancelled: bool, timed_out: float | None) -> LakegateError:
+def _failure(exc: BaseException, url: str, *, cancelled: bool, timed_out: float | None) -> LakegateError:
     if isinstance(exc, LakegateError):
         return exc
+    text = str(exc)
+    if "UNAVAILABLE" in text or "failed to connect" in text.lower() or "connection refused" in text.lower():
+        where = url.split("/;", maxsplit=1)[0]  # not its token
+        return QueryError(
+            f"the Spark Connect server at {where} does not answer", code="query.engine_unavailable",
+            hint="check engines.spark.url and that the server runs; DuckDB workgroups are not affected",
+            transient=True,
+        )  # fmt: skip
     if timed_out is not None:
         return QueryError(
             f"the query ran past its {timed_out:g} s and was stopped", code="query.timeout",
@@ -77,8 +94,14 @@ class SparkEngine:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # pyspark's note on the pandas version
             from pyspark.sql import SparkSession
+            from pyspark.sql.connect.client.retries import DefaultPolicy
 
-            return SparkSession.builder.remote(self.url).create()  # a session of its own: its views only
+            session = SparkSession.builder.remote(self.url).create()  # a session of its own: its views only
+        # a server that is down is reported within seconds, not after the client's ten minutes
+        session.client.set_retry_policies(
+            [DefaultPolicy(max_retries=RETRIES, initial_backoff=200, max_backoff=2000)]
+        )
+        return session
 
     def _load(self, session: Any, views: SparkViews) -> None:
         for source in views.sources:
@@ -112,6 +135,7 @@ class SparkEngine:
         views = spark_views(plan, self.store.url)
         statement = query_sql(text, views.names)
         stream = Stream(sorted(plan.tables), plan.bytes_estimated, plan.charged_by_grant)
+        stream.engine = "spark"
         threading.Thread(
             target=self._feed, args=(views, statement, list(params or []), settings, stream),
             name="lakegate-spark", daemon=True,
@@ -143,7 +167,9 @@ class SparkEngine:
             if stopped.is_set():
                 raise QueryError("the query was cancelled", code="query.cancelled")
             self._load(session, views)
-            capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
+            capped = statement  # Spark's LIMIT is an INT: a larger cap is no cap
+            if settings.max_rows < 2**31 - 2:
+                capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
             table = session.sql(capped, args=params or None).toArrow()
             if table.num_rows > settings.max_rows:
                 raise QueryError(
@@ -155,9 +181,8 @@ class SparkEngine:
                 stream._put(batch)
             stream._put(None)
         except BaseException as exc:
-            stream._fail(
-                _failure(exc, cancelled=stopped.is_set(), timed_out=timed_out[0] if timed_out else None)
-            )
+            timeout = timed_out[0] if timed_out else None
+            stream._fail(_failure(exc, self.url, cancelled=stopped.is_set(), timed_out=timeout))
         finally:
             timer.cancel()
             if session is not None:
@@ -183,7 +208,8 @@ class SparkEngine:
         )  # fmt: skip
         table = pa.Table.from_batches(list(stream), schema=stream.schema)
         elapsed = (time.perf_counter() - started) * 1000
-        return Result(table, elapsed, stream.tables, stream.bytes_estimated, stream.bytes_estimated)
+        estimated = stream.bytes_estimated  # Spark does not say what it read: the files' size
+        return Result(table, elapsed, stream.tables, estimated, estimated, engine="spark")
 
     def describe(
         self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
