@@ -62,6 +62,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     return MemoryStore()
 
 
+@pytest.fixture(scope="session")
+def spark_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Spark Connect server of the pyspark wheel, started once for the tests that ask."""
+    from tests import sparkserver
+
+    server = sparkserver.start(tmp_path_factory.mktemp("spark"))
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test."""

@@ -25,7 +25,6 @@ from lakegate.query.engines.spark_views import spark_views
 from lakegate.query.gateway import Gateway
 from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
-from tests import sparkserver
 from tests.ingest.test_pipeline import deliver
 from tests.s3server import free_ports
 
@@ -38,13 +37,6 @@ QUERIES = [
     "SELECT region, avg(amount) AS mean FROM shop.orders WHERE dt = '2026-01-02' GROUP BY region ORDER BY 1",
     "SELECT upper(name) AS name, length(name) AS len FROM shop.customers WHERE name LIKE 'a%' ORDER BY 1",
 ]
-
-
-@pytest.fixture(scope="module")
-def spark_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = sparkserver.start(tmp_path_factory.mktemp("spark"))
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture

@@ -98,12 +98,38 @@ class SparkViews:
     names: dict[str, str]  # database.table -> the view that stands for it
 
 
+# DuckDB's strftime directives with a Spark datetime pattern of the same meaning
+_DIRECTIVES = {
+    "%Y": "yyyy", "%y": "yy", "%m": "MM", "%-m": "M", "%d": "dd", "%-d": "d", "%H": "HH", "%-H": "H",
+    "%I": "hh", "%M": "mm", "%S": "ss", "%f": "SSSSSS", "%g": "SSS", "%p": "a", "%b": "MMM",
+    "%B": "MMMM", "%a": "EEE", "%A": "EEEE", "%j": "DDD", "%z": "XX", "%%": "%",
+}  # fmt: skip
+
+
+def spark_pattern(strftime: str) -> str | None:
+    """DuckDB's ``strftime`` format as a Spark datetime pattern; None when a directive has no
+    equal (the file is then read through its copy)."""
+    out = []
+    for token in re.findall(r"%-?.|[A-Za-z]+|[^%A-Za-z]+", strftime):
+        if token.startswith("%"):
+            if token not in _DIRECTIVES:
+                return None
+            out.append(_DIRECTIVES[token])
+        elif token.isalpha():
+            out.append("'" + token + "'")  # letters are pattern letters to Spark unless quoted
+        else:
+            out.append(token.replace("'", "''"))
+    return "".join(out)
+
+
 def _csv_options(f: FileRecord) -> dict[str, str]:
     options = f.options
+    patterns = {key: spark_pattern(options.get(key) or "") for key in ("dateformat", "timestampformat")}
     extra = sorted(
         k for k, v in options.items() if k not in _CSV_PLAIN and v not in (None, False, 0, "", [], {})
     )
-    extra = [k for k in extra if k not in ("new_line", "compression")]
+    extra = [k for k in extra if k not in ("new_line", "compression", "dateformat", "timestampformat")]
+    extra += [key for key, pattern in patterns.items() if options.get(key) and pattern is None]
     if options.get("new_line") not in (None, "", *_LINE_ENDS):
         extra.append("new_line")
     if options.get("compression", "none") not in _COMPRESSIONS:
@@ -122,6 +148,10 @@ def _csv_options(f: FileRecord) -> dict[str, str]:
     }  # fmt: skip
     if options.get("encoding"):
         out["encoding"] = options["encoding"]
+    if options.get("dateformat"):
+        out["dateFormat"] = str(patterns["dateformat"])
+    if options.get("timestampformat"):  # lakegate's TIMESTAMP is Spark's TIMESTAMP_NTZ
+        out["timestampFormat"] = out["timestampNTZFormat"] = str(patterns["timestampformat"])
     if _LINE_ENDS.get(options.get("new_line") or ""):
         out["lineSep"] = str(_LINE_ENDS[options["new_line"]])
     return out
