@@ -110,7 +110,10 @@ def spark_pattern(strftime: str) -> str | None:
     """DuckDB's ``strftime`` format as a Spark datetime pattern; None when a directive has no
     equal (the file is then read through its copy)."""
     out = []
-    for token in re.findall(r"%-?.|[A-Za-z]+|[^%A-Za-z]+", strftime):
+    tokens = re.findall(r"%-?.|[A-Za-z]+|[^%A-Za-z]+", strftime, flags=re.DOTALL)
+    if "".join(tokens) != strftime:
+        return None  # a % with nothing after it
+    for token in tokens:
         if token.startswith("%"):
             if token not in _DIRECTIVES:
                 return None
