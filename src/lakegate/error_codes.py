@@ -83,6 +83,7 @@ CODES: dict[str, Code] = {
     "query.too_many": Code("the workgroup runs its most queries at once and its queue is full", status=429, sqlstate="53300", fix="retry in a moment, or ask an admin for a larger workgroup"),
     "query.engine_crashed": Code("the engine process running the query died (the server and other queries are unaffected)", fix="simplify the statement; deeply nested JSON and huge strings or lists are the usual causes"),
     "query.engine_unavailable": Code("no engine process could be started to run the query", status=503),
+    "query.engine_not_configured": Code("the query is to run on Spark (its workgroup's engine, or asked for) and this lakegate has no Spark engine", sqlstate="0A000", fix="set engines.spark.url, or the workgroup's engine to duckdb"),
     "query.engine_unsupported": Code("the Spark engine cannot answer this query as DuckDB would (a file without its Parquet copy yet, in a dialect Spark reads otherwise; a type Spark lacks)", sqlstate="0A000", fix="retry once acceleration has copied the file, or run the query on DuckDB"),
     "query.node_lost": Code("the node running the query stopped before the query finished", status=503, fix="run the query again (another node takes it)"),
     "query.internal": Code("lakegate failed on this query (a bug)", fix="report it with the query"),

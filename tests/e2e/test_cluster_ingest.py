@@ -70,15 +70,16 @@ def test_a_killed_nodes_deliveries_are_finished_by_the_others(
             cluster.wait_until(lambda: victim.proc.poll() is not None, 60, "the victim's crash")
             killed_at = time.monotonic()
             held = cluster.sql("SELECT id FROM objects WHERE active AND claimed_by = 'victim'")
+            assert held, f"the victim held nothing when it died: {victim.proc.returncode} {victim.stderr}"
+            ids = [i for (i,) in held]
+
+            def finished() -> bool:  # each of the victim's deliveries terminal, by another node
+                active = cluster.sql("SELECT count(*) FROM objects WHERE id = ANY(%s) AND active", ids)
+                return active == [(0,)]
+
+            cluster.wait_until(finished, 60, "the victim's deliveries finished")  # while puts go on
+            took = time.monotonic() - killed_at
             list(puts)
-        assert held, f"the victim held nothing when it died: {victim.proc.returncode} {victim.stderr}"
-        ids = [i for (i,) in held]
-
-        def finished() -> bool:  # each of the victim's deliveries terminal, by another node
-            return cluster.sql("SELECT count(*) FROM objects WHERE id = ANY(%s) AND active", ids) == [(0,)]
-
-        cluster.wait_until(finished, 60, "the victim's deliveries finished")
-        took = time.monotonic() - killed_at
         assert took < LEASE + 10, took  # its lease, then a few seconds: not a restart
         cluster.wait_until(lambda: cluster.ledger_idle(len(files)), 120, "every delivery taken")
         _check_exactly_once(cluster, files)

@@ -23,6 +23,7 @@ from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.engines.spark_engine import SparkEngine
 from lakegate.query.engines.spark_views import spark_views
 from lakegate.query.gateway import Gateway
+from lakegate.query.history import History
 from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
 from tests.ingest.test_pipeline import deliver
@@ -213,7 +214,7 @@ def test_a_spark_workgroup_without_a_spark_engine_is_told_so(lake: App) -> None:
     duck = QueryEngine(lake.catalog, lake.store, lake.settings.query)
     with pytest.raises(QueryError) as err:
         Gateway(lake.catalog, duck).run(_member(lake, "sol", "spark"), "SELECT 1")
-    assert err.value.code == "query.engine_unavailable" and "engines.spark.url" in (err.value.hint or "")
+    assert err.value.code == "query.engine_not_configured" and "engines.spark.url" in (err.value.hint or "")
     duck.close()
 
 
@@ -246,5 +247,18 @@ def test_http_and_postgresql_clients_are_answered_by_spark(lake: App, gateway: G
                 "SELECT region, count(*) AS n FROM shop.orders GROUP BY 1 ORDER BY 1"
             ).fetchall()
         assert rows == [("EU", 3), ("US", 2)]
+        people = Principals(lake.catalog)
+        people.add("ops", role="admin")  # an admin in no workgroup: DuckDB, unless it asks
+        admin_token, _ = people.create_token("ops")
+        with psycopg.connect(dsn.replace("user=sam", "user=ops").replace(token, admin_token)) as conn:
+            conn.execute("SELECT count(*) FROM shop.orders").fetchall()
+            conn.execute("SET lakegate.engine = 'spark'")
+            conn.execute("SELECT count(*) AS n FROM shop.orders").fetchall()
+            with pytest.raises(psycopg.errors.DatabaseError):
+                conn.execute("SET lakegate.engine = 'presto'")
     finally:
         server.stop()
+    history = History(lake.catalog).of(home_admin(), limit=50)
+    ran = [(q.principal, q.via, q.engine) for q in history if q.state == "SUCCEEDED"]
+    assert ran[:4] == [("ops", "pgwire", "spark"), ("ops", "pgwire", "duckdb"), ("sam", "pgwire", "spark"),
+                       ("sam", "http", "spark")]  # fmt: skip

@@ -255,6 +255,7 @@ queries = sa.Table(
     sa.Column("lease_until", sa.Float, nullable=True),
     sa.Column("result_key", sa.Text, nullable=True),
     sa.Column("cancel_key", sa.String(64), nullable=True),  # a hash of a PostgreSQL client's cancel key
+    sa.Column("engine", sa.String(16), nullable=True),  # the engine that ran it: duckdb, spark
     sa.Index("ix_queries_principal", "principal", "submitted_at"),
     sa.Index("ix_queries_workgroup", "workgroup", "submitted_at"),
     sa.Index("ix_queries_state", "state", "workgroup"),

@@ -308,7 +308,8 @@ class Statements:
         run = self.gateway.stream(self.principal, portal.prepared.sql, portal.params or None,
                                   dialect=self.settings["lakegate.dialect"], via="pgwire",
                                   reuse_seconds=minutes * 60 if minutes else None,
-                                  cancel_key=self.cancel_key)  # fmt: skip
+                                  cancel_key=self.cancel_key,
+                                  engine=self.settings["lakegate.engine"] or None)  # fmt: skip
         self.running = run  # from now on a CancelRequest stops it
         if self.cancelled:
             run.finish(QueryError("canceling statement due to user request", code="query.cancelled"))
@@ -415,10 +416,14 @@ class Statements:
             if name == "lakegate.dialect" and statement.value.lower() not in DIALECTS:
                 raise PgError(f"unknown dialect {statement.value!r}", code="pgwire.setting",
                               hint="duckdb, athena or trino")  # fmt: skip
+            if name == "lakegate.engine" and statement.value.lower() not in ("", "duckdb", "spark"):
+                raise PgError(f"unknown engine {statement.value!r}", code="pgwire.setting",
+                              hint="duckdb or spark ('' for the workgroup's)")  # fmt: skip
             if name == "lakegate.reuse_max_age_minutes" and reuse_minutes(statement.value) is None:
                 raise PgError(f"not a number of minutes: {statement.value!r}", code="pgwire.setting",
                               hint="0 (never reuse) up to 10080 (a week)")  # fmt: skip
-            self.settings[name] = statement.value.lower() if name == "lakegate.dialect" else statement.value
+            lowered = name in ("lakegate.dialect", "lakegate.engine")
+            self.settings[name] = statement.value.lower() if lowered else statement.value
             if name in ("application_name", "client_encoding", "datestyle", "timezone", "intervalstyle"):
                 return [
                     m.parameter_status(STATUS_NAMES.get(name, name), statement.value),

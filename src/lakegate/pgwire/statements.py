@@ -67,6 +67,7 @@ SETTINGS = {
     "default_tablespace": "",
     "lakegate.dialect": "duckdb",
     "lakegate.reuse_max_age_minutes": "0",  # >0: answer from an identical query's kept result this old
+    "lakegate.engine": "",  # admins: duckdb or spark instead of the workgroup's ('': the workgroup's)
 }
 _ALIASES = {
     "time zone": "timezone",

@@ -191,7 +191,7 @@ class Gateway:
                 return self._engine, False
             raise QueryError(
                 "the query is to run on Spark, but no Spark engine is configured",
-                code="query.engine_unavailable",
+                code="query.engine_not_configured",
                 hint="set engines.spark.url (sc://host:15002), or the workgroup's engine to duckdb",
             )  # fmt: skip
         if wanted == "spark":
@@ -268,7 +268,7 @@ class Gateway:
         self.meter.finished("SUCCEEDED", via, time.monotonic() - began)
         self.history.finish(
             query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned,
-            reused=result.reused,
+            reused=result.reused, engine=result.engine,
         )  # fmt: skip
         return query_id, result, queued
 
@@ -411,4 +411,5 @@ class Gateway:
                 bytes_scanned=stream.bytes_scanned,
                 reused=stream.reused,
                 error=error,
+                engine=stream.engine,
             )

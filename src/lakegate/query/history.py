@@ -41,6 +41,7 @@ class QueryRecord:
     submitted_at: float
     started_at: float | None
     finished_at: float | None
+    engine: str | None = None  # the engine that ran it (None: it did not run)
 
     @property
     def elapsed_ms(self) -> float | None:
@@ -56,6 +57,7 @@ class QueryRecord:
             "reused": self.reused, "submitted_at": self.submitted_at,
             "started_at": self.started_at, "finished_at": self.finished_at, "elapsed_ms": self.elapsed_ms,
             "error_position": locate(self.sql, self.error) if self.error else None,
+            "engine": self.engine,
         }  # fmt: skip
 
 
@@ -63,7 +65,7 @@ def _record(row: Any) -> QueryRecord:
     return QueryRecord(
         row.id, row.principal, row.workgroup, row.via, row.sql, row.state, row.error_code, row.error,
         list(row.tables or []), row.rows, row.bytes_scanned, bool(row.reused), row.submitted_at,
-        row.started_at, row.finished_at,
+        row.started_at, row.finished_at, row.engine,
     )  # fmt: skip
 
 
@@ -122,6 +124,7 @@ class History:
         bytes_scanned: int | None = None,
         reused: bool = False,
         error: LakegateError | None = None,
+        engine: str | None = None,
     ) -> None:
         state = (
             "SUCCEEDED" if error is None else ("CANCELLED" if error.code == "query.cancelled" else "FAILED")
@@ -132,7 +135,7 @@ class History:
                 .where(queries.c.id == query_id, queries.c.state.in_(ACTIVE))
                 .values(
                     state=state, rows=rows, tables=tables, bytes_scanned=bytes_scanned, reused=reused,
-                    finished_at=time.time(),
+                    finished_at=time.time(), engine=engine,
                     error_code=error.code if error else None, error=error.message if error else None,
                 )
             )  # fmt: skip
