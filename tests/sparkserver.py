@@ -31,7 +31,9 @@ class SparkConnect:
                 self.process.wait(timeout=30)
 
 
-def start(workdir: Path, timeout: float = 180) -> SparkConnect:
+def start(
+    workdir: Path, timeout: float = 180, conf: dict[str, str] | None = None, jars: list[Path] | None = None
+) -> SparkConnect:
     import pyspark
 
     home = Path(pyspark.__file__).parent
@@ -53,8 +55,12 @@ def start(workdir: Path, timeout: float = 180) -> SparkConnect:
         "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.memory=1g",
         "--conf", "spark.sql.shuffle.partitions=4", "--conf", "spark.sql.session.timeZone=UTC",
         "--conf", f"spark.local.dir={workdir}",
-        "spark-internal",
     ]  # fmt: skip
+    for key, value in (conf or {}).items():
+        args += ["--conf", f"{key}={value}"]
+    if jars:
+        args += ["--jars", ",".join(str(jar) for jar in jars)]
+    args.append("spark-internal")
     with log.open("wb") as out:
         process = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True

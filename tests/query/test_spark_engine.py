@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from lakegate.app import App
 from lakegate.auth.principals import Principal, Principals, home_admin
 from lakegate.auth.workgroups import Workgroups
-from lakegate.errors import AuthError, GuardError, QueryError
+from lakegate.errors import AuthError, GuardError, LakegateError, QueryError
 from lakegate.ingest.accelerate import Accelerator
 from lakegate.ingest.pipeline import Pipeline
 from lakegate.pgwire.server import PgServer
@@ -114,6 +114,41 @@ def test_grants_hold_on_spark_as_on_duckdb(lake: App, engines: tuple[QueryEngine
         spark.execute("SELECT amount FROM shop.orders", access=ann)
 
 
+def test_kept_sessions_reuse_a_callers_views_and_never_show_them_to_another(
+    lake: App, engines: tuple[QueryEngine, SparkEngine]
+) -> None:
+    _duck, spark = engines
+    sql = "SELECT * FROM shop.orders ORDER BY id"
+    assert len(spark.execute(sql).table) == 5
+    [kept] = spark.sessions._idle
+    held = set(kept.holds)
+    assert len(spark.execute(sql).table) == 5  # the same session, nothing made again
+    assert spark.sessions._idle == [kept] and kept.holds == held
+    Principals(lake.catalog).add("ann", role="analyst")
+    Grants(lake.catalog).grant(principal="ann", database="shop", row_filter="region = 'US'", by="t")
+    ann = Grants(lake.catalog).access_for(Principals(lake.catalog).require("ann"))
+    assert [r["id"] for r in spark.execute(sql, access=ann).table.to_pylist()] == [2, 5]
+    assert kept.holds > held  # her view is her own: the admin's whole table is not reused for her
+    for name in kept.holds:  # what the session holds cannot be named by anyone's statement
+        for who in (ann, None):
+            with pytest.raises(LakegateError):
+                spark.execute(f"SELECT * FROM {name}", access=who)
+
+
+def test_a_kept_session_the_server_dropped_is_replaced_unseen(
+    engines: tuple[QueryEngine, SparkEngine], spark_url: str
+) -> None:
+    _duck, spark = engines
+    sql = "SELECT count(*) AS n FROM shop.orders"
+    assert spark.execute(sql).table.to_pylist() == [{"n": 5}]
+    [kept] = spark.sessions._idle
+    other = spark._session()  # what a server restart or its idle timeout does to a session
+    other.client._session_id = kept.spark.client._session_id
+    other.client.release_session()
+    assert spark.execute(sql).table.to_pylist() == [{"n": 5}]
+    assert spark.sessions._idle and spark.sessions._idle[0] is not kept
+
+
 def test_refusals_happen_before_spark_is_asked(engines: tuple[QueryEngine, SparkEngine]) -> None:
     _duck, spark = engines
     with pytest.raises(GuardError):
@@ -144,7 +179,7 @@ def test_closing_a_stream_and_a_timeout_stop_sparks_work(engines: tuple[QueryEng
 
 def test_spark_views_read_each_file_group_with_an_explicit_schema(lake: App, tmp_path: Path) -> None:
     engine = SparkEngine(lake.catalog, lake.store, lake.settings.query, "sc://unused:1")
-    views = spark_views(engine.planner.plan("SELECT * FROM shop.orders"), lake.store.url)
+    views = spark_views(engine.planner.plan("SELECT * FROM shop.orders"), engine._address)
     schemas = sorted(s.schema for s in views.sources)
     assert schemas == [
         "`id` BIGINT, `region` STRING, `amount` DOUBLE",

@@ -240,6 +240,18 @@ class SparkSettings(_Section):
         description="A workgroup with `engine: auto` runs a query on Spark when the files it would "
         "read (after pruning) hold more than this many MB, on DuckDB otherwise.",
     )
+    s3_scheme: Literal["s3a", "s3"] = Field(
+        "s3a",
+        description="How Spark addresses a lake on S3: `s3a` for open-source Spark with the "
+        "`hadoop-aws` filesystem (see the README), `s3` on EMR and Databricks, whose `s3://` is native.",
+    )
+    keep_sessions: int = Field(
+        4,
+        ge=0,
+        le=64,
+        description="Spark Connect sessions kept between queries, each with the tables it has read "
+        "ready for the next query that reads them as the same caller may.",
+    )
 
 
 class EnginesSettings(_Section):

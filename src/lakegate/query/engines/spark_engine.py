@@ -17,6 +17,7 @@ import contextlib
 import logging
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from lakegate.catalog import Catalog
 from lakegate.config import QuerySettings, Settings
 from lakegate.errors import LakegateError, QueryError
 from lakegate.query.engines import Result, Stream
+from lakegate.query.engines.spark_sessions import Session, SessionPool
 from lakegate.query.engines.spark_views import SparkViews, query_sql, spark_views
 from lakegate.query.permissions import AccessFor
 from lakegate.query.planner import Planner
@@ -44,7 +46,12 @@ def spark_for(catalog: Catalog, store: ObjectStore, settings: Settings) -> dict[
     """The gateway's Spark engine and its ``auto`` threshold, as ``settings`` configure them
     (keyword arguments of ``Gateway``; no engine when ``engines.spark.url`` is unset)."""
     spark = settings.engines.spark
-    engine = SparkEngine(catalog, store, settings.query, spark.url) if spark.url else None
+    engine = None
+    if spark.url:
+        engine = SparkEngine(
+            catalog, store, settings.query, spark.url,
+            s3_scheme=spark.s3_scheme, keep_sessions=spark.keep_sessions,
+        )  # fmt: skip
     return {"spark": engine, "spark_above_bytes": spark.auto_above_mb * 1024**2}
 
 
@@ -54,11 +61,24 @@ def _engine_types(schema: pa.Schema) -> list[str]:
     return [str(t) for t in duckdb.connect().from_arrow(empty).types]
 
 
+def _unavailable(exc: BaseException) -> bool:
+    text = str(exc)
+    lowered = text.lower()
+    return "UNAVAILABLE" in text or "failed to connect" in lowered or "connection refused" in lowered
+
+
+def _session_lost(exc: BaseException) -> bool:
+    """The server no longer knows the session (it restarted, or dropped it as idle)."""
+    text = str(exc)
+    return _unavailable(exc) or any(
+        mark in text for mark in ("SESSION_NOT_FOUND", "SESSION_CLOSED", "INVALID_HANDLE", "SESSION_CHANGED")
+    )
+
+
 def _failure(exc: BaseException, url: str, *, cancelled: bool, timed_out: float | None) -> LakegateError:
     if isinstance(exc, LakegateError):
         return exc
-    text = str(exc)
-    if "UNAVAILABLE" in text or "failed to connect" in text.lower() or "connection refused" in text.lower():
+    if _unavailable(exc):
         where = url.split("/;", maxsplit=1)[0]  # not its token
         return QueryError(
             f"the Spark Connect server at {where} does not answer", code="query.engine_unavailable",
@@ -79,16 +99,22 @@ def _failure(exc: BaseException, url: str, *, cancelled: bool, timed_out: float 
 class SparkEngine:
     """The ``Engine`` for a Spark Connect server at ``url`` (``sc://host:port[/;token=...]``)."""
 
-    def __init__(self, catalog: Catalog, store: ObjectStore, settings: QuerySettings, url: str) -> None:
+    def __init__(
+        self, catalog: Catalog, store: ObjectStore, settings: QuerySettings, url: str, *,
+        s3_scheme: str = "s3a", keep_sessions: int = 4,
+    ) -> None:  # fmt: skip
         self.catalog = catalog
         self.store = store
         self.settings = settings
         self.url = url
+        self.s3_scheme = s3_scheme
         self.planner = Planner(catalog, settings)
+        self.sessions = SessionPool(self._session, keep=keep_sessions)
 
     # -- sessions ------------------------------------------------------------------------------
 
     def _session(self) -> Any:
+        """A new Spark Connect session (``spark_sessions.py`` keeps them between queries)."""
         # a failed query is reported once, as the stream's error, not also logged with Spark's trace
         logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         with warnings.catch_warnings():
@@ -96,22 +122,20 @@ class SparkEngine:
             from pyspark.sql import SparkSession
             from pyspark.sql.connect.client.retries import DefaultPolicy
 
-            session = SparkSession.builder.remote(self.url).create()  # a session of its own: its views only
+            session = SparkSession.builder.remote(self.url).create()  # its own, not the builder's shared one
         # a server that is down is reported within seconds, not after the client's ten minutes
         session.client.set_retry_policies(
             [DefaultPolicy(max_retries=RETRIES, initial_backoff=200, max_backoff=2000)]
         )
         return session
 
-    def _load(self, session: Any, views: SparkViews) -> None:
-        for source in views.sources:
-            frame = session.read.format(source.format).schema(source.schema).options(**source.options)
-            loaded = frame.load(source.paths)
-            if source.where:
-                loaded = loaded.where(source.where)
-            loaded.createOrReplaceTempView(source.name)
-        for name, select in views.views.items():
-            session.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {select}")
+    def _address(self, key: str) -> str:
+        """Where Spark reads a stored key: the lake's URL, ``s3://`` in the scheme Spark's
+        filesystem for S3 answers to (``engines.spark.s3_scheme``)."""
+        url = self.store.url(key)
+        if url.startswith("s3://") and self.s3_scheme != "s3":
+            return f"{self.s3_scheme}://{url.removeprefix('s3://')}"
+        return url
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -132,7 +156,7 @@ class SparkEngine:
         settings = limits or self.settings
         text = self.planner.translate(sql, dialect, access).strip().rstrip(";")
         plan = self.planner.plan(text, access, max_bytes)
-        views = spark_views(plan, self.store.url)
+        views = spark_views(plan, self._address)
         statement = query_sql(text, views.names)
         stream = Stream(sorted(plan.tables), plan.bytes_estimated, plan.charged_by_grant)
         stream.engine = "spark"
@@ -145,14 +169,16 @@ class SparkEngine:
     def _feed(
         self, views: SparkViews, statement: str, params: list[Any], settings: QuerySettings, stream: Stream
     ) -> None:
-        session: Any = None
+        tag = f"lakegate-{uuid.uuid4().hex}"
         stopped = threading.Event()
         timed_out: list[float] = []
+        held: list[Session] = []  # the session running the query, once it has one
 
         def interrupt() -> None:
             stopped.set()
-            if session is not None:
-                session.interruptAll()
+            for session in list(held):  # only this query's operations, by their tag
+                with contextlib.suppress(Exception):
+                    session.spark.interruptTag(tag)
 
         def too_long() -> None:
             timed_out.append(settings.timeout_seconds)
@@ -163,19 +189,21 @@ class SparkEngine:
         timer.daemon = True
         timer.start()
         try:
-            session = self._session()
-            if stopped.is_set():
-                raise QueryError("the query was cancelled", code="query.cancelled")
-            self._load(session, views)
-            capped = statement  # Spark's LIMIT is an INT: a larger cap is no cap
-            if settings.max_rows < 2**31 - 2:
-                capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
-            table = session.sql(capped, args=params or None).toArrow()
-            if table.num_rows > settings.max_rows:
-                raise QueryError(
-                    f"the query returns more than {settings.max_rows:,} rows", code="query.rows",
-                    hint="add a LIMIT or an aggregation, or download the whole result",
-                )  # fmt: skip
+            for attempt in (1, 2):
+                session = self.sessions.take()
+                held[:] = [session]
+                try:
+                    table = self._run(
+                        session, tag, views, statement, params, settings=settings, stopped=stopped
+                    )
+                except BaseException as exc:
+                    lost = _session_lost(exc) and not stopped.is_set()
+                    self.sessions.give(session, healthy=not lost and not _unavailable(exc))
+                    if lost and session.reused and attempt == 1:
+                        continue  # the server dropped a kept session (restarted, idle): a new one
+                    raise
+                self.sessions.give(session, healthy=True)
+                break
             stream._started(table.schema, _engine_types(table.schema))
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 stream._put(batch)
@@ -185,9 +213,29 @@ class SparkEngine:
             stream._fail(_failure(exc, self.url, cancelled=stopped.is_set(), timed_out=timeout))
         finally:
             timer.cancel()
-            if session is not None:
-                with contextlib.suppress(Exception):  # the server drops an idle session anyway
-                    session.stop()
+
+    def _run(
+        self, session: Session, tag: str, views: SparkViews, statement: str, params: list[Any], *,
+        settings: QuerySettings, stopped: threading.Event,
+    ) -> pa.Table:  # fmt: skip
+        """The statement's whole result, run in ``session`` under ``tag`` (what cancel interrupts)."""
+        session.spark.addTag(tag)
+        try:
+            if stopped.is_set():
+                raise QueryError("the query was cancelled", code="query.cancelled")
+            session.load(views)
+            capped = statement  # Spark's LIMIT is an INT: a larger cap is no cap
+            if settings.max_rows < 2**31 - 2:
+                capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
+            table: pa.Table = session.spark.sql(capped, args=params or None).toArrow()
+        finally:
+            session.spark.removeTag(tag)
+        if table.num_rows > settings.max_rows:
+            raise QueryError(
+                f"the query returns more than {settings.max_rows:,} rows", code="query.rows",
+                hint="add a LIMIT or an aggregation, or download the whole result",
+            )  # fmt: skip
+        return table
 
     def execute(
         self,
@@ -228,4 +276,4 @@ class SparkEngine:
         )  # fmt: skip
 
     def close(self) -> None:
-        pass
+        self.sessions.close()

@@ -15,6 +15,7 @@ JSON reader when its dialect is one Spark reads alike; otherwise the query is re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -76,17 +77,29 @@ def _literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _named(kind: str, *definition: object) -> str:
+    """The name of a source or view: a digest of its whole definition, so that a session that
+    already holds one (``spark_sessions.py``) may reuse it, and no two definitions share a name."""
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:24]
+    return f"lg_{kind}_{digest}"
+
+
 @dataclass
 class Source:
     """Files Spark reads with one reader call: ``format``, ``options`` and a DDL ``schema`` (the
-    names as the files hold them), then ``where`` (a compacted copy's members)."""
+    names as the files hold them), then ``where`` (a compacted copy's members). Named by all
+    of it."""
 
-    name: str
     format: str
     paths: list[str]
     schema: str
     options: dict[str, str] = field(default_factory=dict)
     where: str | None = None
+    versions: list[str] = field(default_factory=list)  # the delivered files' digests, in the name
+
+    @property
+    def name(self) -> str:
+        return _named("s", self.format, self.paths, self.schema, self.options, self.where, self.versions)
 
 
 @dataclass
@@ -94,7 +107,7 @@ class SparkViews:
     """What a query's session is given: its sources, then one view per table (in order)."""
 
     sources: list[Source]
-    views: dict[str, str]  # view name -> its Spark SQL
+    views: dict[str, str]  # view name (a digest of its SQL) -> its Spark SQL
     names: dict[str, str]  # database.table -> the view that stands for it
 
 
@@ -160,9 +173,7 @@ def _csv_options(f: FileRecord) -> dict[str, str]:
     return out
 
 
-def _file_source(
-    name: str, files: list[FileRecord], url: Callable[[str], str]
-) -> tuple[Source, dict[str, str]]:
+def _file_source(files: list[FileRecord], url: Callable[[str], str]) -> tuple[Source, dict[str, str]]:
     """The source of ``files`` (alike) and, per lakegate column name, how the source names it."""
     first = files[0]
     paths = [url(f.key) for f in files]
@@ -187,11 +198,11 @@ def _file_source(
             hint="retry once acceleration has copied it, or run this query on DuckDB",
         )  # fmt: skip
     schema = ", ".join(f"{_quote(n)} {spark_type(_read_type(t))}" for n, t in fields)
-    source = Source(name, first.format, paths, schema, options)
+    source = Source(first.format, paths, schema, options, versions=[f.sha256 for f in files])
     return source, {c.name: reader_name(first.format, c) for c in first.columns}
 
 
-def _table(table: TableInfo, prefix: str, url: Callable[[str], str]) -> tuple[list[Source], str]:
+def _table(table: TableInfo, url: Callable[[str], str]) -> tuple[list[Source], str]:
     """The sources of ``table`` and its SELECT over them, with the table's exact schema."""
     out_cols = [(c.name, _read_type(c.type)) for c in table.columns] + [
         (k, "VARCHAR") for k in table.partition_keys
@@ -212,19 +223,19 @@ def _table(table: TableInfo, prefix: str, url: Callable[[str], str]) -> tuple[li
     parts: list[str] = []
     for members in groups.values():
         first = members[0]
-        name = f"{prefix}_{len(sources)}"
         if first.derived_key and is_compacted(first.derived_key):
             read = _as_read(first)
             fields = [(c.name, c.type) for c in read.columns] + [(MEMBER, "VARCHAR")]
             schema = ", ".join(f"{_quote(n)} {spark_type(_read_type(t))}" for n, t in fields)
             wanted = ", ".join(_literal(m.key) for m in members)
             source = Source(
-                name, "parquet", [url(first.derived_key)], schema, where=f"{_quote(MEMBER)} IN ({wanted})"
-            )
+                "parquet", [url(first.derived_key)], schema, where=f"{_quote(MEMBER)} IN ({wanted})",
+                versions=[m.sha256 for m in members],
+            )  # fmt: skip
             by_name = {c.name: c.name for c in read.columns}
             columns = {c.name: c for c in read.columns}
         else:
-            source, by_name = _file_source(name, members, url)
+            source, by_name = _file_source(members, url)
             columns = {c.name: c for c in first.columns}
         sources.append(source)
         projection = []
@@ -240,7 +251,7 @@ def _table(table: TableInfo, prefix: str, url: Callable[[str], str]) -> tuple[li
                 projection.append(f"{_literal(first.partition[col_name])} AS {_quote(col_name)}")
             else:
                 projection.append(f"CAST(NULL AS {spark_type(typ)}) AS {_quote(col_name)}")
-        parts.append(f"SELECT {', '.join(projection)} FROM {_quote(name)}")
+        parts.append(f"SELECT {', '.join(projection)} FROM {_quote(source.name)}")
     return sources, "\nUNION ALL\n".join(parts)
 
 
@@ -249,18 +260,20 @@ def to_spark(sql: str) -> str:
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
 
 
-def spark_views(plan: Plan, url: Callable[[str], str], prefix: str = "lg") -> SparkViews:
-    """The sources and views of every table of ``plan``, as its caller may read it."""
+def spark_views(plan: Plan, url: Callable[[str], str]) -> SparkViews:
+    """The sources and views of every table of ``plan``, as its caller may read it; ``url``
+    gives the address Spark reads a stored key at."""
     sources: list[Source] = []
     views: dict[str, str] = {}
     names: dict[str, str] = {}
-    for i, (qualified, read) in enumerate(plan.tables.items()):
-        view_name = f"{prefix}_t{i}"
-        table_sources, select = _table(read.table, f"{prefix}_s{i}", url)
-        sources += table_sources
+    for qualified, read in plan.tables.items():
+        table_sources, select = _table(read.table, url)
+        sources += [s for s in table_sources if s not in sources]
         if read.access is not None:  # the whole table, then what the caller may read of it
-            views[f"{view_name}__all"] = select
-            select = to_spark(restrict(f"SELECT * FROM {view_name}__all", read.access, read.names))
+            whole = _named("v", select)
+            views[whole] = select
+            select = to_spark(restrict(f"SELECT * FROM {whole}", read.access, read.names))
+        view_name = _named("v", select)
         views[view_name] = select
         names[qualified] = view_name
     return SparkViews(sources, views, names)
