@@ -16,6 +16,7 @@ install: $(BIN)/python
 
 dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python scripts/spark_s3a_jars.py $(VENV)/spark-jars
 
 up: install
 	$(BIN)/lakegate up --home $(HOME_DIR) --http-port $(HTTP_PORT)

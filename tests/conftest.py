@@ -63,11 +63,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
 
 
 @pytest.fixture(scope="session")
-def spark_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The Spark Connect server of the pyspark wheel, started once for the tests that ask."""
-    from tests import sparkserver
+def spark_url(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Iterator[str]:
+    """The Spark Connect server of the pyspark wheel, started once for the tests that ask; it reads
+    lakes on local folders and, as the read-only identity, on the run's S3 server."""
+    from tests import s3server, sparkserver
 
-    server = sparkserver.start(tmp_path_factory.mktemp("spark"))
+    s3 = {
+        "spark.hadoop.fs.s3a.endpoint": seaweed.endpoint,
+        "spark.hadoop.fs.s3a.access.key": s3server.QUERY[0],
+        "spark.hadoop.fs.s3a.secret.key": s3server.QUERY[1],
+    }
+    server = sparkserver.start(tmp_path_factory.mktemp("spark"), conf=s3, jars=sparkserver.s3a_jars())
     yield server.url
     server.stop()
 

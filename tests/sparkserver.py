@@ -1,5 +1,7 @@
 """The Spark Connect server shipped in the ``pyspark`` wheel, started once per test session on
-free ports (``local[2]``, no web UI), stopped by its PID."""
+free ports (``local[2]``, no web UI), stopped by its PID. It runs with the settings operators are
+told to use (``deploy/spark/spark-defaults.conf``), the S3 endpoint and keys replaced by the
+test's, and the S3A jars ``make dev`` puts in ``.venv/spark-jars`` (``scripts/spark_s3a_jars.py``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,25 @@ from pathlib import Path
 from tests.s3server import free_ports
 
 STARTED = "Spark Connect server started"
+DEFAULTS = Path(__file__).parent.parent / "deploy" / "spark" / "spark-defaults.conf"
+S3A_JARS = Path(__file__).parent.parent / ".venv" / "spark-jars"
+
+
+def documented_settings() -> dict[str, str]:
+    """The settings of ``deploy/spark/spark-defaults.conf``, as spark-submit reads the file."""
+    settings = {}
+    for line in DEFAULTS.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, value = line.split(None, 1)
+            settings[key] = value.strip()
+    return settings
+
+
+def s3a_jars() -> list[Path]:
+    jars = sorted(S3A_JARS.glob("*.jar"))
+    if len(jars) < 2:
+        raise RuntimeError(f"the S3A jars are missing from {S3A_JARS}: make dev puts them there")
+    return jars
 
 
 @dataclass
@@ -53,10 +74,10 @@ def start(
         "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
         "--conf", f"spark.driver.port={driver}", "--conf", f"spark.blockManager.port={blocks}",
         "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.memory=1g",
-        "--conf", "spark.sql.shuffle.partitions=4", "--conf", "spark.sql.session.timeZone=UTC",
+        "--conf", "spark.sql.shuffle.partitions=4",
         "--conf", f"spark.local.dir={workdir}",
     ]  # fmt: skip
-    for key, value in (conf or {}).items():
+    for key, value in {**documented_settings(), **(conf or {})}.items():
         args += ["--conf", f"{key}={value}"]
     if jars:
         args += ["--jars", ",".join(str(jar) for jar in jars)]

@@ -15,10 +15,11 @@ from lakegate.errors import GuardError, QueryError
 from lakegate.query.engines import Engine
 from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.engines.isolated import IsolatedEngine
+from lakegate.query.engines.spark_engine import SparkEngine
 from lakegate.query.permissions import Grants
 from tests.ingest.test_pipeline import deliver
 
-ENGINES = ["in-process", "engine-processes"]
+ENGINES = ["in-process", "engine-processes", pytest.param("spark", marks=pytest.mark.slow)]
 RUNAWAY = "SELECT count(*) FROM range(100000000) a, range(100000000) b"
 
 
@@ -29,6 +30,9 @@ def engine(app: App, request: pytest.FixtureRequest) -> Iterator[Engine]:
     made: Engine
     if request.param == "in-process":
         made = QueryEngine(app.catalog, app.store, app.settings.query)
+    elif request.param == "spark":
+        url = request.getfixturevalue("spark_url")
+        made = SparkEngine(app.catalog, app.store, app.settings.query, url)
     else:
         made = IsolatedEngine(str(app.home.root), app.settings.model_dump(), app.settings.query, processes=2)
     yield made

@@ -61,7 +61,9 @@ def engines(lake: App, spark_url: str) -> Iterator[tuple[QueryEngine, SparkEngin
     spark.close()
 
 
-def _same(duck: QueryEngine, spark: SparkEngine, sql: str, **kwargs: object) -> list[dict[str, object]]:
+def same_answers(
+    duck: QueryEngine, spark: SparkEngine, sql: str, **kwargs: object
+) -> list[dict[str, object]]:
     expected = duck.execute(sql, **kwargs).table  # type: ignore[arg-type]
     got = spark.execute(sql, **kwargs).table  # type: ignore[arg-type]
     assert got.column_names == expected.column_names, sql
@@ -72,8 +74,8 @@ def _same(duck: QueryEngine, spark: SparkEngine, sql: str, **kwargs: object) -> 
 def test_answers_equal_duckdbs_over_files_read_in_place(engines: tuple[QueryEngine, SparkEngine]) -> None:
     duck, spark = engines
     for sql in QUERIES:
-        _same(duck, spark, sql)
-    rows = _same(
+        same_answers(duck, spark, sql)
+    rows = same_answers(
         duck, spark, "SELECT id, channel FROM shop.orders WHERE amount > ? ORDER BY id", params=[2.9]
     )
     assert rows == [{"id": 2, "channel": None}, {"id": 3, "channel": None}, {"id": 5, "channel": "shop"}]
@@ -87,7 +89,7 @@ def test_answers_equal_duckdbs_through_the_parquet_copies(
     plan = spark.planner.plan("SELECT * FROM shop.orders")
     assert {s.format for s in spark_views(plan, lake.store.url).sources} == {"parquet"}
     for sql in QUERIES:
-        _same(duck, spark, sql)
+        same_answers(duck, spark, sql)
 
 
 def test_a_file_arriving_between_two_queries_is_seen_by_the_second(
@@ -100,6 +102,25 @@ def test_a_file_arriving_between_two_queries_is_seen_by_the_second(
     assert (before, after) == ([{"n": 5}], [{"n": 6}])
 
 
+AWKWARD = ["été 50% off+more=yes.csv", "glob [1] {a,b} *?.csv", "a:b#c.csv"]
+
+
+def test_files_with_awkward_names_are_read_each_as_itself(
+    lake: App, engines: tuple[QueryEngine, SparkEngine]
+) -> None:
+    duck, spark = engines
+    for i, name in enumerate(AWKWARD):
+        outcome = deliver(lake, f"landing/shop/orders/dt=2026-02-0{i}/{name}", f"id\n{100 + i}\n".encode())
+        assert outcome.kind == "accepted", outcome
+    deliver(
+        lake, "landing/shop/orders/dt=2026-02-01/glob 1 a *x.csv", b"id\n999\n"
+    )  # what a glob would match
+    rows = same_answers(duck, spark, "SELECT id, dt FROM shop.orders WHERE dt >= '2026-02' ORDER BY id")
+    assert [r["id"] for r in rows] == [100, 101, 102, 999]
+    Accelerator(lake.catalog, lake.store, lambda: lake.settings).run_pending()
+    same_answers(duck, spark, "SELECT id, dt FROM shop.orders WHERE dt >= '2026-02' ORDER BY id")
+
+
 def test_grants_hold_on_spark_as_on_duckdb(lake: App, engines: tuple[QueryEngine, SparkEngine]) -> None:
     duck, spark = engines
     Principals(lake.catalog).add("ann", role="analyst")
@@ -108,7 +129,7 @@ def test_grants_hold_on_spark_as_on_duckdb(lake: App, engines: tuple[QueryEngine
         principal="ann", database="shop", columns=["amount"], exclude=True, row_filter="region = 'EU'", by="t"
     )
     ann = grants.access_for(Principals(lake.catalog).require("ann"))
-    rows = _same(duck, spark, "SELECT * FROM shop.orders ORDER BY id", access=ann)
+    rows = same_answers(duck, spark, "SELECT * FROM shop.orders ORDER BY id", access=ann)
     assert [r["id"] for r in rows] == [1, 3, 4] and "amount" not in rows[0]
     with pytest.raises(QueryError):
         spark.execute("SELECT amount FROM shop.orders", access=ann)

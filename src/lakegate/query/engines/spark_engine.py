@@ -14,6 +14,7 @@ sends), and Spark should hold a read-only identity for the lake, as the DuckDB e
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -29,6 +30,7 @@ from lakegate.catalog import Catalog
 from lakegate.config import QuerySettings, Settings
 from lakegate.errors import LakegateError, QueryError
 from lakegate.query.engines import Result, Stream
+from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.engines.spark_sessions import Session, SessionPool
 from lakegate.query.engines.spark_views import SparkViews, query_sql, spark_views
 from lakegate.query.permissions import AccessFor
@@ -158,17 +160,21 @@ class SparkEngine:
         plan = self.planner.plan(text, access, max_bytes)
         views = spark_views(plan, self._address)
         statement = query_sql(text, views.names)
+        # an expression's column is named as DuckDB names it (count_star(), not Spark's count(1))
+        names = [f.name for f in self.describe(sql, len(params or []), access=access, dialect=dialect)[0]]
         stream = Stream(sorted(plan.tables), plan.bytes_estimated, plan.charged_by_grant)
         stream.engine = "spark"
         threading.Thread(
             target=self._feed, args=(views, statement, list(params or []), settings, stream),
+            kwargs={"names": names},
             name="lakegate-spark", daemon=True,
         ).start()  # fmt: skip
         return stream
 
     def _feed(
-        self, views: SparkViews, statement: str, params: list[Any], settings: QuerySettings, stream: Stream
-    ) -> None:
+        self, views: SparkViews, statement: str, params: list[Any], settings: QuerySettings, stream: Stream,
+        *, names: list[str],
+    ) -> None:  # fmt: skip
         tag = f"lakegate-{uuid.uuid4().hex}"
         stopped = threading.Event()
         timed_out: list[float] = []
@@ -204,6 +210,8 @@ class SparkEngine:
                     raise
                 self.sessions.give(session, healthy=True)
                 break
+            if len(names) == table.num_columns:
+                table = table.rename_columns(names)
             stream._started(table.schema, _engine_types(table.schema))
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 stream._put(batch)
@@ -259,21 +267,25 @@ class SparkEngine:
         estimated = stream.bytes_estimated  # Spark does not say what it read: the files' size
         return Result(table, elapsed, stream.tables, estimated, estimated, engine="spark")
 
+    @functools.cached_property
+    def _duckdb(self) -> QueryEngine:
+        """DuckDB over the same views, for what is answered without running the query: the
+        columns a statement gives (and so the names Spark's result takes), catalog questions."""
+        return QueryEngine(self.catalog, self.store, self.settings)
+
     def describe(
         self, sql: str, param_count: int = 0, *, access: AccessFor | None = None, dialect: str = "duckdb"
     ) -> tuple[pa.Schema, list[str]]:
-        raise QueryError(
-            "the Spark engine does not describe statements", code="query.engine_unsupported",
-            hint="the gateway describes on DuckDB, whose views have the same columns",
-        )  # fmt: skip
+        """The columns ``sql`` would return, as DuckDB describes them over the same tables."""
+        return self._duckdb.describe(sql, param_count, access=access, dialect=dialect)
 
     def answer_catalog(
         self, catalog: PgCatalog, sql: str, params: list[Any], snapshot: Snapshot, settings: dict[str, str]
     ) -> CatalogAnswer:
-        raise QueryError(
-            "the Spark engine does not answer catalog questions", code="query.engine_unsupported",
-            hint="the gateway answers them on DuckDB",
-        )  # fmt: skip
+        """A PostgreSQL client's catalog question, answered from the catalog as DuckDB does."""
+        return self._duckdb.answer_catalog(catalog, sql, params, snapshot, settings)
 
     def close(self) -> None:
         self.sessions.close()
+        if "_duckdb" in self.__dict__:
+            self._duckdb.close()

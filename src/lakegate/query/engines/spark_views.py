@@ -176,7 +176,7 @@ def _csv_options(f: FileRecord) -> dict[str, str]:
 def _file_source(files: list[FileRecord], url: Callable[[str], str]) -> tuple[Source, dict[str, str]]:
     """The source of ``files`` (alike) and, per lakegate column name, how the source names it."""
     first = files[0]
-    paths = [url(f.key) for f in files]
+    paths = [url(f.key) for f in files]  # no glob characters: the lake's names have none (routing.py)
     if first.format == "parquet":
         fields = [(reader_name("parquet", c), c.type) for c in first.columns]
         options: dict[str, str] = {}
