@@ -63,6 +63,21 @@ def _engine_types(schema: pa.Schema) -> list[str]:
     return [str(t) for t in duckdb.connect().from_arrow(empty).types]
 
 
+def _as_described(table: pa.Table, described: pa.Schema) -> pa.Table:
+    """Spark's result as DuckDB describes the statement: its column names (``count_star()``, not
+    Spark's ``count(1)``) and types (``avg`` of a DECIMAL is a DOUBLE), a column whose values do
+    not convert safely kept as Spark gave it."""
+    if len(described) != table.num_columns:
+        return table
+    columns = []
+    for column, wanted in zip(table.columns, described, strict=True):
+        try:
+            columns.append(column.cast(wanted.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            columns.append(column)
+    return pa.Table.from_arrays(columns, names=described.names)
+
+
 def _unavailable(exc: BaseException) -> bool:
     text = str(exc)
     lowered = text.lower()
@@ -160,20 +175,19 @@ class SparkEngine:
         plan = self.planner.plan(text, access, max_bytes)
         views = spark_views(plan, self._address)
         statement = query_sql(text, views.names)
-        # an expression's column is named as DuckDB names it (count_star(), not Spark's count(1))
-        names = [f.name for f in self.describe(sql, len(params or []), access=access, dialect=dialect)[0]]
+        described = self.describe(sql, len(params or []), access=access, dialect=dialect)[0]
         stream = Stream(sorted(plan.tables), plan.bytes_estimated, plan.charged_by_grant)
         stream.engine = "spark"
         threading.Thread(
             target=self._feed, args=(views, statement, list(params or []), settings, stream),
-            kwargs={"names": names},
+            kwargs={"described": described},
             name="lakegate-spark", daemon=True,
         ).start()  # fmt: skip
         return stream
 
     def _feed(
         self, views: SparkViews, statement: str, params: list[Any], settings: QuerySettings, stream: Stream,
-        *, names: list[str],
+        *, described: pa.Schema,
     ) -> None:  # fmt: skip
         tag = f"lakegate-{uuid.uuid4().hex}"
         stopped = threading.Event()
@@ -210,8 +224,7 @@ class SparkEngine:
                     raise
                 self.sessions.give(session, healthy=True)
                 break
-            if len(names) == table.num_columns:
-                table = table.rename_columns(names)
+            table = _as_described(table, described)
             stream._started(table.schema, _engine_types(table.schema))
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 stream._put(batch)

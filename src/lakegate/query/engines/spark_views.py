@@ -313,4 +313,17 @@ def query_sql(sql: str, names: dict[str, str]) -> str:
             table.replace(
                 exp.Table(this=exp.to_identifier(view), alias=exp.TableAlias(this=exp.to_identifier(alias)))
             )
+    _as_duckdb_computes(tree)
     return tree.sql(dialect="spark")
+
+
+def _as_duckdb_computes(tree: exp.Expr) -> None:
+    """Arithmetic whose type differs between the engines, made DuckDB's: ``/`` and ``avg`` give a
+    DOUBLE on DuckDB, a DECIMAL rounded to 6 places on Spark when the operands are DECIMALs."""
+    for div in list(tree.find_all(exp.Div)):
+        div.left.replace(exp.cast(div.left.copy(), exp.DataType.Type.DOUBLE))
+    for avg in list(tree.find_all(exp.Avg)):
+        inner = avg.this
+        targets = inner.expressions if isinstance(inner, exp.Distinct) else [inner]
+        for target in list(targets):
+            target.replace(exp.cast(target.copy(), exp.DataType.Type.DOUBLE))
