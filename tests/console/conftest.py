@@ -74,9 +74,10 @@ class Lake:
 
 
 @pytest.fixture(scope="package")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
+def lake(tmp_path_factory: pytest.TempPathFactory, spark_url: str) -> Iterator[Lake]:
     home = tmp_path_factory.mktemp("console") / "home"
-    daemon = Daemon(home, args=["--http-port", "0"])
+    # Spark answers the queries of workgroups that ask for it (one test); DuckDB all others
+    daemon = Daemon(home, env={"LAKEGATE_ENGINES__SPARK__URL": spark_url}, args=["--http-port", "0"])
     try:
         daemon.wait_until(lambda: "web console: http://" in daemon.stderr, timeout=60)
         found = re.search(r"web console: (http://[\d.]+:\d+)/", daemon.stderr)

@@ -398,3 +398,21 @@ def test_saved_queries_come_back_after_a_reload(console: Any, lake: Lake) -> Non
     page.get_by_text("1 rows", exact=True).wait_for()
     side.get_by_role("button", name="Delete saved query order count").click()
     side.get_by_text("No saved queries.").wait_for()
+
+
+def test_a_query_answered_by_spark_says_so_in_the_result_and_the_history(console: Any, lake: Lake) -> None:
+    lake.api("PUT", "/v1/workgroups/big", {"engine": "spark"})
+    lake.api("POST", "/v1/principals", {"name": "sam", "role": "analyst", "workgroup": "big"})
+    lake.tokens["sam"] = lake.api("POST", "/v1/principals/sam/tokens", {"note": "browser tests"})["token"]
+    lake.api("POST", "/v1/grants", {"principal": "sam", "database": "acme"})
+    c = console()
+    page = c.sign_in("sam")
+    page.get_by_role("textbox", name="SQL editor").wait_for()
+    _run(page, "SELECT region, count(*) AS n FROM acme.orders GROUP BY region ORDER BY region")
+    page.get_by_text("2 rows", exact=True).wait_for()
+    status = page.locator(".run-status")
+    status.get_by_text("on spark").wait_for()
+    assert "0 B scanned" not in status.inner_text()  # the files' size: Spark does not say
+    side = page.get_by_role("complementary", name="History and saved queries")
+    side.get_by_text("· on spark").first.wait_for()
+    c.shot("sql-on-spark")

@@ -226,6 +226,7 @@ class SparkEngine:
                 break
             table = _as_described(table, described)
             stream._started(table.schema, _engine_types(table.schema))
+            stream.bytes_scanned = stream.bytes_estimated  # Spark does not say: the files' size
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 stream._put(batch)
             stream._put(None)

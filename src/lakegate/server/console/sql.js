@@ -137,6 +137,7 @@ export async function render(root, ctx) {
       result ? h("span", {}, `${count(result.row_count)} rows`) : null,
       record.elapsed_ms !== null && record.elapsed_ms !== undefined ? h("span", {}, ms(record.elapsed_ms)) : null,
       record.bytes_scanned !== null && record.bytes_scanned !== undefined ? h("span", {}, `${bytes(record.bytes_scanned)} scanned`) : null,
+      record.engine && record.engine !== "duckdb" ? h("span", { class: "engine" }, `on ${record.engine}`) : null,
       result && result.row_count > result.rows.length ? h("span", { class: "hint" }, `showing the first ${count(result.rows.length)}; download for all`) : null,
     ];
     clear(status, parts);
@@ -335,7 +336,7 @@ export async function render(root, ctx) {
                   { type: "button", class: "link history-item", onclick: use(q), title: `${q.sql}\n\nclick to put it in the editor` },
                   h("span", { class: `state state-${q.state.toLowerCase()}` }, q.state.toLowerCase()),
                   h("code", {}, q.sql.length > 90 ? `${q.sql.slice(0, 90)}…` : q.sql),
-                  h("small", {}, `${when(q.submitted_at)} · ${q.state === "SUCCEEDED" ? `${count(q.rows)} rows · ` : ""}${ms(q.elapsed_ms)}`),
+                  h("small", {}, `${when(q.submitted_at)} · ${q.state === "SUCCEEDED" ? `${count(q.rows)} rows · ` : ""}${ms(q.elapsed_ms)}${q.engine && q.engine !== "duckdb" ? ` · on ${q.engine}` : ""}`),
                 ),
                 h("button", {
                   type: "button",
