@@ -209,55 +209,82 @@ class SparkEngine:
         timer.daemon = True
         timer.start()
         try:
-            for attempt in (1, 2):
-                session = self.sessions.take()
-                held[:] = [session]
-                try:
-                    table = self._run(
-                        session, tag, views, statement, params, settings=settings, stopped=stopped
-                    )
-                except BaseException as exc:
-                    lost = _session_lost(exc) and not stopped.is_set()
-                    self.sessions.give(session, healthy=not lost and not _unavailable(exc))
-                    if lost and session.reused and attempt == 1:
-                        continue  # the server dropped a kept session (restarted, idle): a new one
-                    raise
-                self.sessions.give(session, healthy=True)
-                break
-            table = _as_described(table, described)
-            stream._started(table.schema, _engine_types(table.schema))
-            stream.bytes_scanned = stream.bytes_estimated  # Spark does not say: the files' size
-            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-                stream._put(batch)
-            stream._put(None)
+            session, frame = self._open(
+                views, statement, params, tag, settings=settings, stopped=stopped, held=held
+            )
+            healthy = False
+            try:
+                self._deliver(session, frame, described, settings, stream)
+                healthy = True
+            except BaseException as exc:
+                healthy = not _unavailable(exc) and not _session_lost(exc)
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    session.spark.removeTag(tag)
+                self.sessions.give(session, healthy=healthy)
         except BaseException as exc:
             timeout = timed_out[0] if timed_out else None
             stream._fail(_failure(exc, self.url, cancelled=stopped.is_set(), timed_out=timeout))
         finally:
             timer.cancel()
 
-    def _run(
-        self, session: Session, tag: str, views: SparkViews, statement: str, params: list[Any], *,
-        settings: QuerySettings, stopped: threading.Event,
-    ) -> pa.Table:  # fmt: skip
-        """The statement's whole result, run in ``session`` under ``tag`` (what cancel interrupts)."""
-        session.spark.addTag(tag)
-        try:
-            if stopped.is_set():
-                raise QueryError("the query was cancelled", code="query.cancelled")
-            session.load(views)
-            capped = statement  # Spark's LIMIT is an INT: a larger cap is no cap
-            if settings.max_rows < 2**31 - 2:
-                capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
-            table: pa.Table = session.spark.sql(capped, args=params or None).toArrow()
-        finally:
-            session.spark.removeTag(tag)
-        if table.num_rows > settings.max_rows:
-            raise QueryError(
-                f"the query returns more than {settings.max_rows:,} rows", code="query.rows",
-                hint="add a LIMIT or an aggregation, or download the whole result",
-            )  # fmt: skip
-        return table
+    def _open(
+        self, views: SparkViews, statement: str, params: list[Any], tag: str, *, settings: QuerySettings,
+        stopped: threading.Event, held: list[Session],
+    ) -> tuple[Session, Any]:  # fmt: skip
+        """A session holding the query's views, and its statement analyzed there (a DataFrame to
+        fetch), under ``tag`` (what cancel interrupts). A kept session the server dropped
+        (restarted, idle) fails at its first call, and is replaced once by a new one."""
+        capped = statement  # Spark's LIMIT is an INT: a larger cap is no cap
+        if settings.max_rows < 2**31 - 2:
+            capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
+        for attempt in (1, 2):
+            session = self.sessions.take()
+            held[:] = [session]
+            session.spark.addTag(tag)
+            try:
+                if stopped.is_set():
+                    raise QueryError("the query was cancelled", code="query.cancelled")
+                session.load(views)
+                return session, session.spark.sql(capped, args=params or None)
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    session.spark.removeTag(tag)
+                lost = _session_lost(exc) and not stopped.is_set()
+                self.sessions.give(session, healthy=not lost and not _unavailable(exc))
+                if not (lost and session.reused and attempt == 1):
+                    raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    @staticmethod
+    def _deliver(
+        session: Session, frame: Any, described: pa.Schema, settings: QuerySettings, stream: Stream
+    ) -> None:
+        """Fetch the result chunk by chunk as Spark sends it (the iterator pyspark's own
+        ``toLocalIterator`` reads, not ``toArrow``, which holds the whole result), each passed on
+        as DuckDB describes it while the next arrives."""
+        client = session.spark.client
+        plan = frame._plan
+        rows = 0
+        for item in client.to_table_as_iterator(plan.to_proto(client), plan.observations):
+            if not isinstance(item, pa.Table):
+                continue  # the result's schema, sent before its rows
+            rows += item.num_rows
+            if rows > settings.max_rows:
+                raise QueryError(
+                    f"the query returns more than {settings.max_rows:,} rows", code="query.rows",
+                    hint="add a LIMIT or an aggregation, or download the whole result",
+                )  # fmt: skip
+            chunk = _as_described(item, described)
+            if stream._schema is None:
+                stream._started(chunk.schema, _engine_types(chunk.schema))
+            for batch in chunk.to_batches(max_chunksize=BATCH_ROWS):
+                stream._put(batch)
+        if stream._schema is None:  # no rows
+            stream._started(described, _engine_types(described))
+        stream.bytes_scanned = stream.bytes_estimated  # Spark does not say: the files' size
+        stream._put(None)
 
     def execute(
         self,
