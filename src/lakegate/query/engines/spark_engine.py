@@ -217,7 +217,7 @@ class SparkEngine:
                 self._deliver(session, frame, described, settings, stream)
                 healthy = True
             except BaseException as exc:
-                healthy = not _unavailable(exc) and not _session_lost(exc)
+                healthy = not _session_lost(exc)  # an unreachable server included
                 raise
             finally:
                 with contextlib.suppress(Exception):
