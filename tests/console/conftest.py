@@ -13,7 +13,7 @@ import re
 import shutil
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,16 @@ def lake(tmp_path_factory: pytest.TempPathFactory, spark_url: str) -> Iterator[L
         daemon.stop()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """A failed browser test shows the end of the daemon's log beside Playwright's error."""
+    outcome = yield
+    report = outcome.get_result()
+    lake = getattr(item, "funcargs", {}).get("lake")
+    if report.failed and isinstance(lake, Lake):
+        report.sections.append(("daemon log (last 4000 characters)", lake.daemon.stderr[-4000:]))
+
+
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -134,6 +144,12 @@ class Console:
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.failed: list[str] = []  # answers of 5xx, with what the daemon logged: a bug to explain
+        self.page.on("response", self._note_failure)
+
+    def _note_failure(self, response: Any) -> None:
+        if response.status >= 500:
+            self.failed.append(f"{response.request.method} {response.url} → {response.status}")
 
     def open(self, hash_: str = "") -> Any:
         self.page.goto(f"{self.lake.url}/{hash_}")
@@ -158,7 +174,7 @@ class Console:
         # console as a failed resource load; anything else — a 5xx, a script error — is a bug
         refused = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
         unexpected = [e for e in self.errors if not refused.match(e)]
-        assert unexpected == [], unexpected
+        assert unexpected == [], (unexpected, self.failed, self.lake.daemon.stderr[-3000:])
 
 
 @pytest.fixture
