@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from lakegate.pgwire.server import PgServer
     from lakegate.query.gateway import Gateway
     from lakegate.server.background import BackgroundServer
+    from lakegate.server.jobs import Jobs
     from lakegate.storage.s3 import S3Store
 
 
@@ -53,6 +54,8 @@ class Serving:
     pg_auth: str = "scram"
     pg_require_tls: bool = False
     role: str = "all"  # all | ingest (deliveries only) | query (queries only)
+    aws_port: int | None = None  # Athena, Glue and the S3 results bucket
+    aws_host: str = "127.0.0.1"
 
     def check(self) -> None:
         """Raises: ConfigError ``cli.bad_tls`` or ``cli.bad_option`` for options that clash."""
@@ -67,6 +70,12 @@ class Serving:
                 f"--role is one of {', '.join(ROLES)}, not {self.role!r}",
                 code="cli.bad_option",
                 hint="ingest: takes deliveries; query: answers queries; all: both",
+            )
+        if self.aws_port is not None and self.role == "ingest":
+            raise ConfigError(
+                "--aws-port answers queries, which a --role ingest node does not",
+                code="cli.bad_option",
+                hint="serve --aws-port on a node with --role query or all",
             )
         if self.pg_auth not in ("scram", "password") or (
             self.pg_require_tls and self.tls is None and not self.tls_self_signed
@@ -163,6 +172,8 @@ class Daemon:
         self.gateway: Gateway | None = None
         self.api: BackgroundServer | None = None
         self.pg: PgServer | None = None
+        self.aws: BackgroundServer | None = None
+        self.jobs: Jobs | None = None
         self.tls: tuple[Path, Path] | None = None
         self.heartbeat: Heartbeat | None = None
         self._replays: Pipeline | None = None
@@ -211,7 +222,7 @@ class Daemon:
         if serving.role != "query":
             self._ingest(self.heartbeat)
         self._tls()
-        if serving.http_port is None and serving.pg_port is None:
+        if serving.http_port is None and serving.pg_port is None and serving.aws_port is None:
             return
         if serving.role == "ingest":
             self._http()  # health, metrics, the console and uploads: no queries on this node
@@ -269,8 +280,15 @@ class Daemon:
         heartbeat.renewals.append(queries_renewed)
         spark = spark_for(catalog, self.application.query_store(), self.application.settings)  # engines.spark
         self.gateway = Gateway(catalog, self._engine(), admission=admission, history=history, **spark)
+        self.jobs = self._jobs(self.gateway)
         if serving.http_port is not None:
             self._http()
+        if serving.aws_port is not None:
+            from lakegate.server.aws.app import make_aws_app
+            from lakegate.server.background import BackgroundServer
+
+            aws_app = make_aws_app(self.application, self.gateway, self.jobs)
+            self.aws = BackgroundServer(aws_app, serving.aws_host, serving.aws_port, "aws", self.tls)
         if serving.pg_port is not None:
             from lakegate.pgwire.server import PgServer
             from lakegate.pgwire.session import Options
@@ -336,6 +354,21 @@ class Daemon:
         threading.Thread(target=engine.warm_up, name="lakegate-engine-warm-up", daemon=True).start()
         return engine
 
+    def _jobs(self, gateway: Gateway) -> Jobs:
+        """Background queries, shared by the HTTP API and the AWS endpoint."""
+        from lakegate.auth.principals import Principals
+        from lakegate.query.liveness import AccessWatch
+        from lakegate.query.permissions import Grants
+        from lakegate.server.jobs import Jobs
+
+        application = self.application
+        catalog = application.catalog
+        return Jobs(
+            gateway, folder=application.home.root / "results",
+            watch=AccessWatch(Principals(catalog), Grants(catalog)),
+            shared=open_results(application.home, application.settings.storage),
+        )  # fmt: skip
+
     def _http(self) -> None:
         from lakegate.server.app import make_app
         from lakegate.server.background import BackgroundServer
@@ -351,6 +384,7 @@ class Daemon:
             shared_results=open_results(application.home, application.settings.storage),
             http=application.settings.http,
             cluster=self.heartbeat,
+            jobs=self.jobs,
         )
         self.api = BackgroundServer(
             api, serving.http_host, serving.http_port or 0, "http", self.tls,
@@ -415,6 +449,14 @@ class Daemon:
             )
         if self.pg:
             self._start_pg(self.pg)
+        if self.aws:
+            self.aws.start()
+            self._running.append(self.aws)
+            scheme = "https" if self.tls else "http"
+            self.say(
+                f"AWS (Athena, Glue, S3 results): endpoint_url={scheme}://{serving.aws_host}:"
+                f"{self.aws.bound_port()} (keys: `lakegate tokens create NAME --aws`)"
+            )
         self._announce()
 
     def _start_pg(self, pg: PgServer) -> None:
@@ -503,11 +545,11 @@ class Daemon:
     def stop(self) -> dict[str, int]:
         """Stop what runs, servers first; what was ingested by outcome."""
         running, self._running = self._running, []
-        for server in (self.webhook, self.api, self.pg):
+        for server in (self.webhook, self.api, self.pg, self.aws):
             if server is not None and server in running:
                 server.stop()
-        if self.api is not None and self.api.app.state.jobs is not None:
-            self.api.app.state.jobs.shutdown()  # background queries still running are cancelled
+        if self.jobs is not None:
+            self.jobs.shutdown()  # background queries still running are cancelled
         if self.gateway is not None:
             self.gateway.close()
             self.gateway = None

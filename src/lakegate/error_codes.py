@@ -105,6 +105,18 @@ CODES: dict[str, Code] = {
     "pgwire.no_transaction": Code("DECLARE CURSOR outside a transaction block", sqlstate="25P01", fix="BEGIN first, or DECLARE ... CURSOR WITH HOLD"),
     "pgwire.copy": Code("COPY is not supported: lakegate is read-only", sqlstate="0A000"),
     "pgwire.internal": Code("lakegate failed on this message (a bug)"),
+    # -- the AWS-compatible endpoint (Athena, Glue, S3 results) -------------------------------
+    "aws.unsigned": Code("the AWS request carries no Signature Version 4", status=403, fix="sign it with an AWS access key of lakegate's (`lakegate tokens create NAME --aws`)"),
+    "aws.bad_signature": Code("the request's SigV4 signature is malformed or does not match its secret", status=403, fix="check the secret access key; it is shown once"),
+    "aws.clock_skew": Code("the request was signed more than 15 minutes from the server's clock", status=403, fix="correct the client machine's clock (NTP)"),
+    "aws.unknown_key": Code("the AWS access key is unknown, revoked or expired, or its principal disabled", status=403, fix="`lakegate tokens create NAME --aws` makes a key"),
+    "aws.bad_secret_file": Code("the AWS signing secret file cannot be read, written or holds too little", fix="64 hex digits (`openssl rand -hex 32`), the same file on every node sharing the catalog"),
+    "aws.unknown_operation": Code("the endpoint does not offer this Athena, Glue or S3 operation", fix="docs/aws.md lists the operations lakegate answers"),
+    "aws.bad_request": Code("the request's parameters are missing, malformed or out of range", fix="the message names the parameter"),
+    "aws.not_found": Code("no such database, table, partition, named query, prepared statement, workgroup or result object (or it is not the caller's)", status=404),
+    "aws.bad_parameter": Code("an execution parameter is not exactly one SQL literal, or their number does not match the ? in the statement", fix="pass each value as one literal: 42, 'text', DATE '2026-12-01', NULL"),
+    "aws.internal": Code("lakegate failed on this AWS request (a bug; the server's log has the details)", status=500, fix="report it with the request"),
+    "query.repeated_request": Code("a query was started with this ClientRequestToken already (its id is answered)", status=409),
     # -- who may do what ------------------------------------------------------------------------
     "auth.invalid": Code("no valid token or password was given", status=401, sqlstate="28P01", fix="send `Authorization: Bearer <token>`; the PostgreSQL password is a token too"),
     "auth.forbidden": Code("the principal may not do this (it is for admins, or outside its landing prefix)", status=403, sqlstate="42501", fix="ask an admin, or use an admin's token"),

@@ -66,6 +66,7 @@ class TokenInfo:
     expires_at: float | None
     revoked_at: float | None
     last_used_at: float | None
+    kind: str = "token"  # token (an API token) or aws (an AWS access key id)
 
     def state(self, now: float | None = None) -> str:
         now = time.time() if now is None else now
@@ -99,8 +100,9 @@ def _principal(row: Any) -> Principal:
 
 def _token(row: Any, principal: str) -> TokenInfo:
     return TokenInfo(
-        row.id, principal, row.note, row.created_at, row.expires_at, row.revoked_at, row.last_used_at
-    )
+        row.id, principal, row.note, row.created_at, row.expires_at, row.revoked_at, row.last_used_at,
+        row.kind,
+    )  # fmt: skip
 
 
 class Principals:
@@ -197,13 +199,10 @@ class Principals:
 
     # -- tokens ---------------------------------------------------------------------------
 
-    def create_token(
-        self, name: str, *, expires_in: float | None = None, note: str = ""
-    ) -> tuple[str, TokenInfo]:
-        """A new token for ``name``: the token (to show once) and its record.
+    def enabled(self, name: str) -> Principal:
+        """``name``, which may be given a token or key.
 
-        Raises: ConfigError ``auth.unknown``, or ``auth.disabled`` for a disabled principal.
-        """
+        Raises: ConfigError ``auth.unknown``, or ``auth.disabled`` for a disabled principal."""
         owner = self.require(name)
         if owner.disabled_at is not None:
             raise ConfigError(
@@ -211,6 +210,16 @@ class Principals:
                 code="auth.disabled",
                 hint=f"`lakegate users enable {name}` first",
             )
+        return owner
+
+    def create_token(
+        self, name: str, *, expires_in: float | None = None, note: str = ""
+    ) -> tuple[str, TokenInfo]:
+        """A new token for ``name``: the token (to show once) and its record.
+
+        Raises: ConfigError ``auth.unknown``, or ``auth.disabled`` for a disabled principal.
+        """
+        owner = self.enabled(name)
         with self.catalog.writing(f"creating a token for {name}") as conn:
             token, token_id = _insert_token(conn, owner.id, note=note, expires_in=expires_in)
         return token, self._token_info(token_id)
@@ -274,7 +283,7 @@ class Principals:
                     principals.c.name, principals.c.salt, principals.c.iterations, principals.c.disabled_at,
                 )
                 .join(principals, principals.c.id == tokens.c.principal_id)
-                .where(tokens.c.id == token_id)
+                .where(tokens.c.id == token_id, tokens.c.kind == "token")
             ).first()  # fmt: skip
         now = time.time()
         if row is None or not usable(row.revoked_at, row.expires_at, row.disabled_at, now):
@@ -334,7 +343,9 @@ class Principals:
                 sa.select(principals.c.salt, principals.c.iterations).where(principals.c.id == found.id)
             ).one()
             rows = conn.execute(
-                sa.select(tokens).where(tokens.c.principal_id == found.id, tokens.c.revoked_at.is_(None))
+                sa.select(tokens).where(
+                    tokens.c.principal_id == found.id, tokens.c.revoked_at.is_(None), tokens.c.kind == "token"
+                )
             ).all()
         keys = [
             (r.id, t.unb64(r.stored_key), t.unb64(r.server_key))

@@ -195,6 +195,8 @@ tokens = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=True),
     sa.Column("revoked_at", sa.Float, nullable=True),
     sa.Column("last_used_at", sa.Float, nullable=True),
+    # token: an API token (SCRAM verifier above); aws: an AWS access key id (auth/aws_keys.py)
+    sa.Column("kind", sa.String(8), nullable=False, server_default="token"),
     sa.Index("ix_tokens_principal", "principal_id"),
 )
 
@@ -256,7 +258,12 @@ queries = sa.Table(
     sa.Column("result_key", sa.Text, nullable=True),
     sa.Column("cancel_key", sa.String(64), nullable=True),  # a hash of a PostgreSQL client's cancel key
     sa.Column("engine", sa.String(16), nullable=True),  # the engine that ran it: duckdb, spark
+    # Athena's front end: the client's ClientRequestToken (a repeat finds the same query) and
+    # what GetQueryExecution says of it (database, statement type, parameters, reuse)
+    sa.Column("request_token", sa.String(128), nullable=True),
+    sa.Column("athena", sa.JSON, nullable=True),
     sa.Index("ix_queries_principal", "principal", "submitted_at"),
+    sa.Index("ix_queries_request_token", "principal", "request_token", unique=True),
     sa.Index("ix_queries_workgroup", "workgroup", "submitted_at"),
     sa.Index("ix_queries_state", "state", "workgroup"),
     sa.Index("ix_queries_cancel_key", "cancel_key"),
@@ -336,4 +343,31 @@ saved_queries = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("principal", "name", name="uq_saved_queries_principal_name"),
+)
+
+# Athena's named queries and prepared statements, each principal's own within a workgroup
+# (Athena shares them in a workgroup; lakegate keeps tenants apart).
+named_queries = sa.Table(
+    "named_queries",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # a UUID, as Athena's NamedQueryId
+    sa.Column("principal", sa.String(255), nullable=False),
+    sa.Column("workgroup", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("database", sa.String(255), nullable=False),
+    sa.Column("sql", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_named_queries_principal", "principal", "workgroup"),
+)
+
+prepared_statements = sa.Table(
+    "prepared_statements",
+    metadata,
+    sa.Column("principal", sa.String(255), primary_key=True),
+    sa.Column("workgroup", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("sql", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("updated_at", sa.Float, nullable=False),
 )

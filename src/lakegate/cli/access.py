@@ -94,6 +94,10 @@ def tokens_create(
         str | None, typer.Option("--expires", help="Lifetime, e.g. 90d, 12h (default: until revoked).")
     ] = None,
     note: Annotated[str, typer.Option("--note", help="What the token is for.")] = "",
+    aws: Annotated[
+        bool,
+        typer.Option("--aws", help="An AWS access key id and secret, for the AWS endpoint (--aws-port)."),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Create a token and print it — the only time it is shown."""
@@ -107,9 +111,23 @@ def tokens_create(
             ConfigError(f"--expires: {exc}", code="cli.bad_option", hint="e.g. 90d, 12h, 30m")
         ) from None
     with opened(home) as application:
-        token, info = Principals(application.catalog).create_token(name, expires_in=lifetime, note=note)
-    out.print(token)
+        if aws:
+            from lakegate.server.aws.app import aws_keys
+
+            token, info = aws_keys(application).create(name, expires_in=lifetime, note=note)
+        else:
+            token, info = Principals(application.catalog).create_token(name, expires_in=lifetime, note=note)
     until = f"until {when(info.expires_at)}" if info.expires_at else "until revoked"
+    if aws:
+        out.print(f"aws_access_key_id = {info.id}\naws_secret_access_key = {token}", markup=False)
+        err.print(
+            f"AWS key {info.id} for {name}, valid {until}. The secret is shown only now: put both lines "
+            f"under a profile in ~/.aws/credentials (`lakegate tokens revoke {info.id}` ends it).",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    out.print(token)
     err.print(
         f"token {info.id} for {name}, valid {until}. It is shown only now: keep it safe "
         f"(`lakegate tokens revoke {info.id}` ends it).",
@@ -131,10 +149,11 @@ def tokens_list(
     if not found:
         out.print("no tokens")
         return
-    grid = Table("id", "principal", "state", "created", "expires", "last used", "note", box=None)
+    grid = Table("id", "kind", "principal", "state", "created", "expires", "last used", "note", box=None)
     for t in found:
         grid.add_row(
-            t.id, t.principal, t.state(), when(t.created_at), when(t.expires_at) if t.expires_at else "never",
+            t.id, t.kind, t.principal, t.state(), when(t.created_at),
+            when(t.expires_at) if t.expires_at else "never",
             when(t.last_used_at) if t.last_used_at else "never", t.note,
         )  # fmt: skip
     out.print(grid)

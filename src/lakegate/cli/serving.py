@@ -79,6 +79,15 @@ def up(
     pg_require_tls: Annotated[
         bool, typer.Option("--pg-require-tls", help="Refuse PostgreSQL connections without TLS.")
     ] = False,
+    aws_port: Annotated[
+        int | None,
+        typer.Option(
+            "--aws-port", help="Serve Athena, Glue and the S3 results bucket on this port (0: a free one)."
+        ),
+    ] = None,
+    aws_host: Annotated[
+        str, typer.Option("--aws-host", help="Address the AWS endpoint binds.")
+    ] = "127.0.0.1",
     role: Annotated[
         str,
         typer.Option(
@@ -106,7 +115,7 @@ def up(
         events_port=events_port, events_host=events_host, http_port=http_port, http_host=http_host,
         tls=(tls_cert, tls_key) if tls_cert and tls_key and not tls_self_signed else None,
         tls_self_signed=tls_self_signed, pg_port=pg_port, pg_host=pg_host, pg_auth=pg_auth,
-        pg_require_tls=pg_require_tls, role=role,
+        pg_require_tls=pg_require_tls, role=role, aws_port=aws_port, aws_host=aws_host,
     )  # fmt: skip
     try:
         serving.check()

@@ -19,6 +19,7 @@ from lakegate.config.loading import Settings, load_settings, read_yaml
 from lakegate.config.reference import example_config, settings_reference
 from lakegate.config.sections import (
     ENV_PREFIX,
+    AwsSettings,
     ClusterSettings,
     EnginesSettings,
     EventsSettings,
@@ -35,6 +36,7 @@ __all__ = [
     "ENCODINGS",
     "ENV_PREFIX",
     "RULE_CHECKS",
+    "AwsSettings",
     "ClusterSettings",
     "DatasetSettings",
     "EnginesSettings",

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from lakegate.config.datasets import DatasetSettings
 from lakegate.config.sections import (
     ENV_PREFIX,
+    AwsSettings,
     ClusterSettings,
     EnginesSettings,
     EventsSettings,
@@ -43,6 +44,7 @@ class Settings(_Section):
     http: HttpSettings = Field(default_factory=HttpSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     engines: EnginesSettings = Field(default_factory=EnginesSettings)
+    aws: AwsSettings = Field(default_factory=AwsSettings)
     datasets: list[DatasetSettings] = Field(
         default_factory=list,
         description="Datasets, tried in order: the first whose key template matches a landing key "

@@ -258,6 +258,25 @@ class EnginesSettings(_Section):
     spark: SparkSettings = Field(default_factory=SparkSettings)
 
 
+class AwsSettings(_Section):
+    secret_file: str = Field(
+        "",
+        description="The file of the secret AWS access keys are derived from (64 hex digits; created "
+        "mode 0600 when missing). Empty: `aws-signing.secret` in the home. Nodes sharing a catalog "
+        "share this file; replacing it ends every AWS key at once.",
+    )
+    results_location: str = Field(
+        "s3://lakegate-results/",
+        description="The `OutputLocation` workgroups report: `<location><query id>.csv` is each Athena "
+        "query's result, read through the same endpoint (only by who ran it, and admins).",
+    )
+    managed_results: bool = Field(
+        False,
+        description="`GetWorkGroup` reports managed query results, so awswrangler pages "
+        "`GetQueryResults` instead of downloading the CSV result.",
+    )
+
+
 class S3Settings(_Section):
     endpoint_url: str | None = Field(
         None, description="S3 endpoint for MinIO, Ceph, SeaweedFS...; unset for AWS."

@@ -272,10 +272,20 @@ class Gateway:
         )  # fmt: skip
         return query_id, result, queued
 
-    def queue(self, principal: Principal, sql: str, via: str = "http") -> str:
+    def queue(
+        self,
+        principal: Principal,
+        sql: str,
+        via: str = "http",
+        *,
+        request_token: str | None = None,
+        athena: dict[str, Any] | None = None,
+    ) -> str:
         """Record a query that will be started later (``stream(..., queued=id)``): its id, its
-        state QUEUED meanwhile."""
-        query_id = self.history.start(principal, sql, via, state="QUEUED")
+        state QUEUED meanwhile. ``request_token``, ``athena``: see ``History.start``."""
+        query_id = self.history.start(
+            principal, sql, via, state="QUEUED", request_token=request_token, athena=athena
+        )
         self.meter.started()
         with self._queued_lock:
             self._queued[query_id] = time.monotonic()  # its time counts from now, as a run's does

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from lakegate.auth.principals import Principal
 from lakegate.catalog import Catalog
 from lakegate.catalog.model import queries
-from lakegate.errors import ConfigError, LakegateError
+from lakegate.errors import CatalogError, ConfigError, LakegateError, QueryError
 from lakegate.query.locate import locate
 
 STATES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
@@ -42,6 +42,7 @@ class QueryRecord:
     started_at: float | None
     finished_at: float | None
     engine: str | None = None  # the engine that ran it (None: it did not run)
+    athena: dict[str, Any] | None = None  # started through Athena's API: what it reports of it
 
     @property
     def elapsed_ms(self) -> float | None:
@@ -65,7 +66,7 @@ def _record(row: Any) -> QueryRecord:
     return QueryRecord(
         row.id, row.principal, row.workgroup, row.via, row.sql, row.state, row.error_code, row.error,
         list(row.tables or []), row.rows, row.bytes_scanned, bool(row.reused), row.submitted_at,
-        row.started_at, row.finished_at, row.engine,
+        row.started_at, row.finished_at, row.engine, row.athena,
     )  # fmt: skip
 
 
@@ -90,21 +91,57 @@ class History:
         *,
         state: str = "RUNNING",
         cancel_key: str | None = None,
+        request_token: str | None = None,
+        athena: dict[str, Any] | None = None,
     ) -> str:
         """Record a query about to run (or, ``QUEUED``, waiting for its turn); its id.
-        ``cancel_key``: what a PostgreSQL client's CancelRequest for it will carry (hashed)."""
+        ``cancel_key``: what a PostgreSQL client's CancelRequest for it will carry (hashed);
+        ``request_token``: an Athena client's ClientRequestToken, ``athena`` what Athena's API
+        reports of the query.
+
+        Raises: QueryError ``query.repeated_request`` when ``principal`` started a query with
+        ``request_token`` already (``by_request_token`` finds it)."""
         query_id = uuid.uuid4().hex
         now = time.time()
-        with self.catalog.writing("recording a query", durable=False) as conn:
-            conn.execute(
-                queries.insert().values(
-                    id=query_id, principal=principal.name, workgroup=principal.workgroup, via=via, sql=sql,
-                    state=state, submitted_at=now, started_at=now if state == "RUNNING" else None,
-                    node=self.node, lease_until=now + self.lease_seconds if self.node else None,
-                    cancel_key=cancel_key,
-                )
-            )  # fmt: skip
+        try:
+            with self.catalog.writing("recording a query", durable=False) as conn:
+                conn.execute(
+                    queries.insert().values(
+                        id=query_id, principal=principal.name, workgroup=principal.workgroup, via=via,
+                        sql=sql, state=state, submitted_at=now,
+                        started_at=now if state == "RUNNING" else None,
+                        node=self.node, lease_until=now + self.lease_seconds if self.node else None,
+                        cancel_key=cancel_key, request_token=request_token, athena=athena,
+                    )
+                )  # fmt: skip
+        except CatalogError:
+            if request_token is not None and self.by_request_token(principal, request_token) is not None:
+                raise QueryError(
+                    "a query was started with this request token already", code="query.repeated_request"
+                ) from None
+            raise
         return query_id
+
+    def active_in(self, workgroup: str) -> int:
+        """How many queries of ``workgroup`` are queued or running (on every node)."""
+        with self.catalog.reading("counting a workgroup's queries") as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        queries.c.state.in_(ACTIVE), queries.c.workgroup == workgroup
+                    )
+                ).scalar_one()
+            )
+
+    def by_request_token(self, principal: Principal, request_token: str) -> QueryRecord | None:
+        """The query ``principal`` started with an Athena ClientRequestToken, if any."""
+        with self.catalog.reading("finding a query by its request token") as conn:
+            row = conn.execute(
+                sa.select(queries).where(
+                    queries.c.principal == principal.name, queries.c.request_token == request_token
+                )
+            ).first()
+        return None if row is None else _record(row)
 
     def running(self, query_id: str) -> None:
         """A queued query got its turn."""

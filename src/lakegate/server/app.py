@@ -85,12 +85,14 @@ def make_app(
     shared_results: ObjectStore | None = None,
     http: HttpSettings | None = None,
     cluster: Heartbeat | None = None,
+    jobs: Jobs | None = None,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
     ``gateway`` runs queries, when this server serves them (the daemon's, shared with the
     PostgreSQL front end: one workgroup turn, one meter). ``shared_results``: where background
     queries' results are shared with the other nodes; ``cluster``: this node's heartbeat (its
-    name in health and metrics, the node list)."""
+    name in health and metrics, the node list); ``jobs``: the background queries, when another
+    front end (the AWS endpoint) shares them."""
     app = FastAPI(title="lakegate", version="1")
     people = Principals(catalog)
     sessions = Sessions(people)
@@ -103,8 +105,7 @@ def make_app(
         max_upload_bytes=http.max_upload_mb * 1024**2,
     )
     watch = AccessWatch(people, Grants(catalog))  # background queries and downloads stop when access ends
-    jobs = None
-    if gateway is not None:
+    if jobs is None and gateway is not None:
         folder = results or Path(tempfile.mkdtemp(prefix="lakegate-results-"))
         jobs = Jobs(gateway, folder=folder, watch=watch, shared=shared_results)
     app.state.jobs = jobs  # for the daemon to cancel what still runs when it stops

@@ -38,6 +38,15 @@ CANCEL_WAIT_SECONDS = 10.0
 SHARED_SWEEP_SECONDS = 3600.0
 
 
+def _not_kept(exc: OSError) -> QueryError:
+    return QueryError(
+        f"the result could not be kept: {exc}",
+        code="query.result_not_kept",
+        hint="free some disk space in the home's results/ folder",
+        transient=True,
+    )
+
+
 @dataclass
 class Job:
     id: str
@@ -45,6 +54,7 @@ class Job:
     run: Run | None = None
     reuse_seconds: float | None = None  # an identical query's result this old may answer it
     engine: str | None = None  # an admin's choice of engine (else the workgroup's)
+    via: str = "http"  # the front end: http, athena
     held: int = 0  # its handle in the access watch
     cancelled: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
@@ -84,11 +94,17 @@ class Jobs:
         reuse_seconds: float | None = None,
         token_id: str | None = None,
         engine: str | None = None,
+        via: str = "http",
+        request_token: str | None = None,
+        athena: dict[str, Any] | None = None,
     ) -> str:
         """Start a query; its id (its state is QUEUED until its workgroup gives it a turn).
-        With a ``watch``, it is cancelled when its principal's access (``token_id``) ends."""
-        query_id = self.gateway.queue(principal, sql, "http")
-        job = Job(query_id, principal.name, reuse_seconds=reuse_seconds, engine=engine)
+        With a ``watch``, it is cancelled when its principal's access (``token_id``) ends.
+        ``request_token``, ``athena``: see ``History.start``.
+
+        Raises: QueryError ``query.repeated_request`` (``History.start``)."""
+        query_id = self.gateway.queue(principal, sql, via, request_token=request_token, athena=athena)
+        job = Job(query_id, principal.name, reuse_seconds=reuse_seconds, engine=engine, via=via)
         self.gateway.hold(query_id, lambda: self._stop(job))  # a cancel asked on another node
         if self.watch is not None:
             job.held = self.watch.hold(principal, token_id, lambda: self._stop(job))
@@ -102,7 +118,7 @@ class Jobs:
         error: LakegateError | None = None
         try:
             job.run = self.gateway.stream(
-                principal, sql, params, dialect=dialect, via="http", reuse_seconds=job.reuse_seconds,
+                principal, sql, params, dialect=dialect, via=job.via, reuse_seconds=job.reuse_seconds,
                 queued=job.id, cancelled=job.cancelled, engine=job.engine,
             )  # fmt: skip
             if job.cancelled.is_set():  # cancelled as it started: _stop saw no run to stop
@@ -117,7 +133,7 @@ class Jobs:
             if job.run is not None:
                 job.run.finish(error)
             else:
-                self.gateway.fail_queued(job.id, "http", error)
+                self.gateway.fail_queued(job.id, job.via, error)
         finally:
             self.result_path(job.id).with_suffix(".partial").unlink(missing_ok=True)
             if error is not None or (job.run is not None and job.run.error is not None):
@@ -159,14 +175,24 @@ class Jobs:
 
     @staticmethod
     def _not_kept(run: Run, exc: OSError) -> NoReturn:
-        failed = QueryError(
-            f"the result could not be kept: {exc}",
-            code="query.result_not_kept",
-            hint="free some disk space in the home's results/ folder",
-            transient=True,
-        )
+        failed = _not_kept(exc)
         run.finish(failed)
         raise failed from None
+
+    def keep(self, query_id: str, table: pa.Table) -> None:
+        """Keep a result made without the engine (an answer from the catalog) as any result is.
+
+        Raises: QueryError ``query.result_not_kept``; StorageError (not shared)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.result_path(query_id).with_suffix(".partial")
+        try:
+            with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            partial.replace(self.result_path(query_id))
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise _not_kept(exc) from None
+        self._share(query_id)
 
     def _share(self, query_id: str) -> None:
         """Put the result where every node finds it. Raises: StorageError (the query fails)."""
