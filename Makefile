@@ -16,6 +16,8 @@ install: $(BIN)/python
 
 dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# awswrangler caps pyarrow below 26 (lakegate pins 26); it runs on 26, so it comes without its pins
+	$(BIN)/pip install --quiet --no-deps awswrangler==3.17.1
 	$(BIN)/python scripts/spark_s3a_jars.py $(VENV)/spark-jars
 
 up: install

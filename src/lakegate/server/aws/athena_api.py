@@ -136,10 +136,14 @@ class AthenaApi:
         kind = athena_sql.kind(sql)
         parameters, database = details["parameters"], details["database"]
         if kind == "prepared":
-            action = self.prepared.statement(principal, details["workgroup"], sql, parameters)
+            try:
+                action = self.prepared.statement(principal, details["workgroup"], sql, parameters)
+            except LakegateError as exc:  # recorded as the statement's failure, as any other
+                return self._answer_now(principal, sql, details, token, _failing(exc))
             if action.run is None:
                 return self._answer_now(principal, sql, details, token, action.answer)
             sql, parameters, kind = action.run, [], "query"
+            details["statement_type"] = "DML"  # EXECUTE runs a query: its result is one
         if kind == "utility":
             return self._answer_now(
                 principal, sql, details, token, lambda: self.meta.utility(principal, sql, database)
