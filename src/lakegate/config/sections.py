@@ -270,11 +270,16 @@ class AwsSettings(_Section):
         description="The `OutputLocation` workgroups report: `<location><query id>.csv` is each Athena "
         "query's result, read through the same endpoint (only by who ran it, and admins).",
     )
-    managed_results: bool = Field(
-        False,
-        description="`GetWorkGroup` reports managed query results, so awswrangler pages "
-        "`GetQueryResults` instead of downloading the CSV result.",
+    managed_results: list[str] = Field(
+        default_factory=list,
+        description="Workgroups (`primary`, lakegate workgroups; `*`: all) whose results are managed, "
+        "as Athena's managed query results: no `OutputLocation` is reported, so PyAthena's cursors and "
+        "awswrangler page `GetQueryResults` instead of reading S3 (pyarrow's S3 client, which PyAthena's "
+        "ArrowCursor uses, cannot be pointed at another endpoint). The CSV stays readable in the bucket.",
     )
+
+    def manages(self, workgroup: str) -> bool:
+        return "*" in self.managed_results or workgroup in self.managed_results
 
 
 class S3Settings(_Section):

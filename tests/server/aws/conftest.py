@@ -6,6 +6,7 @@ principal's AWS access key made by `lakegate tokens create NAME --aws` — for r
     gil   analyst, reads globex.*
     rita  analyst, reads acme.orders rows with region = 'EU', without the amount column
     tia   analyst in workgroup tight (one query at a time, none waiting)
+    max   analyst in workgroup managed (managed results: clients page GetQueryResults), reads acme.*
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ ORDERS_2 = b"id,region,amount,price,day\n4,EU,3.25,4.00,2026-11-02\n5,US,7,1.10,
 @pytest.fixture(scope="package")
 def aws_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsLake]:
     home = tmp_path_factory.mktemp("aws") / "home"
+    home.mkdir()
+    (home / "lakegate.yaml").write_text("aws:\n  managed_results: [managed]\n")
     daemon = Daemon(home, args=["--http-port", "0", "--aws-port", "0"])
     try:
         daemon.wait_until(lambda: "lakegate is up" in daemon.stderr, timeout=60)
@@ -105,10 +108,13 @@ def aws_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsLake]:
         [admin] = [w for w in daemon.stderr.split() if w.startswith("lg_")]
         lake = AwsLake(daemon, home, http.group(1), endpoint.group(1), admin)
         lake.api("PUT", "/v1/workgroups/tight", {"max_concurrent": 1, "max_queued": 0})
-        for name, workgroup in [("ann", None), ("gil", None), ("rita", None), ("tia", "tight")]:
+        lake.api("PUT", "/v1/workgroups/managed", {})
+        people = [("ann", None), ("gil", None), ("rita", None), ("tia", "tight"), ("max", "managed")]
+        for name, workgroup in people:
             lake.api("POST", "/v1/principals", {"name": name, "role": "analyst", "workgroup": workgroup})
         lake.api("POST", "/v1/grants", {"principal": "ann", "database": "acme"})
         lake.api("POST", "/v1/grants", {"principal": "tia", "database": "acme"})
+        lake.api("POST", "/v1/grants", {"principal": "max", "database": "acme"})
         lake.api("POST", "/v1/grants", {"principal": "gil", "database": "globex"})
         for key, data in [
             ("landing/acme/orders/dt=2026-11-01/a.csv", ORDERS_1),
@@ -121,7 +127,7 @@ def aws_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsLake]:
             "principal": "rita", "database": "acme", "table": "orders", "columns": ["amount"],
             "exclude": True, "row_filter": "region = 'EU'",
         })  # fmt: skip
-        for name in ("admin", "ann", "gil", "rita", "tia"):
+        for name in ("admin", "ann", "gil", "rita", "tia", "max"):
             lake.keys[name] = lake.new_key(name)
         yield lake
     finally:

@@ -218,9 +218,11 @@ class AthenaApi:
         suffix = "csv" if statement == "DML" else "txt"
         output = f"{self.meta.settings.results_location}{execution_id(record.id)}.{suffix}"
         context = {"Catalog": "awsdatacatalog", **({"Database": a["database"]} if a.get("database") else {})}
+        managed = self.meta.settings.manages(a.get("workgroup", "primary"))
         out: Params = {
             "QueryExecutionId": execution_id(record.id), "Query": a.get("query", record.sql),
-            "StatementType": statement, "ResultConfiguration": {"OutputLocation": output},
+            "StatementType": statement, "ResultConfiguration": {} if managed else {"OutputLocation": output},
+            "ManagedQueryResultsConfiguration": {"Enabled": managed},
             "QueryExecutionContext": context, "Status": status, "Statistics": self._statistics(record),
             "WorkGroup": a.get("workgroup", "primary"), "EngineVersion": ENGINE,
         }  # fmt: skip

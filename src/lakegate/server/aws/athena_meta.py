@@ -226,11 +226,12 @@ class AthenaCatalog:
         return out
 
     def workgroup_json(self, name: str, group: Workgroup | None) -> dict[str, Any]:
+        output = {} if self.settings.manages(name) else {"OutputLocation": self.settings.results_location}
         configuration: dict[str, Any] = {
-            "ResultConfiguration": {"OutputLocation": self.settings.results_location},
+            "ResultConfiguration": output,
             "EnforceWorkGroupConfiguration": True, "PublishCloudWatchMetricsEnabled": False,
             "RequesterPaysEnabled": False, "EngineVersion": ENGINE,
-            "ManagedQueryResultsConfiguration": {"Enabled": self.settings.managed_results},
+            "ManagedQueryResultsConfiguration": {"Enabled": self.settings.manages(name)},
         }  # fmt: skip
         if group is not None and group.max_bytes_scanned is not None:
             configuration["BytesScannedCutoffPerQuery"] = max(10_000_000, group.max_bytes_scanned)

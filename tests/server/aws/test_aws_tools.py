@@ -1,0 +1,158 @@
+"""The AWS tools analysts already have, unchanged but for ``endpoint_url``: the AWS CLI (its own
+botocore speaks Athena's JSON 1.1), PyAthena's cursors and qmark parameters, awswrangler and
+SQLAlchemy with PyAthena's dialect — each principal seeing only its grants through each."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server.aws.conftest import REGION, RESULTS, AwsLake
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _aws(lake: AwsLake, who: str, *args: str) -> subprocess.CompletedProcess[str]:
+    key, secret = lake.keys[who]
+    env = {
+        **os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }  # fmt: skip
+    aws = str(Path(sys.executable).parent / "aws")
+    return subprocess.run(
+        [aws, "--endpoint-url", lake.endpoint, "--output", "json", *args],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_the_aws_cli_runs_a_query_lists_tables_and_copies_the_result(aws_lake: AwsLake) -> None:
+    started = _aws(
+        aws_lake, "ann", "athena", "start-query-execution",
+        "--query-string", "SELECT region, count(*) AS n FROM orders GROUP BY region ORDER BY region",
+        "--query-execution-context", "Database=acme",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    query_id = json.loads(started.stdout)["QueryExecutionId"]
+    state = ""
+    for _ in range(200):
+        shown = _aws(aws_lake, "ann", "athena", "get-query-execution", "--query-execution-id", query_id)
+        state = json.loads(shown.stdout)["QueryExecution"]["Status"]["State"]
+        if state not in ("QUEUED", "RUNNING"):
+            break
+    assert state == "SUCCEEDED"
+    results = json.loads(
+        _aws(aws_lake, "ann", "athena", "get-query-results", "--query-execution-id", query_id).stdout
+    )
+    assert [[d["VarCharValue"] for d in r["Data"]] for r in results["ResultSet"]["Rows"]] == [
+        ["region", "n"], ["EU", "3"], ["US", "2"],
+    ]  # fmt: skip
+    tables = json.loads(_aws(aws_lake, "ann", "glue", "get-tables", "--database-name", "acme").stdout)
+    assert [t["Name"] for t in tables["TableList"]] == ["orders"]
+    copied = _aws(aws_lake, "ann", "s3", "cp", f"{RESULTS}{query_id}.csv", "-")
+    assert copied.returncode == 0, copied.stderr
+    assert copied.stdout == '"region","n"\n"EU","3"\n"US","2"\n'
+    other = _aws(aws_lake, "gil", "s3", "cp", f"{RESULTS}{query_id}.csv", "-")
+    assert other.returncode != 0 and ("404" in other.stderr or "Not Found" in other.stderr)
+    refused = _aws(aws_lake, "gil", "glue", "get-tables", "--database-name", "acme")
+    assert refused.returncode != 0 and "EntityNotFoundException" in refused.stderr
+
+
+def _connect(lake: AwsLake, who: str, **kwargs: Any) -> Any:
+    import pyathena
+
+    return pyathena.connect(s3_staging_dir=RESULTS, schema_name="acme", **lake.client_kwargs(who), **kwargs)
+
+
+def test_pyathena_cursors_read_through_the_api_and_the_results_bucket(
+    aws_lake: AwsLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyathena.arrow.cursor import ArrowCursor
+    from pyathena.pandas.cursor import PandasCursor
+
+    sql = "SELECT id, region, amount, day FROM orders ORDER BY id"
+    with _connect(aws_lake, "ann") as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+        assert [d[0] for d in cursor.description] == ["id", "region", "amount", "day"]
+        assert rows[0][:3] == (1, "EU", 9.5) and str(rows[0][3]) == "2026-11-01" and rows[2][2] is None
+        cursor.execute("SELECT count(*) FROM orders WHERE region = %(region)s", {"region": "EU"})
+        assert cursor.fetchone() == (3,)
+    with _connect(aws_lake, "ann") as connection:  # qmark: literals sent as ExecutionParameters
+        cursor = connection.cursor()
+        counted = "SELECT count(*) FROM orders WHERE region = ? AND id > ?"
+        cursor.execute(counted, ["'EU'", "1"], paramstyle="qmark")
+        assert cursor.fetchone() == (2,)
+        with pytest.raises(Exception, match="not one SQL literal"):
+            cursor.execute(counted, ["'EU' OR 'x'='x'", "1"], paramstyle="qmark")
+    # PyAthena's S3 client leaves Athena's endpoint_url out: boto3's own setting points it here
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_lake.endpoint)
+    with _connect(aws_lake, "ann", cursor_class=PandasCursor) as connection:
+        frame = connection.cursor().execute(sql).as_pandas()
+        assert frame["id"].tolist() == [1, 2, 3, 4, 5] and frame["amount"].isna().tolist()[2]
+    # pyarrow's S3 client (ArrowCursor's) takes no endpoint setting: with managed results (max's
+    # workgroup) no OutputLocation is given, and PyAthena reads the rows by GetQueryResults
+    with _connect(aws_lake, "max", cursor_class=ArrowCursor, work_group="managed") as connection:
+        table = connection.cursor().execute(sql).as_arrow()
+        assert table.column("region").to_pylist() == ["EU", "US", "EU", "EU", "US"]
+        assert table.column("amount").to_pylist()[2] is None
+    with _connect(aws_lake, "gil") as connection, pytest.raises(Exception, match="orders"):
+        connection.cursor().execute("SELECT * FROM acme.orders")
+
+
+def test_awswrangler_reads_a_query_and_the_glue_catalog(aws_lake: AwsLake) -> None:
+    import awswrangler as wr
+    import boto3
+
+    kwargs = aws_lake.client_kwargs("ann")
+    session = boto3.session.Session(
+        aws_access_key_id=kwargs["aws_access_key_id"], aws_secret_access_key=kwargs["aws_secret_access_key"],
+        region_name=REGION,
+    )  # fmt: skip
+    for service in ("athena", "glue", "s3"):
+        setattr(wr.config, f"{service}_endpoint_url", aws_lake.endpoint)
+    try:
+        frame = wr.athena.read_sql_query(
+            "SELECT id, region FROM orders ORDER BY id", database="acme", ctas_approach=False,
+            s3_output=RESULTS, boto3_session=session,
+        )  # fmt: skip
+        assert frame["id"].tolist() == [1, 2, 3, 4, 5]
+        tables = wr.catalog.tables(database="acme", boto3_session=session)
+        assert tables["Table"].tolist() == ["orders"]
+        partitions = wr.catalog.get_partitions(database="acme", table="orders", boto3_session=session)
+        assert sorted(partitions.values()) == [["2026-11-01"], ["2026-11-02"]]
+        managed = wr.athena.read_sql_query(  # managed results: paged by GetQueryResults, no S3
+            "SELECT id FROM orders ORDER BY id", database="acme", ctas_approach=False, workgroup="managed",
+            boto3_session=boto3.session.Session(
+                aws_access_key_id=aws_lake.keys["max"][0], aws_secret_access_key=aws_lake.keys["max"][1],
+                region_name=REGION,
+            ),
+        )  # fmt: skip
+        assert managed["id"].tolist() == [1, 2, 3, 4, 5]
+    finally:
+        for service in ("athena", "glue", "s3"):
+            setattr(wr.config, f"{service}_endpoint_url", None)
+
+
+def test_sqlalchemy_with_pyathenas_dialect(aws_lake: AwsLake) -> None:
+    import sqlalchemy as sa
+
+    key, secret = aws_lake.keys["ann"]
+    url = sa.engine.URL.create(
+        "awsathena+rest", username=key, password=secret, host=f"athena.{REGION}.amazonaws.com", port=443,
+        database="acme",
+        query={"s3_staging_dir": RESULTS, "endpoint_url": aws_lake.endpoint, "region_name": REGION},
+    )  # fmt: skip
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM orders")).scalar() == 5
+        assert sa.inspect(connection).get_table_names(schema="acme") == ["orders"]
+        columns = [c["name"] for c in sa.inspect(connection).get_columns("orders", schema="acme")]
+        assert columns[:2] == ["id", "region"] and "dt" in columns
+    engine.dispose()
