@@ -115,6 +115,7 @@ CODES: dict[str, Code] = {
     "aws.bad_request": Code("the request's parameters are missing, malformed or out of range", fix="the message names the parameter"),
     "aws.not_found": Code("no such database, table, partition, named query, prepared statement, workgroup or result object (or it is not the caller's)", status=404),
     "aws.bad_parameter": Code("an execution parameter is not exactly one SQL literal, or their number does not match the ? in the statement", fix="pass each value as one literal: 42, 'text', DATE '2026-12-01', NULL"),
+    "aws.crawler_running": Code("the crawler is running already", status=409, fix="wait for it to finish (GetCrawler says its state)"),
     "aws.internal": Code("lakegate failed on this AWS request (a bug; the server's log has the details)", status=500, fix="report it with the request"),
     "query.repeated_request": Code("a query was started with this ClientRequestToken already (its id is answered)", status=409),
     # -- who may do what ------------------------------------------------------------------------

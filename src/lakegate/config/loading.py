@@ -16,6 +16,7 @@ from lakegate.config.sections import (
     ENV_PREFIX,
     AwsSettings,
     ClusterSettings,
+    CrawlerSettings,
     EnginesSettings,
     EventsSettings,
     HttpSettings,
@@ -45,6 +46,11 @@ class Settings(_Section):
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     engines: EnginesSettings = Field(default_factory=EnginesSettings)
     aws: AwsSettings = Field(default_factory=AwsSettings)
+    crawlers: list[CrawlerSettings] = Field(
+        default_factory=list,
+        description="Stores crawled in place on demand, as `lakegate crawl URL` does: Glue's `StartCrawler` "
+        "on the AWS endpoint (admins) starts one; `GetCrawler` and `GetCrawlerMetrics` follow it.",
+    )
     datasets: list[DatasetSettings] = Field(
         default_factory=list,
         description="Datasets, tried in order: the first whose key template matches a landing key "

@@ -258,6 +258,20 @@ class EnginesSettings(_Section):
     spark: SparkSettings = Field(default_factory=SparkSettings)
 
 
+class CrawlerSettings(_Section):
+    name: str = Field(..., description="The crawler's name, as Glue's StartCrawler/GetCrawler call it.")
+    url: str = Field(..., description="What it crawls: `s3://bucket/prefix/`, `file:///path/` or a folder.")
+    database: str | None = Field(None, description="Database of its tables (default: the prefix's name).")
+    level: int | None = Field(
+        None, ge=0, description="Folder depth that names tables (as `lakegate crawl --level`)."
+    )
+    by_schema: bool = Field(False, description="Sibling folders with the same columns make one table.")
+    max_tables: int = Field(20, ge=1, description="Refuse to create more new tables in one crawl.")
+    on_deleted: Literal["unregister", "report"] = Field(
+        "unregister", description="Files gone from the store: unregistered, or only reported."
+    )
+
+
 class AwsSettings(_Section):
     secret_file: str = Field(
         "",

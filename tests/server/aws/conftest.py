@@ -98,7 +98,13 @@ ORDERS_2 = b"id,region,amount,price,day\n4,EU,3.25,4.00,2026-11-02\n5,US,7,1.10,
 def aws_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsLake]:
     home = tmp_path_factory.mktemp("aws") / "home"
     home.mkdir()
-    (home / "lakegate.yaml").write_text("aws:\n  managed_results: [managed]\n")
+    legacy = home.parent / "legacy"  # data already in a store, for a Glue crawler to catalog
+    (legacy / "sales").mkdir(parents=True)
+    (legacy / "sales" / "part-0.csv").write_bytes(b"sku,qty\na,1\nb,2\n")
+    (home / "lakegate.yaml").write_text(
+        "aws:\n  managed_results: [managed]\n"
+        f"crawlers:\n  - name: legacy\n    url: {legacy}\n    database: legacy\n"
+    )
     daemon = Daemon(home, args=["--http-port", "0", "--aws-port", "0"])
     try:
         daemon.wait_until(lambda: "lakegate is up" in daemon.stderr, timeout=60)

@@ -316,10 +316,31 @@ def test_signatures_keys_and_clocks_are_checked_as_aws_checks_them(aws_lake: Aws
     with pytest.raises(ClientError) as error:
         fresh.list_objects_v2(Bucket="lakegate-results")
     assert _code(error) == "InvalidAccessKeyId"
-    time.sleep(0)
 
 
 def _no_retries() -> Any:
     from botocore.config import Config
 
     return Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+def test_a_configured_crawler_runs_on_start_crawler_and_reports_its_metrics(aws_lake: AwsLake) -> None:
+    admin, ann = aws_lake.client("glue", "admin"), aws_lake.client("glue", "ann")
+    with pytest.raises(ClientError) as error:
+        ann.start_crawler(Name="legacy")  # ann reads no table of its database: no such crawler for her
+    assert _code(error) == "EntityNotFoundException"
+    assert admin.list_crawlers()["CrawlerNames"] == ["legacy"]
+    admin.start_crawler(Name="legacy")
+    crawler: dict[str, Any] = {}
+    for _ in range(300):
+        crawler = admin.get_crawler(Name="legacy")["Crawler"]
+        if crawler["State"] == "READY" and "LastCrawl" in crawler:
+            break
+        time.sleep(0.1)
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED", crawler
+    assert crawler["Targets"]["S3Targets"][0]["Path"].endswith("legacy")
+    [metrics] = admin.get_crawler_metrics(CrawlerNameList=["legacy"])["CrawlerMetricsList"]
+    assert metrics["TablesCreated"] == 1
+    assert [t["Name"] for t in admin.get_tables(DatabaseName="legacy")["TableList"]] == ["sales"]
+    done = run(aws_lake.client("athena", "admin"), "SELECT sum(qty) AS q FROM legacy.sales")
+    assert done["Status"]["State"] == "SUCCEEDED"

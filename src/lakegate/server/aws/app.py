@@ -14,6 +14,7 @@ from lakegate.server.aws.athena_api import AthenaApi
 from lakegate.server.aws.athena_meta import AthenaCatalog
 from lakegate.server.aws.endpoint import AwsEndpoint
 from lakegate.server.aws.glue_api import GlueApi
+from lakegate.server.aws.glue_crawlers import Crawlers
 from lakegate.server.aws.prepared import PreparedStatements
 from lakegate.server.aws.s3_results import ResultsBucket
 from lakegate.server.catalog_api import Visibility
@@ -41,6 +42,10 @@ def make_aws_app(application: App, gateway: Gateway, jobs: Jobs) -> Starlette:
     prepared = PreparedStatements(catalog, meta)
     athena = AthenaApi(gateway, jobs, meta, prepared)
     glue = GlueApi(meta, application.store.url)
-    services = {"athena": athena.operations | meta.operations | prepared.operations, "glue": glue.operations}
+    crawlers = Crawlers(application, meta)
+    services = {
+        "athena": athena.operations | meta.operations | prepared.operations,
+        "glue": glue.operations | crawlers.operations,
+    }
     results = ResultsBucket(jobs, gateway.history, settings.aws.results_location)
     return AwsEndpoint(aws_keys(application), services, results).app()

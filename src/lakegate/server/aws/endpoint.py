@@ -48,6 +48,7 @@ _ATHENA_TYPES = {"auth.forbidden": "AccessDeniedException", "query.too_many": "T
 _GLUE_TYPES = {
     "auth.forbidden": "AccessDeniedException", "aws.not_found": "EntityNotFoundException",
     "catalog.unknown_table": "EntityNotFoundException", "aws.bad_request": "InvalidInputException",
+    "aws.crawler_running": "CrawlerRunningException",
 }  # fmt: skip
 
 
