@@ -87,3 +87,22 @@ def test_s3_paths_and_query_strings_of_any_text_verify(key: list[str], params: d
     query = urlencode(params, quote_via=quote)  # as the SDKs encode
     url = f"http://127.0.0.1:9{path}" + (f"?{query}" if params else "")
     _check(_signed(url, s3=True, service="s3"), service="s3")
+
+
+def test_docs_aws_lists_every_operation_the_endpoint_answers() -> None:
+    import re
+    from pathlib import Path
+
+    from lakegate.server.aws.athena_api import AthenaApi
+    from lakegate.server.aws.athena_meta import AthenaCatalog
+    from lakegate.server.aws.glue_api import GlueApi
+    from lakegate.server.aws.glue_crawlers import Crawlers
+    from lakegate.server.aws.prepared import PreparedStatements
+
+    offered = set()
+    for kind in (AthenaApi, AthenaCatalog, PreparedStatements, GlueApi, Crawlers):
+        offered |= set(kind.__new__(kind).operations)  # type: ignore[attr-defined]
+    page = (Path(__file__).parents[3] / "docs" / "aws.md").read_text(encoding="utf-8")
+    cells = re.findall(r"^\| ([A-Z][^|]+) \|", page, re.M)
+    listed = {name.strip() for cell in cells for name in cell.split(",")}
+    assert offered == listed
