@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/query_overhead.py
 	$(BIN)/python bench/tpch.py --scale 0.2
 	$(BIN)/python bench/planning.py
+	$(BIN)/python bench/athena_api.py
 
 docs: install
 	$(BIN)/python -m lakegate.docs_gen settings > docs/settings.md
