@@ -27,6 +27,7 @@ from lakegate.cluster.registry import ROLES, Registry, node_id, this_node
 from lakegate.errors import ConfigError, LakegateError
 
 if TYPE_CHECKING:
+    from lakegate.auth.aws_keys import AwsKeys
     from lakegate.events.sqs import SqsConsumer
     from lakegate.ingest.accelerate import Accelerator
     from lakegate.ingest.outcomes import Outcome
@@ -354,6 +355,11 @@ class Daemon:
         threading.Thread(target=engine.warm_up, name="lakegate-engine-warm-up", daemon=True).start()
         return engine
 
+    def _aws_keys(self) -> AwsKeys:
+        from lakegate.server.aws.app import aws_keys
+
+        return aws_keys(self.application)
+
     def _jobs(self, gateway: Gateway) -> Jobs:
         """Background queries, shared by the HTTP API and the AWS endpoint."""
         from lakegate.auth.principals import Principals
@@ -385,6 +391,7 @@ class Daemon:
             http=application.settings.http,
             cluster=self.heartbeat,
             jobs=self.jobs,
+            aws_keys=self._aws_keys,
         )
         self.api = BackgroundServer(
             api, serving.http_host, serving.http_port or 0, "http", self.tls,

@@ -24,6 +24,7 @@ import logging
 import os
 import secrets
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,9 @@ from lakegate.catalog.model import principals, tokens
 from lakegate.errors import AuthError, ConfigError
 
 KEY_PREFIX = "LGAK"
+# the key that signed the request being answered: a background query it starts is stopped
+# when the key is revoked or expires (the access watch), as a token's are
+SIGNED_BY: ContextVar[str | None] = ContextVar("lakegate_aws_key", default=None)
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SECRET_BYTES = 32
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
+from lakegate.auth.aws_keys import AwsKeys
 from lakegate.auth.principals import Principal, Principals, TokenInfo
 from lakegate.auth.workgroups import Workgroup, Workgroups
 from lakegate.catalog import Catalog
@@ -58,6 +59,9 @@ class PrincipalChange(BaseModel):
 class TokenRequest(BaseModel):
     expires: str | None = Field(None, description="Lifetime, e.g. 90d or 12h; unset: until revoked.")
     note: str = Field("", description="What the token is for.")
+    aws: bool = Field(
+        False, description="An AWS access key (id and secret) for the AWS endpoint, instead of a token."
+    )
 
 
 class GrantRequest(BaseModel):
@@ -128,15 +132,41 @@ def _self_or_admin(who: Principal, name: str) -> None:
         raise AuthError(f"{who.name} may do this for itself only", code="auth.forbidden", hint="ask an admin")
 
 
-def access_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIRouter:
-    """The routes; ``who`` is the dependency giving the request's principal."""
+def access_routes(
+    catalog: Catalog, who: Callable[[Request], Principal], aws_keys: Callable[[], AwsKeys] | None = None
+) -> APIRouter:
+    """The routes; ``who`` is the dependency giving the request's principal; ``aws_keys``: where
+    AWS keys are made (None: this server makes none)."""
     router = APIRouter()
-    router.include_router(identity_routes(catalog, who))
+    router.include_router(identity_routes(catalog, who, aws_keys))
     router.include_router(permission_routes(catalog, who))
     return router
 
 
-def identity_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> APIRouter:
+def _new_token(
+    people: Principals, name: str, body: TokenRequest, aws_keys: Callable[[], AwsKeys] | None
+) -> dict[str, Any]:
+    """A token for ``name``, or an AWS key (``body.aws``): with its secret, shown this once."""
+    try:
+        lifetime = parse_duration(body.expires) if body.expires else None
+    except ValueError as exc:
+        raise ConfigError(f"expires: {exc}", code="auth.bad_token", hint="e.g. 90d, 12h, 30m") from None
+    people.require(name)
+    if not body.aws:
+        token, info = people.create_token(name, expires_in=lifetime, note=body.note)
+        return {"token": token, **token_json(info)}
+    if aws_keys is None:
+        raise ConfigError(
+            "this server makes no AWS keys", code="http.no_queries",
+            hint="ask a server that answers queries, or run `lakegate tokens create NAME --aws`",
+        )  # fmt: skip
+    secret, info = aws_keys().create(name, expires_in=lifetime, note=body.note)
+    return {"aws_access_key_id": info.id, "aws_secret_access_key": secret, **token_json(info)}
+
+
+def identity_routes(
+    catalog: Catalog, who: Callable[[Request], Principal], aws_keys: Callable[[], AwsKeys] | None = None
+) -> APIRouter:
     """Principals and their tokens."""
     router = APIRouter(prefix="/v1")
     people = Principals(catalog)
@@ -186,14 +216,8 @@ def identity_routes(catalog: Catalog, who: Callable[[Request], Principal]) -> AP
     ) -> dict[str, Any]:
         """A new token: the answer is the only place its secret ever appears."""
         _self_or_admin(caller, name)
-        try:
-            lifetime = parse_duration(body.expires) if body.expires else None
-        except ValueError as exc:
-            raise ConfigError(f"expires: {exc}", code="auth.bad_token", hint="e.g. 90d, 12h, 30m") from None
-        people.require(name)
-        token, info = people.create_token(name, expires_in=lifetime, note=body.note)
         response.headers["Cache-Control"] = "no-store"
-        return {"token": token, **token_json(info)}
+        return _new_token(people, name, body, aws_keys)
 
     @router.get("/tokens")
     def token_list(principal: str | None = None, caller: Principal = Depends(who)) -> dict[str, Any]:  # noqa: B008

@@ -47,6 +47,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from lakegate.auth.aws_keys import AwsKeys
 from lakegate.auth.principals import Principal, Principals
 from lakegate.auth.sessions import Sessions
 from lakegate.catalog import Catalog
@@ -86,13 +87,14 @@ def make_app(
     http: HttpSettings | None = None,
     cluster: Heartbeat | None = None,
     jobs: Jobs | None = None,
+    aws_keys: Callable[[], AwsKeys] | None = None,
 ) -> FastAPI:
     """``pipeline`` gives the pipeline replays run through (the daemon's, with its datasets);
     ``gateway`` runs queries, when this server serves them (the daemon's, shared with the
     PostgreSQL front end: one workgroup turn, one meter). ``shared_results``: where background
     queries' results are shared with the other nodes; ``cluster``: this node's heartbeat (its
     name in health and metrics, the node list); ``jobs``: the background queries, when another
-    front end (the AWS endpoint) shares them."""
+    front end (the AWS endpoint) shares them; ``aws_keys``: where AWS keys are made."""
     app = FastAPI(title="lakegate", version="1")
     people = Principals(catalog)
     sessions = Sessions(people)
@@ -120,7 +122,7 @@ def make_app(
         headers = {"WWW-Authenticate": 'Bearer realm="lakegate"'} if status == 401 else None
         return JSONResponse({"error": body}, status_code=status, headers=headers)
 
-    app.include_router(access_routes(catalog, who))
+    app.include_router(access_routes(catalog, who, aws_keys))
     app.include_router(console_routes(catalog, sessions, who, seen.whole_tables))
     mount_console(app)
     history = gateway.history if gateway else History(catalog)

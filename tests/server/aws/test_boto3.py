@@ -6,7 +6,9 @@ utility statements, and the errors AWS clients expect."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+import urllib.request
 from typing import Any
 from unittest import mock
 
@@ -344,3 +346,24 @@ def test_a_configured_crawler_runs_on_start_crawler_and_reports_its_metrics(aws_
     assert [t["Name"] for t in admin.get_tables(DatabaseName="legacy")["TableList"]] == ["sales"]
     done = run(aws_lake.client("athena", "admin"), "SELECT sum(qty) AS q FROM legacy.sales")
     assert done["Status"]["State"] == "SUCCEEDED"
+
+
+def test_a_key_made_over_http_works_and_its_revocation_stops_what_it_started(aws_lake: AwsLake) -> None:
+    import boto3
+
+    made = aws_lake.api("POST", "/v1/principals/ann/tokens", {"aws": True, "note": "notebook"})
+    assert made["kind"] == "aws" and made["id"] == made["aws_access_key_id"]
+    key, secret = made["aws_access_key_id"], made["aws_secret_access_key"]
+    kwargs = {**aws_lake.client_kwargs("ann"), "aws_access_key_id": key, "aws_secret_access_key": secret}
+    athena = boto3.session.Session().client("athena", **kwargs)
+    long = athena.start_query_execution(
+        QueryString="SELECT sum(a.range * b.range) AS s FROM range(40000) a, range(40000) b"
+    )["QueryExecutionId"]
+    aws_lake.api("POST", f"/v1/tokens/{made['id']}/revoke")
+    done = wait_done(aws_lake.client("athena", "ann"), long)
+    assert done["Status"]["State"] == "CANCELLED"  # its access ended: the query stopped
+    with pytest.raises(ClientError) as error:
+        athena.list_work_groups()
+    assert _code(error) == "UnrecognizedClientException"
+    metrics = urllib.request.urlopen(aws_lake.http + "/metrics", timeout=10).read().decode()
+    assert re.search(r"lakegate_queries_by_front_end_total\{[^}]*via=\"athena\"[^}]*\} [1-9]", metrics)

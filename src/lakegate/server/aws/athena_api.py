@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from lakegate.auth.aws_keys import SIGNED_BY
 from lakegate.auth.principals import Principal
 from lakegate.errors import LakegateError, QueryError
 from lakegate.query.gateway import Gateway
@@ -158,7 +159,7 @@ class AthenaApi:
         reuse = details["reuse_minutes"]
         return self.jobs.submit(
             principal, text, None, "athena", reuse_seconds=None if reuse is None else reuse * 60,
-            via="athena", request_token=token, athena=details,
+            via="athena", request_token=token, athena=details, token_id=SIGNED_BY.get(),
         )  # fmt: skip
 
     def _check_queue(self, group: Any) -> None:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from lakegate.auth.aws_keys import AwsKeys
+from lakegate.auth.aws_keys import SIGNED_BY, AwsIdentity, AwsKeys
 from lakegate.auth.principals import Principal
 from lakegate.errors import LakegateError
 from lakegate.server.aws import rest_json, sigv4
@@ -82,7 +82,7 @@ class AwsEndpoint:
         methods = ["GET", "HEAD", "POST", "PUT", "DELETE"]
         return Starlette(routes=[Route("/{path:path}", self.handle, methods=methods)])
 
-    def _identify(self, request: Request, body: bytes, service: str) -> Principal:
+    def _identify(self, request: Request, body: bytes, service: str) -> AwsIdentity:
         """Raises: AuthError ``aws.*`` when the signature does not prove a usable key."""
         headers = {k.lower(): v for k, v in request.headers.items()}
         signed = sigv4.parse_authorization(headers.get("authorization"))
@@ -93,7 +93,7 @@ class AwsEndpoint:
             query=request.url.query, headers=headers, body=body, service=service,
         )  # fmt: skip
         self.keys.used(signed.key_id)
-        return identity.principal
+        return identity
 
     async def handle(self, request: Request) -> Response:
         """JSON 1.1 by its ``X-Amz-Target``; else the service the request is signed for: Athena's
@@ -116,7 +116,9 @@ class AwsEndpoint:
         try:
             if body is None:
                 raise LakegateError(f"the request is larger than {MAX_BODY} bytes", code="aws.bad_request")
-            principal = await run_in_threadpool(self._identify, request, body, service)
+            identity = await run_in_threadpool(self._identify, request, body, service)
+            principal = identity.principal
+            SIGNED_BY.set(identity.key_id)  # what the handler starts ends when this key does
             params: Any = json.loads(body or b"{}") if json_1_1 else None
             if not json_1_1:
                 headers = {k.lower(): v for k, v in request.headers.items()}
@@ -150,7 +152,7 @@ class AwsEndpoint:
         head = request.method == "HEAD"
         try:
             body = await _body(request)
-            principal = await run_in_threadpool(self._identify, request, body or b"", "s3")
+            principal = (await run_in_threadpool(self._identify, request, body or b"", "s3")).principal
             if request.method not in ("GET", "HEAD"):
                 raise LakegateError(
                     "the results bucket is read-only",
