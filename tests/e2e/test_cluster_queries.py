@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -27,10 +28,12 @@ SLOW = "SELECT sum(hash(range)) FROM range(100000000000)"  # hours of work in li
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Iterator[Cluster]:
     with pg_database() as url:
-        cluster = Cluster(tmp_path_factory.mktemp("cluster"), url, seaweed, lease_seconds=4.0)
+        root = tmp_path_factory.mktemp("cluster")
+        shared_secret = f"aws:\n  secret_file: {root / 'aws-signing.secret'}\n"  # every node's AWS keys
+        cluster = Cluster(root, url, seaweed, lease_seconds=4.0, extra=shared_secret)
         try:
             for name in ("a", "b"):
-                cluster.start(name, "--http-port", "0", "--pg-port", "0")
+                cluster.start(name, "--http-port", "0", "--pg-port", "0", "--aws-port", "0")
             files = csv_files(30)
             for key, data in files.items():
                 cluster.put(key, data)
@@ -191,3 +194,41 @@ def test_a_psql_cancel_that_a_load_balancer_sends_to_another_node_stops_the_quer
         assert (state, code, node) == ("CANCELLED", "query.cancelled", "a")  # stopped where it ran
     finally:
         balancer.close()
+
+
+def test_an_athena_query_started_on_one_node_is_read_and_downloaded_on_another(cluster: Cluster) -> None:
+    import boto3
+
+    from lakegate.auth.aws_keys import AwsKeys, load_signing_secret
+
+    catalog = Catalog(cluster.pg_url)
+    try:
+        Principals(catalog).add("awsann", role="analyst")
+        from lakegate.query.permissions import Grants
+
+        Grants(catalog).grant(principal="awsann", database="s", by="tests")
+        secret, info = AwsKeys(catalog, load_signing_secret(cluster.root / "aws-signing.secret")).create(
+            "awsann"
+        )
+    finally:
+        catalog.close()
+
+    def client(service: str, node: str) -> Any:
+        found = re.findall(r"endpoint_url=(\S+) ", cluster.nodes[node].stderr)
+        return boto3.session.Session().client(
+            service, endpoint_url=found[-1], region_name="eu-west-1",
+            aws_access_key_id=info.id, aws_secret_access_key=secret,
+        )  # fmt: skip
+
+    started = client("athena", "a").start_query_execution(QueryString="SELECT count(*) AS n FROM s.t")
+    query_id = started["QueryExecutionId"]
+    b = client("athena", "b")
+    cluster.wait_until(
+        lambda: b.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]["State"]
+        == "SUCCEEDED",
+        60, "the query seen done on the other node",
+    )  # fmt: skip
+    rows = b.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+    assert rows[1]["Data"][0]["VarCharValue"] == "60"
+    body = client("s3", "b").get_object(Bucket="lakegate-results", Key=f"{query_id}.csv")["Body"].read()
+    assert body == b'"n"\n"60"\n'
