@@ -156,3 +156,35 @@ def test_sqlalchemy_with_pyathenas_dialect(aws_lake: AwsLake) -> None:
         columns = [c["name"] for c in sa.inspect(connection).get_columns("orders", schema="acme")]
         assert columns[:2] == ["id", "region"] and "dt" in columns
     engine.dispose()
+
+
+def test_the_endpoint_serves_tls_as_the_other_servers(tmp_path: Path) -> None:
+    import re as regex
+
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import SSLError
+
+    from tests.e2e.daemon import Daemon
+
+    home = tmp_path / "home"
+    daemon = Daemon(home, args=["--aws-port", "0", "--tls-self-signed"])
+    try:
+        daemon.wait_until(lambda: "lakegate is up" in daemon.stderr, timeout=60)
+        found = regex.search(r"endpoint_url=(https://[\d.]+:\d+)", daemon.stderr)
+        assert found, daemon.stderr
+        made = subprocess.run(
+            [sys.executable, "-m", "lakegate", "tokens", "create", "admin", "--aws", "--home", str(home)],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        keys = dict(regex.findall(r"(aws_\w+) = (\S+)", made.stdout))
+        kwargs = {"endpoint_url": found.group(1), "region_name": REGION, **keys}
+        trusted = boto3.session.Session().client(
+            "glue", verify=str(home / "tls" / "lakegate-dev.crt"), **kwargs
+        )
+        assert trusted.get_databases()["DatabaseList"] == []
+        once = Config(retries={"max_attempts": 1})
+        with pytest.raises(SSLError):  # an unknown certificate
+            boto3.session.Session().client("glue", config=once, **kwargs).get_databases()
+    finally:
+        daemon.stop()
