@@ -135,6 +135,15 @@ def test_awswrangler_reads_a_query_and_the_glue_catalog(aws_lake: AwsLake) -> No
             ),
         )  # fmt: skip
         assert managed["id"].tolist() == [1, 2, 3, 4, 5]
+        gil = boto3.session.Session(
+            aws_access_key_id=aws_lake.keys["gil"][0], aws_secret_access_key=aws_lake.keys["gil"][1],
+            region_name=REGION,
+        )  # fmt: skip
+        assert wr.catalog.databases(boto3_session=gil)["Database"].tolist() == ["globex"]
+        assert wr.catalog.tables(database="acme", boto3_session=gil).empty
+        with pytest.raises(Exception, match="orders"):
+            wr.athena.read_sql_query("SELECT * FROM acme.orders", database="globex", ctas_approach=False,
+                                     s3_output=RESULTS, boto3_session=gil)  # fmt: skip
     finally:
         for service in ("athena", "glue", "s3"):
             setattr(wr.config, f"{service}_endpoint_url", None)
@@ -156,6 +165,12 @@ def test_sqlalchemy_with_pyathenas_dialect(aws_lake: AwsLake) -> None:
         columns = [c["name"] for c in sa.inspect(connection).get_columns("orders", schema="acme")]
         assert columns[:2] == ["id", "region"] and "dt" in columns
     engine.dispose()
+    other = sa.create_engine(url.set(username=aws_lake.keys["gil"][0], password=aws_lake.keys["gil"][1]))
+    with other.connect() as connection:
+        assert sa.inspect(connection).get_schema_names() == ["globex"]
+        with pytest.raises(sa.exc.DatabaseError, match="orders"):
+            connection.execute(sa.text("SELECT count(*) FROM acme.orders"))
+    other.dispose()
 
 
 def test_the_endpoint_serves_tls_as_the_other_servers(tmp_path: Path) -> None:
