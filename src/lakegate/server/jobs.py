@@ -17,6 +17,7 @@ gateway's ``CANCEL_LOOK_SECONDS``.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -34,6 +35,7 @@ from lakegate.query.liveness import AccessWatch
 from lakegate.storage import ObjectStore
 
 KEEP_SECONDS = 24 * 3600
+_KEPT = (".arrow", ".csv", ".txt", ".etag")
 CANCEL_WAIT_SECONDS = 10.0
 SHARED_SWEEP_SECONDS = 3600.0
 
@@ -269,9 +271,10 @@ class Jobs:
     def _sweep(self) -> None:
         cutoff = time.time() - KEEP_SECONDS
         if self.folder.is_dir():
-            for path in self.folder.glob("*.arrow"):
-                if path.stat().st_mtime < cutoff:
-                    path.unlink(missing_ok=True)
+            for path in self.folder.iterdir():  # results, and the files made from them (CSV for S3)
+                with contextlib.suppress(FileNotFoundError):  # another sweep took it
+                    if path.suffix in _KEPT and path.stat().st_mtime < cutoff:
+                        path.unlink(missing_ok=True)
         with self._lock:
             for key in [
                 k for k, j in self._jobs.items() if j.done.is_set() and not self.result_path(k).exists()

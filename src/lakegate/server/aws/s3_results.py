@@ -96,22 +96,27 @@ class ResultsBucket:
         return self._file(record.id, key, suffix)
 
     def _file(self, query_id: str, key: str, suffix: str) -> S3Object:
+        """The object's file, written once from the kept result with its ETag beside it.
+
+        Raises: ``aws.not_found`` when the result is no longer kept."""
         path = self.jobs.result_path(query_id).with_suffix(suffix)
+        tag = path.with_name(path.name + ".etag")
         with self._lock:
-            if not path.exists():
-                table = self.jobs.result(query_id)
+            if not (path.exists() and tag.exists()):
+                try:
+                    table = self.jobs.result(query_id)
+                except LakegateError:
+                    raise no_such("key", key) from None
+                digest = hashlib.md5(usedforsecurity=False)
                 partial = path.with_suffix(suffix + ".partial")
-                lines = csv_lines(table) if suffix == ".csv" else text_lines(table)
                 with partial.open("wb") as out:
-                    for line in lines:
+                    for line in csv_lines(table) if suffix == ".csv" else text_lines(table):
                         out.write(line)
+                        digest.update(line)
                 partial.replace(path)
-        digest = hashlib.md5(usedforsecurity=False)
-        with path.open("rb") as data:
-            for block in iter(lambda: data.read(1 << 20), b""):
-                digest.update(block)
+                tag.write_text(f'"{digest.hexdigest()}"', encoding="ascii")
         stat = path.stat()
-        return S3Object(key, path, stat.st_size, f'"{digest.hexdigest()}"', stat.st_mtime)
+        return S3Object(key, path, stat.st_size, tag.read_text(encoding="ascii"), stat.st_mtime)
 
     def list(self, principal: Principal, bucket: str, params: dict[str, str]) -> dict[str, Any]:
         """ListObjectsV2: the caller's own kept results under ``prefix`` (admins: everyone's)."""
