@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 from unittest import mock
@@ -367,3 +368,37 @@ def test_a_key_made_over_http_works_and_its_revocation_stops_what_it_started(aws
     assert _code(error) == "UnrecognizedClientException"
     metrics = urllib.request.urlopen(aws_lake.http + "/metrics", timeout=10).read().decode()
     assert re.search(r"lakegate_queries_by_front_end_total\{[^}]*via=\"athena\"[^}]*\} [1-9]", metrics)
+
+
+@pytest.mark.parametrize("version", ["s3", "s3v4"])  # boto3's default for S3 elsewhere is V2
+def test_a_presigned_url_of_a_result_works_until_it_expires_and_only_for_its_signer(
+    aws_lake: AwsLake, version: str
+) -> None:
+    import boto3
+    from botocore.config import Config
+
+    done = run(aws_lake.client("athena", "ann"), "SELECT 7 AS seven")
+    where = {"Bucket": "lakegate-results", "Key": f"{done['QueryExecutionId']}.csv"}
+
+    def presign(who: str, seconds: int) -> str:
+        s3 = boto3.session.Session().client(
+            "s3", config=Config(signature_version=version), **aws_lake.client_kwargs(who)
+        )
+        return str(s3.generate_presigned_url("get_object", Params=where, ExpiresIn=seconds))
+
+    def status(url: str) -> int:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:  # no AWS client: a browser, curl
+                assert answer.read() == b'"seven"\n"7"\n'
+                return int(answer.status)
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    url = presign("ann", 60)
+    assert status(url) == 200
+    assert status(presign("gil", 60)) == 404  # another tenant's signature reads nothing
+    tampered = re.sub(r"(Expires=)(\d+)", lambda m: m[1] + str(int(m[2]) + 1), url)
+    assert status(tampered) == 403
+    short = presign("ann", 1)
+    time.sleep(2.1)
+    assert status(short) == 403  # expired

@@ -29,7 +29,7 @@ from starlette.routing import Route
 from lakegate.auth.aws_keys import SIGNED_BY, AwsIdentity, AwsKeys
 from lakegate.auth.principals import Principal
 from lakegate.errors import LakegateError
-from lakegate.server.aws import rest_json, sigv4
+from lakegate.server.aws import rest_json, sigv2, sigv4
 from lakegate.server.aws.s3_results import ResultsBucket
 from lakegate.server.aws.s3_xml import list_xml, s3_error
 
@@ -85,9 +85,19 @@ class AwsEndpoint:
     def _identify(self, request: Request, body: bytes, service: str) -> AwsIdentity:
         """Raises: AuthError ``aws.*`` when the signature does not prove a usable key."""
         headers = {k.lower(): v for k, v in request.headers.items()}
-        signed = sigv4.parse_authorization(headers.get("authorization"))
-        identity = self.keys.identify(signed.key_id)
         path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?")[0]
+        if service == "s3" and (old := sigv2.parse(request.url.query)) is not None:
+            identity = self.keys.identify(old.key_id)
+            bucket = self.results.bucket
+            virtual = headers.get("host", "").split(":", maxsplit=1)[0].startswith(bucket + ".")
+            sigv2.verify(
+                old, identity.secret, method=request.method, resource=f"/{bucket}{path}" if virtual else path
+            )
+            self.keys.used(old.key_id)
+            return identity
+        presigned = sigv4.parse_presigned(request.url.query) if service == "s3" else None
+        signed = presigned or sigv4.parse_authorization(headers.get("authorization"))
+        identity = self.keys.identify(signed.key_id)
         sigv4.verify(
             signed, identity.secret, method=request.method, path=path,
             query=request.url.query, headers=headers, body=body, service=service,

@@ -42,6 +42,8 @@ class Signed:
     service: str
     signed_headers: list[str]
     signature: str
+    presigned_at: str | None = None  # a presigned URL: its X-Amz-Date, and for how many seconds
+    expires: int = 0
 
     @property
     def scope(self) -> str:
@@ -76,6 +78,41 @@ def parse_authorization(header: str | None) -> Signed:
             "use an AWS SDK or CLI with signature version 4 (the default)",
         )
     return Signed(parts[0], parts[1], parts[2], parts[3], found["signed"].split(";"), found["signature"])
+
+
+MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
+
+
+def parse_presigned(query: str) -> Signed | None:
+    """The signature a presigned URL carries in its query string (None: it carries none).
+
+    Raises: AuthError ``aws.bad_signature`` for one that is malformed."""
+    values = {k: unquote(v) for k, _, v in (p.partition("=") for p in query.split("&") if p)}
+    if values.get("X-Amz-Algorithm") != ALGORITHM or "X-Amz-Signature" not in values:
+        return None
+    header = (
+        f"{ALGORITHM} Credential={values.get('X-Amz-Credential', '')}, "
+        f"SignedHeaders={values.get('X-Amz-SignedHeaders', '')}, Signature={values['X-Amz-Signature']}"
+    )
+    signed = parse_authorization(header)
+    try:
+        expires = int(values.get("X-Amz-Expires", ""))
+    except ValueError:
+        expires = -1
+    if not 1 <= expires <= MAX_PRESIGNED_SECONDS:
+        raise _refused(
+            "X-Amz-Expires of a presigned URL is 1 to 604800 seconds",
+            "aws.bad_signature",
+            "presign it again, for at most 7 days",
+        )
+    return Signed(
+        signed.key_id, signed.date, signed.region, signed.service, signed.signed_headers, signed.signature,
+        presigned_at=values.get("X-Amz-Date", ""), expires=expires,
+    )  # fmt: skip
+
+
+def _without_signature(query: str) -> str:
+    return "&".join(p for p in query.split("&") if p and not p.startswith("X-Amz-Signature="))
 
 
 def amz_time(value: str | None) -> float:
@@ -171,8 +208,16 @@ def verify(
 ) -> None:
     """Raises: AuthError ``aws.bad_signature`` (it does not match, names another service, or
     signs too little), ``aws.clock_skew``."""
-    stamp = check_clock(headers.get("x-amz-date"))
     hint = "check the secret access key; it is shown once by `lakegate tokens create NAME --aws`"
+    if signed.presigned_at is not None:
+        stamp = signed.presigned_at
+        if time.time() > amz_time(stamp) + signed.expires:
+            raise _refused("the presigned URL has expired", "aws.clock_skew", "presign it again")
+        if amz_time(stamp) > time.time() + MAX_SKEW_SECONDS:
+            check_clock(stamp)
+        query, headers = _without_signature(query), {**headers, "x-amz-content-sha256": UNSIGNED}
+    else:
+        stamp = check_clock(headers.get("x-amz-date"))
     if signed.service != service:
         raise _refused(
             f"the request is signed for the service {signed.service!r}, not {service!r}",
