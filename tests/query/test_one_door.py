@@ -1,7 +1,7 @@
 """Every front end reaches the engine through the gateway, so every query is counted in
 ``/metrics``, recorded in the history with the front end that ran it, and held to its
-principal's workgroup limits — HTTP (sync, background, download), the PostgreSQL wire, the
-DB-API ``connect()`` and ``lakegate sql``."""
+principal's workgroup limits — HTTP (sync, background, download), the PostgreSQL wire, Athena's
+API (the AWS endpoint), the DB-API ``connect()`` and ``lakegate sql``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
@@ -28,6 +29,8 @@ from lakegate.query.gateway import Gateway
 from lakegate.query.history import History, QueryRecord
 from lakegate.query.permissions import Grants
 from lakegate.server.app import make_app
+from lakegate.server.aws.app import aws_keys, make_aws_app
+from lakegate.server.background import BackgroundServer
 from tests.ingest.test_pipeline import deliver
 
 TOO_MANY = "SELECT * FROM range(50)"  # more rows than the tight workgroup's 10
@@ -39,6 +42,26 @@ class Doors:
     http: TestClient
     pg_port: int
     tokens: dict[str, str]
+    aws_url: str
+    aws_keys: dict[str, tuple[str, str]]
+
+    def athena(self, name: str, sql: str) -> dict[str, Any]:
+        """``sql`` run through Athena's API as ``name``, to its end: its QueryExecution."""
+        import boto3
+
+        key, secret = self.aws_keys[name]
+        client = boto3.session.Session().client(
+            "athena", endpoint_url=self.aws_url, region_name="eu-west-1", aws_access_key_id=key,
+            aws_secret_access_key=secret,
+        )  # fmt: skip
+        started = client.start_query_execution(QueryString=sql)["QueryExecutionId"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            execution: dict[str, Any] = client.get_query_execution(QueryExecutionId=started)["QueryExecution"]
+            if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
+                return execution
+            time.sleep(0.05)
+        raise AssertionError(f"{sql} did not finish")
 
     def headers(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
@@ -73,9 +96,16 @@ def doors(app: App) -> Iterator[Doors]:
     served = make_app(app.catalog, app.store, lambda: pipeline, gateway, results=app.home.root / "results")
     pg = PgServer(gateway)
     pg.start()
+    aws = BackgroundServer(make_aws_app(app, gateway, served.state.jobs), "127.0.0.1", 0, "aws")
+    aws.start()
+    made = {name: aws_keys(app).create(name) for name in tokens}
+    keys = {name: (info.id, secret) for name, (secret, info) in made.items()}
     try:
-        yield Doors(app, TestClient(served), pg.bound_port(), tokens)
+        yield Doors(
+            app, TestClient(served), pg.bound_port(), tokens, f"http://127.0.0.1:{aws.bound_port()}", keys
+        )
     finally:
+        aws.stop()
         pg.stop()
         if served.state.jobs is not None:
             served.state.jobs.shutdown()
@@ -94,7 +124,8 @@ def background(doors: Doors, name: str, sql: str) -> dict[str, object]:
 
 
 def test_every_http_and_pgwire_query_is_counted_and_recorded_with_its_front_end(doors: Doors) -> None:
-    sql = {door: f"SELECT id, '{door}' AS door FROM shop.orders" for door in ("sync", "job", "file", "pg")}
+    doors_ = ("sync", "job", "file", "pg", "athena")
+    sql = {door: f"SELECT id, '{door}' AS door FROM shop.orders" for door in doors_}
     assert (
         doors.http.post("/v1/query", json={"sql": sql["sync"]}, headers=doors.headers("root")).status_code
         == 200
@@ -106,15 +137,23 @@ def test_every_http_and_pgwire_query_is_counted_and_recorded_with_its_front_end(
     assert download.status_code == 200 and download.text.count("\n") == 3
     with doors.pg("root") as conn:
         assert len(conn.execute(sql["pg"]).fetchall()) == 2
-    for door, via in (("sync", "http"), ("job", "http"), ("file", "http"), ("pg", "pgwire")):
+    assert doors.athena("root", sql["athena"])["Status"]["State"] == "SUCCEEDED"
+    for door, via in (
+        ("sync", "http"),
+        ("job", "http"),
+        ("file", "http"),
+        ("pg", "pgwire"),
+        ("athena", "athena"),
+    ):
         [record] = doors.recorded(sql[door])
         assert (record.via, record.state, record.rows, record.principal) == (via, "SUCCEEDED", 2, "root")
         assert record.tables == ["shop.orders"]
     # background queries are counted too (they once were not), and the wire's on the same meter
-    assert doors.metric('lakegate_queries_total{state="SUCCEEDED"}') == 4
+    assert doors.metric('lakegate_queries_total{state="SUCCEEDED"}') == 5
     assert doors.metric('lakegate_queries_by_front_end_total{via="http"}') == 3
     assert doors.metric('lakegate_queries_by_front_end_total{via="pgwire"}') == 1
-    assert doors.metric("lakegate_query_duration_seconds_count") == 4
+    assert doors.metric('lakegate_queries_by_front_end_total{via="athena"}') == 1
+    assert doors.metric("lakegate_query_duration_seconds_count") == 5
     assert doors.metric("lakegate_queries_running") == 0
 
 
@@ -129,6 +168,8 @@ def test_a_workgroups_limits_hold_at_every_door(doors: Doors) -> None:
                         headers=doors.headers("tim"))  # fmt: skip
     with doors.pg("tim") as conn, pytest.raises(psycopg.Error, match="rows"):
         conn.execute(TOO_MANY + " -- pg").fetchall()
+    athena = doors.athena("tim", TOO_MANY + " -- athena")
+    assert athena["Status"]["AthenaError"]["ErrorMessage"].startswith("query.rows")
     with (
         lakegate.connect(doors.app.home.root, principal="tim") as con,
         pytest.raises(lakegate.QueryError) as err,
@@ -136,7 +177,7 @@ def test_a_workgroups_limits_hold_at_every_door(doors: Doors) -> None:
         con.execute(TOO_MANY + " -- python")
     assert err.value.code == "query.rows"
     for suffix, via in (("", "http"), (" -- job", "http"), (" -- file", "http"), (" -- pg", "pgwire"),
-                        (" -- python", "python")):  # fmt: skip
+                        (" -- athena", "athena"), (" -- python", "python")):  # fmt: skip
         [record] = doors.recorded(TOO_MANY + suffix)
         assert (record.via, record.state, record.error_code, record.workgroup) == (
             via,

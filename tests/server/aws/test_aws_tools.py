@@ -4,6 +4,8 @@ SQLAlchemy with PyAthena's dialect — each principal seeing only its grants thr
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
 import os
 import subprocess
@@ -84,6 +86,22 @@ def test_pyathena_cursors_read_through_the_api_and_the_results_bucket(
         assert rows[0][:3] == (1, "EU", 9.5) and str(rows[0][3]) == "2026-11-01" and rows[2][2] is None
         cursor.execute("SELECT count(*) FROM orders WHERE region = %(region)s", {"region": "EU"})
         assert cursor.fetchone() == (3,)
+        cursor.execute(  # each type as PyAthena's converters read Athena's text
+            "SELECT TIMESTAMP '2026-12-01 10:00:00.250' AS t, true AS b, ARRAY[1, 2] AS a, "
+            "CAST(1.5 AS DECIMAL(10,2)) AS m, DATE '2026-12-01' AS d, CAST(NULL AS VARCHAR) AS n"
+        )
+        assert [d[1] for d in cursor.description] == [
+            "timestamp",
+            "boolean",
+            "array",
+            "decimal",
+            "date",
+            "varchar",
+        ]
+        assert cursor.fetchone() == (
+            dt.datetime(2026, 12, 1, 10, 0, 0, 250000), True, [1, 2], decimal.Decimal("1.50"),
+            dt.date(2026, 12, 1), None,
+        )  # fmt: skip
     with _connect(aws_lake, "ann") as connection:  # qmark: literals sent as ExecutionParameters
         cursor = connection.cursor()
         counted = "SELECT count(*) FROM orders WHERE region = ? AND id > ?"

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from tests.server.aws.conftest import RESULTS, AwsLake, run, wait_done
 
 pytestmark = pytest.mark.timeout(300)
+SLOW = "SELECT sum(hash(range)) AS s FROM range(100000000000)"  # hours of work in little memory
 
 
 def _rows(result: dict[str, Any]) -> list[list[str | None]]:
@@ -161,6 +162,13 @@ def test_glue_shapes_partitions_expressions_versions_and_statistics(aws_lake: Aw
     [ids] = stats["ColumnStatisticsList"]
     assert ids["StatisticsData"]["LongColumnStatisticsData"]["MaximumValue"] == 5
     assert stats["Errors"][0]["ColumnName"] == "nope"
+    one = glue.get_table_version(DatabaseName="acme", TableName="orders", VersionId=versions[-1]["VersionId"])
+    assert one["TableVersion"]["Table"]["Name"] == "orders"
+    part = glue.get_column_statistics_for_partition(
+        DatabaseName="acme", TableName="orders", PartitionValues=["2026-11-02"], ColumnNames=["id"]
+    )
+    long = part["ColumnStatisticsList"][0]["StatisticsData"]["LongColumnStatisticsData"]
+    assert (long["MinimumValue"], long["MaximumValue"]) == (4, 5)
 
 
 def test_a_repeated_client_request_token_answers_the_same_query(aws_lake: AwsLake) -> None:
@@ -273,7 +281,7 @@ def test_workgroups_report_limits_and_a_full_queue_is_too_many_requests(aws_lake
     with pytest.raises(ClientError) as error:
         athena.get_work_group(WorkGroup="someone-elses")
     long = athena.start_query_execution(
-        QueryString="SELECT sum(a.range * b.range) AS s FROM range(30000) a, range(30000) b",
+        QueryString=SLOW,
         WorkGroup="tight",
     )["QueryExecutionId"]
     try:
@@ -357,9 +365,7 @@ def test_a_key_made_over_http_works_and_its_revocation_stops_what_it_started(aws
     key, secret = made["aws_access_key_id"], made["aws_secret_access_key"]
     kwargs = {**aws_lake.client_kwargs("ann"), "aws_access_key_id": key, "aws_secret_access_key": secret}
     athena = boto3.session.Session().client("athena", **kwargs)
-    long = athena.start_query_execution(
-        QueryString="SELECT sum(a.range * b.range) AS s FROM range(40000) a, range(40000) b"
-    )["QueryExecutionId"]
+    long = athena.start_query_execution(QueryString=SLOW)["QueryExecutionId"]
     aws_lake.api("POST", f"/v1/tokens/{made['id']}/revoke")
     done = wait_done(aws_lake.client("athena", "ann"), long)
     assert done["Status"]["State"] == "CANCELLED"  # its access ended: the query stopped
