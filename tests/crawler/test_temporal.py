@@ -78,10 +78,20 @@ def test_decimal_commas_when_the_file_allows_them(
     assert values(write(tmp_path, "d.csv", data), "amount") == expected
 
 
-@pytest.mark.parametrize(("true", "false"), [("true", "false"), ("yes", "no"), ("TRUE", "FALSE"), ("t", "f")])
+@pytest.mark.parametrize(("true", "false"), [("true", "false"), ("TRUE", "FALSE"), ("True", "false")])
 def test_booleans(tmp_path: Path, true: str, false: str) -> None:
     path = write(tmp_path, "b.csv", f"id,ok\n1,{true}\n2,{false}\n3,{true}\n".encode())
     assert values(path, "ok") == [True, False, True]
+
+
+@pytest.mark.parametrize(("true", "false"), [("yes", "no"), ("t", "f"), ("Y", "N"), ("T", "F")])
+def test_letters_and_words_other_than_true_and_false_stay_text(tmp_path: Path, true: str, false: str) -> None:
+    path = write(tmp_path, "b.csv", f"id,ok\n1,{true}\n2,{false}\n3,{true}\n".encode())
+    assert values(path, "ok") == [true, false, true]
+
+
+def test_zeros_and_ones_are_numbers(tmp_path: Path) -> None:
+    assert values(write(tmp_path, "b.csv", b"id,ok\n1,1\n2,0\n"), "ok") == [1, 0]
 
 
 @settings(max_examples=25)

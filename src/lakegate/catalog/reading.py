@@ -67,7 +67,7 @@ def _file_records(rows: Sequence[Any]) -> dict[int, FileRecord]:
             f.key, f.size, f.sha256, f.row_count, f.format, decoded(f.options),
             decoded(f.columns, columns_of), json.loads(f.pvalues),
             f.derived_key if f.derived_state in _USED else None,
-            (json.loads(f.stats) if f.stats else None) or {},
+            (json.loads(f.stats) if f.stats else None) or {}, f.derived_state == "accelerated",
         )
         for f in rows
     }  # fmt: skip

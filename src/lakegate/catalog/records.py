@@ -121,6 +121,7 @@ class FileRecord:
     partition: dict[str, str]
     derived_key: str | None = None  # a current derived Parquet copy, which queries read instead
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # per column: min, max, nulls
+    accelerated: bool = False  # the copy is for speed only: the delivered file reads the same in place
 
 
 @dataclass

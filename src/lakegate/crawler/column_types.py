@@ -13,6 +13,7 @@ from lakegate.crawler.detect import Detected
 from lakegate.crawler.dialect import Dialect
 from lakegate.duck.readers import FilePlan, reader_sql
 from lakegate.duck.sql import quote_ident, sql_literal
+from lakegate.schema import Column
 
 CANDIDATE_TYPES = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN")
 
@@ -105,3 +106,39 @@ def null_tokens(
     else:
         options = {**plan.options, "nullstr": ["", *tokens]}
     return replace(plan, columns=columns, options=options, warnings=[*plan.warnings, said])
+
+
+def strict_booleans(
+    conn: duckdb.DuckDBPyConnection, text_reader: str, columns: list[Column]
+) -> tuple[list[Column], list[str]]:
+    """Columns typed BOOLEAN only where every value is spelled ``true`` or ``false`` (any case):
+    a column of ``F`` and ``O`` letters, ``Y``/``N`` or ``0``/``1`` is letters or digits, not
+    booleans — a file of only ``F`` would otherwise read ``false`` once another file's ``O``
+    widens the column to text. Digits become BIGINT, anything else VARCHAR; said in warnings.
+    Decided over the whole file, read as text by ``text_reader``."""
+    flagged = [c for c in columns if c.type == "BOOLEAN"]
+    if not flagged:
+        return columns, []
+    checks = []
+    for c in flagged:
+        value = f"trim({quote_ident(c.name)})"
+        checks += [
+            f"count(*) FILTER (WHERE {value} IS NOT NULL AND lower({value}) NOT IN ('true', 'false'))",
+            f"count(*) FILTER (WHERE {value} IS NOT NULL AND NOT regexp_full_match({value}, '[+-]?[0-9]+'))",
+        ]
+    try:
+        [row] = conn.execute(f"SELECT {', '.join(checks)} FROM {text_reader}").fetchall()
+    except duckdb.Error:
+        return columns, []
+    retyped = {
+        c.name: "BIGINT" if not_digits == 0 else "VARCHAR"
+        for c, not_words, not_digits in zip(flagged, row[::2], row[1::2], strict=True)
+        if not_words
+    }
+    if not retyped:
+        return columns, []
+    said = [
+        f"{name}: read as {typ}, not booleans (only true and false are booleans)"
+        for name, typ in retyped.items()
+    ]
+    return [replace(c, type=retyped[c.name]) if c.name in retyped else c for c in columns], said

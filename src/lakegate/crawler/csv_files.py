@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from lakegate.crawler.column_types import null_tokens, type_columns
+from lakegate.crawler.column_types import null_tokens, strict_booleans, type_columns
 from lakegate.crawler.detect import Detected
 from lakegate.crawler.dialect import Dialect, guess
 from lakegate.crawler.stats import counted, read_all
@@ -148,6 +148,8 @@ def csv_plan(
         # are the file's only when the guess and the reader agree on them)
         records = dialect.rows if dialect is not None and dialect.columns == len(columns) else None
         columns, options, decided = refine(conn, text_reader, columns, options, records)
+        columns, said = strict_booleans(conn, text_reader, columns)
+        decided = [*decided, *said]
         plan = FilePlan("csv", options, columns, 0, warnings=decided)
         try:
             if dialect is not None and dialect.null_tokens:

@@ -25,6 +25,7 @@ from lakegate.query import guard, show
 from lakegate.query.dialects import Schemas, to_duckdb
 from lakegate.query.permissions import Access, AccessFor, filtered
 from lakegate.query.pruning import FileIndex, filter_references, references
+from lakegate.query.views import as_text
 
 _INDEXES = 64  # pruning indexes kept, one per table
 # information_schema views a query may read: they list exactly the tables and columns the caller
@@ -142,6 +143,10 @@ class Planner:
                 kept = self._index(t).select(refs.get((t.database, t.name)))
             if access is not None:
                 assert grant is not None  # the guard let only readable tables through
+            types = {c.name: c.type for c in t.columns}
+            widened = [as_text(f, types) for f in kept]  # columns widened to text: read as text
+            if any(w is not f for w, f in zip(widened, kept, strict=True)):
+                kept = widened
             reads[t.qualified] = TableRead(t if kept is t.files else replace(t, files=kept), grant, names)
             keys.update(f.derived_key or f.key for f in kept)
             copies.update(f.derived_key for f in kept if f.derived_key)

@@ -22,7 +22,7 @@ from lakegate.query.permissions import restrict
 if TYPE_CHECKING:
     from lakegate.query.planner import Plan
 
-__all__ = ["duckdb_views", "table_sql"]
+__all__ = ["as_text", "duckdb_views", "table_sql"]
 
 
 def _read_type(typ: str) -> str:
@@ -44,20 +44,41 @@ def _as_read(f: FileRecord) -> FileRecord:
     return replace(f, key=f.derived_key, format="parquet", options={}, columns=columns, derived_key=None)
 
 
+_TEXT_FORMATS = ("csv", "json")
+
+
+def as_text(f: FileRecord, types: dict[str, str]) -> FileRecord:
+    """``f`` with the columns its table widened to text read as the text it holds: a CSV ``F``
+    stays ``F`` (not ``false`` cast to text), ``1.50`` stays ``1.50``, ``03/04/2026`` stays
+    ``03/04/2026``. Read in place, so a file whose copy is only for speed is read from itself;
+    a file whose copy is needed (zip, Excel, another encoding) keeps its copy's typed values."""
+    widened = {
+        c.name for c in f.columns if types.get(c.name) == "VARCHAR" and c.type not in ("VARCHAR", "NULL")
+    }
+    if not widened or f.format not in _TEXT_FORMATS or (f.derived_key and not f.accelerated):
+        return f
+    columns = [replace(c, type="VARCHAR") if c.name in widened else c for c in f.columns]
+    return replace(f, columns=columns, derived_key=None, accelerated=False)
+
+
 def table_sql(table: TableInfo, url: Callable[[str], str]) -> str:
     """A SELECT over every registered file of ``table`` with the table's exact schema."""
     out_cols = [(c.name, _read_type(c.type)) for c in table.columns] + [
         (k, "VARCHAR") for k in table.partition_keys
     ]
+    types = dict(out_cols)
     if not table.files:
         select = ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in out_cols)
         return f"SELECT {select} WHERE false"
     groups: dict[str, list[FileRecord]] = {}
     compacted: dict[str, list[FileRecord]] = {}  # a compacted copy's key -> its members read
-    for f in table.files:
+    alone = []
+    for f in (as_text(f, types) for f in table.files):
         if f.derived_key and is_compacted(f.derived_key):
             compacted.setdefault(f.derived_key, []).append(f)
-    for f in map(_as_read, (f for f in table.files if not (f.derived_key and is_compacted(f.derived_key)))):
+        else:
+            alone.append(f)
+    for f in map(_as_read, alone):
         # Files outside the lake's folders (crawled in place, derived copies): their partition
         # values come from the catalog, so they are grouped by value.
         partition = f.partition if _in_place(f) else sorted(f.partition)

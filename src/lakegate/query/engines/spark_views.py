@@ -30,7 +30,7 @@ from lakegate.duck.readers import reader_name
 from lakegate.errors import QueryError
 from lakegate.keys import MEMBER, is_compacted
 from lakegate.query.permissions import restrict
-from lakegate.query.views import _as_read, _read_type
+from lakegate.query.views import _as_read, _read_type, as_text
 
 if TYPE_CHECKING:
     from lakegate.query.planner import Plan
@@ -211,7 +211,8 @@ def _table(table: TableInfo, url: Callable[[str], str]) -> tuple[list[Source], s
         select = ", ".join(f"CAST(NULL AS {spark_type(t)}) AS {_quote(n)}" for n, t in out_cols)
         return [], f"SELECT {select} WHERE false"
     groups: dict[str, list[FileRecord]] = {}
-    for original in table.files:
+    types = dict(out_cols)
+    for original in (as_text(f, types) for f in table.files):  # widened to text: read as text
         f = original if original.derived_key and is_compacted(original.derived_key) else _as_read(original)
         compacted = f.derived_key if f.derived_key and is_compacted(f.derived_key) else None
         key = json.dumps(

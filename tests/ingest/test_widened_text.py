@@ -1,0 +1,98 @@
+"""A value reads as it was delivered when its table's column is wider than its file's type: a
+column widened to text reads each file's own text (``F``, ``1.50``, ``03/04/2026``), never the
+text of a cast of the file's narrower type (``false``, ``1.5``, ``2026-04-03``) — in place, with
+a copy made for speed, and on Spark's views alike. And single letters are not booleans."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lakegate.app import App
+from lakegate.ingest.pipeline import Pipeline
+from lakegate.ingest.routing import Router
+from tests.ingest.test_pipeline import deliver, rows
+
+_counter = itertools.count()
+
+
+def test_tpch_linestatus_years_keep_their_letters_when_another_year_widens_the_column(app: App) -> None:
+    first = deliver(app, "landing/tpch/lineitem/y=1992/a.csv", b"l_orderkey,l_linestatus\n1,F\n2,F\n")
+    assert first.kind == "accepted"
+    deliver(app, "landing/tpch/lineitem/y=1998/b.csv", b"l_orderkey,l_linestatus\n3,O\n4,F\n")
+    got = rows(app, "SELECT l_linestatus, count(*) FROM tpch.lineitem GROUP BY 1 ORDER BY 1")
+    assert got == [("F", 3), ("O", 1)]
+    [column] = [c for c in app.catalog.table("tpch", "lineitem").columns if c.name == "l_linestatus"]
+    assert column.type == "VARCHAR"
+
+
+def test_only_true_and_false_are_booleans(app: App) -> None:
+    deliver(app, "landing/s/t/a.csv", b"yes_no,zero_one,words,letters\nY,0,true,T\nN,1,FALSE,F\n")
+    types = {c.name: c.type for c in app.catalog.table("s", "t").columns}
+    assert types == {"yes_no": "VARCHAR", "zero_one": "BIGINT", "words": "BOOLEAN", "letters": "VARCHAR"}
+    assert rows(app, "SELECT yes_no, zero_one, words, letters FROM s.t ORDER BY zero_one") == [
+        ("Y", 0, True, "T"), ("N", 1, False, "F"),
+    ]  # fmt: skip
+
+
+def test_numbers_and_dates_read_as_delivered_once_their_column_is_text(app: App) -> None:
+    deliver(app, "landing/s/m/b.csv", b"k,price,day\n3,n/a yet,soon\n")  # the table's columns: text
+    deliver(app, "landing/s/m/a.csv", b"k,price,day\n1,1.50,03/04/2026\n2,2.00,13/04/2026\n")
+    assert rows(app, "SELECT k, price, day FROM s.m ORDER BY k") == [
+        (1, "1.50", "03/04/2026"), (2, "2.00", "13/04/2026"), (3, "n/a yet", "soon"),
+    ]  # fmt: skip
+
+
+def test_a_file_with_a_copy_for_speed_still_reads_its_own_text(app: App) -> None:
+    from lakegate.ingest.accelerate import Accelerator
+
+    deliver(app, "landing/s/c/b.csv", b"k,flag,n\n3,maybe,soon\n")
+    deliver(app, "landing/s/c/a.csv", b"k,flag,n\n1,true,1.50\n2,false,2.00\n")
+    Accelerator(app.catalog, app.store, lambda: app.settings).run_pending()
+    copied = [f for f in app.catalog.table("s", "c").files if f.key.endswith("a.csv")]
+    assert copied[0].derived_key and copied[0].accelerated
+    assert rows(app, "SELECT k, flag, n FROM s.c ORDER BY k") == [
+        (1, "true", "1.50"), (2, "false", "2.00"), (3, "maybe", "soon"),
+    ]  # fmt: skip
+
+
+# Each delivered cell is text; a file's column takes the narrowest type all its cells read as.
+_VALUES = {
+    "integer": st.integers(-(10**6), 10**6).map(str),
+    "decimal": st.decimals(-1000, 1000, places=2, allow_nan=False).map(lambda d: f"{d:.2f}"),
+    "date": st.dates().map(lambda d: d.strftime("%Y-%m-%d")),
+    "boolean": st.sampled_from(["true", "false"]),
+    "letter": st.sampled_from(["F", "O", "T", "Y", "N"]),
+    "text": st.text("abcxyz ", min_size=1, max_size=8).map(str.strip).filter(bool).map(lambda t: t + "!"),
+}
+
+
+def _deliver_loose(app: App, key: str, data: bytes) -> str:
+    """Delivered under the ``loose`` schema policy (typed columns may widen to text)."""
+    outcomes: list[Any] = []
+    app.store.write(key, data)
+    router = Router([], schema_evolution="loose")
+    Pipeline(app.catalog, app.store, router=router, on_outcome=outcomes.append).process(key)
+    return str(outcomes[0].kind)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(st.sampled_from(sorted(_VALUES)), min_size=2, max_size=4), data=st.data())
+def test_every_lattice_path_to_text_reads_each_value_as_delivered(
+    app: App, files: list[str], data: st.DataObject
+) -> None:
+    """Whatever the files' own types and their order, once one file holds text every value reads
+    as delivered (the table widening to text before or after the narrower files came)."""
+    table = f"t{next(_counter)}"
+    kinds = list(files)
+    kinds.insert(data.draw(st.integers(0, len(kinds))), "text")  # this file makes the column text
+    delivered = []
+    for i, kind in enumerate(kinds):
+        values = data.draw(st.lists(_VALUES[kind], min_size=1, max_size=4))
+        body = "k,v\n" + "".join(f"{i * 10 + j},{v}\n" for j, v in enumerate(values))
+        assert _deliver_loose(app, f"landing/p/{table}/f{i}.csv", body.encode()) == "accepted"
+        delivered += [(i * 10 + j, v) for j, v in enumerate(values)]
+    assert rows(app, f"SELECT k, v FROM p.{table} ORDER BY k") == sorted(delivered)
