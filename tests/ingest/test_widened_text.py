@@ -96,3 +96,52 @@ def test_every_lattice_path_to_text_reads_each_value_as_delivered(
         assert _deliver_loose(app, f"landing/p/{table}/f{i}.csv", body.encode()) == "accepted"
         delivered += [(i * 10 + j, v) for j, v in enumerate(values)]
     assert rows(app, f"SELECT k, v FROM p.{table} ORDER BY k") == sorted(delivered)
+
+
+def test_lakegate_migrate_rejudges_booleans_of_files_taken_before_the_rule(app: App) -> None:
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    from lakegate.catalog.model import columns, files
+    from lakegate.ingest.accelerate import Accelerator
+
+    deliver(app, "landing/s/old/a.csv", b"k,flag,ok\n1,F,true\n2,T,false\n")
+    with app.catalog.writing("as lakegate cataloged it before: F and T as booleans") as conn:
+        [(listed,)] = conn.execute(sa.select(files.c.columns)).all()
+        old = [{**c, "type": "BOOLEAN"} if c["name"] == "flag" else c for c in listed]
+        conn.execute(files.update().values(columns=old))
+        conn.execute(columns.update().where(columns.c.name == "flag").values(type="BOOLEAN"))
+    Accelerator(app.catalog, app.store, lambda: app.settings).run_pending()
+    table = app.catalog.table("s", "old")
+    assert {c.name: c.type for c in table.columns}["flag"] == "BOOLEAN" and table.files[0].accelerated
+    assert rows(app, "SELECT flag FROM s.old ORDER BY k") == [(False,), (True,)]
+
+    def migrate(*flags: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "lakegate", "migrate", "--home", str(app.home.root), *flags],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    assert "would change 1 file" in migrate("--dry-run") and table.schema_version == 1
+    said = migrate()
+    assert "s.old: lake/s/old/a.csv: flag: BOOLEAN -> VARCHAR" in said and "changed 1 file" in said
+    after = app.catalog.table("s", "old")
+    assert {c.name: c.type for c in after.columns} == {"k": "BIGINT", "flag": "VARCHAR", "ok": "BOOLEAN"}
+    assert after.schema_version == 2 and not after.files[0].derived_key  # its copy is made again
+    assert rows(app, "SELECT flag, ok FROM s.old ORDER BY k") == [("F", True), ("T", False)]
+    assert "changed 0 files" in migrate()  # once is enough
+
+
+def test_json_strings_read_as_delivered_once_their_column_is_text(app: App) -> None:
+    deliver(app, "landing/s/j/a.json", b'{"k": 1, "seen": "soon"}\n')
+    deliver(
+        app,
+        "landing/s/j/b.json",
+        b'{"k": 2, "seen": "2026-04-03T10:00:00"}\n{"k": 3, "seen": "2026-04-04T11:30:00"}\n',
+    )
+    assert rows(app, "SELECT k, seen FROM s.j ORDER BY k") == [
+        (1, "soon"), (2, "2026-04-03T10:00:00"), (3, "2026-04-04T11:30:00"),  # not 2026-04-03 10:00:00
+    ]  # fmt: skip

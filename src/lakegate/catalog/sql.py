@@ -9,6 +9,7 @@
     archiving.py     files out of their tables into the archive (Archiving)
     crawled.py       files registered where they lie, by `lakegate crawl` (CrawledFiles)
     descriptions.py  descriptions of tables and columns (Descriptions)
+    retyping.py      a file's columns judged again, its table widened (Retyping)
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from lakegate.catalog.crawled import CrawledFiles
 from lakegate.catalog.database import HEAD_REVISION, engine_url, translate_errors
 from lakegate.catalog.descriptions import Descriptions
 from lakegate.catalog.model import metadata
+from lakegate.catalog.retyping import Retyping
 
 
-class Catalog(CrawledFiles, Descriptions):
+class Catalog(CrawledFiles, Retyping, Descriptions):
     """Databases, tables, partitions, files, schema versions and the object ledger."""
 
 

@@ -118,3 +118,25 @@ def crawl(
         )
         if report.rejected:
             raise typer.Exit(1)
+
+
+def migrate(
+    home: HomeOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; change nothing.")
+    ] = False,
+) -> None:
+    """Judge cataloged files again by rules that changed since they were taken (see CHANGELOG.md):
+    today, only true/false are booleans."""
+    from lakegate.ingest.migrate import migrate_booleans
+
+    with opened(home) as application:
+        done = migrate_booleans(application.catalog, application.store, dry_run=dry_run)
+    changed = [d for d in done if d.changes]
+    for d in changed:
+        out.print(f"{d.table}: {d.key}: {'; '.join(d.changes)}", markup=False, soft_wrap=True)
+    for d in done:
+        if d.skipped:
+            err.print(f"not migrated: {d.key}: {d.skipped}", markup=False, soft_wrap=True)
+    verb = "would change" if dry_run else "changed"
+    out.print(f"{verb} {len(changed)} file{'' if len(changed) == 1 else 's'}", markup=False)

@@ -27,7 +27,8 @@ for group, name in (
 ):
     app.add_typer(group, name=name)
 for command in (
-    serving.init, serving.up, serving.nodes, querying.sql, querying.history, crawling.crawl, tables.ls,
+    serving.init, serving.up, serving.nodes, querying.sql, querying.history, crawling.crawl, crawling.migrate,
+    tables.ls,
     tables.describe, tables.comment, delivery.put, lake_files.drop, lake_files.retention,
     lake_files.accelerate,
 ):  # fmt: skip
