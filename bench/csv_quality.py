@@ -7,6 +7,13 @@ in the clean file), the row count, and the share of cells that hold the clean va
 compared as numbers, dates and times as ISO). A file lakegate refuses, or DuckDB fails to read,
 scores 0. The same score is printed for ``read_csv(path)`` with DuckDB's defaults.
 
+It also prints the F1 score: per file, the mean of the record F1 (rows that equal a clean row,
+as a multiset: precision over the rows read, recall over the clean rows) and the cell F1 (cells
+equal in aligned rows, over the cells read and the clean cells), columns matched by header names
+compared case- and punctuation-insensitively (by position without a header), ``NA``, ``N/A``,
+``\\N`` and empty all missing; the files where lakegate loses more than 0.1 to DuckDB are listed.
+Target: lakegate >= 0.90 overall, no file more than 0.1 below DuckDB.
+
     .venv/bin/python bench/csv_quality.py [-v]
 """
 
@@ -89,6 +96,64 @@ def normal(value: Any) -> Any:
     return text
 
 
+_MISSING = {"", "na", "n/a", "\\n", "null", "none"}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\W_]+", "", str(name)).lower()
+
+
+def _missing_normal(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in _MISSING:
+        return None
+    return normal(value)
+
+
+def _f1(matched: int, read: int, clean: int) -> float:
+    if read == 0 and clean == 0:
+        return 1.0
+    if matched == 0:
+        return 0.0
+    precision, recall = matched / read, matched / clean
+    return 2 * precision * recall / (precision + recall)
+
+
+def f1_score(got: Table | None, want: Table, header_lines: int) -> float:
+    """The mean of the record F1 and the cell F1 of a file (see the module), 0..1."""
+    if got is None:
+        return 0.0
+    names, rows = got
+    want_names, want_rows = want
+    keys = [_key(n) for n in names]
+    if header_lines and all(_key(w) in keys for w in want_names):
+        order = [keys.index(_key(w)) for w in want_names]  # clean column -> read column
+    else:
+        order = list(range(len(want_names)))
+
+    def aligned(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(_missing_normal(row[i]) if i < len(row) else None for i in order)
+
+    ours = [aligned(r) for r in rows]
+    theirs = [tuple(_missing_normal(v) for v in r) for r in want_rows]
+    pool: dict[tuple[Any, ...], int] = {}
+    for r in theirs:
+        pool[r] = pool.get(r, 0) + 1
+    same_rows = 0
+    for r in ours:
+        if pool.get(r, 0):
+            pool[r] -= 1
+            same_rows += 1
+    matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
+    same_cells = 0
+    for _tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        for i, j in zip(range(a0, a1), range(b0, b1), strict=False):
+            same_cells += sum(1 for x, y in zip(ours[i], theirs[j], strict=False) if x == y)
+    read_cells = len(rows) * max(len(names), 1)
+    clean_cells = len(want_rows) * max(len(want_names), 1)
+    record = _f1(same_rows, len(rows), len(want_rows))
+    return (record + _f1(same_cells, read_cells, clean_cells)) / 2
+
+
 def score(got: Table | None, want: Table, header_lines: int) -> tuple[float, float, float]:
     """(header right, row count right, share of right cells), each 0..1.
 
@@ -126,6 +191,7 @@ def main() -> None:
     conn = duck.connect(threads=2)
     plain = duckdb.connect()
     totals = {"lakegate": [0.0, 0.0, 0.0], "duckdb": [0.0, 0.0, 0.0]}
+    f1s: dict[str, dict[str, float]] = {"lakegate": {}, "duckdb": {}}
     files = sorted((CORPUS / "csv").glob("*.csv"))
     for path in files:
         params = json.loads((CORPUS / "parameters" / f"{path.name}_parameters.json").read_text())
@@ -144,6 +210,7 @@ def main() -> None:
             except (Rejection, duckdb.Error):
                 results[name] = None
         for name, got in results.items():
+            f1s[name][path.name] = f1_score(got, want, header_lines)
             parts = score(got, want, header_lines)
             totals[name] = [t + p for t, p in zip(totals[name], parts, strict=True)]
             if verbose:
@@ -160,6 +227,17 @@ def main() -> None:
     ours = sum(totals["lakegate"]) / (3 * n)
     theirs = sum(totals["duckdb"]) / (3 * n)
     print(f"ratio lakegate / duckdb: {ours / theirs:.2f} (target: well above 1)")
+    ours_f1 = sum(f1s["lakegate"].values()) / n
+    theirs_f1 = sum(f1s["duckdb"].values()) / n
+    print(f"\nF1 (record and cell, mean over files): lakegate {ours_f1:.3f}, DuckDB auto {theirs_f1:.3f}"
+          " (target: lakegate >= 0.90, no file 0.1 below DuckDB)")  # fmt: skip
+    losses = sorted(
+        (f1s["lakegate"][f] - f1s["duckdb"][f], f) for f in f1s["lakegate"] if f1s["lakegate"][f] < 0.999
+    )
+    print("files lakegate reads imperfectly (lakegate F1, DuckDB F1):")
+    for delta, name in losses:
+        mark = "  <- more than 0.1 below DuckDB" if delta < -0.1 else ""
+        print(f"  {name:45s} {f1s['lakegate'][name]:.3f} {f1s['duckdb'][name]:.3f}{mark}")
 
 
 if __name__ == "__main__":
