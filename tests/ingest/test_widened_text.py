@@ -145,3 +145,24 @@ def test_json_strings_read_as_delivered_once_their_column_is_text(app: App) -> N
     assert rows(app, "SELECT k, seen FROM s.j ORDER BY k") == [
         (1, "soon"), (2, "2026-04-03T10:00:00"), (3, "2026-04-04T11:30:00"),  # not 2026-04-03 10:00:00
     ]  # fmt: skip
+
+
+def test_what_reading_a_file_decided_is_listed_per_file(app: App) -> None:
+    import subprocess
+    import sys
+
+    from lakegate.catalog.lineage import table_files
+    from lakegate.ingest.activity import arrivals
+
+    body = b"Sales report for December 2026\nprinted 2026-12-05\n\nk,flag\n1,T\n2,F\n3,T\n"
+    assert deliver(app, "landing/s/d/a.csv", body).kind == "accepted"
+    [listed] = table_files(app.catalog, "s", "d")
+    assert any("preamble" in d for d in listed["decisions"]), listed
+    assert "flag: read as VARCHAR, not booleans (only true and false are booleans)" in listed["decisions"]
+    [arrived] = [a for a in arrivals(app.catalog) if a["key"] == "landing/s/d/a.csv"]
+    assert arrived["decisions"] == listed["decisions"]
+    shown = subprocess.run(
+        [sys.executable, "-m", "lakegate", "describe", "s.d", "--files", "--home", str(app.home.root)],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert "lake/s/d/a.csv" in shown and "preamble" in shown and "not booleans" in shown

@@ -66,6 +66,9 @@ def table_files(catalog: Catalog, database: str, name: str, *, limit: int = 10_0
             "object_id": row.object_id,
             "landed_at": row.landed_at,
             "dataset": (row.plan or {}).get("dataset"),
+            # what reading it decided that changes what a user sees: preamble, footer, skipped
+            # rows, null tokens, date order, booleans…
+            "decisions": list((row.plan or {}).get("warnings") or []),
         }
         for row in rows
     ]

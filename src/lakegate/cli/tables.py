@@ -60,6 +60,12 @@ def describe(
     partitions: Annotated[
         bool, typer.Option("--partitions", help="Also list each partition: files, rows, bytes.")
     ] = False,
+    list_files: Annotated[
+        bool,
+        typer.Option(
+            "--files", help="Also list each file and what reading it decided (preamble, footer, …)."
+        ),
+    ] = False,
 ) -> None:
     """Columns with their statistics, partition keys and the schema history of one table."""
     from lakegate.catalog.stats import by_partition, summarize
@@ -96,6 +102,8 @@ def describe(
                 done = summarize(members, [])
                 parts.add_row(path or "(none)", str(done.files), str(done.rows), human_bytes(done.bytes))
             out.print(parts)
+        if list_files:
+            _print_files(application, database, name)
         out.print("schema versions (`lakegate schema history` shows them in full):")
         for v in application.catalog.versions(database, name):
             changes = describe_diff(v.diff) if v.version > 1 else []
@@ -103,6 +111,16 @@ def describe(
             out.print(
                 f"  v{v.version}  {stamp}  {'; '.join(changes) or 'created'}  (from {v.cause})", markup=False
             )
+
+
+def _print_files(application: App, database: str, name: str) -> None:
+    from lakegate.catalog.lineage import table_files
+
+    grid = Table("file", "rows", "bytes", "format", "read as", box=None)
+    for f in table_files(application.catalog, database, name):
+        decided = "\n".join(f["decisions"]) or "as delivered"
+        grid.add_row(f["key"], str(f["rows"]), human_bytes(f["size"]), f["format"], decided)
+    out.print(grid)
 
 
 def comment(

@@ -73,6 +73,7 @@ def _arrival(row: Any) -> dict[str, Any]:
         "updated_at": row.updated_at,
         "latency_ms": _latency_ms(row),
         "schema_change": _schema_change(plan) if outcome(row.state) == "accepted" else None,
+        "decisions": list(plan.get("warnings") or []) if outcome(row.state) == "accepted" else [],
     }
 
 

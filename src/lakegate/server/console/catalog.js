@@ -79,6 +79,7 @@ async function filesTab(t) {
       ["Came from", (f) => (f.origin === "delivered" ? h("code", {}, f.delivered) : h("span", { class: "muted" }, "found by the crawler"))],
       ["Landed", (f) => when(f.landed_at || f.registered_at)],
       ["Dataset rule", (f) => f.dataset || "–"],
+      ["Read as", (f) => (f.decisions && f.decisions.length ? h("ul", { class: "decisions" }, ...f.decisions.map((d) => h("li", {}, d))) : "as delivered")],
     ],
     files,
     { caption: `${files.length} files, newest first`, empty: "No files." },
