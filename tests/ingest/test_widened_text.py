@@ -166,3 +166,15 @@ def test_what_reading_a_file_decided_is_listed_per_file(app: App) -> None:
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout  # fmt: skip
     assert "lake/s/d/a.csv" in shown and "preamble" in shown and "not booleans" in shown
+
+
+def test_repeated_header_names_get_2_and_3_and_keep_the_names_as_written(app: App) -> None:
+    deliver(app, "landing/s/r/a.csv", b"x,x,x, Total \n1,2,3,4\n")
+    columns = app.catalog.table("s", "r").columns
+    assert [(c.name, c.original) for c in columns] == [
+        ("x", "x"),
+        ("x_2", "x"),
+        ("x_3", "x"),
+        ("total", "Total"),
+    ]
+    assert rows(app, "SELECT x, x_2, x_3, total FROM s.r") == [(1, 2, 3, 4)]

@@ -134,8 +134,9 @@ def csv_plan(
         if dialect is not None and dialect.columns != len(cols):
             continue  # the sniffer disagrees with the evidence
         originals = [c["name"] for c in cols] if options["header"] else [""] * len(cols)
-        if dialect is not None and dialect.header_rows > 1:
-            originals = list(dialect.names)
+        if dialect is not None and dialect.header_rows >= 1 and len(dialect.names) == len(cols):
+            # the header as written: the sniffer renames repeated names (x, x_1) and joins no rows
+            originals = [n.strip() for n in dialect.names]
         names = column_names(originals)
         if not options["header"]:
             originals = names
