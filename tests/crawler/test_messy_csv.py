@@ -228,3 +228,29 @@ def test_per_column_null_tokens_reach_queries(app: App) -> None:
         ("FR", None),
         ("NA", 1.5),
     ]
+
+
+@given(
+    st.sampled_from(['"', "'"]),
+    st.lists(
+        st.lists(st.text(st.sampled_from("ab1 ,.-"), min_size=1, max_size=6), min_size=3, max_size=3),
+        min_size=2, max_size=10,
+    ),
+)  # fmt: skip
+def test_the_guess_finds_single_quotes_that_wrap_every_value(quote: str, table: list[list[str]]) -> None:
+    """``1,'di4-iN.wav','di'``: the values are quoted with single quotes, not text with quotes."""
+    out = io.StringIO()
+    csv.writer(out, quotechar=quote, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(table)
+    dialect = guess(out.getvalue(), complete=True)
+    assert dialect is not None and dialect.quote == quote
+    assert not any(quote in field for row in dialect.rows for field in row)  # no quote left in a value
+
+
+def test_single_quoted_values_are_read_without_their_quotes(tmp_path: Path) -> None:
+    path = write(tmp_path, "q.csv", b"id,n,file,label\n1,1,'di4-iN.wav','di'\n2,3,'x, y.wav','it'\n")
+    assert read_back(path)[1] == [(1, 1, "di4-iN.wav", "di"), (2, 3, "x, y.wav", "it")]
+
+
+def test_apostrophes_in_double_quoted_values_stay(tmp_path: Path) -> None:
+    path = write(tmp_path, "w.csv", b'id,text\n1,"Men\'s boots, red"\n2,"it\'s, fine"\n')
+    assert read_back(path)[1] == [(1, "Men's boots, red"), (2, "it's, fine")]

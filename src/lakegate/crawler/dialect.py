@@ -79,7 +79,7 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
     """The most consistent dialect of ``sample`` (text from the file's start), or ``None`` when no
     candidate gives records of more than one field. ``complete``: the sample is the whole file
     (else its last record may be cut short and is not judged)."""
-    best: tuple[tuple[float, int, int, int, int, bool], Dialect] | None = None
+    best: tuple[tuple[float, int, int, int, int, int, bool], Dialect] | None = None
     for delimiter in DELIMITERS:
         if delimiter not in sample:
             continue
@@ -105,6 +105,7 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                 rank = (
                     round(consistency - (delimiter == " ") * SPACE_PENALTY, 6),  # spaces are mostly text
                     hits,
+                    _wrapped(sample, delimiter, quote),  # 'a','b' is quoted, not text with quotes
                     -QUOTES.index(quote),
                     columns,
                     -DELIMITERS.index(delimiter),
@@ -133,6 +134,13 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                     )
                     best = (rank, _with_preamble(dialect, sample, start))
     return None if best is None else best[1]
+
+
+def _wrapped(sample: str, delimiter: str, quote: str) -> int:
+    """How many fields of ``sample`` are wholly wrapped in ``quote`` (``'di'`` between
+    delimiters): evidence that ``quote`` quotes — an apostrophe inside a word is none."""
+    d, q = re.escape(delimiter), re.escape(quote)
+    return len(re.findall(rf"(?:^|{d}){q}[^{q}\n]*{q}(?={d}|\r?$)", sample, re.MULTILINE))
 
 
 def _with_preamble(dialect: Dialect, sample: str, start: int) -> Dialect:
