@@ -25,6 +25,9 @@ def test_tpch_linestatus_years_keep_their_letters_when_another_year_widens_the_c
     deliver(app, "landing/tpch/lineitem/y=1998/b.csv", b"l_orderkey,l_linestatus\n3,O\n4,F\n")
     got = rows(app, "SELECT l_linestatus, count(*) FROM tpch.lineitem GROUP BY 1 ORDER BY 1")
     assert got == [("F", 3), ("O", 1)]
+    # pruning by the files' statistics must not judge the text by the file's own type
+    assert rows(app, "SELECT count(*) FROM tpch.lineitem WHERE l_linestatus = 'F'") == [(3,)]
+    assert rows(app, "SELECT count(*) FROM tpch.lineitem WHERE l_linestatus >= 'A'") == [(4,)]
     [column] = [c for c in app.catalog.table("tpch", "lineitem").columns if c.name == "l_linestatus"]
     assert column.type == "VARCHAR"
 
@@ -41,6 +44,7 @@ def test_only_true_and_false_are_booleans(app: App) -> None:
 def test_numbers_and_dates_read_as_delivered_once_their_column_is_text(app: App) -> None:
     deliver(app, "landing/s/m/b.csv", b"k,price,day\n3,n/a yet,soon\n")  # the table's columns: text
     deliver(app, "landing/s/m/a.csv", b"k,price,day\n1,1.50,03/04/2026\n2,2.00,13/04/2026\n")
+    assert rows(app, "SELECT count(*) FROM s.m WHERE price = '1.50' OR day = '13/04/2026'") == [(2,)]
     assert rows(app, "SELECT k, price, day FROM s.m ORDER BY k") == [
         (1, "1.50", "03/04/2026"), (2, "2.00", "13/04/2026"), (3, "n/a yet", "soon"),
     ]  # fmt: skip
@@ -57,6 +61,10 @@ def test_a_file_with_a_copy_for_speed_still_reads_its_own_text(app: App) -> None
     assert rows(app, "SELECT k, flag, n FROM s.c ORDER BY k") == [
         (1, "true", "1.50"), (2, "false", "2.00"), (3, "maybe", "soon"),
     ]  # fmt: skip
+    # the files' statistics are of their own types: pruning must not judge text by them
+    assert rows(app, "SELECT k FROM s.c WHERE flag = 'true' AND n = '1.50'") == [(1,)]
+    assert rows(app, "SELECT count(*) FROM s.c WHERE n >= '1.9'") == [(2,)]  # '2.00' and 'soon'
+    assert rows(app, "SELECT count(*) FROM s.c WHERE n < '10'") == [(1,)]  # as text only '1.50' sorts below
 
 
 # Each delivered cell is text; a file's column takes the narrowest type all its cells read as.
