@@ -6,6 +6,7 @@ a copy made for speed, and on Spark's views alike. And single letters are not bo
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -186,3 +187,25 @@ def test_repeated_header_names_get_2_and_3_and_keep_the_names_as_written(app: Ap
         ("total", "Total"),
     ]
     assert rows(app, "SELECT x, x_2, x_3, total FROM s.r") == [(1, 2, 3, 4)]
+
+
+def test_lakegate_migrate_reads_files_crawled_in_place_too(app: App, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from lakegate.app import open_source
+    from lakegate.catalog.model import columns, files
+    from lakegate.ingest.crawl import Crawl
+    from lakegate.ingest.migrate import migrate_booleans
+
+    (tmp_path / "legacy" / "t").mkdir(parents=True)
+    (tmp_path / "legacy" / "t" / "a.csv").write_bytes(b"k,flag\n1,T\n2,F\n")
+    source = open_source(str(tmp_path / "legacy"), app.settings.storage)
+    Crawl(app.catalog, source, app.store, database="legacy").run()
+    with app.catalog.writing("as lakegate cataloged it before: F and T as booleans") as conn:
+        [(fid, listed)] = conn.execute(sa.select(files.c.id, files.c.columns)).all()
+        old = [{**c, "type": "BOOLEAN"} if c["name"] == "flag" else c for c in listed]
+        conn.execute(files.update().where(files.c.id == fid).values(columns=old))
+        conn.execute(columns.update().where(columns.c.name == "flag").values(type="BOOLEAN"))
+    [done] = migrate_booleans(app.catalog, app.store)
+    assert done.changes == ["flag: BOOLEAN -> VARCHAR"] and not done.skipped
+    assert rows(app, "SELECT flag FROM legacy.t ORDER BY k") == [("T",), ("F",)]

@@ -55,7 +55,8 @@ def migrate_booleans(catalog: Catalog, store: ObjectStore, *, dry_run: bool = Fa
             out.append(done)
             continue
         options = {**f.options, "ignore_errors": True, "strict_mode": False}
-        text = reader_sql([store.url(key)], "csv", options, [(c.name, "VARCHAR") for c in f.columns])
+        where = key.removeprefix("file://") if "://" in key else store.url(key)  # crawled in place, or lake
+        text = reader_sql([where], "csv", options, [(c.name, "VARCHAR") for c in f.columns])
         try:
             columns, _said = strict_booleans(conn, text, f.columns)
         except duckdb.Error as exc:
