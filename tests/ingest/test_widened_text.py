@@ -209,3 +209,21 @@ def test_lakegate_migrate_reads_files_crawled_in_place_too(app: App, tmp_path: P
     [done] = migrate_booleans(app.catalog, app.store)
     assert done.changes == ["flag: BOOLEAN -> VARCHAR"] and not done.skipped
     assert rows(app, "SELECT flag FROM legacy.t ORDER BY k") == [("T",), ("F",)]
+
+
+def test_a_dataset_may_read_yes_and_no_as_booleans(app: App) -> None:
+    from lakegate.config import DatasetSettings
+    from lakegate.ingest.routing import Dataset
+
+    survey = DatasetSettings(
+        name="survey", key="landing/survey/{f}", database="survey", table="answers", yes_no_booleans=True
+    )
+    router = Router([Dataset(survey)])
+    for key, body in (("landing/survey/a.csv", b"id,agrees,grade\n1,Yes,Y\n2,no,N\n"),
+                      ("landing/other/t/a.csv", b"id,agrees\n1,yes\n2,no\n")):  # fmt: skip
+        app.store.write(key, body)
+        Pipeline(app.catalog, app.store, router=router).process(key)
+    answers = {c.name: c.type for c in app.catalog.table("survey", "answers").columns}
+    assert answers == {"id": "BIGINT", "agrees": "BOOLEAN", "grade": "VARCHAR"}  # Y/N never
+    assert rows(app, "SELECT agrees FROM survey.answers ORDER BY id") == [(True,), (False,)]
+    assert {c.name: c.type for c in app.catalog.table("other", "t").columns}["agrees"] == "VARCHAR"

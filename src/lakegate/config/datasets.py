@@ -186,6 +186,11 @@ class DatasetSettings(_Section):
         description="The sheet of Excel workbooks to read; unset: the first sheet with data (the "
         "others are named in the file's warnings).",
     )
+    yes_no_booleans: bool = Field(
+        False,
+        description="Read CSV columns of only yes and no (any case) as booleans, as true and false are "
+        "(lakegate reads them as text otherwise; T/F, Y/N and 0/1 are never booleans).",
+    )
     rules: list[RuleSettings] = Field(
         default_factory=list, description="Validation rules every file of the dataset must pass."
     )

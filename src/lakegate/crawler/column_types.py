@@ -109,21 +109,23 @@ def null_tokens(
 
 
 def strict_booleans(
-    conn: duckdb.DuckDBPyConnection, text_reader: str, columns: list[Column]
+    conn: duckdb.DuckDBPyConnection, text_reader: str, columns: list[Column], *, yes_no: bool = False
 ) -> tuple[list[Column], list[str]]:
     """Columns typed BOOLEAN only where every value is spelled ``true`` or ``false`` (any case):
     a column of ``F`` and ``O`` letters, ``Y``/``N`` or ``0``/``1`` is letters or digits, not
     booleans — a file of only ``F`` would otherwise read ``false`` once another file's ``O``
     widens the column to text. Digits become BIGINT, anything else VARCHAR; said in warnings.
-    Decided over the whole file, read as text by ``text_reader``."""
+    Decided over the whole file, read as text by ``text_reader``; ``yes_no``: ``yes`` and ``no``
+    are booleans too (a dataset that says so)."""
     flagged = [c for c in columns if c.type == "BOOLEAN"]
     if not flagged:
         return columns, []
     checks = []
+    words = "'true', 'false'" + (", 'yes', 'no'" if yes_no else "")
     for c in flagged:
         value = f"trim({quote_ident(c.name)})"
         checks += [
-            f"count(*) FILTER (WHERE {value} IS NOT NULL AND lower({value}) NOT IN ('true', 'false'))",
+            f"count(*) FILTER (WHERE {value} IS NOT NULL AND lower({value}) NOT IN ({words}))",
             f"count(*) FILTER (WHERE {value} IS NOT NULL AND NOT regexp_full_match({value}, '[+-]?[0-9]+'))",
         ]
     try:

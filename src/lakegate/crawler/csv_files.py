@@ -99,7 +99,12 @@ _SNIFFED = ", ".join([
 
 
 def csv_plan(
-    conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    detected: Detected,
+    screen: Screen | None,
+    *,
+    yes_no: bool = False,
 ) -> FilePlan:
     last_error = ""
     for call, fixed, dialect in _attempts(path, detected):
@@ -149,7 +154,7 @@ def csv_plan(
         # are the file's only when the guess and the reader agree on them)
         records = dialect.rows if dialect is not None and dialect.columns == len(columns) else None
         columns, options, decided = refine(conn, text_reader, columns, options, records)
-        columns, said = strict_booleans(conn, text_reader, columns)
+        columns, said = strict_booleans(conn, text_reader, columns, yes_no=yes_no)
         decided = [*decided, *said]
         plan = FilePlan("csv", options, columns, 0, warnings=decided)
         try:

@@ -26,13 +26,15 @@ def infer(
     screen: Screen | None = None,
     *,
     sheet: str = "",
+    yes_no: bool = False,
 ) -> FilePlan:
     """Infer one file's plan, reading it in full.
 
     ``screen`` gives aggregates to compute in that same read (the value checks of the file's
     dataset), so they cost no read of their own; their results are the plan's ``screened``.
     Parquet is not read in full (its footer is enough), so its ``screened`` stays ``None``.
-    ``sheet`` names the sheet of an Excel workbook to read (unset: its first sheet with data).
+    ``sheet`` names the sheet of an Excel workbook to read (unset: its first sheet with data);
+    ``yes_no``: CSV columns of only yes and no are booleans too (a dataset's ``yes_no_booleans``).
 
     Raises:
         Rejection: ``reject.unparseable``, ``reject.json_not_records`` or ``reject.truncated_parquet``.
@@ -43,4 +45,4 @@ def infer(
         return excel_plan(conn, path, sheet, screen)
     if detected.format == "json":
         return json_plan(conn, path, detected, screen)
-    return csv_plan(conn, path, detected, screen)
+    return csv_plan(conn, path, detected, screen, yes_no=yes_no)

@@ -72,14 +72,15 @@ def judged(
         dataset.check_content(detected.format, detected.compression)
     screen = dataset.screen if dataset else None
     sheet = dataset.sheet if dataset else ""
+    yes_no = bool(dataset and dataset.yes_no)
     with ExitStack() as stack:
         ready = stack.enter_context(readable(read_from, detected, source))
         try:
-            plan = infer(conn, ready.path, ready.detected, size, screen, sheet=sheet)
+            plan = infer(conn, ready.path, ready.detected, size, screen, sheet=sheet, yes_no=yes_no)
         except NotAllUTF8:  # found past the head: read each line by its own evidence
             detected = replace(detected, encoding=MIXED)
             ready = stack.enter_context(readable(read_from, detected, source))
-            plan = infer(conn, ready.path, ready.detected, size, screen, sheet=sheet)
+            plan = infer(conn, ready.path, ready.detected, size, screen, sheet=sheet, yes_no=yes_no)
         path = ready.path
         check_partition_clash(plan, route)
         warnings = ready.notes + plan.warnings

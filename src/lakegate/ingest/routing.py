@@ -146,6 +146,7 @@ class Dataset:
         self.formats = tuple(settings.formats)
         self.compressions = tuple(settings.compressions)
         self.sheet = settings.sheet
+        self.yes_no = settings.yes_no_booleans
         self.rules = [rule.model_dump() for rule in settings.rules]
         self.timezone = zoneinfo.ZoneInfo(settings.timezone)
         self.duplicates = settings.duplicates
