@@ -118,35 +118,11 @@ def csv_plan(
             last_error = engine_message(exc)
             continue
         assert sniffed is not None
-        delim, quote, escape, newline, comment, skip, header, cols, datefmt, tsfmt = sniffed
-        quote = '"' if quote in ("(empty)", "") else quote
-        escape = quote if escape in ("(empty)", "") else escape
-        options: dict[str, Any] = {
-            "delim": delim,
-            "quote": quote,
-            "escape": escape,
-            "header": bool(header),
-            "skip": int(skip or 0),
-            "compression": detected.compression,
-            "new_line": "" if newline in ("(empty)", None) else newline,  # DuckDB spelling, e.g. \\r\\n
-            "comment": "" if comment in ("(empty)", None) else comment,
-            "dateformat": datefmt or "",
-            "timestampformat": tsfmt or "",
-        }
+        options, cols = _sniffed_options(sniffed, detected)
         options |= fixed
-        if detected.encoding != "utf-8":
-            options["encoding"] = detected.encoding
         if dialect is not None and dialect.columns != len(cols):
             continue  # the sniffer disagrees with the evidence
-        originals = [c["name"] for c in cols] if options["header"] else [""] * len(cols)
-        if dialect is not None and dialect.header_rows >= 1 and len(dialect.names) == len(cols):
-            # the header as written: the sniffer renames repeated names (x, x_1) and joins no rows
-            originals = [n.strip() for n in dialect.names]
-        names = column_names(originals)
-        if not options["header"]:
-            originals = names
-        types = [str(parse_type(c["type"])) for c in cols]
-        columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
+        columns = _header_columns(cols, dialect, header=options["header"])
         preamble = dialect.preamble if dialect is not None else options["skip"]
         text = {**options, "ignore_errors": True, "strict_mode": False}
         text_reader = reader_sql([path], "csv", text, [(c.name, "VARCHAR") for c in columns])
@@ -184,6 +160,41 @@ def csv_plan(
         hint="fix the line named above and deliver the file again",
         details={"engine_error": last_error},
     )
+
+
+def _sniffed_options(sniffed: tuple[Any, ...], detected: Detected) -> tuple[dict[str, Any], list[Any]]:
+    """The reader options a sniff (DuckDB's or our own) decided, and the columns it saw."""
+    delim, quote, escape, newline, comment, skip, header, cols, datefmt, tsfmt = sniffed
+    quote = '"' if quote in ("(empty)", "") else quote
+    escape = quote if escape in ("(empty)", "") else escape
+    options: dict[str, Any] = {
+        "delim": delim,
+        "quote": quote,
+        "escape": escape,
+        "header": bool(header),
+        "skip": int(skip or 0),
+        "compression": detected.compression,
+        "new_line": "" if newline in ("(empty)", None) else newline,  # DuckDB spelling, e.g. \\r\\n
+        "comment": "" if comment in ("(empty)", None) else comment,
+        "dateformat": datefmt or "",
+        "timestampformat": tsfmt or "",
+    }
+    if detected.encoding != "utf-8":
+        options["encoding"] = detected.encoding
+    return options, list(cols)
+
+
+def _header_columns(cols: list[Any], dialect: Dialect | None, *, header: bool) -> list[Column]:
+    """The columns by name as the header wrote them (repeated names get _2, _3), typed as sniffed."""
+    originals = [c["name"] for c in cols] if header else [""] * len(cols)
+    if dialect is not None and dialect.header_rows >= 1 and len(dialect.names) == len(cols):
+        # the header as written: the sniffer renames repeated names (x, x_1) and joins no rows
+        originals = [n.strip() for n in dialect.names]
+    names = column_names(originals)
+    if not header:
+        originals = names
+    types = [str(parse_type(c["type"])) for c in cols]
+    return [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
 
 
 def _read_clean(
