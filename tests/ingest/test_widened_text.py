@@ -144,6 +144,33 @@ def test_lakegate_migrate_rejudges_booleans_of_files_taken_before_the_rule(app: 
     assert "changed 0 files" in migrate()  # once is enough
 
 
+def test_lakegate_migrate_writes_again_the_copies_files_need(app: App) -> None:
+    """A zipped CSV is read through a copy lakegate needs: migrating re-reads the delivered file."""
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from lakegate.catalog.model import columns
+    from lakegate.ingest.retext import Retexter
+
+    assert deliver(app, "landing/s/z/a.csv.zip", _zipped("a.csv", b"k,flag\n1,F\n2,T\n")).kind == "accepted"
+    [f] = app.catalog.table("s", "z").files
+    # as lakegate cataloged it before: F and T as booleans, in the copy too
+    old = [replace(c, type="BOOLEAN") if c.name == "flag" else c for c in f.columns]
+    assert Retexter(app.catalog, app.store).rewrite("s", "z", f, old, cause="as before") == ""
+    with app.catalog.writing("the table's column as before") as conn:
+        conn.execute(columns.update().where(columns.c.name == "flag").values(type="BOOLEAN"))
+    assert rows(app, "SELECT flag FROM s.z ORDER BY k") == [(False,), (True,)]
+    done = subprocess.run(
+        [sys.executable, "-m", "lakegate", "migrate", "--home", str(app.home.root)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "flag: BOOLEAN -> VARCHAR" in done.stdout and "not migrated" not in done.stderr, done
+    [after] = app.catalog.table("s", "z").files
+    assert after.derived_key and after.derived_key != f.derived_key and not after.accelerated
+    assert rows(app, "SELECT flag FROM s.z ORDER BY k") == [("F",), ("T",)]
+
+
 def test_json_strings_read_as_delivered_once_their_column_is_text(app: App) -> None:
     deliver(app, "landing/s/j/a.json", b'{"k": 1, "seen": "soon"}\n')
     deliver(
@@ -227,3 +254,42 @@ def test_a_dataset_may_read_yes_and_no_as_booleans(app: App) -> None:
     assert answers == {"id": "BIGINT", "agrees": "BOOLEAN", "grade": "VARCHAR"}  # Y/N never
     assert rows(app, "SELECT agrees FROM survey.answers ORDER BY id") == [(True,), (False,)]
     assert {c.name: c.type for c in app.catalog.table("other", "t").columns}["agrees"] == "VARCHAR"
+
+
+def _zipped(name: str, data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_copies_a_file_needs_are_written_again_with_its_text_when_the_column_widens(app: App) -> None:
+    """Windows-1252 and zipped CSV are read through copies lakegate needs; once another file
+    widens their typed columns to text, the copies are written again from the delivered files."""
+    from lakegate.ingest.accelerate import Accelerator
+
+    latin = "k,price,day,who\n1,1.50,03/04/2026,café\n2,2.00,13/04/2026,5 €\n".encode("cp1252")
+    assert _deliver_loose(app, "landing/s/n/a.csv", latin) == "accepted"
+    zipped = _zipped("b.csv", b"k,price,day,who\n3,0.10,21/12/2026,z\n")
+    assert _deliver_loose(app, "landing/s/n/b.csv.zip", zipped) == "accepted"
+    before = {f.key: f for f in app.catalog.table("s", "n").files}
+    assert all(f.derived_key and not f.accelerated for f in before.values()), before
+    # a file widens both to text
+    assert _deliver_loose(app, "landing/s/n/c.csv", b"k,price,day,who\n4,unknown,later,x\n") == "accepted"
+    accelerator = Accelerator(app.catalog, app.store, lambda: app.settings)
+    accelerator.run_pending()
+    assert rows(app, "SELECT k, price, day, who FROM s.n ORDER BY k") == [
+        (1, "1.50", "03/04/2026", "café"), (2, "2.00", "13/04/2026", "5 €"),
+        (3, "0.10", "21/12/2026", "z"), (4, "unknown", "later", "x"),
+    ]  # fmt: skip
+    after = {f.key: f for f in app.catalog.table("s", "n").files}
+    for key in ("landing/s/n/a.csv", "landing/s/n/b.csv.zip"):
+        [old] = [f for k, f in before.items() if k.endswith(key.rsplit("/", 1)[1])]
+        [new] = [f for k, f in after.items() if k.endswith(key.rsplit("/", 1)[1])]
+        assert new.derived_key != old.derived_key and not new.accelerated
+        assert {c.name: c.type for c in new.columns}["price"] == "VARCHAR"
+    assert accelerator.run_pending() == []  # nothing more to do: the schema did not change again
+    assert rows(app, "SELECT count(*) FROM s.n WHERE price = '1.50'") == [(1,)]

@@ -101,7 +101,7 @@ def readable(
             if detected.compression != "none":
                 local = _unpack(local, opener, detected, folder)
                 mixed = detected.encoding == MIXED
-                detected = _detect_file(local)
+                detected = detect_file(local)
                 if mixed:  # known from a full read, which the unpacked file's head may not show
                     detected = replace(detected, encoding=MIXED)
                 if detected.compression in ("bzip2", "zip"):
@@ -145,7 +145,7 @@ def _footnotes(path: str, detected: Detected) -> footnotes.Footnotes | None:
     return footnotes.find(path, detected.encoding) if not detected.encoding.startswith("utf-16") else None
 
 
-def _detect_file(path: str) -> Detected:
+def detect_file(path: str) -> Detected:
     size = Path(path).stat().st_size
     with open(path, "rb") as stream:
         head = stream.read(HEAD_BYTES)

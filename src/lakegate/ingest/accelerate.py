@@ -12,11 +12,9 @@ forgets and rewrites them. It runs with the ingest identity, never the query eng
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -34,9 +32,11 @@ from lakegate.duck import connect
 from lakegate.duck.readers import FilePlan, plan_select
 from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.errors import LakegateError
+from lakegate.ingest.retext import Retexter
 from lakegate.keys import DERIVED, MEMBER, compacted_key, derived_key
 from lakegate.schema import Column
 from lakegate.storage import ObjectStore
+from lakegate.storage.base import local_path, upload
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 600.0  # how often lakegate up looks for derived copies no file points to
@@ -145,6 +145,7 @@ class Accelerator:
         self.poll_seconds = poll_seconds
         self._failed: set[tuple[int, str]] = set()  # (file id, sha) left in place: not tried again
         self._converting: Any = None  # the DuckDB connection of the copy being written
+        self.retexter = Retexter(catalog, store, memory_limit=memory_limit)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -204,7 +205,7 @@ class Accelerator:
         conn = self._converting = connect(threads=self.threads, memory_limit=self.memory_limit)
         with tempfile.TemporaryDirectory(prefix="lakegate-accelerate-") as work:
             try:
-                source = self._local(candidate.key, Path(work))
+                source = local_path(self.store, candidate.key, Path(work))
                 copy = f"{work}/copy.parquet"
                 original = plan_select(source, plan)
                 order = sort_column(candidate.columns) if candidate.row_count > ROW_GROUP else None
@@ -226,31 +227,19 @@ class Accelerator:
                     f"{expected[1]}",
                     hint="the file stays read in place; `lakegate accelerate --rebuild` tries again",
                 )
-            digest = hashlib.sha256()
-            with open(copy, "rb") as data:
-                for chunk in iter(lambda: data.read(1 << 20), b""):
-                    digest.update(chunk)
-                size = data.tell()
-                data.seek(0)
-                self.store.write(key, data)
-        return expected[0], size, digest.hexdigest()
-
-    def _local(self, key: str, work: Path, name: str | None = None) -> str:
-        """A path DuckDB reads the file at: the lake's own file, or a download of it (to
-        ``name`` in ``work``) — the converting connection has no credentials for the bucket."""
-        url = self.store.url(key)
-        if "://" not in url:
-            return url
-        local = work / (name or Path(key).name)
-        with self.store.open(key) as src, local.open("wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        return str(local)
+            size, sha = upload(self.store, key, copy)
+        return expected[0], size, sha
 
     # -- all of them ---------------------------------------------------------------------------
 
     def run_pending(self, limit: int | None = None) -> list[Converted]:
         """Convert what waits (at most ``limit`` files), oldest first; then (without a limit)
         compact partitions of many small copies."""
+        for retexted in self.retexter.run():  # copies a file needs, whatever `accelerate` says
+            if retexted.failed:
+                log.warning(
+                    "%s: the copy of %s stays typed: %s", retexted.table, retexted.key, retexted.failed
+                )
         done: list[Converted] = []
         while limit is None or len(done) < limit:
             batch = self.pending(16 if limit is None else min(16, limit - len(done)))
@@ -289,14 +278,12 @@ class Accelerator:
             with tempfile.TemporaryDirectory(prefix="lakegate-compact-") as work:
                 copy = f"{work}/compacted.parquet"
                 here = Path(work)
-                local = {self._local(m.derived_key, here, f"{i}.parquet"): m for i, m in enumerate(members)}
+                local = {
+                    local_path(self.store, m.derived_key, here, f"{i}.parquet"): m
+                    for i, m in enumerate(members)
+                }
                 _write_compacted(conn, local, copy)
-                digest = hashlib.sha256()
-                with open(copy, "rb") as data:
-                    for chunk in iter(lambda: data.read(1 << 20), b""):
-                        digest.update(chunk)
-                    data.seek(0)
-                    self.store.write(key, data)
+                _size, sha = upload(self.store, key, copy)
         except (LakegateError, OSError, duckdb.Error) as exc:
             reason = exc.message if isinstance(exc, LakegateError) else str(exc).split("\n")[0]
             log.warning("the small files in %s stay read one by one: %s", folder, reason)
@@ -304,7 +291,7 @@ class Accelerator:
         finally:
             self._converting = None
             conn.close()
-        if not a.record_compacted(self.catalog, members, key, digest.hexdigest()):
+        if not a.record_compacted(self.catalog, members, key, sha):
             self.store.delete(key)  # one of them changed meanwhile: the next round tries again
             return Converted(folder, "changed", time.perf_counter() - started)
         rows = sum(m.row_count for m in members)

@@ -4,13 +4,16 @@ Booleans (lakegate 0.9): only ``true`` and ``false`` are booleans now. A CSV fil
 earlier with a BOOLEAN column of ``T``/``F``, ``Y``/``N``, ``yes``/``no`` or ``0``/``1`` is read
 again as text; the column becomes VARCHAR (BIGINT for digits), its table widens with a new schema
 version, and a copy made only for speed is forgotten (written again by the accelerator). A file
-whose copy is needed to read it (zip, another encoding) cannot be re-read in place: it is listed,
-to be replayed. Running it twice changes nothing the second time.
+whose copy is needed to read it (zip, another encoding) is read again from the delivered file and
+its copy written again with the new types. Then every copy a file needs whose typed values a
+wider table column would change (``retext``) is written again with that column as text. Running
+it twice changes nothing the second time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import duckdb
@@ -19,6 +22,8 @@ from lakegate import duck
 from lakegate.catalog import Catalog
 from lakegate.crawler.column_types import strict_booleans
 from lakegate.duck.readers import reader_sql
+from lakegate.errors import LakegateError
+from lakegate.ingest.retext import Retexter, delivered
 from lakegate.storage import ObjectStore
 
 
@@ -50,16 +55,15 @@ def migrate_booleans(catalog: Catalog, store: ObjectStore, *, dry_run: bool = Fa
             continue  # replaced or removed meanwhile
         f = found[0]
         done = Migrated(f"{database}.{name}", key)
-        if f.derived_key and not f.accelerated:
-            done.skipped = "it is read through a copy lakegate needs (zip, another encoding): replay it"
-            out.append(done)
-            continue
-        options = {**f.options, "ignore_errors": True, "strict_mode": False}
-        where = key.removeprefix("file://") if "://" in key else store.url(key)  # crawled in place, or lake
-        text = reader_sql([where], "csv", options, [(c.name, "VARCHAR") for c in f.columns])
+        needed = bool(f.derived_key and not f.accelerated)
         try:
-            columns, _said = strict_booleans(conn, text, f.columns)
-        except duckdb.Error as exc:
+            with (
+                delivered(store, f) if needed else nullcontext((conn, _where(store, key))) as (reader, where)
+            ):
+                options = {**f.options, "ignore_errors": True, "strict_mode": False}
+                text = reader_sql([where], "csv", options, [(c.name, "VARCHAR") for c in f.columns])
+                columns, _said = strict_booleans(reader, text, f.columns)
+        except (duckdb.Error, OSError, LakegateError) as exc:
             done.skipped = f"it cannot be read: {exc}"
             out.append(done)
             continue
@@ -69,9 +73,19 @@ def migrate_booleans(catalog: Catalog, store: ObjectStore, *, dry_run: bool = Fa
             if old != new
         ]
         if done.changes:
-            if not dry_run:
-                catalog.retype_file(
-                    database, name, key, columns, cause="migrated: only true/false are booleans"
-                )
+            cause = "migrated: only true/false are booleans"
+            if needed and not dry_run:
+                done.skipped = Retexter(catalog, store).rewrite(database, name, f, columns, cause=cause)
+            elif not dry_run:
+                catalog.retype_file(database, name, key, columns, cause=cause)
             out.append(done)
+    if not dry_run:
+        out += [
+            Migrated(r.table, r.key, [f"{c}: read as text" for c in r.columns], r.failed)
+            for r in Retexter(catalog, store).run()
+        ]
     return out
+
+
+def _where(store: ObjectStore, key: str) -> str:
+    return key.removeprefix("file://") if "://" in key else store.url(key)  # crawled in place, or lake

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from lakegate.errors import StorageError
@@ -210,3 +212,29 @@ class ObjectStore(ABC):
 
 def not_found(key: str, where: str) -> StorageError:
     return StorageError(f"object {key!r} not found in {where}", code="storage.not_found")
+
+
+def upload(store: ObjectStore, key: str, local: str) -> tuple[int, str]:
+    """Write the local file ``local`` to ``key`` of ``store``; its size and SHA-256."""
+    digest = hashlib.sha256()
+    with open(local, "rb") as data:
+        for chunk in iter(lambda: data.read(1 << 20), b""):
+            digest.update(chunk)
+        size = data.tell()
+        data.seek(0)
+        store.write(key, data)
+    return size, digest.hexdigest()
+
+
+def local_path(store: ObjectStore, key: str, work: Path, name: str | None = None) -> str:
+    """A path DuckDB reads the file at: the lake's own file, a file crawled in place, or a
+    download of it (to ``name`` in ``work``) — converting connections have no bucket credentials."""
+    if key.startswith("file://"):
+        return key.removeprefix("file://")
+    url = store.url(key)
+    if "://" not in url:
+        return url
+    local = work / (name or Path(key).name)
+    with store.open(key) as src, local.open("wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return str(local)
