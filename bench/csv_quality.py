@@ -25,6 +25,7 @@ import difflib
 import json
 import re
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,7 @@ import duckdb
 
 from lakegate import duck
 from lakegate.crawler.detect import detect
-from lakegate.crawler.infer import infer
-from lakegate.crawler.normalize import readable
+from lakegate.crawler.infer import read_and_infer
 from lakegate.duck.readers import plan_select
 from lakegate.errors import Rejection
 
@@ -44,8 +44,10 @@ Table = tuple[list[str], list[tuple[Any, ...]]]
 def lakegate_read(conn: duckdb.DuckDBPyConnection, path: Path) -> Table:
     """The file as ingestion reads it (through a readable copy when the engine needs one)."""
     data = path.read_bytes()
-    with readable(str(path), detect(data[:65536], data[-16:], len(data))) as ready:
-        plan = infer(conn, ready.path, ready.detected, len(data))
+    with ExitStack() as stack:
+        ready, plan = read_and_infer(
+            stack, conn, str(path), detect(data[:65536], data[-16:], len(data)), len(data)
+        )
         rows = conn.execute(plan_select(ready.path, plan)).fetchall()
     return [c.original for c in plan.columns], rows
 

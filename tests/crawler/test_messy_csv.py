@@ -254,3 +254,63 @@ def test_single_quoted_values_are_read_without_their_quotes(tmp_path: Path) -> N
 def test_apostrophes_in_double_quoted_values_stay(tmp_path: Path) -> None:
     path = write(tmp_path, "w.csv", b'id,text\n1,"Men\'s boots, red"\n2,"it\'s, fine"\n')
     assert read_back(path)[1] == [(1, "Men's boots, red"), (2, "it's, fine")]
+
+
+# -- quotes a strict reader cannot split: the forgiving parser and the repaired copy ------------
+
+
+@given(
+    st.sampled_from([",", ";", "\t", "|"]).flatmap(lambda d: st.tuples(st.just(d), _tables(d))),
+    st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+)
+def test_the_forgiving_parser_reads_well_formed_csv_as_a_strict_one(
+    case: tuple[str, list[list[str]]], quoting: int
+) -> None:
+    from lakegate.crawler import forgiving
+
+    delimiter, table = case
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator="\n").writerows(table)
+    lines = io.StringIO(out.getvalue(), newline="")
+    assert list(forgiving.records(lines, delimiter, '"', '"')) == table
+
+
+def _delivered(app: App, key: str, text: str) -> Outcome:
+    outcomes: list[Outcome] = []
+    app.store.write(key, text.encode())
+    Pipeline(app.catalog, app.store, on_outcome=outcomes.append).process(key)
+    return outcomes[0]
+
+
+def test_single_quoted_values_with_apostrophes_inside_read_as_a_person_reads_them(app: App) -> None:
+    """Survey dumps quote with apostrophes and leave the apostrophes of the text unescaped."""
+    lines = ["id,product,'description',price"]
+    lines += [f"{i},Men's boots {i},'Keeps feet dry, warm. Won't let you down.',{i}.5" for i in range(1, 30)]
+    outcome = _delivered(app, "landing/s/survey/a.csv", "\n".join(lines) + "\n")
+    assert outcome.kind == "accepted" and outcome.rows == 29, outcome
+    got = rows(app, "SELECT id, product, description, price FROM s.survey WHERE id = 2")
+    assert got == [(2, "Men's boots 2", "Keeps feet dry, warm. Won't let you down.", 2.5)]
+    [f] = app.catalog.table("s", "survey").files
+    assert f.derived_key  # queries read the repaired records
+    assert any("forgiving" in d for d in (outcome.warnings or [])), outcome.warnings
+
+
+def test_a_stray_quote_before_a_quoted_value_costs_nothing_but_that_quote(app: App) -> None:
+    """A product export where one URL got a second opening quote (the strict read refuses it)."""
+    lines = ["id,name,url,note"]
+    lines += [f'{i},"item {i}","https://example.com/{i}.html",' for i in range(1, 40)]
+    lines[12] = '12,"item 12",""https://example.com/12.html",'
+    outcome = _delivered(app, "landing/s/links/a.csv", "\n".join(lines) + "\n")
+    assert outcome.kind == "accepted" and outcome.rows == 39, outcome
+    assert rows(app, "SELECT url FROM s.links WHERE id IN (11, 12) ORDER BY id") == [
+        ("https://example.com/11.html",), ('"https://example.com/12.html',),
+    ]  # fmt: skip
+
+
+def test_a_quote_that_never_closes_costs_its_row_reported_by_line_not_the_rows_after_it(app: App) -> None:
+    lines = ["id,name,amount", *(f'{i},"item {i}",{i}.5' for i in range(1, 41))]
+    lines[12] = '12,"item, 12,12.5'  # the quote opens and never closes
+    outcome = _delivered(app, "landing/s/broken/a.csv", "\n".join(lines) + "\n")
+    assert outcome.kind == "accepted" and outcome.rows == 39, outcome
+    assert any("line 13" in w and "skipped" in w for w in outcome.warnings or []), outcome.warnings
+    assert rows(app, "SELECT count(*), min(id), max(id) FROM s.broken WHERE id <> 12") == [(39, 1, 40)]

@@ -107,6 +107,7 @@ def csv_plan(
     yes_no: bool = False,
 ) -> FilePlan:
     last_error = ""
+    unclosed: UnclosedQuote | None = None
     for call, fixed, dialect in _attempts(path, detected):
         try:
             if call:
@@ -147,18 +148,47 @@ def csv_plan(
                 done.warnings.insert(
                     0, f"the first {lines} came before the table and were left out (a preamble)"
                 )
+            if unclosed is not None and detected.repair is None and len(done.columns) < unclosed.columns:
+                # only another sniff read it, as fewer columns than the evidence shows: repaired
+                # quotes give the table its columns back
+                raise QuotesToRepair(_unparseable(str(unclosed)), unclosed.dialect)
             return done
         except duckdb.Error as exc:
             last_error = engine_message(exc)
+            if _repairable(dialect) and unclosed is None:
+                unclosed = _to_repair(last_error, dialect)
             continue
         except TooManySkipped as exc:
             last_error = str(exc)
+            if isinstance(exc, UnclosedQuote) and unclosed is None:
+                unclosed = exc
+            elif _repairable(dialect) and unclosed is None:
+                unclosed = _to_repair(last_error, dialect)
             continue
-    raise Rejection(
-        f"the file cannot be parsed as CSV: {last_error}",
+    rejection = _unparseable(str(unclosed or last_error))
+    if unclosed is not None and detected.repair is None:
+        raise QuotesToRepair(rejection, unclosed.dialect)
+    raise rejection
+
+
+def _repairable(dialect: Dialect | None) -> bool:
+    """Whether the evidence splits the records clearly where the engine failed to read them."""
+    return dialect is not None and (dialect.forgiving or dialect.consistency >= CONFIDENT)
+
+
+def _to_repair(error: str, dialect: Dialect | None) -> UnclosedQuote:
+    """The engine cannot read the records the evidence found: quotes to repair."""
+    assert dialect is not None
+    options = {"delim": dialect.delimiter, "quote": dialect.quote, "escape": dialect.escape}
+    return UnclosedQuote(error, options, None, dialect.columns)
+
+
+def _unparseable(error: str) -> Rejection:
+    return Rejection(
+        f"the file cannot be parsed as CSV: {error}",
         code="reject.unparseable",
         hint="fix the line named above and deliver the file again",
-        details={"engine_error": last_error},
+        details={"engine_error": error},
     )
 
 
@@ -214,6 +244,27 @@ def _read_clean(
 
 class TooManySkipped(Exception):
     pass
+
+
+class UnclosedQuote(TooManySkipped):
+    """A quote opens and never closes, even read leniently: the file is to be read again from a
+    copy whose records a forgiving CSV parser repaired (``normalize``), named by its dialect."""
+
+    def __init__(self, message: str, options: dict[str, Any], line: int | None, columns: int) -> None:
+        super().__init__(message)
+        self.dialect = (str(options["delim"]), str(options["quote"]), str(options["escape"]), line or 0)
+        self.columns = columns  # the table's, by the evidence
+
+
+class QuotesToRepair(Rejection):
+    """The file's rejection when no dialect reads it, and the dialect under which only quotes that
+    never close stood in the way (``normalize`` repairs them; read again, it may be accepted)."""
+
+    def __init__(self, rejection: Rejection, dialect: tuple[str, str, str, int]) -> None:
+        super().__init__(
+            rejection.message, code=rejection.code, hint=rejection.hint, details=rejection.details
+        )
+        self.dialect = dialect
 
 
 class NotAllUTF8(Exception):
@@ -280,8 +331,11 @@ def _read_tolerant(
             if plan.options.get("strict_mode") is False:
                 line = rejects[0][0] if rejects else unclosed_quote_line(path, plan.options)
                 where = f"on line {line} " if line else ""
-                raise TooManySkipped(
-                    f"a quote opens {where}and never closes, so the rows after it cannot be told apart"
+                raise UnclosedQuote(
+                    f"a quote opens {where}and never closes, so the rows after it cannot be told apart",
+                    plan.options,
+                    line,
+                    len(columns),
                 )
             lenient = replace(plan, columns=columns, options={**plan.options, "strict_mode": False})
             done = _read_tolerant(conn, path, lenient, screen, expected)

@@ -32,6 +32,8 @@ class Detected:
     # utf-8 | utf-16 (little-endian) | latin-1, which the reader decodes itself; utf-16-be | cp1252
     encoding: str = "utf-8"
     member: str = ""  # the name of the file inside a zip archive
+    # known from a full read: a quote never closes; (delimiter, quote, escape, its line) to repair by
+    repair: tuple[str, str, str, int] | None = None
 
 
 def detect(head: bytes, tail: bytes, size: int) -> Detected:

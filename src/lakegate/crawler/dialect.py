@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+
+from lakegate.crawler import forgiving
 
 DELIMITERS = (",", ";", "\t", "|", " ")
 QUOTES = ('"', "'")
@@ -44,6 +47,7 @@ class Dialect:
     records: int = 0  # data records in the sample (a reader that returns fewer lost some)
     null_tokens: tuple[str, ...] = ()  # NULL_TOKENS seen in the sample's data
     rows: tuple[tuple[str, ...], ...] = ()  # the sample's data records, as parsed
+    forgiving: bool = False  # only the forgiving parser splits the records so (quotes to repair)
 
 
 def _records(sample: str, delimiter: str, quote: str, escape: str) -> list[list[str]]:
@@ -87,17 +91,18 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
             for escape in (quote, "\\"):
                 if escape == "\\" and "\\" not in sample:
                     continue
-                raw = _records(sample, delimiter, quote, escape)
-                if not complete and len(raw) > 1:
-                    raw = raw[:-1]
-                records = [r for r in raw if "".join(r).strip()]  # blank lines are no records
-                if len(records) < 1:
+                found = _consistent(_records(sample, delimiter, quote, escape), complete=complete)
+                if quote in sample and (found is None or found[3] < 1.0):
+                    lines = io.StringIO(sample, newline="")
+                    careful = list(
+                        itertools.islice(forgiving.records(lines, delimiter, quote, escape), SAMPLE_RECORDS)
+                    )
+                    other = _consistent(careful, complete=complete)
+                    if other is not None and (found is None or other[3] > found[3]):
+                        found = (*other[:4], True)
+                if found is None:
                     continue
-                counts = Counter(len(r) for r in records)
-                columns, hits = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-                if columns < 2:
-                    continue
-                consistency = hits / len(records)
+                raw, columns, hits, consistency, by_forgiving = found
                 # Prefer what most records agree on, then more such records (a wrong quote
                 # character swallows lines into one record), then the double quote, then more
                 # columns (a delimiter that happens to be in every row of one column makes fewer),
@@ -131,9 +136,27 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                         data,
                         tokens,
                         rows,
+                        by_forgiving,
                     )
                     best = (rank, _with_preamble(dialect, sample, start))
     return None if best is None else best[1]
+
+
+def _consistent(
+    raw: list[list[str]], *, complete: bool
+) -> tuple[list[list[str]], int, int, float, bool] | None:
+    """The records, the number of fields most of them have (more than one), how many have it and
+    their share; ``None`` without such records."""
+    if not complete and len(raw) > 1:
+        raw = raw[:-1]  # cut short by the sample's end
+    records = [r for r in raw if "".join(r).strip()]  # blank lines are no records
+    if not records:
+        return None
+    counts = Counter(len(r) for r in records)
+    columns, hits = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    if columns < 2:
+        return None
+    return raw, columns, hits, hits / len(records), False
 
 
 def _wrapped(sample: str, delimiter: str, quote: str) -> int:

@@ -8,14 +8,21 @@ text columns are typed in ``column_types`` and the full read's statistics kept i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
+from typing import Any, BinaryIO
+
 import duckdb
 
-from lakegate.crawler.csv_files import csv_plan
-from lakegate.crawler.detect import Detected
+from lakegate.crawler.csv_files import NotAllUTF8, QuotesToRepair, csv_plan
+from lakegate.crawler.detect import MIXED, Detected
 from lakegate.crawler.excel_files import excel_plan
 from lakegate.crawler.json_files import json_plan
+from lakegate.crawler.normalize import Readable, readable
 from lakegate.crawler.parquet_files import parquet_plan
 from lakegate.duck.readers import FilePlan, Screen
+from lakegate.errors import Rejection
 
 
 def infer(
@@ -46,3 +53,43 @@ def infer(
     if detected.format == "json":
         return json_plan(conn, path, detected, screen)
     return csv_plan(conn, path, detected, screen, yes_no=yes_no)
+
+
+def read_and_infer(
+    stack: ExitStack,
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    detected: Detected,
+    size: int,
+    *,
+    source: Callable[[], BinaryIO] | None = None,
+    **options: Any,
+) -> tuple[Readable, FilePlan]:
+    """The file made readable (``normalize.readable``, held open by ``stack``) and its plan. What
+    only a full read finds is acted on by reading it again: lines that are not UTF-8 (each line
+    read by its own evidence) and quotes that never close (records repaired as a forgiving CSV
+    parser reads them). ``options`` go to ``infer``.
+
+    Raises:
+        Rejection: as ``infer``.
+    """
+    ready = stack.enter_context(readable(path, detected, source))
+    repairing: QuotesToRepair | None = None
+    for _ in range(3):
+        try:
+            return ready, infer(conn, ready.path, ready.detected, size, **options)
+        except NotAllUTF8:
+            if detected.encoding == MIXED:
+                raise
+            detected = replace(detected, encoding=MIXED)
+        except QuotesToRepair as exc:
+            repairing, detected = exc, replace(detected, repair=exc.dialect)
+        except Rejection:
+            if repairing is None:
+                raise
+            # the repaired records do not read either: the file's own reason, with its lines
+            raise Rejection(
+                repairing.message, code=repairing.code, hint=repairing.hint, details=repairing.details
+            ) from None
+        ready = stack.enter_context(readable(path, detected, source))
+    return ready, infer(conn, ready.path, ready.detected, size, **options)

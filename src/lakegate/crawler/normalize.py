@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from lakegate.crawler import footnotes
+from lakegate.crawler import footnotes, forgiving
 from lakegate.crawler.detect import HEAD_BYTES, MIXED, Detected, detect
 from lakegate.duck.readers import FilePlan, plan_select
 from lakegate.duck.sql import sql_literal
@@ -49,6 +49,8 @@ def copy_reason(detected: Detected) -> str:
         return f"{detected.compression} compressed Parquet"
     if _needs_utf8(detected):
         return f"{ENCODING_NAMES.get(detected.encoding, detected.encoding)} text"
+    if detected.repair is not None:
+        return "a quote that never closes (records repaired)"
     return ""
 
 
@@ -119,9 +121,16 @@ def readable(
                     shown = ", ".join(str(n) for n in legacy[:10]) + (", …" if len(legacy) > 10 else "")
                     what = f"lines {shown} are" if len(legacy) > 1 else f"line {shown} is"
                     notes.append(f"{what} not UTF-8, read as Windows-1252 (the rest of the file is UTF-8)")
-            elif _needs_utf8(detected):
+            elif _needs_utf8(detected) or (detected.repair and detected.encoding != "utf-8"):
                 local = _to_utf8(local, detected.encoding, folder)
                 detected = replace(detected, encoding="utf-8", bom=False)
+            if detected.repair is not None:
+                local = _repair_quotes(local, detected.repair, folder)
+                line = detected.repair[3]
+                notes.append(
+                    f"a quote {f'on line {line} ' if line else ''}never closes: the records were read as "
+                    "a forgiving CSV parser does (a quote that neither opens nor closes a field is kept)"
+                )
             found = _footnotes(local, detected)
         if found is not None:
             trimmed = str(folder / "without-footnotes")
@@ -254,6 +263,21 @@ def _mixed_to_utf8(path: str, folder: Path) -> tuple[str, list[int]]:
                     line = line.decode("latin-1").encode("utf-8")
             out.write(line)
     return str(out_path), legacy
+
+
+def _repair_quotes(path: str, dialect: tuple[str, str, str, int], folder: Path) -> str:
+    """``path``'s records as a careful reader splits them (``forgiving``: a quote that neither opens
+    nor closes a field is a character of it), written back as plain CSV: comma, double quotes."""
+    import csv
+
+    delimiter, quote, escape, _line = dialect
+    out_path = folder / "repaired"
+    with (
+        open(path, encoding="utf-8", errors="replace", newline="") as text,
+        open(out_path, "w", encoding="utf-8", newline="") as out,
+    ):
+        csv.writer(out, lineterminator="\n").writerows(forgiving.records(text, delimiter, quote, escape))
+    return str(out_path)
 
 
 def write_parquet(conn: Any, path: str, plan: FilePlan, local: str) -> None:

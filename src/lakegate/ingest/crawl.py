@@ -16,14 +16,15 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakegate import duck
 from lakegate.catalog import Catalog
 from lakegate.crawler.detect import HEAD_BYTES, detect
-from lakegate.crawler.infer import infer
-from lakegate.crawler.normalize import readable, write_copy
+from lakegate.crawler.infer import read_and_infer
+from lakegate.crawler.normalize import write_copy
 from lakegate.errors import LakegateError, Rejection, StorageError
 from lakegate.ingest.crawl_layout import Layout, Placed, discover, merge, siblings
 from lakegate.keys import DERIVED
@@ -222,9 +223,11 @@ class Crawl:
             url = engine_url(self.source, key)
             conn = self._conn(info.size)
             opener = lambda: self.source.open(key)  # noqa: E731
-            with readable(url.removeprefix("file://"), detected, opener) as ready:
+            with ExitStack() as stack:
+                ready, plan = read_and_infer(
+                    stack, conn, url.removeprefix("file://"), detected, info.size, source=opener
+                )
                 path = ready.path
-                plan = infer(conn, path, ready.detected, info.size)
                 clash = [c.original for c in plan.columns if c.name in dict(placed.partition)]
                 if clash:
                     raise Rejection(

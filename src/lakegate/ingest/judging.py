@@ -9,13 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from lakegate.crawler.csv_files import NotAllUTF8
-from lakegate.crawler.detect import MIXED, Detected
-from lakegate.crawler.infer import infer
-from lakegate.crawler.normalize import readable
+from lakegate.crawler.detect import Detected
+from lakegate.crawler.infer import read_and_infer
 from lakegate.duck.readers import FilePlan
 from lakegate.errors import Rejection
 from lakegate.ingest.routing import Route, Verdicts
@@ -74,13 +72,9 @@ def judged(
     sheet = dataset.sheet if dataset else ""
     yes_no = bool(dataset and dataset.yes_no)
     with ExitStack() as stack:
-        ready = stack.enter_context(readable(read_from, detected, source))
-        try:
-            plan = infer(conn, ready.path, ready.detected, size, screen, sheet=sheet, yes_no=yes_no)
-        except NotAllUTF8:  # found past the head: read each line by its own evidence
-            detected = replace(detected, encoding=MIXED)
-            ready = stack.enter_context(readable(read_from, detected, source))
-            plan = infer(conn, ready.path, ready.detected, size, screen, sheet=sheet, yes_no=yes_no)
+        ready, plan = read_and_infer(
+            stack, conn, read_from, detected, size, source=source, screen=screen, sheet=sheet, yes_no=yes_no
+        )
         path = ready.path
         check_partition_clash(plan, route)
         warnings = ready.notes + plan.warnings
