@@ -37,6 +37,7 @@ CODES: dict[str, Code] = {
     "reject.json_not_records": Code("the JSON holds values that are not objects, so it has no columns", fix="deliver one JSON object per line (NDJSON), a JSON array of objects, or one object"),
     "reject.line_too_long": Code("a line of the file is longer than ingest.max_line_bytes", fix="deliver text with one record per line, or raise ingest.max_line_bytes"),
     "reject.memory_limit": Code("reading the file ran out of memory three times, each in a fresh process", fix="split the file, or raise ingest.judge_memory_mb, then replay it"),
+    "reject.multiple_tables": Code("the file holds several tables one after another (the message lists each block's first line and columns)", fix="deliver each table as a file of its own"),
     "reject.name": Code("the file's name is not UTF-8 or too long to keep", fix="deliver it again under a shorter name, in UTF-8"),
     "reject.partition_column_clash": Code("the file has a column named like its partition folder", fix="crawl with --level so that folder is part of the table, or rename the column"),
     "reject.route": Code("no dataset or default route places the key in a table", fix="deliver under landing/<database>/<table>/, or add a dataset whose key template matches"),

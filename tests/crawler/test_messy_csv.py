@@ -314,3 +314,57 @@ def test_a_quote_that_never_closes_costs_its_row_reported_by_line_not_the_rows_a
     assert outcome.kind == "accepted" and outcome.rows == 39, outcome
     assert any("line 13" in w and "skipped" in w for w in outcome.warnings or []), outcome.warnings
     assert rows(app, "SELECT count(*), min(id), max(id) FROM s.broken WHERE id <> 12") == [(39, 1, 40)]
+
+
+# -- several tables in one file: refused with its blocks, never read as one -------------------
+
+
+def _export(columns: list[str], rows: int, start: int = 1) -> list[str]:
+    out = [",".join(columns)]
+    for i in range(start, start + rows):
+        out.append(",".join([f"2026-01-{i % 28 + 1:02d}", str(i), *(f"v{i}_{c}" for c in columns[2:])]))
+    return out
+
+
+@pytest.mark.parametrize("second", [["day", "n", "x"], ["day", "n", "x", "y", "z"], ["day", "n", "x", "y"]])
+def test_a_file_of_tables_one_after_another_is_refused_with_each_block(app: App, second: list[str]) -> None:
+    """Lab exports append one table after another (here 4 columns, then fewer, more, or the same
+    header again): reading them as one table would drop or garble rows, so the file is refused
+    and the reason lists every block — the user splits it and delivers each."""
+    lines = _export(["day", "n", "x", "y"], 20) + _export(second, 15)
+    outcome = _delivered(app, "landing/s/lab/a.csv", "\n".join(lines) + "\n")
+    assert outcome.kind == "quarantined" and outcome.reason_code == "reject.multiple_tables", outcome
+    assert "from line 1: 4 columns (day, n, x, y); from line 22: " in outcome.reason, outcome.reason
+    assert f"{len(second)} columns" in outcome.reason
+    assert app.catalog.table("s", "lab") is None
+
+
+def test_a_header_that_comes_again_past_the_sample_is_another_table(tmp_path: Path) -> None:
+    from lakegate.crawler.csv_files import SAMPLE_BYTES
+    from lakegate.errors import Rejection
+
+    rows = SAMPLE_BYTES // 10  # past the sample the guess reads
+    lines = _export(["day", "n", "x"], rows) + _export(["day", "n", "x"], 5)
+    path = write(tmp_path, "a.csv", ("\n".join(lines) + "\n").encode())
+    with pytest.raises(Rejection) as err:
+        plan_of(path)
+    assert err.value.code == "reject.multiple_tables"
+    assert err.value.details["blocks"][1]["line"] == rows + 2
+
+
+def test_a_header_word_in_the_data_is_no_second_table(tmp_path: Path) -> None:
+    lines = ["name,kind,n", *(f"item {i},kind {i % 3},{i}" for i in range(30))]
+    lines[10] = "name,kind,7"  # a value that is also a header name: data all the same
+    names, values = read_back(write(tmp_path, "a.csv", ("\n".join(lines) + "\n").encode()))
+    assert names == ["name", "kind", "n"] and len(values) == 30
+
+
+def test_each_blocks_first_line_counts_the_title_and_blank_lines_before_it(tmp_path: Path) -> None:
+    from lakegate.errors import Rejection
+
+    text = "Lab export\n\n" + "\n".join(
+        [*_export(["day", "n", "x", "y"], 20), "", *_export(["day", "n", "x"], 15)]
+    )
+    with pytest.raises(Rejection) as err:
+        plan_of(write(tmp_path, "a.csv", (text + "\n").encode()))
+    assert [b["line"] for b in err.value.details["blocks"]] == [3, 25]

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from lakegate.crawler import forgiving
 from lakegate.crawler.column_types import null_tokens, strict_booleans, type_columns
 from lakegate.crawler.detect import Detected
 from lakegate.crawler.dialect import Dialect, guess
@@ -123,6 +124,8 @@ def csv_plan(
         options |= fixed
         if dialect is not None and dialect.columns != len(cols):
             continue  # the sniffer disagrees with the evidence
+        if dialect is not None and dialect.blocks:
+            raise several_tables([(1 + dialect.preamble, dialect.columns, dialect.names), *dialect.blocks])
         columns = _header_columns(cols, dialect, header=options["header"])
         preamble = dialect.preamble if dialect is not None else options["skip"]
         text = {**options, "ignore_errors": True, "strict_mode": False}
@@ -169,6 +172,25 @@ def csv_plan(
     if unclosed is not None and detected.repair is None:
         raise QuotesToRepair(rejection, unclosed.dialect)
     raise rejection
+
+
+def several_tables(blocks: list[tuple[int, int, tuple[str, ...]]]) -> Rejection:
+    """The refusal of a file that holds one table after another, each block as (its first line,
+    its fields, its header's names): rows are never dropped, nor read as another table's."""
+
+    def shown(names: tuple[str, ...]) -> str:
+        return ", ".join(names[:4]) + (", …" if len(names) > 4 else "")
+
+    said = "; ".join(
+        f"from line {line}: {n} columns ({shown(names)})" if names else f"from line {line}: {n} columns"
+        for line, n, names in blocks
+    )
+    return Rejection(
+        f"the file holds {len(blocks)} tables one after another: {said}",
+        code="reject.multiple_tables",
+        hint="deliver each table as a file of its own",
+        details={"blocks": [{"line": line, "columns": n, "names": list(names)} for line, n, names in blocks]},
+    )
 
 
 def _repairable(dialect: Dialect | None) -> bool:
@@ -303,7 +325,7 @@ def _read_tolerant(
         try:
             total, stats, screened = counted(conn, reader, columns, screen)
             rejects = conn.execute(
-                f"SELECT line, error_type, column_name, error_message FROM {table} ORDER BY line"
+                f"SELECT line, error_type, column_name, error_message, csv_line FROM {table} ORDER BY line"
             ).fetchall()
         finally:
             conn.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS {table}_scans")
@@ -311,6 +333,7 @@ def _read_tolerant(
         if not_utf8:
             raise NotAllUTF8(not_utf8)
         cast = [r for r in rejects if r[1] == "CAST" and r[2]]
+        _header_again(cast, plan)
         if cast:
             widen = {identifier_of(columns, r[2]) for r in cast}
             columns = [replace(c, type="VARCHAR") if c.name in widen else c for c in columns]
@@ -352,6 +375,21 @@ def _read_tolerant(
             done.skipped_lines = lines
         return done
     raise TooManySkipped("the column types never settled")
+
+
+def _header_again(cast: list[tuple[Any, ...]], plan: FilePlan) -> None:
+    """Refuse a file whose header comes again further on (another table after the first, past
+    the sample the guess saw): its values are no data of the first table's columns."""
+    if not plan.options.get("header"):
+        return
+    header = [c.original.strip() for c in plan.columns]
+    o = plan.options
+    for line, *_rest, text in cast:
+        [fields] = list(forgiving.records([text or ""], o["delim"], o["quote"], o["escape"])) or [[]]
+        if [f.strip() for f in fields] == header:
+            names = tuple(header)
+            first = 1 + int(o.get("skip") or 0)
+            raise several_tables([(first, len(header), names), (int(line), len(header), names)])
 
 
 def unclosed_quote_line(path: str, options: dict[str, Any]) -> int | None:

@@ -48,6 +48,8 @@ class Dialect:
     null_tokens: tuple[str, ...] = ()  # NULL_TOKENS seen in the sample's data
     rows: tuple[tuple[str, ...], ...] = ()  # the sample's data records, as parsed
     forgiving: bool = False  # only the forgiving parser splits the records so (quotes to repair)
+    # tables after the first in the same file: (their first line, fields, their header's names)
+    blocks: tuple[tuple[int, int, tuple[str, ...]], ...] = ()
 
 
 def _records(sample: str, delimiter: str, quote: str, escape: str) -> list[list[str]]:
@@ -138,7 +140,17 @@ def guess(sample: str, *, complete: bool) -> Dialect | None:
                         rows,
                         by_forgiving,
                     )
-                    best = (rank, _with_preamble(dialect, sample, start))
+                    dialect = _with_preamble(dialect, sample, start)
+                    found_blocks = _blocks(body, columns, header_rows, names)
+                    if found_blocks:
+                        # each block's first line: the lines its records before it take
+                        kept = [k for k in range(start, len(raw)) if "".join(raw[k]).strip()]
+                        blocks = tuple(
+                            (_lines_of(sample, kept[i], delimiter, quote, escape) + 1, n, b)
+                            for i, n, b in found_blocks
+                        )
+                        dialect = replace(dialect, blocks=blocks)
+                    best = (rank, dialect)
     return None if best is None else best[1]
 
 
@@ -164,6 +176,35 @@ def _wrapped(sample: str, delimiter: str, quote: str) -> int:
     delimiters): evidence that ``quote`` quotes — an apostrophe inside a word is none."""
     d, q = re.escape(delimiter), re.escape(quote)
     return len(re.findall(rf"(?:^|{d}){q}[^{q}\n]*{q}(?={d}|\r?$)", sample, re.MULTILINE))
+
+
+def _blocks(
+    body: list[list[str]], columns: int, header_rows: int, names: tuple[str, ...]
+) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Tables that follow the first in ``body`` (the records from the first table's header on):
+    where its header comes again, or a header of another width starts a run of records of that
+    width. Each as (its index in ``body``, its fields, its header's names)."""
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    if header_rows != 1:
+        return found  # tables one after another each have their header
+    header = [n.strip() for n in names]
+    width = columns
+    for i in range(1, len(body)):
+        record = [f.strip() for f in body[i]]
+        repeated = record == header and len(record) == width
+        run = body[i + 1 : i + 3]
+        other = (
+            len(record) not in (width, 0)
+            and len(run) == 2
+            and all(len(r) == len(record) for r in run)
+            and all(v and len(v) <= 64 for v in record)
+            and len(set(record)) == len(record)
+            and _header(body[i : i + 20], len(record))[0] >= 1  # names over values
+        )
+        if repeated or other:
+            found.append((i, len(record), tuple(record)))
+            width = len(record)
+    return found
 
 
 def _with_preamble(dialect: Dialect, sample: str, start: int) -> Dialect:

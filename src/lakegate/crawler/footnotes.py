@@ -3,7 +3,9 @@
 A trailing block is footnotes when it is short (at most ``MAX_LINES`` lines) and either follows a
 blank line below a table at least twice its length, or consists only of lines without the
 table's number of fields. Rows like ``Total,,5.5`` have the right number of fields, so they are
-only recognised after a blank line — as spreadsheets export them. The reader cannot
+recognised after a blank line — as spreadsheets export them — or, right below the data as
+government spend reports put them, by their first value (``Total``, ``Grand total``,
+``Subtotal``) when at most half of their fields hold a value. The reader cannot
 skip lines at the end of a file, so a file with footnotes is read through a copy without them
 (and queried through a derived Parquet copy); its warnings quote the lines left out.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,33 @@ def _fields(text: str, delimiter: str, quote: str) -> list[int]:
         return []
 
 
+_TOTAL = re.compile(r"^[\s\"',;|\t]*(grand\s+|sub-?)?totals?\b", re.IGNORECASE)
+
+
+def _is_total(line: str, delimiter: str, quote: str) -> bool:
+    """A totals row: its first value says so, and at most half of its fields hold a value."""
+    if not _TOTAL.match(line):
+        return False
+    reader = csv.reader(io.StringIO(line), delimiter=delimiter, quotechar=quote, strict=False)
+    try:
+        fields = next(reader, [])
+    except csv.Error:
+        return False
+    return sum(1 for f in fields if f.strip()) * 2 <= len(fields)
+
+
+def _is_note(line: str, delimiter: str, quote: str, columns: int) -> bool:
+    """A note padded to the table's width (``Source: finance system,,,,``): text in its first
+    field alone, in a table of more than two columns."""
+    reader = csv.reader(io.StringIO(line), delimiter=delimiter, quotechar=quote, strict=False)
+    try:
+        fields = next(reader, [])
+    except csv.Error:
+        return False
+    filled = [f for f in fields if f.strip()]
+    return columns > 2 and len(filled) == 1 and bool(fields[0].strip()) and not fields[0].strip()[0].isdigit()
+
+
 def find(path: str, encoding: str = "utf-8") -> Footnotes | None:
     """The footnotes at the end of the local, uncompressed CSV ``path`` (``None``: none)."""
     size = Path(path).stat().st_size
@@ -58,7 +88,7 @@ def find(path: str, encoding: str = "utf-8") -> Footnotes | None:
     window = lines[-(MAX_LINES + 1) :]
     blank = any(not line.strip() for line in window)
     short = any(first.count(d) > last.count(d) for d in _DELIMITERS)
-    if not (blank or short):
+    if not (blank or short or _TOTAL.match(last) or last.rstrip().endswith(",,")):
         return None  # the cheap look finds nothing like footnotes
     dialect = guess(head.decode(encoding, errors="replace").lstrip("\ufeff"), complete=len(head) == size)
     if dialect is None:
@@ -85,7 +115,12 @@ def find(path: str, encoding: str = "utf-8") -> Footnotes | None:
         while begin > 0 and len(lines) - begin < MAX_LINES:
             one = lines[begin - 1].decode(encoding, errors="replace")
             fields = _fields(one, dialect.delimiter, dialect.quote)
-            if not one.strip() or (fields and fields[0] != dialect.columns and dialect.quote not in one):
+            if (
+                not one.strip()
+                or (fields and fields[0] != dialect.columns and dialect.quote not in one)
+                or _is_total(one, dialect.delimiter, dialect.quote)
+                or _is_note(one, dialect.delimiter, dialect.quote, dialect.columns)
+            ):
                 begin -= 1
             else:
                 break
