@@ -15,7 +15,7 @@ ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 # lower layers, never a unit of its own layer or above. Kept in step with docs/architecture.md.
 LAYERS: list[tuple[str, ...]] = [
     ("errors", "error_codes"),
-    ("home", "keys", "names", "types", "templates", "aws", "child_process"),
+    ("home", "keys", "names", "types", "templates", "aws", "child_process", "listening"),
     ("schema", "config"),
     ("storage",),
     ("duck", "catalog"),

@@ -468,15 +468,8 @@ class Daemon:
 
     def _start_pg(self, pg: PgServer) -> None:
         serving = self.serving
-        try:
-            pg.start()
-            self._running.append(pg)
-        except OSError as exc:
-            raise ConfigError(
-                f"the PostgreSQL port {serving.pg_host}:{serving.pg_port} cannot be opened: {exc}",
-                code="cli.port_busy",
-                hint="pick another --pg-port, or 0",
-            ) from None
+        pg.start()  # its port is open already (a taken one stopped start-up before)
+        self._running.append(pg)
         ssl_mode = "require" if serving.pg_require_tls else ("prefer" if self.tls else "disable")
         where = f"{serving.pg_host}:{pg.bound_port()}"
         assert self.heartbeat is not None
@@ -555,6 +548,8 @@ class Daemon:
         for server in (self.webhook, self.api, self.pg, self.aws):
             if server is not None and server in running:
                 server.stop()
+            elif server is not None:
+                server.socket.close()  # bound, never started: start-up stopped before
         if self.jobs is not None:
             self.jobs.shutdown()  # background queries still running are cancelled
         if self.gateway is not None:

@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 import lakegate
 from tests.e2e.daemon import Daemon
@@ -112,6 +113,36 @@ def test_a_second_up_on_the_same_home_is_refused(tmp_path: Path) -> None:
         assert "error[home.busy]" in second.stderr
     finally:
         first.stop()
+
+
+@pytest.mark.parametrize("option", ["--http-port", "--pg-port", "--aws-port"])
+def test_a_port_in_use_stops_start_up_before_anything_says_it_is_up(tmp_path: Path, option: str) -> None:
+    """Every listener is bound before `lakegate is up` is printed: a taken port exits non-zero,
+    names the port and the option to change, and leaves nothing running (the home is free)."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        args = ["--http-port", "0", option, str(port)] if option != "--http-port" else [option, str(port)]
+        daemon = Daemon(tmp_path / "home", args=args)
+        assert daemon.proc.wait(timeout=60) == 1
+        daemon.stop()
+        said = daemon.stderr + "\n".join(daemon.lines)
+        assert "error[cli.port_busy]" in said and f"port {port} is in use" in said, said
+        assert f"pick another with {option}" in said
+        assert "lakegate is up" not in said and "web console" not in said
+        if option == "--http-port":
+            assert "make up HTTP_PORT=" in said
+        again = Daemon(tmp_path / "home", args=["--http-port", "0"])  # nothing held the home
+        try:
+            again.wait_until(lambda: "lakegate is up" in again.stderr, timeout=60)
+        finally:
+            again.stop()
+    finally:
+        taken.close()
 
 
 def test_schema_evolution_through_the_daemon(tmp_path: Path) -> None:

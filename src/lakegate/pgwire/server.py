@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lakegate.auth.principals import Principals
 from lakegate.errors import LakegateError
+from lakegate.listening import listen
 from lakegate.pgwire import messages as m
 from lakegate.pgwire.session import Options, Session, cancel_key
 from lakegate.pgwire.sqlstate import fields
@@ -44,6 +45,7 @@ class PgServer:
         self.gateway = gateway
         self.principals = Principals(gateway.catalog)
         self.host, self.port = host, port
+        self.socket = listen(host, port, "pg")  # bound now: a taken port stops start-up here
         self.tls = tls_context(*tls) if tls else None
         self.options = options or Options()
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakegate-pgwire")
@@ -63,8 +65,7 @@ class PgServer:
             raise self._error
 
     def bound_port(self) -> int:
-        assert self._server is not None and self._server.sockets
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(self.socket.getsockname()[1])
 
     def stop(self) -> None:
         """Stop listening, stop every session's query and close its connection."""
@@ -78,7 +79,9 @@ class PgServer:
             with contextlib.suppress(Exception):
                 done.result(timeout=10)
             loop.call_soon_threadsafe(loop.stop)
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.socket.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     async def _shutdown(self) -> None:
@@ -94,7 +97,7 @@ class PgServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            self._server = loop.run_until_complete(asyncio.start_server(self._accept, self.host, self.port))
+            self._server = loop.run_until_complete(asyncio.start_server(self._accept, sock=self.socket))
         except OSError as exc:
             self._error = exc
             self._ready.set()

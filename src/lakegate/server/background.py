@@ -20,6 +20,9 @@ class BackgroundServer:
     ) -> None:
         import uvicorn
 
+        from lakegate.listening import listen
+
+        self.socket = listen(host, port, name)  # bound now: a taken port stops start-up here
         self.app = app
         certificate, key = (str(tls[0]), str(tls[1])) if tls else (None, None)
         self.server = uvicorn.Server(
@@ -34,24 +37,19 @@ class BackgroundServer:
                 limit_concurrency=max_connections,  # beyond: 503 at once, nothing more is read
             )
         )
-        self._thread = threading.Thread(target=self.server.run, name=f"lakegate-{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, name=f"lakegate-{name}", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
 
-    def bound_port(self, timeout: float = 10.0) -> int:
-        """The port it listens on once started (the one the system picked for port 0)."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.server.started and self.server.servers:
-                sockets = self.server.servers[0].sockets
-                if sockets:
-                    return int(sockets[0].getsockname()[1])
-            time.sleep(0.02)
-        return int(self.server.config.port)
+    def bound_port(self) -> int:
+        """The port it listens on (the one the system picked for port 0)."""
+        return int(self.socket.getsockname()[1])
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.socket.close()
