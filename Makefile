@@ -2,10 +2,12 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# a plain `pip install .`, as users get it: the README's commands are tested in it
+PLAIN := .venv-plain
 HOME_DIR ?= lakegate-data
 HTTP_PORT ?= 8090
 
-.PHONY: up install dev lint fmt test bench docs clean services system-deps
+.PHONY: up install dev plain lint fmt test bench docs clean services system-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -19,6 +21,10 @@ dev: $(BIN)/python
 	# awswrangler caps pyarrow below 26 (lakegate pins 26); it runs on 26, so it comes without its pins
 	$(BIN)/pip install --quiet --no-deps awswrangler==3.17.1
 	$(BIN)/python scripts/spark_s3a_jars.py $(VENV)/spark-jars
+
+plain:
+	test -x $(PLAIN)/bin/python || $(PY) -m venv $(PLAIN)
+	$(PLAIN)/bin/pip install --quiet .
 
 up: install
 	$(BIN)/lakegate up --home $(HOME_DIR) --http-port $(HTTP_PORT)
@@ -38,7 +44,7 @@ services:
 system-deps:
 	bash .ci/system-deps
 
-test: dev system-deps services lint
+test: dev plain system-deps services lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install
@@ -55,4 +61,4 @@ docs: install
 	$(BIN)/python -m lakegate.docs_gen errors > docs/errors.md
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) $(PLAIN) build src/*.egg-info

@@ -14,7 +14,13 @@ from pathlib import Path
 
 
 class Daemon:
-    def __init__(self, home: Path, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        python: str = sys.executable,
+    ) -> None:
         self.home = home
         full_env = {
             **os.environ,
@@ -23,7 +29,7 @@ class Daemon:
         }
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lakegate", "up", "--home", str(home), *(args or [])],
+            [python, "-m", "lakegate", "up", "--home", str(home), *(args or [])],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

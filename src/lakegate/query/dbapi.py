@@ -94,6 +94,15 @@ class Cursor:
         return self._table
 
     def fetch_df(self) -> Any:
+        """The result as a pandas DataFrame (pandas is an extra: ``pip install 'lakegate[pandas]'``)."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise ModuleNotFoundError(
+                "fetch_df() needs pandas, which lakegate does not install by itself: "
+                "pip install 'lakegate[pandas]' (or use fetch_arrow(), which needs nothing more)",
+                name="pandas",
+            ) from None
         return self.fetch_arrow().to_pandas()
 
     def close(self) -> None:
