@@ -90,7 +90,8 @@ def status_text(o: Outcome) -> str:
         changed = f"; {describe_change(o.schema_diff)}" if o.schema_diff else ""
         return f"accepted     {o.source_key} -> {o.table}{where} ({plural_rows(o.rows)}){changed}{warned}"
     if o.kind == "quarantined":
-        return f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}"
+        shown = f" (quarantine id {o.object_id})" if o.object_id else ""
+        return f"quarantined  {o.source_key}: {o.reason_code}: {o.reason}{shown}"
     if o.kind == "duplicate":
         return f"duplicate    {o.source_key}: identical content already in {o.table}"
     return f"{o.kind:<12} {o.source_key}: {o.reason}"

@@ -205,6 +205,10 @@ def quarantine_replay(
         for o in outcomes:
             if o.kind != "replayed" or daemon_running:  # replayed, then taken: the outcome says it all
                 out.print(status_line(o))
+            if o.kind == "quarantined" and o.object_id:
+                out.print(f"→ quarantined again as {o.object_id} (`lakegate quarantine show {o.object_id}`)")
+            elif o.kind == "replayed" and daemon_running:
+                out.print("→ back in landing: `lakegate up` takes it again (its line there says how it went)")
         if refused or any(o.kind in ("quarantined", "replay postponed") for o in outcomes):
             raise typer.Exit(1)
 

@@ -40,6 +40,7 @@ class Outcome:
     reason: str = ""
     schema_diff: dict[str, Any] | None = field(default=None)  # {version, diff} of a change it made
     warnings: list[str] = field(default_factory=list)  # of the dataset's `warn` rules
+    object_id: int = 0  # its id in the ledger (`lakegate quarantine show ID` for a quarantined one)
 
 
 def crashed(exc: JudgeCrashed) -> Rejection:

@@ -589,6 +589,7 @@ class Pipeline:
             reason=reason or obj.reason or "",
             warnings=list(plan.get("warnings") or []) if kind == "accepted" else [],
             schema_diff=plan.get("schema_change") if kind == "accepted" else None,
+            object_id=obj.id,
         )
         try:
             self.on_outcome(outcome)

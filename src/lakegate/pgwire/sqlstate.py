@@ -28,8 +28,9 @@ def sqlstate(error: LakegateError) -> str:
     found = lookup(error.code)
     if found is not None and found.sqlstate:
         return found.sqlstate
+    said = str(error.details.get("engine_message") or error.message)  # as the engine said it
     for prefix, state in _BY_ENGINE:
-        if error.message.startswith(prefix) or prefix in error.message[:60]:
+        if said.startswith(prefix) or prefix in said[:60]:
             return state
     if error.code.startswith("guard."):
         return "42501"

@@ -26,6 +26,7 @@ from lakegate.auth.workgroups import Admission, Workgroup, Workgroups
 from lakegate.catalog import Catalog
 from lakegate.errors import AuthError, LakegateError, QueryError
 from lakegate.query.engines import Engine, Result, Stream
+from lakegate.query.explain import explained, visible_to
 from lakegate.query.history import History
 from lakegate.query.metrics import QueryMeter
 from lakegate.query.permissions import Grants, access_print
@@ -61,8 +62,10 @@ class Run:
         *,
         via: str,
         began: float,
+        explain: Callable[[LakegateError], LakegateError] = lambda e: e,
     ):
         self.id = query_id
+        self._explain = explain
         self.stream = stream
         self._gateway = gateway
         self._via = via
@@ -79,8 +82,9 @@ class Run:
         try:
             return self.stream.schema
         except LakegateError as exc:
-            self.finish(exc)
-            raise
+            said = self._explain(exc)
+            self.finish(said)
+            raise said from None
 
     @property
     def types(self) -> list[str]:
@@ -97,8 +101,9 @@ class Run:
             if self.on_end is not None:
                 self.on_end()  # e.g. the result is kept: only then is the query a success
         except LakegateError as exc:
-            self.finish(exc)
-            raise
+            said = self._explain(exc)
+            self.finish(said)
+            raise said from None
         except Exception as exc:
             self.finish(QueryError(f"lakegate failed on this query: {exc}", code="query.internal"))
             raise
@@ -263,8 +268,9 @@ class Gateway:
                         raise
                     result = execute(self._engine)  # auto: DuckDB answers what Spark cannot
         except LakegateError as exc:
-            self._record(query_id, via, began, exc, None)
-            raise
+            said = self.explain(principal, sql, exc)
+            self._record(query_id, via, began, said, None)
+            raise said from None
         self.meter.finished("SUCCEEDED", via, time.monotonic() - began)
         self.history.finish(
             query_id, rows=result.table.num_rows, tables=result.tables, bytes_scanned=result.bytes_scanned,
@@ -349,9 +355,13 @@ class Gateway:
                 stream = start(self._engine)  # auto: DuckDB answers what Spark cannot
         except LakegateError as exc:
             turn.close()
-            self._record(query_id, via, began, exc, None)
-            raise
-        run = Run(self, query_id, stream, turn, via=via, began=began)
+            said = self.explain(principal, sql, exc)
+            self._record(query_id, via, began, said, None)
+            raise said from None
+        run = Run(
+            self, query_id, stream, turn, via=via, began=began,
+            explain=lambda error: self.explain(principal, sql, error),
+        )  # fmt: skip
         if stop is not None:
             stop.run = run
             if stop.cancelled.is_set():
@@ -370,7 +380,15 @@ class Gateway:
         """The columns ``sql`` would give ``principal`` (names, Arrow and engine types), without
         running it. Raises: its LakegateError (not recorded: nothing was read)."""
         access = self._grants.access_for(principal)
-        return self._engine.describe(sql, param_count, access=access, dialect=dialect)
+        try:
+            return self._engine.describe(sql, param_count, access=access, dialect=dialect)
+        except LakegateError as exc:
+            raise self.explain(principal, sql, exc) from None
+
+    def explain(self, principal: Principal, sql: str, error: LakegateError) -> LakegateError:
+        """``error`` said again with its place in ``sql`` and what was probably meant, drawn only
+        from what ``principal`` may read (``query/explain.py``)."""
+        return explained(error, sql, visible_to(self.catalog, self._grants.access_for(principal)))
 
     def answer_catalog(
         self, principal: Principal, catalog: PgCatalog, sql: str, params: list[Any], settings: dict[str, str]
