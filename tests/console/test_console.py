@@ -416,3 +416,24 @@ def test_a_query_answered_by_spark_says_so_in_the_result_and_the_history(console
     side = page.get_by_role("complementary", name="History and saved queries")
     side.get_by_text("· on spark").first.wait_for()
     c.shot("sql-on-spark")
+
+
+def test_the_api_docs_are_served_by_lakegate_itself_offline(console: Any, lake: Lake) -> None:
+    """/docs is Swagger UI from the package: with every request outside lakegate refused (no CDN,
+    no network), it shows the API's operations."""
+    c = console()
+    page = c.page
+    outside: list[str] = []
+
+    def only_lakegate(route: Any) -> None:
+        if route.request.url.startswith(lake.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_lakegate)
+    page.goto(f"{lake.url}/docs")
+    page.locator(".swagger-ui .opblock-summary-path", has_text="/v1/whoami").first.wait_for()
+    assert page.title() == "lakegate HTTP API" and outside == []
+    c.shot("api-docs")

@@ -61,6 +61,7 @@ from lakegate.query.history import History
 from lakegate.query.liveness import AccessWatch
 from lakegate.query.permissions import Grants
 from lakegate.server.access_api import access_routes
+from lakegate.server.api_docs import mount_api_docs
 from lakegate.server.catalog_api import Visibility, catalog_routes
 from lakegate.server.console import mount_console
 from lakegate.server.console_api import console_routes
@@ -95,7 +96,7 @@ def make_app(
     queries' results are shared with the other nodes; ``cluster``: this node's heartbeat (its
     name in health and metrics, the node list); ``jobs``: the background queries, when another
     front end (the AWS endpoint) shares them; ``aws_keys``: where AWS keys are made."""
-    app = FastAPI(title="lakegate", version="1")
+    app = FastAPI(title="lakegate", version="1", docs_url=None, redoc_url=None)  # /docs: api_docs.py
     people = Principals(catalog)
     sessions = Sessions(people)
     who = authenticated(people, sessions)
@@ -117,7 +118,9 @@ def make_app(
     async def lakegate_error(_request: Request, exc: LakegateError) -> JSONResponse:
         status = http_status(exc.code, transient=exc.transient)
         body: dict[str, Any] = {"code": exc.code, "message": exc.message, "hint": exc.hint}
-        if exc.details.get("line"):  # where in the statement (a syntax error)
+        if exc.details.get("position"):  # where in the statement (a name it did not know)
+            body["position"] = exc.details["position"]
+        elif exc.details.get("line"):  # where in the statement (a syntax error)
             body["position"] = {"line": exc.details["line"], "column": exc.details.get("column")}
         headers = {"WWW-Authenticate": 'Bearer realm="lakegate"'} if status == 401 else None
         return JSONResponse({"error": body}, status_code=status, headers=headers)
@@ -125,6 +128,7 @@ def make_app(
     app.include_router(access_routes(catalog, who, aws_keys))
     app.include_router(console_routes(catalog, sessions, who, seen.whole_tables))
     mount_console(app)
+    mount_api_docs(app)
     history = gateway.history if gateway else History(catalog)
     app.include_router(query_routes(gateway, jobs, watch, history, who))
     app.include_router(catalog_routes(catalog, seen, who))
