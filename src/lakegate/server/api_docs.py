@@ -1,6 +1,7 @@
 """The API's interactive documentation at ``/docs``, served from the package like the console:
-Swagger UI's files come from the ``swagger-ui-bundle-v2`` wheel (Swagger UI 5, which reads OpenAPI 3.1), nothing is fetched from a CDN, so
-it works offline and behind firewalls. ``/openapi.json`` is what it shows."""
+Swagger UI's files come from the ``swagger-ui-bundle-v2`` wheel (Swagger UI 5, which reads
+OpenAPI 3.1); nothing is fetched from a CDN, so it works offline and behind firewalls.
+``/openapi.json`` is what it shows."""
 
 from __future__ import annotations
 
