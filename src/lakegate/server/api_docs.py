@@ -14,7 +14,7 @@ STATIC = "/docs/static"
 
 
 def mount_api_docs(app: FastAPI) -> None:
-    from swagger_ui_bundle import swagger_ui_path
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
     app.mount(STATIC, StaticFiles(directory=str(swagger_ui_path)), name="api-docs")
 
