@@ -198,3 +198,26 @@ def test_a_download_that_fails_midway_breaks_the_transfer_and_the_history_says_w
     finally:
         server.stop()
         engine.close()
+
+
+def test_metrics_may_require_a_token(app: App) -> None:
+    from lakegate.config import HttpSettings
+
+    people = Principals(app.catalog)
+    people.add("prom", role="analyst")
+    token, _ = people.create_token("prom")
+    engine = QueryEngine(app.catalog, app.store, app.settings.query)
+    try:
+        for setting, anonymous in (("open", 200), ("token", 401)):
+            client = TestClient(
+                make_app(
+                    app.catalog, app.store, lambda: Pipeline(app.catalog, app.store),
+                    Gateway(app.catalog, engine), http=HttpSettings(metrics=setting),
+                )
+            )  # fmt: skip
+            assert client.get("/metrics").status_code == anonymous
+            scraped = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            assert scraped.status_code == 200 and "lakegate_queries_running" in scraped.text
+            assert client.get("/v1/health").status_code == 200  # health stays open either way
+    finally:
+        engine.close()

@@ -209,6 +209,14 @@ class HttpSettings(_Section):
         description="Largest file `POST /v1/upload/...` (the console's and `lakegate put`'s upload) "
         "accepts, in MB.",
     )
+    metrics: Literal["open", "token"] = Field(
+        "open",
+        description="Who reads `GET /metrics` (Prometheus text: counts of files and queries, their "
+        "durations, the node's name — no data, no names of tables or people): `open`, anyone who "
+        "reaches the HTTP port (keep the port private, or scrape through a proxy); `token`, only "
+        "requests with a valid token (`Authorization: Bearer lg_…`, Prometheus' `authorization` "
+        "setting), 401 without.",
+    )
 
 
 class ClusterSettings(_Section):

@@ -26,7 +26,7 @@ Its routes, each group in a module of its own (``query_api``, ``catalog_api``, `
     GET  /                                      the web console (server/console.py)
     GET  /v1/health, /healthz                   liveness (no token); this node and the live nodes
     GET  /v1/nodes                              the node registry (admins)
-    GET  /metrics                               Prometheus metrics (no token)
+    GET  /metrics                               Prometheus metrics (a token with http.metrics: token)
 
 Every request but ``/v1/health`` carries a token (``Authorization: Bearer lg_...``) or the
 console's session cookie (then a change also carries its ``X-CSRF-Token``); the
@@ -143,6 +143,7 @@ def make_app(
             "workgroup": principal.workgroup,
         }
 
-    app.include_router(node_routes(cluster, ingest_counts, gateway.meter if gateway else None, who))
+    meter = gateway.meter if gateway else None
+    app.include_router(node_routes(cluster, ingest_counts, meter, who, metrics_open=http.metrics == "open"))
 
     return app

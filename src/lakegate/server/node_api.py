@@ -22,8 +22,11 @@ def node_routes(
     ingest_counts: Callable[[], dict[str, int]] | None,
     meter: QueryMeter | None,
     who: Callable[..., Principal],
+    *,
+    metrics_open: bool = True,
 ) -> APIRouter:
-    """``cluster`` is this node's heartbeat (None: a node on its own, no registry to show)."""
+    """``cluster`` is this node's heartbeat (None: a node on its own, no registry to show);
+    ``metrics_open``: ``/metrics`` needs no token (``http.metrics: open``)."""
     router = APIRouter()
 
     @router.get("/v1/health")
@@ -50,9 +53,12 @@ def node_routes(
         lease = cluster.registry.lease_seconds
         return {"nodes": [n.as_dict(lease) for n in cluster.registry.all()], "this": cluster.node.id}
 
-    @router.get("/metrics", response_class=PlainTextResponse)
+    @router.get(
+        "/metrics", response_class=PlainTextResponse, dependencies=[] if metrics_open else [Depends(who)]
+    )
     def prometheus() -> str:
-        """Prometheus metrics: ingest outcomes, queries by state and front end, their durations."""
+        """Prometheus metrics: ingest outcomes, queries by state and front end, their durations
+        (with ``http.metrics: token``, only for a request with a valid token)."""
         return metrics_text(ingest_counts, meter, cluster.node.id if cluster else None)
 
     return router
