@@ -409,7 +409,8 @@ def test_a_query_answered_by_spark_says_so_in_the_result_and_the_history(console
     page = c.sign_in("sam")
     page.get_by_role("textbox", name="SQL editor").wait_for()
     _run(page, "SELECT region, count(*) AS n FROM acme.orders GROUP BY region ORDER BY region")
-    page.get_by_text("2 rows", exact=True).wait_for()
+    # a Spark session's first query in a cold JVM takes 15-25 s on two cores
+    page.get_by_text("2 rows", exact=True).wait_for(timeout=90_000)
     status = page.locator(".run-status")
     status.get_by_text("on spark").wait_for()
     assert "0 B scanned" not in status.inner_text()  # the files' size: Spark does not say
