@@ -438,3 +438,30 @@ def test_the_api_docs_are_served_by_lakegate_itself_offline(console: Any, lake: 
     page.locator(".swagger-ui .opblock-summary-path", has_text="/v1/whoami").first.wait_for()
     assert page.title() == "lakegate HTTP API" and outside == []
     c.shot("api-docs")
+
+
+def test_grid_columns_fit_their_content_and_the_chart_picks_time_and_a_measure(
+    console: Any, lake: Lake
+) -> None:
+    c = console()
+    page = c.sign_in("admin")
+    _run(
+        page,
+        "SELECT DATE '2026-11-01' + CAST(id AS INTEGER) AS day, region, id, amount, "
+        "'a rather long note that the grid cuts with an ellipsis, as it is far wider than the rest "
+        "of the columns together' AS note FROM acme.orders ORDER BY id",
+    )
+    page.get_by_text("4 rows", exact=True).wait_for()
+    cells = page.locator(".grid-body [role=row]").first.locator("[role=gridcell]")
+    day = cells.nth(0)
+    assert day.inner_text() == "2026-11-02"
+    # the whole date shows, and its column is not much wider than it
+    assert day.evaluate("e => e.scrollWidth <= e.clientWidth") and day.bounding_box()["width"] < 140
+    assert cells.nth(2).bounding_box()["width"] < 100  # a short number: a narrow column
+    assert 300 <= cells.nth(4).bounding_box()["width"] <= 480  # a long text: bounded, cut
+    page.get_by_role("tab", name="Chart").click()
+    assert page.get_by_label("X axis").input_value() == "0"  # day: a time column on x
+    assert page.get_by_label("Y axis").input_value() == "3"  # amount: a measure, not the id
+    assert page.get_by_label("Chart type").input_value() == "line"
+    page.get_by_role("img", name="line chart of amount by day").wait_for()
+    c.shot("sql-chart-defaults")

@@ -12,6 +12,7 @@ import re
 
 _AT = re.compile(r"\bline (\d+), column (\d+)")
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'")
+_NAMED = re.compile(r"[`']([^`'\n]{1,200})[`']")
 _UNKNOWN = re.compile(r"\bunknown (?:table|column|database|function) ([\w.]+)", re.IGNORECASE)
 
 
@@ -29,7 +30,12 @@ def locate(sql: str, message: str | None) -> dict[str, int] | None:
     if at:
         line, column = int(at.group(1)), int(at.group(2))
         if 1 <= line <= sql.count("\n") + 1:
-            return {"line": line, "column": max(1, column), "length": 0}
+            # the name lakegate's message quotes (`nme`, 'shop.order') when it stands there
+            here = sql.splitlines()[line - 1][max(1, column) - 1 :] if sql.splitlines() else ""
+            length = next(
+                (len(n) for n in _NAMED.findall(message) if n and here.lower().startswith(n.lower())), 0
+            )
+            return {"line": line, "column": max(1, column), "length": length}
     names = [m.group(1) or m.group(2) for m in _QUOTED.finditer(message)]
     names += [m.group(1) for m in _UNKNOWN.finditer(message)]
     for name in names:

@@ -49,6 +49,21 @@ export function numericColumns(columns, rows) {
     .filter((i) => rows.slice(0, 50).some((r) => typeof r[i] === "number" || (r[i] !== null && !Number.isNaN(Number(r[i])) && r[i] !== "")));
 }
 
+// What a chart of a result shows first: a time column on x (else the first category — a column
+// that is not a number), a measure on y (the last number that is not the x column nor an id), as
+// a line over time or bars by category. No number at all: the chart says so, and asks for one.
+export function chartDefaults(columns, rows) {
+  const numeric = numericColumns(columns, rows);
+  const isTime = (i) => /^(date|time|timestamp)/i.test(String(columns[i].type || ""));
+  const indexes = columns.map((_, i) => i);
+  let x = indexes.find(isTime);
+  if (x === undefined) x = indexes.find((i) => !numeric.includes(i));
+  if (x === undefined) x = 0;
+  const measures = numeric.filter((i) => i !== x && !isTime(i) && !/(^|_)(id|key)$/i.test(columns[i].name));
+  const y = measures.length ? measures[measures.length - 1] : (numeric.find((i) => i !== x) ?? numeric[0] ?? 0);
+  return { x, y, kind: isTime(x) ? "line" : "bar" };
+}
+
 export function draw({ kind, columns, rows, x, y, xDomain }) {
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;

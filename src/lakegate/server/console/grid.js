@@ -14,6 +14,27 @@ function text(value) {
   return String(value);
 }
 
+// Each column as wide as its content (the header and the first rows), within bounds: a date
+// shows whole without a third of the grid left empty, a long text is cut with an ellipsis.
+const SAMPLE = 200;
+let measure = null;
+
+function fitted(columns, rows) {
+  measure = measure || document.createElement("canvas").getContext("2d");
+  const mono = getComputedStyle(document.documentElement).getPropertyValue("--mono") || "monospace";
+  return columns.map((c, i) => {
+    measure.font = "600 13px system-ui, sans-serif";
+    let widest = measure.measureText(c.name).width + 34; // the sort mark and the resize edge
+    measure.font = `12.5px ${mono}`;
+    for (const row of rows.slice(0, SAMPLE)) {
+      const shown = text(row[i]);
+      const value = shown === null ? "NULL" : shown.length > 80 ? shown.slice(0, 80) : shown;
+      widest = Math.max(widest, measure.measureText(value).width + 18); // the cell's padding
+    }
+    return Math.round(Math.min(480, Math.max(56, widest)));
+  });
+}
+
 function compare(a, b) {
   if (a === b) return 0;
   if (a === null || a === undefined) return 1; // NULLs last, either way
@@ -33,7 +54,7 @@ export class Grid {
     this.rows = rows;
     this.order = rows.map((_, i) => i);
     this.sort = null; // {index, descending}
-    this.widths = columns.map((c) => Math.min(320, Math.max(90, c.name.length * 9 + 40)));
+    this.widths = fitted(columns, rows);
     this.first = -1;
     this.last = -1;
     this.header = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": "1" });

@@ -3,7 +3,7 @@
 // downloads, a quick chart, the query history and saved queries.
 
 import { ApiError, del, get, post, qs } from "./api.js";
-import { draw, numericColumns } from "./chart.js";
+import { chartDefaults, draw } from "./chart.js";
 import { Grid } from "./grid.js";
 import { bytes, clear, count, dialog, download, empty, failure, field, h, ms, tablist, toast, when } from "./ui.js";
 import {
@@ -146,12 +146,12 @@ export async function render(root, ctx) {
   function showResult(result) {
     const grid = new Grid({ columns: result.columns, rows: result.rows });
     const chartHost = h("div", { class: "chart-host" });
-    const numeric = numericColumns(result.columns, result.rows);
-    const pick = (label, chosen) =>
-      h("select", { "aria-label": label }, result.columns.map((c, i) => h("option", { value: i, selected: i === chosen }, c.name)));
-    const kind = h("select", { "aria-label": "Chart type" }, ["bar", "line", "scatter"].map((k) => h("option", { value: k }, k)));
-    const xs = pick("X axis", 0);
-    const ys = pick("Y axis", numeric.find((i) => i !== 0) ?? numeric[0] ?? 0);
+    const chosen = chartDefaults(result.columns, result.rows);
+    const pick = (label, index) =>
+      h("select", { "aria-label": label }, result.columns.map((c, i) => h("option", { value: i, selected: i === index }, c.name)));
+    const kind = h("select", { "aria-label": "Chart type" }, ["bar", "line", "scatter"].map((k) => h("option", { value: k, selected: k === chosen.kind }, k)));
+    const xs = pick("X axis", chosen.x);
+    const ys = pick("Y axis", chosen.y);
     const redraw = () => {
       const picked = { kind: kind.value, columns: result.columns, rows: grid.shown(), x: Number(xs.value), y: Number(ys.value) };
       clear(chartHost, draw(picked));
