@@ -71,8 +71,12 @@ def visible_to(catalog: Catalog, access: AccessFor | None) -> Visible:
         info, seen = found
         return {c.name: c.type for c in info.columns if seen is None or c.name in seen.columns}
 
-    def tables() -> list[str]:
-        return [f"{t.database}.{t.name}" for t in catalog.tables() if columns(f"{t.database}.{t.name}")]
+    def tables() -> list[str]:  # from the listing: columns, no file lists
+        return [
+            f"{t.database}.{t.name}"
+            for t in catalog.tables()
+            if access is None or access(t.database, t.name, [c.name for c in t.columns]) is not None
+        ]
 
     def widened_by(qualified: str, column: str) -> list[str]:
         found = readable(qualified)
