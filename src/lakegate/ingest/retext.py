@@ -69,6 +69,7 @@ class Retexter:
         self.store = store
         self.memory_limit = memory_limit
         self._seen: dict[int, int] = {}  # table id -> the schema version looked at
+        self._failed: set[tuple[str, str]] = set()  # (key, sha) whose copy could not be written
 
     def run(self) -> list[Retexted]:
         done: list[Retexted] = []
@@ -78,10 +79,12 @@ class Retexter:
                 continue
             types = {c.name: c.type for c in info.columns}
             for f in info.files:
-                if needs_retext(f, types):
-                    done.append(self.retext(info.database, info.name, f, types))
-            if all(not d.failed for d in done if d.table == info.qualified):
-                self._seen[info.id] = info.schema_version  # a failure is tried again next round
+                if needs_retext(f, types) and (f.key, f.sha256) not in self._failed:
+                    retexted = self.retext(info.database, info.name, f, types)
+                    if retexted.failed:
+                        self._failed.add((f.key, f.sha256))  # logged; tried again after a restart
+                    done.append(retexted)
+            self._seen[info.id] = info.schema_version
         return done
 
     def retext(self, database: str, table: str, f: FileRecord, types: dict[str, str]) -> Retexted:
