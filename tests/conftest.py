@@ -129,3 +129,32 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 _hypothesis_settings.register_profile("dev", deadline=None)
 _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+_EXIT_GRACE_SECONDS = 15
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A test that left a thread waiting for ever (a timed-out test's server thread) must not
+    hold the whole run past its summary until CI's own timeout: after a grace, such threads are
+    named and the run ends with its own exit status."""
+    import sys
+    import threading
+    import time
+
+    deadline = time.monotonic() + _EXIT_GRACE_SECONDS
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    main = threading.main_thread()
+    stuck = [t.name for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+    if stuck:
+        status = int(getattr(config, "_lakegate_exit_status", 1))
+        print(f"\nthreads still running after the tests, the run ends without them: {stuck}", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(status)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._lakegate_exit_status = exitstatus  # type: ignore[attr-defined]

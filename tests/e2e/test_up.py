@@ -115,6 +115,37 @@ def test_a_second_up_on_the_same_home_is_refused(tmp_path: Path) -> None:
         first.stop()
 
 
+def test_put_while_up_runs_says_the_daemons_verdict_however_fast_it_came(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / "home"
+    daemon = Daemon(home)  # settles in 0.1 s: done before a watcher polling every 0.1 s sees it at work
+    try:
+        daemon.wait_until(lambda: "lakegate is up" in daemon.stderr, timeout=30)
+        good, empty = tmp_path / "orders.csv", tmp_path / "empty.csv"
+        good.write_text("customer,amount\nann,5\n")
+        empty.write_text("")
+        for _ in range(2):  # the second time: the same key again, a new delivery
+            began = time.monotonic()
+            put = subprocess.run(
+                [sys.executable, "-m", "lakegate", "put", str(good), "--to", "shop.orders",
+                 "--home", str(home)],
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            assert put.returncode == 0, put.stderr
+            assert put.stdout.startswith(("accepted landing/shop/orders/orders.csv", "duplicate")), put.stdout
+            assert time.monotonic() - began < 20
+        bad = subprocess.run(
+            [sys.executable, "-m", "lakegate", "put", str(empty), "--to", "shop.orders", "--home", str(home)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert bad.returncode == 1 and "reject.empty" in bad.stderr
+    finally:
+        daemon.stop()
+
+
 @pytest.mark.parametrize("option", ["--http-port", "--pg-port", "--aws-port"])
 def test_a_port_in_use_stops_start_up_before_anything_says_it_is_up(tmp_path: Path, option: str) -> None:
     """Every listener is bound before `lakegate is up` is printed: a taken port exits non-zero,

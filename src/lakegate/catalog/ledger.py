@@ -194,6 +194,14 @@ class Ledger(CatalogDatabase):
             row = conn.execute(_ACTIVE_FOR, {"key": key}).first()
         return None if row is None else _object(row)
 
+    def latest_for(self, key: str) -> ObjectRecord | None:
+        """The newest ledger row for landing key ``key``, finished or not."""
+        with self._read("reading the ledger") as conn:
+            row = conn.execute(
+                sa.select(objects).where(objects.c.source_key == key).order_by(objects.c.id.desc()).limit(1)
+            ).first()
+        return None if row is None else _object(row)
+
     def transition(self, obj: ObjectRecord, state: str, **fields: Any) -> ObjectRecord:
         """Move ``obj`` from its current state to ``state``, with ``fields``, in one commit.
 

@@ -53,6 +53,7 @@ def put(
             if "=" not in p or "/" in p:
                 raise fail(ConfigError(f"--partition {p!r} is not key=value", code="cli.bad_partition"))
         key = LANDING_PREFIX + "/".join(parts)
+        earlier = application.catalog.latest_for(key)
         with file.open("rb") as stream:
             application.store.write(key, stream)
         lock = HomeLock(application.home.root)
@@ -66,7 +67,7 @@ def put(
             finally:
                 lock.release()
         else:
-            obj = _wait_for(application, key, timeout=60)
+            obj = _wait_for(application, key, after=earlier.id if earlier else 0, timeout=60)
         if obj is None:
             out.print(f"delivered {key}; `lakegate up` is still working on it")
         elif obj.state == r.DONE:
@@ -79,15 +80,14 @@ def put(
             raise typer.Exit(1)
 
 
-def _wait_for(application: App, key: str, timeout: float) -> Any:
+def _wait_for(application: App, key: str, after: int, timeout: float) -> Any:
+    """The running daemon's verdict on ``key``: its first ledger row newer than ``after`` once
+    finished (however fast it was), or None after ``timeout``."""
     deadline = time.monotonic() + timeout
-    seen = None
     while time.monotonic() < deadline:
-        active = application.catalog.active_for(key)
-        if active is not None:
-            seen = active.id
-        elif seen is not None:
-            return application.catalog.get_object(seen)
+        latest = application.catalog.latest_for(key)
+        if latest is not None and latest.id > after and latest.state in r.TERMINAL:
+            return latest
         time.sleep(0.1)
     return None
 

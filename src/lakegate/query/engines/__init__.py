@@ -90,7 +90,8 @@ class Stream:
         """Raises: the query's error, when it failed before its first batch."""
         self._schema_ready.wait()
         retry, self._retry = self._retry, None  # once
-        if self._schema is None and retry is not None and self._error is not None:
+        stopped = self._closed.is_set()
+        if self._schema is None and retry is not None and self._error is not None and not stopped:
             error = self._error
             self._error = None
             self._schema_ready.clear()
@@ -120,6 +121,8 @@ class Stream:
             yield item
 
     def close(self) -> None:
+        """Stop it. A reader waiting for its start or its next batch wakes to "cancelled" — the
+        engine, stopped, may never send the end it would have waited for."""
         self._closed.set()
         if self._interrupt is not None:
             with contextlib.suppress(Exception):
@@ -127,6 +130,11 @@ class Stream:
         with contextlib.suppress(queue.Empty):
             while True:
                 self._queue.get_nowait()
+        if self._error is None:
+            self._error = QueryError("the query was cancelled", code="query.cancelled")
+        self._schema_ready.set()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
 
 
 class Engine(Protocol):
