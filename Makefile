@@ -45,7 +45,7 @@ system-deps:
 	bash .ci/system-deps
 
 test: dev plain system-deps services lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --durations=25
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[bench]'
