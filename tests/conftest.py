@@ -131,29 +131,30 @@ _hypothesis_settings.register_profile("dev", deadline=None)
 _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-_EXIT_GRACE_SECONDS = 15
+_EXIT_GRACE_SECONDS = 60
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """A test that left a thread waiting for ever (a timed-out test's server thread) must not
-    hold the whole run past its summary until CI's own timeout: after a grace, such threads are
-    named and the run ends with its own exit status."""
+    hold the whole run past its summary until CI's own timeout. The interpreter's shutdown
+    joins the threads still running (idle workers end at once); should that take longer than a
+    grace, the threads left are named and the run ends with its own exit status."""
     import sys
     import threading
-    import time
 
-    deadline = time.monotonic() + _EXIT_GRACE_SECONDS
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    main = threading.main_thread()
-    stuck = [t.name for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
-    if stuck:
-        status = int(getattr(config, "_lakegate_exit_status", 1))
+    status = int(getattr(config, "_lakegate_exit_status", 1))
+
+    def give_up() -> None:
+        main = threading.main_thread()
+        stuck = [t.name for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
         print(f"\nthreads still running after the tests, the run ends without them: {stuck}", file=sys.stderr)
         sys.stderr.flush()
         sys.stdout.flush()
         os._exit(status)
+
+    watchdog = threading.Timer(_EXIT_GRACE_SECONDS, give_up)
+    watchdog.daemon = True  # it does not hold the exit itself
+    watchdog.start()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
