@@ -238,6 +238,7 @@ class Daemon:
         accelerator = Accelerator(
             application.catalog, application.store, lambda: application.settings,
             may_run=lambda: heartbeat.leads,
+            threads=application.settings.ingest.accelerate_threads or os.cpu_count() or 1,
         )  # fmt: skip
 
         def reported(o: Outcome) -> None:

@@ -115,6 +115,14 @@ class IngestSettings(_Section):
         description="Default of the datasets' `accelerate`: `parquet` writes a verified Parquet copy "
         "of every cataloged CSV and JSON file in the background, which queries then read; `off`.",
     )
+    accelerate_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Threads that write the background Parquet copies (one file at a time); 0: one "
+        "per core of the machine, as DuckDB's own conversion uses (queries and deliveries share the "
+        "cores with them). Read when `lakegate up` starts.",
+    )
 
 
 class EventsSettings(_Section):
