@@ -238,7 +238,7 @@ class Daemon:
         accelerator = Accelerator(
             application.catalog, application.store, lambda: application.settings,
             may_run=lambda: heartbeat.leads,
-            threads=application.settings.ingest.accelerate_threads or os.cpu_count() or 1,
+            threads=self._accelerate_threads,
         )  # fmt: skip
 
         def reported(o: Outcome) -> None:
@@ -249,6 +249,14 @@ class Daemon:
         self.accelerator = accelerator
         self.service = IngestService(application, on_outcome=reported, cluster=heartbeat)
         self._event_sources()
+
+    def _accelerate_threads(self) -> int:
+        """Threads for the next Parquet copy: every core (or ``ingest.accelerate_threads``) while
+        no delivery is being taken; one while one is, so files become queryable first."""
+        service = getattr(self, "service", None)
+        if service is not None and service.busy():
+            return 1
+        return self.application.settings.ingest.accelerate_threads or os.cpu_count() or 1
 
     def _tls(self) -> None:
         serving = self.serving

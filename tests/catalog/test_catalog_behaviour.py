@@ -182,7 +182,7 @@ def test_migrations_build_exactly_the_model(catalog: Catalog) -> None:
     with catalog.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0012"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0013"
 
 
 def test_reopening_an_existing_catalog_keeps_its_data(catalog: Catalog) -> None:

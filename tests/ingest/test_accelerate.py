@@ -12,6 +12,7 @@ import pytest
 from lakegate.app import App
 from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
+from lakegate.ingest import accelerate as accelerate_module
 from lakegate.ingest.accelerate import Accelerator
 from lakegate.query.engines.duck_engine import QueryEngine
 from tests.ingest.test_pipeline import deliver
@@ -114,6 +115,43 @@ def test_a_copy_that_fails_verification_is_discarded_and_the_file_stays_in_place
     assert _answers(engine) == before
 
 
+def test_copies_are_checked_against_the_hash_taken_when_the_file_was_cataloged(
+    lake: tuple[App, QueryEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One read of a delivered file: its row hash is taken when it is cataloged, and the copy
+    is verified against it, without reading the file again."""
+    app, engine = lake
+    before = _answers(engine)
+    accelerator = _accelerator(app)
+    pending = accelerator.pending()
+    assert len(pending) == 3 and all(c.row_hash for c in pending)
+    read: list[str] = []
+    original = accelerate_module._fingerprint
+    monkeypatch.setattr(
+        accelerate_module,
+        "_fingerprint",
+        lambda conn, select, names: read.append(select) or original(conn, select, names),
+    )
+    assert sorted(d.outcome for d in accelerator.run_pending()) == ["accelerated"] * 3
+    assert len(read) == 3 and all("read_parquet" in s for s in read)  # the copies only
+    assert _answers(engine) == before
+
+
+@pytest.mark.parametrize("known", ["12345", None])
+def test_a_copy_is_verified_by_reading_the_file_when_its_catalog_hash_is_wrong_or_unknown(
+    lake: tuple[App, QueryEngine], known: str | None
+) -> None:
+    """A hash from before an upgrade (none), or one the catalog's plan no longer matches: the
+    file is read again, and a copy that matches it is used."""
+    app, engine = lake
+    before = _answers(engine)
+    accelerator = _accelerator(app)
+    [candidate] = accelerator.pending(limit=1)
+    result = accelerator.convert(replace(candidate, row_hash=known))
+    assert result.outcome == "accelerated"
+    assert _answers(engine) == before
+
+
 def test_accelerate_off_leaves_files_in_place(lake: tuple[App, QueryEngine]) -> None:
     app, _engine = lake
     settings = app.settings.model_copy(
@@ -203,7 +241,9 @@ def test_a_file_that_no_longer_reads_as_cataloged_stays_in_place_and_the_rest_go
     assert sorted(d.outcome for d in done.values()) == ["accelerated", "accelerated", "failed"]
 
 
-def test_a_copy_of_several_row_groups_is_sorted_by_its_first_date(app: App) -> None:
+def test_a_copy_keeps_the_files_row_order_so_its_clustering_skips_row_groups(app: App) -> None:
+    """Rows delivered in time order (as most feeds are) stay in that order in the copy: a filter
+    on the time reads a few row groups; rows come back in the delivered order, as in place."""
     import itertools
     import random
 
@@ -212,10 +252,8 @@ def test_a_copy_of_several_row_groups_is_sorted_by_its_first_date(app: App) -> N
     from lakegate.ingest.accelerate import ROW_GROUP
 
     rng = random.Random(7)
-    rows = [
-        (i, f"2026-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}", rng.random())
-        for i in range(300_000)
-    ]
+    days = sorted(f"2026-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}" for _ in range(300_000))
+    rows = [(rng.randrange(10**6), d, rng.random()) for d in days]
     body = "id,day,v\n" + "".join(f"{i},{d},{v:.6f}\n" for i, d, v in rows)
     deliver(app, "landing/big/events/a.csv", body.encode())
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
@@ -225,6 +263,7 @@ def test_a_copy_of_several_row_groups_is_sorted_by_its_first_date(app: App) -> N
             "WHERE day BETWEEN '2026-03-01' AND '2026-03-09'"
         )
         in_place = engine.execute(sql).table.to_pylist()
+        first = engine.execute("SELECT id FROM big.events LIMIT 1000").table.to_pylist()
         [done] = _accelerator(app).run_pending()
         assert done.outcome == "accelerated"
         table = app.catalog.table("big", "events")
@@ -233,11 +272,13 @@ def test_a_copy_of_several_row_groups_is_sorted_by_its_first_date(app: App) -> N
         assert meta.num_row_groups == -(-len(rows) // ROW_GROUP)
         bounds = [(g.column(1).statistics.min, g.column(1).statistics.max) for g in
                   (meta.row_group(i) for i in range(meta.num_row_groups))]  # fmt: skip
-        assert all(a[1] <= b[0] for a, b in itertools.pairwise(bounds))  # ascending, apart
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(bounds))  # as delivered: ascending
         accelerated = engine.execute(sql)
         assert accelerated.table.to_pylist()[0]["n"] == in_place[0]["n"]
         assert abs(accelerated.table.to_pylist()[0]["s"] - in_place[0]["s"]) < 1e-6
         whole = engine.execute("SELECT sum(v) AS s FROM big.events")
         assert accelerated.bytes_scanned < whole.bytes_scanned / 2  # the other row groups skipped
+        assert engine.execute("SELECT id FROM big.events LIMIT 1000").table.to_pylist() == first
+        assert first == [{"id": i} for i, _d, _v in rows[:1000]]
     finally:
         engine.close()

@@ -41,6 +41,7 @@ class Candidate:
     database: str
     table: str
     dataset: str | None  # the dataset rule that took it (None: default routing, or crawled)
+    row_hash: str | None = None  # the sum of its rows' hashes when it was cataloged (None: unknown)
 
 
 def candidates(catalog: Catalog, *, after: int = 0, limit: int = 16) -> list[Candidate]:
@@ -50,7 +51,7 @@ def candidates(catalog: Catalog, *, after: int = 0, limit: int = 16) -> list[Can
         sa.select(
             files.c.id, files.c.key, files.c.sha256, files.c.format, files.c.options, files.c.columns,
             files.c.row_count, databases.c.name.label("database"), tables.c.name.label("table"),
-            delivery.c.plan,
+            delivery.c.plan, files.c.row_hash,
         )
         .join(tables, tables.c.id == files.c.table_id)
         .join(databases, databases.c.id == tables.c.database_id)
@@ -64,7 +65,7 @@ def candidates(catalog: Catalog, *, after: int = 0, limit: int = 16) -> list[Can
     return [
         Candidate(
             row.id, row.key, row.sha256, row.format, row.options, [Column.from_dict(c) for c in row.columns],
-            row.row_count, row.database, row.table, (row.plan or {}).get("dataset"),
+            row.row_count, row.database, row.table, (row.plan or {}).get("dataset"), row.row_hash,
         )
         for row in rows
     ]  # fmt: skip

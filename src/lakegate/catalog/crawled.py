@@ -75,6 +75,7 @@ class CrawledFiles(Registering):
                         "size": e["size"],
                         "sha256": e["version"],
                         "row_count": plan.rows,
+                        "row_hash": plan.row_hash,
                         "schema_fingerprint": _fingerprint(plan.columns),
                         "format": plan.format,
                         "options": plan.options,

@@ -19,7 +19,7 @@ from lakegate.catalog.model import (
 )
 from lakegate.errors import CatalogError
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -79,6 +79,9 @@ files = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("row_count", sa.BigInteger, nullable=False),
+    # The sum of its rows' hashes as queries read them (exact, as text; CSV and JSON), from the
+    # read that cataloged it: its Parquet copy is checked against this. NULL: not known.
+    sa.Column("row_hash", sa.String(48), nullable=True),
     sa.Column("schema_fingerprint", sa.String(64), nullable=False),
     sa.Column("format", sa.String(32), nullable=False),  # csv | json | parquet
     sa.Column("options", sa.JSON, nullable=False),  # delimiter, quote, header, compression, ...

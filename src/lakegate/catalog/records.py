@@ -57,6 +57,7 @@ class LedgerPlan(TypedDict, total=False):
     options: dict[str, Any]  # the reader's options (dialect, encoding, null tokens...)
     columns: list[dict[str, Any]]  # Column.as_dict() of each
     rows: int
+    row_hash: str | None  # the sum of its rows' hashes, when the full read took it
     stats: dict[str, dict[str, Any]]  # per column: nulls, min, max
     size: int
     etag: str | None

@@ -100,6 +100,7 @@ class Registering(Ledger, Archiving):
                     size=plan["size"],
                     sha256=obj.sha256,
                     row_count=plan["rows"],
+                    row_hash=plan.get("row_hash"),
                     schema_fingerprint=_fingerprint(file_cols),
                     format=plan["format"],
                     options=plan["options"],

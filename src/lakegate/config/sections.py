@@ -120,8 +120,8 @@ class IngestSettings(_Section):
         ge=0,
         le=256,
         description="Threads that write the background Parquet copies (one file at a time); 0: one "
-        "per core of the machine, as DuckDB's own conversion uses (queries and deliveries share the "
-        "cores with them). Read when `lakegate up` starts.",
+        "per core of the machine, as DuckDB's own conversion uses. While deliveries are being taken "
+        "a copy uses one thread, so that new files become queryable first.",
     )
 
 

@@ -22,10 +22,11 @@ def read_all(conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen:
     count(col) for every column forces every value to be parsed and converted: projection
     pushdown would otherwise let a bad value in an unread column pass. When the screen's
     aggregates fail (a pattern the engine refuses, say), the file is read again without them:
-    the checks then run on their own and say what is wrong with them.
+    the checks then run on their own and say what is wrong with them. The same read sums every
+    row's hash (``row_hash``), which the file's Parquet copy must match.
     """
-    row, stats, screened = counted(conn, f"({plan_select(path, plan)})", plan.columns, screen)
-    return replace(plan, rows=int(row[0]), screened=screened, stats=stats)
+    row, stats, screened = counted(conn, f"({plan_select(path, plan)})", plan.columns, screen, row_hash=True)
+    return replace(plan, rows=int(row[0]), screened=screened, stats=stats, row_hash=str(row[-1]))
 
 
 STAT_TEXT = 64  # text minimums are kept to this many characters; longer maximums are not kept
@@ -80,13 +81,27 @@ def as_stat(sql: str, typ: str) -> str:
     return sql if numeric or typ.startswith("U") else f"CAST({sql} AS VARCHAR)"
 
 
+def row_hash_sql(names: list[str]) -> str:
+    """The sum of every row's hash over columns ``names``: equal for the same rows in any order."""
+    row = ", ".join(quote_ident(n) for n in names) or "1"
+    return f"coalesce(sum(hash({row})::HUGEINT), 0)"
+
+
 def counted(
-    conn: duckdb.DuckDBPyConnection, source: str, columns: list[Column], screen: Screen | None
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: list[Column],
+    screen: Screen | None,
+    *,
+    row_hash: bool = False,
 ) -> tuple[tuple[Any, ...], dict[str, dict[str, Any]], list[Any] | None]:
     """``count(*)`` and ``count(col)`` of every column over ``source``, its statistics, and the
-    screen's aggregates when there are any: the row of counts, the columns' statistics, and the
-    screen's results (``None`` when the engine refused them, the file then read again without)."""
+    screen's aggregates when there are any: the row of counts (ending with the sum of the rows'
+    hashes when ``row_hash``), the columns' statistics, and the screen's results (``None`` when
+    the engine refused them, the file then read again without)."""
     counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in columns)]
+    if row_hash:
+        counts.append(row_hash_sql([c.name for c in columns]))
     stats = stat_sql(columns)
     extra = screen(columns) if screen else []
     try:

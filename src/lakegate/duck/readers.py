@@ -25,6 +25,9 @@ class FilePlan:
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what reading it had to put up with
     skipped_lines: list[int] = field(default_factory=list)  # lines of rows left out (ragged rows)
+    # The sum of every row's hash as read by ``plan_select`` (exact, as text), when the full read
+    # computed it: a Parquet copy is later checked against it without reading the file again.
+    row_hash: str | None = None
 
 
 # Extra aggregates (SQL over the columns by lakegate name) to compute in the full read.

@@ -28,13 +28,13 @@ import duckdb
 from lakegate.catalog import Catalog
 from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
+from lakegate.crawler.stats import row_hash_sql
 from lakegate.duck import connect
 from lakegate.duck.readers import FilePlan, plan_select
 from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.errors import LakegateError
 from lakegate.ingest.retext import Retexter
 from lakegate.keys import DERIVED, MEMBER, compacted_key, derived_key
-from lakegate.schema import Column
 from lakegate.storage import ObjectStore
 from lakegate.storage.base import local_path, upload
 
@@ -65,28 +65,21 @@ COMPACT_AT = 16  # small files with copies of their own in one partition before 
 COMPACT_MOST = 2048  # files in one compacted copy
 
 
-def sort_column(columns: list[Column]) -> str | None:
-    """The column a copy of several row groups is sorted by, so that a filter on it skips most
-    of them by their minimum and maximum: the first date or timestamp column (``None``: none)."""
-    return next(
-        (c.name for c in columns if c.type in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")), None
-    )
+# How copies are written: the engine's own Parquet (Snappy), row groups of ``ROW_GROUP`` rows, rows
+# in the order the file has them. Measured on TPC-H (bench/tpch.py): Snappy reads faster than
+# zstd, and keeping the producer's order keeps its clustering (by time, by key) for row-group
+# pruning, where sorting by one date column cost every delivery a sort and slowed the queries
+# that relied on the delivered order (Q18 by half).
+COPY_OPTIONS = f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})"
 
 
-def _copy(conn: duckdb.DuckDBPyConnection, select: str, path: str, order: str | None) -> None:
-    ordered = f"SELECT * FROM ({select}) ORDER BY {quote_ident(order)}" if order else select
-    conn.execute(
-        f"COPY ({ordered}) TO {sql_literal(path)} "
-        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
-    )
+def _copy(conn: duckdb.DuckDBPyConnection, select: str, path: str) -> None:
+    conn.execute(f"COPY ({select}) TO {sql_literal(path)} {COPY_OPTIONS}")
 
 
 def _fingerprint(conn: Any, select: str, columns: list[str]) -> tuple[int, int]:
     """Row count and the sum of every row's hash: equal for the same rows in any order."""
-    row = ", ".join(quote_ident(c) for c in columns) or "1"
-    found = conn.execute(
-        f"SELECT count(*), coalesce(sum(hash({row})::HUGEINT), 0) FROM ({select})"
-    ).fetchone()
+    found = conn.execute(f"SELECT count(*), {row_hash_sql(columns)} FROM ({select})").fetchone()
     return int(found[0]), int(found[1])
 
 
@@ -98,7 +91,6 @@ def _write_compacted(conn: Any, members: dict[str, a.Copied], path: str) -> None
     file in ``MEMBER``; verify each member's rows (count and order-independent hash) against its
     own copy and its catalog row count."""
     names = [c.name for c in next(iter(members.values())).columns]
-    row = ", ".join(quote_ident(n) for n in names) or "1"
     urls = ", ".join(sql_literal(u) for u in members)
     source = f"read_parquet([{urls}], filename={sql_literal(_SOURCE)})"
     marks = ", ".join(f"({sql_literal(u)}, {sql_literal(m.key)})" for u, m in members.items())
@@ -107,11 +99,8 @@ def _write_compacted(conn: Any, members: dict[str, a.Copied], path: str) -> None
         f"SELECT p.* EXCLUDE ({origin}), m.member AS {member} FROM {source} p "
         f"JOIN (VALUES {marks}) m(url, member) ON p.{origin} = m.url"
     )
-    conn.execute(
-        f"COPY ({rows} ORDER BY {member}) TO {sql_literal(path)} "
-        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
-    )
-    fingerprint = f"count(*), coalesce(sum(hash({row})::HUGEINT), 0)"
+    conn.execute(f"COPY ({rows} ORDER BY {member}) TO {sql_literal(path)} {COPY_OPTIONS}")
+    fingerprint = f"count(*), {row_hash_sql(names)}"
     expected = conn.execute(f"SELECT {origin}, {fingerprint} FROM {source} GROUP BY 1").fetchall()
     copied = f"read_parquet({sql_literal(path)})"
     got = conn.execute(f"SELECT {member}, {fingerprint} FROM {copied} GROUP BY 1").fetchall()
@@ -131,7 +120,7 @@ class Accelerator:
         store: ObjectStore,
         settings: Callable[[], Settings],
         *,
-        threads: int = 1,
+        threads: int | Callable[[], int] = 1,  # a callable: asked before each copy
         memory_limit: str = "1GB",
         poll_seconds: float = 30.0,  # a fallback: every accepted file wakes it at once
         may_run: Callable[[], bool] = lambda: True,  # whether this node leads the housekeeping
@@ -140,7 +129,7 @@ class Accelerator:
         self.catalog = catalog
         self.store = store  # the areas: lake files are read, derived copies written, here
         self.settings = settings  # the settings in force (lakegate.yaml reloads)
-        self.threads = threads
+        self._threads = threads if callable(threads) else lambda: threads
         self.memory_limit = memory_limit
         self.poll_seconds = poll_seconds
         self._failed: set[tuple[int, str]] = set()  # (file id, sha) left in place: not tried again
@@ -202,21 +191,20 @@ class Accelerator:
     def _write_verified(self, candidate: a.Candidate, key: str) -> tuple[int, int, str]:
         plan = FilePlan(candidate.format, candidate.options, candidate.columns, candidate.row_count)
         names = [c.name for c in candidate.columns]
-        conn = self._converting = connect(threads=self.threads, memory_limit=self.memory_limit)
+        conn = self._converting = connect(threads=self._threads(), memory_limit=self.memory_limit)
         with tempfile.TemporaryDirectory(prefix="lakegate-accelerate-") as work:
             try:
                 source = local_path(self.store, candidate.key, Path(work))
                 copy = f"{work}/copy.parquet"
                 original = plan_select(source, plan)
-                order = sort_column(candidate.columns) if candidate.row_count > ROW_GROUP else None
-                try:
-                    _copy(conn, original, copy, order)
-                except duckdb.OutOfMemoryException:
-                    if order is None:
-                        raise
-                    _copy(conn, original, copy, None)  # too large to sort in its memory: as it comes
-                expected = _fingerprint(conn, original, names)
+                _copy(conn, original, copy)
                 got = _fingerprint(conn, f"SELECT * FROM read_parquet({sql_literal(copy)})", names)
+                # the file's own, from the read that cataloged it; read again only when unknown
+                # or different (the catalog's plan may have changed since: widened, retyped)
+                known = candidate.row_hash
+                expected = (candidate.row_count, int(known)) if known else None
+                if expected != got:
+                    expected = _fingerprint(conn, original, names)
             finally:
                 self._converting = None
                 conn.close()
@@ -273,7 +261,7 @@ class Accelerator:
     def _compact(self, folder: str, members: list[a.Copied]) -> Converted:
         started = time.perf_counter()
         key = compacted_key(folder + "/", secrets.token_hex(6))
-        conn = self._converting = connect(threads=self.threads, memory_limit=self.memory_limit)
+        conn = self._converting = connect(threads=self._threads(), memory_limit=self.memory_limit)
         try:
             with tempfile.TemporaryDirectory(prefix="lakegate-compact-") as work:
                 copy = f"{work}/compacted.parquet"

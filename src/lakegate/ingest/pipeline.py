@@ -343,6 +343,7 @@ class Pipeline:
             "options": plan.options,
             "columns": [c.as_dict() for c in plan.columns],
             "rows": plan.rows,
+            "row_hash": plan.row_hash,
             "stats": plan.stats,
             "size": scan.size,
             "etag": scan.etag,

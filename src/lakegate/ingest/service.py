@@ -275,6 +275,12 @@ class IngestService:
         for key in self.settling.due(now):
             self._look(key, now)
 
+    def busy(self) -> bool:
+        """Whether a delivery is being taken or waits to settle."""
+        with self._lock:
+            working = bool(self._busy)
+        return working or len(self.settling) > 0
+
     def _submit(self, key: str) -> None:
         with self._lock:
             if key in self._busy:
