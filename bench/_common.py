@@ -81,12 +81,21 @@ class Up:
         for line in self.proc.stderr:
             self.stderr += line
 
-    def cpu_seconds(self) -> tuple[float, float]:
-        """CPU used so far by `lakegate up` itself and by its worker processes."""
+    def children(self) -> list[int]:
+        """The pids of its worker processes (judges, engines)."""
         children = []
         for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
             children += [int(c) for c in (task / "children").read_text().split()]
-        return process_cpu(self.proc.pid), sum(process_cpu(pid) for pid in children)
+        return children
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU used so far by `lakegate up` itself and by its worker processes."""
+        return process_cpu(self.proc.pid), sum(process_cpu(pid) for pid in self.children())
+
+    def peak_rss_mb(self) -> tuple[float, float]:
+        """The peak resident memory so far of `lakegate up` itself, and the sum of its worker
+        processes' peaks (each process's own high-water mark: together an upper bound)."""
+        return peak_rss_mb(self.proc.pid), sum(peak_rss_mb(pid) for pid in self.children())
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -103,7 +112,11 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 def peak_rss_mb(pid: int) -> float:
     """The peak resident memory of a process (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0.0  # gone meanwhile
+    for line in status.splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0

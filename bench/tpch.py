@@ -174,10 +174,11 @@ def lakegate_as_delivered(home: Path, data: Path, queries: list[tuple[int, str]]
         accelerated = time.monotonic() - copied
     finally:
         app.close()
+    rss = up.peak_rss_mb()
     up.stop()
     total, answers, failed = run_tpch(home, queries)
     return {"queryable": queryable, "accelerated": accelerated, "queries": total, "answers": answers,
-            "failed": failed}  # fmt: skip
+            "failed": failed, "rss": rss}  # fmt: skip
 
 
 def lakegate_part(home: Path, data: Path, queries: list[tuple[int, str]]) -> dict[str, Any]:
@@ -303,6 +304,12 @@ def main() -> None:
         f"queries {shipped['queries'] / limit:.2f}x DuckDB on its Parquet (<= 1.15x); "
         f"DuckDB on dbgen's own Parquet: {pq_time:.2f} s; "
         f"failed: {failed or 'none'}"
+    )
+    up_rss, workers_rss = shipped["rss"]
+    print(
+        f"peak memory while the files were delivered and accelerated: lakegate up {up_rss:.0f} MB, "
+        f"its worker processes {workers_rss:.0f} MB (sum of their peaks), "
+        f"together at most {up_rss + workers_rss:.0f} MB (target < 2 GB at scale 1)"
     )
     print(
         f"same rows in place and accelerated: {ours['same']} (bit for bit: {ours['exact']}); "

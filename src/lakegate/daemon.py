@@ -239,6 +239,7 @@ class Daemon:
             application.catalog, application.store, lambda: application.settings,
             may_run=lambda: heartbeat.leads,
             threads=self._accelerate_threads,
+            busy=self._ingest_busy,
         )  # fmt: skip
 
         def reported(o: Outcome) -> None:
@@ -249,6 +250,9 @@ class Daemon:
         self.accelerator = accelerator
         self.service = IngestService(application, on_outcome=reported, cluster=heartbeat)
         self._event_sources()
+
+    def _ingest_busy(self) -> bool:
+        return self.service is not None and self.service.busy()
 
     def _accelerate_threads(self) -> int:
         """Threads for the next Parquet copy: every core (or ``ingest.accelerate_threads``) while

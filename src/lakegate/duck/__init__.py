@@ -8,6 +8,7 @@ extension a machine happens to have in ``~/.duckdb/extensions`` is never picked 
 from __future__ import annotations
 
 import importlib
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -38,12 +39,17 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
     return duckdb.connect(":memory:", config=config)
 
 
-LARGE_FILE = 4 * 1024**2  # read with two engine threads from this size on
+LARGE_FILE = 4 * 1024**2  # read with every core from this size on
+
+
+def large_file_threads() -> int:
+    """Engine threads for one large file: every core (at least two), as DuckDB reads it alone."""
+    return max(2, os.cpu_count() or 2)
 
 
 class PerThread:
     """Each calling thread's own engine connections, reading ``store``: one engine thread for
-    small files (task scheduling would cost more than it saves), two for large ones."""
+    small files (task scheduling would cost more than it saves), every core for large ones."""
 
     def __init__(self, store: object) -> None:
         self.store = store
@@ -53,7 +59,7 @@ class PerThread:
         name = "small" if size < LARGE_FILE else "large"
         conn: duckdb.DuckDBPyConnection | None = getattr(self._local, name, None)
         if conn is None:
-            conn = connect(threads=1 if name == "small" else 2)
+            conn = connect(threads=1 if name == "small" else large_file_threads())
             attach_store(conn, self.store)
             setattr(self._local, name, conn)
         return conn

@@ -40,6 +40,7 @@ from lakegate.storage.base import local_path, upload
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 600.0  # how often lakegate up looks for derived copies no file points to
+YIELD_SECONDS = 10.0  # the longest a copy waits for deliveries being taken
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,12 @@ class Accelerator:
         memory_limit: str = "1GB",
         poll_seconds: float = 30.0,  # a fallback: every accepted file wakes it at once
         may_run: Callable[[], bool] = lambda: True,  # whether this node leads the housekeeping
+        # whether deliveries are being taken: a copy then waits for them (at most
+        # ``YIELD_SECONDS``), so that on a few cores files become queryable first
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.may_run = may_run
+        self.busy = busy
         self.catalog = catalog
         self.store = store  # the areas: lake files are read, derived copies written, here
         self.settings = settings  # the settings in force (lakegate.yaml reloads)
@@ -233,7 +238,9 @@ class Accelerator:
             batch = self.pending(16 if limit is None else min(16, limit - len(done)))
             if not batch or self._stop.is_set():
                 break
-            done += [self.convert(c) for c in batch]
+            for candidate in batch:
+                self._yield_to_deliveries()
+                done.append(self.convert(candidate))
         if limit is None:
             done += self.compact()
         return done
@@ -284,6 +291,13 @@ class Accelerator:
             return Converted(folder, "changed", time.perf_counter() - started)
         rows = sum(m.row_count for m in members)
         return Converted(folder, "compacted", time.perf_counter() - started, rows, len(members))
+
+    def _yield_to_deliveries(self) -> None:
+        """Wait while deliveries are being taken, at most ``YIELD_SECONDS``: the cores go to
+        making them queryable; a steady stream of them still leaves time for copies."""
+        deadline = time.monotonic() + YIELD_SECONDS
+        while self.busy() and time.monotonic() < deadline and not self._stop.is_set():
+            self._stop.wait(0.05)
 
     def rebuild(self, database: str | None = None, table: str | None = None) -> list[Converted]:
         """Forget the copies (of a database or a table), delete them, and write them again."""

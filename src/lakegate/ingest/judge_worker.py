@@ -139,7 +139,7 @@ def _connection(size: int) -> Any:
     name = "small" if size < duck.LARGE_FILE else "large"
     if name not in _connections:
         _connections[name] = duck.connect(
-            threads=1 if name == "small" else 2, memory_limit=_engine_memory or None
+            threads=1 if name == "small" else duck.large_file_threads(), memory_limit=_engine_memory or None
         )
     return _connections[name]
 

@@ -90,7 +90,7 @@ def copy_verified(store: ObjectStore, obj: ObjectRecord, source: str, *, resumed
             return False
         if etag is not None and info.etag == etag:
             return True
-        return store.sha256(info.key) == obj.sha256
+        return (info.sha256 or store.sha256(info.key)) == obj.sha256  # hashed as it was copied
 
     if resumed:
         target = store.stat(obj.target_key)

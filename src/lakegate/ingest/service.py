@@ -276,10 +276,9 @@ class IngestService:
             self._look(key, now)
 
     def busy(self) -> bool:
-        """Whether a delivery is being taken or waits to settle."""
+        """Whether a delivery is being taken (not one still being written: that costs nothing)."""
         with self._lock:
-            working = bool(self._busy)
-        return working or len(self.settling) > 0
+            return bool(self._busy)
 
     def _submit(self, key: str) -> None:
         with self._lock:

@@ -12,13 +12,31 @@ import os
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from lakegate.errors import StorageError
 
 CHUNK = 1 << 20
+
+
+class _Hashing(io.RawIOBase):
+    """A stream that hashes what is read through it (a copy verified in the same read)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.hash.update(chunk)
+        self.size += len(chunk)
+        return bytes(chunk)
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,8 @@ class ObjectInfo:
     etag: str | None = None  # S3's entity tag; None where a store has none
     inode: int = 0  # a local file's inode (0 elsewhere): with size and mtime, its identity
     link: bool = False  # a symbolic link in a local folder: never followed (its "content" is where it points)
+    # The SHA-256 of the bytes a copy read from its source and wrote (None: not known this way)
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +185,9 @@ class ObjectStore(ABC):
                 ETag is no longer ``if_etag``.
         """
         with self.open(src) as stream:
-            return self.write(dst, stream)
+            hashing = _Hashing(stream)
+            written = self.write(dst, cast(BinaryIO, hashing))
+        return replace(written, sha256=hashing.hash.hexdigest())
 
     def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: Sink | None = None) -> Scan:
         """Read ``key`` once: its hash, first and last bytes, and a copy into ``spool`` if given.
@@ -216,14 +238,10 @@ def not_found(key: str, where: str) -> StorageError:
 
 def upload(store: ObjectStore, key: str, local: str) -> tuple[int, str]:
     """Write the local file ``local`` to ``key`` of ``store``; its size and SHA-256."""
-    digest = hashlib.sha256()
     with open(local, "rb") as data:
-        for chunk in iter(lambda: data.read(1 << 20), b""):
-            digest.update(chunk)
-        size = data.tell()
-        data.seek(0)
-        store.write(key, data)
-    return size, digest.hexdigest()
+        hashing = _Hashing(data)  # hashed as it is written: one read
+        store.write(key, cast(BinaryIO, hashing))
+    return hashing.size, hashing.hash.hexdigest()
 
 
 def local_path(store: ObjectStore, key: str, work: Path, name: str | None = None) -> str:
