@@ -3,17 +3,22 @@ delivered file, with the same results; never used when they do not match their f
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 
+from lakegate import duck
 from lakegate.app import App
 from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
 from lakegate.ingest import accelerate as accelerate_module
 from lakegate.ingest.accelerate import Accelerator
+from lakegate.ingest.outcomes import Outcome
+from lakegate.ingest.pipeline import Pipeline
+from lakegate.ingest.routing import Router
 from lakegate.query.engines.duck_engine import QueryEngine
 from tests.ingest.test_pipeline import deliver
 
@@ -241,9 +246,21 @@ def test_a_file_that_no_longer_reads_as_cataloged_stays_in_place_and_the_rest_go
     assert sorted(d.outcome for d in done.values()) == ["accelerated", "accelerated", "failed"]
 
 
-def test_a_copy_keeps_the_files_row_order_so_its_clustering_skips_row_groups(app: App) -> None:
-    """Rows delivered in time order (as most feeds are) stay in that order in the copy: a filter
-    on the time reads a few row groups; rows come back in the delivered order, as in place."""
+def _deliver_copied_later(app: App, key: str, data: bytes) -> None:
+    """Deliver a file whose dataset is not accelerated at ingest: its copy is the accelerator's."""
+    outcomes: list[Outcome] = []
+    app.store.write(key, data)
+    Pipeline(app.catalog, app.store, router=Router([], accelerate="off"), on_outcome=outcomes.append).process(
+        key
+    )
+    assert [o.kind for o in outcomes] == ["accepted"]
+
+
+@pytest.mark.parametrize("when", ["judged", "background"])
+def test_a_copy_keeps_the_files_row_order_so_its_clustering_skips_row_groups(app: App, when: str) -> None:
+    """Rows delivered in time order (as most feeds are) stay in that order in the copy, whether
+    it is written in the read that judges a large file or later by the accelerator: a filter on
+    the time reads a few row groups; rows come back in the delivered order, as in place."""
     import itertools
     import random
 
@@ -253,32 +270,38 @@ def test_a_copy_keeps_the_files_row_order_so_its_clustering_skips_row_groups(app
 
     rng = random.Random(7)
     days = sorted(f"2026-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}" for _ in range(300_000))
-    rows = [(rng.randrange(10**6), d, rng.random()) for d in days]
-    body = "id,day,v\n" + "".join(f"{i},{d},{v:.6f}\n" for i, d, v in rows)
-    deliver(app, "landing/big/events/a.csv", body.encode())
+    rows = [(rng.randrange(10**6), d, round(rng.random(), 6)) for d in days]
+    body = ("id,day,v\n" + "".join(f"{i},{d},{v:.6f}\n" for i, d, v in rows)).encode()
+    assert len(body) > duck.LARGE_FILE  # a large file: copied as it is judged, if accelerated
+    if when == "judged":
+        deliver(app, "landing/big/events/a.csv", body)
+        assert a.progress(app.catalog) == {"accelerated": 1, "in_place": 0}  # at once
+        assert _accelerator(app).run_pending() == []
+    else:
+        _deliver_copied_later(app, "landing/big/events/a.csv", body)
+        assert a.progress(app.catalog) == {"accelerated": 0, "in_place": 1}
+        [done] = _accelerator(app).run_pending()
+        assert done.outcome == "accelerated"
     engine = QueryEngine(app.catalog, app.store, app.settings.query)
     try:
         sql = (
             "SELECT count(*) AS n, sum(v) AS s FROM big.events "
             "WHERE day BETWEEN '2026-03-01' AND '2026-03-09'"
         )
-        in_place = engine.execute(sql).table.to_pylist()
-        first = engine.execute("SELECT id FROM big.events LIMIT 1000").table.to_pylist()
-        [done] = _accelerator(app).run_pending()
-        assert done.outcome == "accelerated"
+        wanted = [v for _i, d, v in rows if "2026-03-01" <= d <= "2026-03-09"]
         table = app.catalog.table("big", "events")
-        assert table is not None and table.files[0].derived_key
+        assert table is not None and table.files[0].derived_key and table.files[0].accelerated
         meta = pq.ParquetFile(app.store.url(table.files[0].derived_key)).metadata
         assert meta.num_row_groups == -(-len(rows) // ROW_GROUP)
         bounds = [(g.column(1).statistics.min, g.column(1).statistics.max) for g in
                   (meta.row_group(i) for i in range(meta.num_row_groups))]  # fmt: skip
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(bounds))  # as delivered: ascending
         accelerated = engine.execute(sql)
-        assert accelerated.table.to_pylist()[0]["n"] == in_place[0]["n"]
-        assert abs(accelerated.table.to_pylist()[0]["s"] - in_place[0]["s"]) < 1e-6
+        assert accelerated.table.to_pylist()[0]["n"] == len(wanted)
+        assert abs(accelerated.table.to_pylist()[0]["s"] - sum(wanted)) < 1e-6
         whole = engine.execute("SELECT sum(v) AS s FROM big.events")
         assert accelerated.bytes_scanned < whole.bytes_scanned / 2  # the other row groups skipped
-        assert engine.execute("SELECT id FROM big.events LIMIT 1000").table.to_pylist() == first
-        assert first == [{"id": i} for i, _d, _v in rows[:1000]]
+        first = engine.execute("SELECT * FROM big.events LIMIT 1000").table.to_pylist()
+        assert first == [{"id": i, "day": dt.date.fromisoformat(d), "v": v} for i, d, v in rows[:1000]]
     finally:
         engine.close()

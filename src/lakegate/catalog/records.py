@@ -69,7 +69,9 @@ class LedgerPlan(TypedDict, total=False):
     delivered_as: str  # the lake key it was delivered under (before a suffix for new content)
     duplicates: str  # the dataset's duplicate policy
     schema_evolution: str  # the table's schema policy
-    derived: dict[str, str] | None  # a derived copy queries read: {"key", "why"}
+    # a derived copy queries read: {"key", "why"}; one made for speed in the judging read has
+    # "accelerated": true and its "sha256" too
+    derived: dict[str, Any] | None
     schema_change: dict[str, Any]  # {version, diff}: the schema version registering it made
 
 

@@ -66,6 +66,7 @@ class Registering(Ledger, Archiving):
                     obj.qualified_table, obj.partition_path or "", 0, int(version or 0), None, dup
                 )
             delivered_as = plan.get("delivered_as") or obj.target_key
+            derived = plan.get("derived") or {}
             earlier = conn.execute(
                 sa.select(files).where(files.c.table_id == table_id, files.c.delivered_as == delivered_as)
             ).all()
@@ -106,8 +107,11 @@ class Registering(Ledger, Archiving):
                     options=plan["options"],
                     columns=[c.as_dict() for c in file_cols],
                     stats=plan.get("stats"),
-                    derived_key=(plan.get("derived") or {}).get("key"),
-                    derived_state="current" if plan.get("derived") else None,
+                    derived_key=derived.get("key"),
+                    derived_sha256=derived.get("sha256"),
+                    derived_state=("accelerated" if derived.get("accelerated") else "current")
+                    if derived
+                    else None,
                     created_at=now,
                     changed_in=generation,
                 )

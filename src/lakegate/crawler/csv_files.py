@@ -106,6 +106,7 @@ def csv_plan(
     screen: Screen | None,
     *,
     yes_no: bool = False,
+    copy_to: str | None = None,
 ) -> FilePlan:
     last_error = ""
     unclosed: UnclosedQuote | None = None
@@ -141,9 +142,9 @@ def csv_plan(
             if dialect is not None and dialect.null_tokens:
                 plan = null_tokens(conn, path, plan, dialect.null_tokens)
             if dialect is None:
-                done = read_all(conn, path, plan, screen)
+                done = read_all(conn, path, plan, screen, copy_to=copy_to)
             else:
-                done = _read_clean(conn, path, plan, screen, dialect) or _read_tolerant(
+                done = _read_clean(conn, path, plan, screen, dialect, copy_to=copy_to) or _read_tolerant(
                     conn, path, plan, screen, dialect.records
                 )
             if preamble:
@@ -250,7 +251,13 @@ def _header_columns(cols: list[Any], dialect: Dialect | None, *, header: bool) -
 
 
 def _read_clean(
-    conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None, dialect: Dialect
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    plan: FilePlan,
+    screen: Screen | None,
+    dialect: Dialect,
+    *,
+    copy_to: str | None = None,
 ) -> FilePlan | None:
     """The full read of a file whose sample every record agreed on: strict, in one query. ``None``
     when it is not that clean after all (a bad row or value further on, or fewer rows than the
@@ -258,7 +265,7 @@ def _read_clean(
     if dialect.consistency < 1.0:
         return None
     try:
-        done = read_all(conn, path, plan, screen)
+        done = read_all(conn, path, plan, screen, copy_to=copy_to)
     except duckdb.Error:
         return None
     return done if done.rows >= dialect.records else None

@@ -34,6 +34,7 @@ def infer(
     *,
     sheet: str = "",
     yes_no: bool = False,
+    copy_to: str | None = None,
 ) -> FilePlan:
     """Infer one file's plan, reading it in full.
 
@@ -42,6 +43,8 @@ def infer(
     Parquet is not read in full (its footer is enough), so its ``screened`` stays ``None``.
     ``sheet`` names the sheet of an Excel workbook to read (unset: its first sheet with data);
     ``yes_no``: CSV columns of only yes and no are booleans too (a dataset's ``yes_no_booleans``).
+    ``copy_to``: a CSV or JSON file's Parquet copy is written there in the full read, when it can
+    be (the plan's ``copy`` says so).
 
     Raises:
         Rejection: ``reject.unparseable``, ``reject.json_not_records`` or ``reject.truncated_parquet``.
@@ -51,8 +54,8 @@ def infer(
     if detected.format == "xlsx":
         return excel_plan(conn, path, sheet, screen)
     if detected.format == "json":
-        return json_plan(conn, path, detected, screen)
-    return csv_plan(conn, path, detected, screen, yes_no=yes_no)
+        return json_plan(conn, path, detected, screen, copy_to=copy_to)
+    return csv_plan(conn, path, detected, screen, yes_no=yes_no, copy_to=copy_to)
 
 
 def read_and_infer(
@@ -77,7 +80,7 @@ def read_and_infer(
     repairing: QuotesToRepair | None = None
     for _ in range(3):
         try:
-            return ready, infer(conn, ready.path, ready.detected, size, **options)
+            return ready, infer(conn, ready.path, ready.detected, size, **_for(ready, options))
         except NotAllUTF8:
             if detected.encoding == MIXED:
                 raise
@@ -92,4 +95,10 @@ def read_and_infer(
                 repairing.message, code=repairing.code, hint=repairing.hint, details=repairing.details
             ) from None
         ready = stack.enter_context(readable(path, detected, source))
-    return ready, infer(conn, ready.path, ready.detected, size, **options)
+    return ready, infer(conn, ready.path, ready.detected, size, **_for(ready, options))
+
+
+def _for(ready: Readable, options: dict[str, Any]) -> dict[str, Any]:
+    """``infer``'s options for ``ready``: a copy in the full read only of a file read in place
+    (one made readable gets the copy it needs, from the readable file)."""
+    return options if not ready.reason else {**options, "copy_to": None}

@@ -20,7 +20,12 @@ ISO_TZ = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\
 
 
 def json_plan(
-    conn: duckdb.DuckDBPyConnection, path: str, detected: Detected, screen: Screen | None
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    detected: Detected,
+    screen: Screen | None,
+    *,
+    copy_to: str | None = None,
 ) -> FilePlan:
     layouts = [detected.json_layout]
     if detected.json_layout == "newline_delimited":
@@ -68,7 +73,7 @@ def json_plan(
         types.append(_refine_json_type(conn, auto, original, typ))
     columns = [Column(n, o, t) for n, o, t in zip(names, originals, types, strict=True)]
     try:
-        return read_all(conn, path, FilePlan("json", options, columns, 0), screen)
+        return read_all(conn, path, FilePlan("json", options, columns, 0), screen, copy_to=copy_to)
     except duckdb.Error as exc:
         message = engine_message(exc)
         raise Rejection(

@@ -7,16 +7,24 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from lakegate.duck.readers import FilePlan, Screen, plan_select
-from lakegate.duck.sql import quote_ident
+from lakegate.duck.readers import COPY_OPTIONS, FilePlan, Screen, plan_select
+from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.schema import Column
 
 
-def read_all(conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None) -> FilePlan:
+def read_all(
+    conn: duckdb.DuckDBPyConnection,
+    path: str,
+    plan: FilePlan,
+    screen: Screen | None,
+    *,
+    copy_to: str | None = None,
+) -> FilePlan:
     """Read every value as ``plan`` says (proving the file parses so), counting its rows.
 
     count(col) for every column forces every value to be parsed and converted: projection
@@ -24,9 +32,50 @@ def read_all(conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen:
     aggregates fail (a pattern the engine refuses, say), the file is read again without them:
     the checks then run on their own and say what is wrong with them. The same read sums every
     row's hash (``row_hash``), which the file's Parquet copy must match.
+
+    ``copy_to``: the file's Parquet copy is written in this same read (``read_into_copy``), and
+    the rest is computed from it; the plain read follows when that cannot be done.
     """
+    if copy_to is not None:
+        copied = read_into_copy(conn, path, plan, screen, copy_to)
+        if copied is not None:
+            return copied
     row, stats, screened = counted(conn, f"({plan_select(path, plan)})", plan.columns, screen, row_hash=True)
     return replace(plan, rows=int(row[0]), screened=screened, stats=stats, row_hash=str(row[-1]))
+
+
+COPY_HASH = "__lakegate_row_hash"  # a copy's column holding each row's hash as the file read
+
+
+def read_into_copy(
+    conn: duckdb.DuckDBPyConnection, path: str, plan: FilePlan, screen: Screen | None, copy_to: str
+) -> FilePlan | None:
+    """The full read of a file that writes its Parquet copy (to ``copy_to``) as it goes: each row
+    is written with its hash as the file read it (``COPY_HASH``), and the counts, statistics and
+    checks are then taken from the copy, where every row's hash must be the one it was written
+    with and the rows as many as the file gave. One parse of the delivered file, and a copy as
+    verified as one checked by reading the file again. ``None`` (nothing left at ``copy_to``)
+    when the copy cannot be written or does not match: the plain read then says why, or reads
+    the file without it."""
+    names = [c.name for c in plan.columns]
+    row = ", ".join(quote_ident(n) for n in names) or "1"
+    target = sql_literal(copy_to)
+    try:
+        [(written,)] = conn.execute(
+            f"COPY (SELECT *, hash({row}) AS {COPY_HASH} FROM ({plan_select(path, plan)})) "
+            f"TO {target} {COPY_OPTIONS}"
+        ).fetchall()
+        mismatched = f"count(*) FILTER (WHERE hash({row}) IS DISTINCT FROM {COPY_HASH})"
+        counts, stats, screened = counted(
+            conn, f"read_parquet({target})", plan.columns, screen, row_hash=True, checks=[mismatched]
+        )
+    except duckdb.Error:
+        counts = None
+    if counts is None or counts[0] != written or counts[-1] != 0:
+        Path(copy_to).unlink(missing_ok=True)
+        return None
+    done = replace(plan, rows=int(counts[0]), screened=screened, stats=stats, row_hash=str(counts[-2]))
+    return replace(done, copy=(copy_to, done.signature()))
 
 
 STAT_TEXT = 64  # text minimums are kept to this many characters; longer maximums are not kept
@@ -94,14 +143,16 @@ def counted(
     screen: Screen | None,
     *,
     row_hash: bool = False,
+    checks: list[str] | None = None,
 ) -> tuple[tuple[Any, ...], dict[str, dict[str, Any]], list[Any] | None]:
     """``count(*)`` and ``count(col)`` of every column over ``source``, its statistics, and the
-    screen's aggregates when there are any: the row of counts (ending with the sum of the rows'
-    hashes when ``row_hash``), the columns' statistics, and the screen's results (``None`` when
-    the engine refused them, the file then read again without)."""
+    screen's aggregates when there are any: the row of counts (then the sum of the rows' hashes
+    when ``row_hash``, then the ``checks`` aggregates), the columns' statistics, and the screen's
+    results (``None`` when the engine refused them, the file then read again without)."""
     counts = ["count(*)", *(f"count({quote_ident(c.name)})" for c in columns)]
     if row_hash:
         counts.append(row_hash_sql([c.name for c in columns]))
+    counts += checks or []
     stats = stat_sql(columns)
     extra = screen(columns) if screen else []
     try:

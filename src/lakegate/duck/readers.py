@@ -6,6 +6,7 @@ acceleration and queries (views).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,24 @@ class FilePlan:
     # The sum of every row's hash as read by ``plan_select`` (exact, as text), when the full read
     # computed it: a Parquet copy is later checked against it without reading the file again.
     row_hash: str | None = None
+    # A verified Parquet copy the full read wrote (``read_all``'s ``copy_to``), and the plan it
+    # was written for (``signature``): valid only while the plan is still that one.
+    copy: tuple[str, str] | None = None
+
+    def signature(self) -> str:
+        """What a copy of the file depends on: its format, reader options and columns."""
+        return json.dumps(
+            [self.format, self.options, [c.as_dict() for c in self.columns]], sort_keys=True, default=str
+        )
+
+
+# How Parquet copies of delivered files are written: the engine's own Parquet (Snappy), row
+# groups of ``COPY_ROW_GROUP`` rows, rows in the order the file has them. Measured on TPC-H
+# (bench/tpch.py): Snappy reads faster than zstd, and the producer's order keeps its clustering
+# (by time, by key) for row-group pruning, where sorting by one date column cost every copy a
+# sort and slowed queries that relied on the delivered order (Q18 by half).
+COPY_ROW_GROUP = 122_880
+COPY_OPTIONS = f"(FORMAT parquet, ROW_GROUP_SIZE {COPY_ROW_GROUP})"
 
 
 # Extra aggregates (SQL over the columns by lakegate name) to compute in the full read.

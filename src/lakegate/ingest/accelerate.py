@@ -30,7 +30,7 @@ from lakegate.catalog import acceleration as a
 from lakegate.config import Settings
 from lakegate.crawler.stats import row_hash_sql
 from lakegate.duck import connect
-from lakegate.duck.readers import FilePlan, plan_select
+from lakegate.duck.readers import COPY_OPTIONS, COPY_ROW_GROUP, FilePlan, plan_select
 from lakegate.duck.sql import quote_ident, sql_literal
 from lakegate.errors import LakegateError
 from lakegate.ingest.retext import Retexter
@@ -60,18 +60,10 @@ class VerificationError(LakegateError):
     code = "accelerate.mismatch"
 
 
-ROW_GROUP = 122_880  # rows per row group of a copy
+ROW_GROUP = COPY_ROW_GROUP  # rows per row group of a copy
 SMALL_FILE = 1024**2  # delivered files up to this size are compacted with others of their partition
 COMPACT_AT = 16  # small files with copies of their own in one partition before they are compacted
 COMPACT_MOST = 2048  # files in one compacted copy
-
-
-# How copies are written: the engine's own Parquet (Snappy), row groups of ``ROW_GROUP`` rows, rows
-# in the order the file has them. Measured on TPC-H (bench/tpch.py): Snappy reads faster than
-# zstd, and keeping the producer's order keeps its clustering (by time, by key) for row-group
-# pruning, where sorting by one date column cost every delivery a sort and slowed the queries
-# that relied on the delivered order (Q18 by half).
-COPY_OPTIONS = f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})"
 
 
 def _copy(conn: duckdb.DuckDBPyConnection, select: str, path: str) -> None:

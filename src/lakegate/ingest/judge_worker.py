@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import secrets
 import sys
 import tempfile
 import threading
@@ -32,7 +33,10 @@ from lakegate.errors import LakegateError, Rejection
 from lakegate.ingest import bounds
 from lakegate.ingest.bounds import Limits
 from lakegate.ingest.routing import Route
+from lakegate.keys import derived_key
 from lakegate.schema import Column
+from lakegate.storage import ObjectStore
+from lakegate.storage.base import upload
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ class Job:
     copy_folder: str  # where the derived Parquet copy is written, if the file needs one
     limits: Limits = field(default_factory=Limits)
     setup: tuple[str, ...] = ()  # statements that let the engine read ``read_from`` (S3 secrets)
+    accelerate: bool = False  # its dataset's files are read through Parquet copies made for speed
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Verdict:
     copy_reason: str = ""  # why queries read a derived copy ("": the delivered file)
     copy_file: str = ""  # the derived copy written under the job's copy_folder
     seconds: float = 0.0
+    accelerated_file: str = ""  # a verified copy for speed, written in the judging read
 
 
 @dataclass
@@ -89,14 +95,46 @@ def run(job: Job, conn: Any) -> Verdict:
     started = time.monotonic()
     if "://" not in job.read_from:
         bounds.check(job.read_from, job.detected, job.size, job.limits)
-    with judged(conn, job.route, job.read_from, key=job.key, size=job.size, detected=job.detected) as found:
-        copy_file = ""
+    copy_to = f"{job.copy_folder}/accelerated.parquet" if _copies_while_judged(job) else None
+    with judged(
+        conn, job.route, job.read_from, key=job.key, size=job.size, detected=job.detected, copy_to=copy_to
+    ) as found:
+        copy_file = accelerated = ""
         if job.admit:
             admit_file(conn, found.readable, found.plan, job.schema, job.policy)
             if found.copy_reason:
                 copy_file = f"{job.copy_folder}/copy.parquet"
                 write_parquet(conn, found.readable, found.plan, copy_file)
-        return Verdict(found.plan, found.warnings, found.copy_reason, copy_file, time.monotonic() - started)
+            elif found.plan.copy is not None and found.plan.copy[1] == found.plan.signature():
+                accelerated = found.plan.copy[0]  # written for the plan the file was taken with
+        seconds = time.monotonic() - started
+        return Verdict(found.plan, found.warnings, found.copy_reason, copy_file, seconds, accelerated)
+
+
+def _copies_while_judged(job: Job) -> bool:
+    """Whether a file's Parquet copy for speed is written in the read that judges it: a large
+    local CSV or JSON file of an accelerated dataset, to be taken (small files, and files on
+    S3, are copied in the background)."""
+    from lakegate import duck
+
+    large = job.size >= duck.LARGE_FILE and job.detected.format in ("csv", "json")
+    return job.accelerate and job.admit and large and "://" not in job.read_from
+
+
+def store_copy(store: ObjectStore, found: Verdict, target: str, sha: str) -> dict[str, Any]:
+    """Write the derived copy a verdict brought to the store, before its file is taken: one that
+    queries need (``{"key", "why"}``), or one made for speed in the judging read (``"accelerated"``,
+    with its ``sha256``, as the accelerator records its own); ``{}`` when there is none."""
+    if found.copy_file:
+        key = derived_key(target, sha)
+        with open(found.copy_file, "rb") as copy:
+            store.write(key, copy)
+        return {"key": key, "why": found.copy_reason}
+    if found.accelerated_file:
+        key = derived_key(target, sha).removesuffix(".parquet") + f".{secrets.token_hex(4)}.parquet"
+        _size, copied = upload(store, key, found.accelerated_file)
+        return {"key": key, "why": "", "accelerated": True, "sha256": copied}
+    return {}
 
 
 def _judge(job: Job) -> Verdict | _Failure:

@@ -54,13 +54,15 @@ def judged(
     detected: Detected,
     verdicts: Verdicts | None = None,
     source: Callable[[], BinaryIO] | None = None,
+    copy_to: str | None = None,
 ) -> Iterator[Judged]:
     """Every check a routed file passes once its content is sniffed: the dataset's formats, the
     schema, partition columns and the dataset's rules. The pipeline and `lakegate rules test`
     both use it, so a dry run judges exactly as ingest does. A file the engine cannot read in
     place is judged from a readable temporary copy, there until the context exits.
 
-    ``source`` opens the delivered file when ``read_from`` is a URL.
+    ``source`` opens the delivered file when ``read_from`` is a URL. ``copy_to``: a CSV or JSON
+    file read in place has its Parquet copy written there in the full read (the plan's ``copy``).
 
     Raises:
         Rejection: the first check the file fails.
@@ -73,8 +75,9 @@ def judged(
     yes_no = bool(dataset and dataset.yes_no)
     with ExitStack() as stack:
         ready, plan = read_and_infer(
-            stack, conn, read_from, detected, size, source=source, screen=screen, sheet=sheet, yes_no=yes_no
-        )
+            stack, conn, read_from, detected, size, source=source, screen=screen, sheet=sheet, yes_no=yes_no,
+            copy_to=copy_to,
+        )  # fmt: skip
         path = ready.path
         check_partition_clash(plan, route)
         warnings = ready.notes + plan.warnings

@@ -57,7 +57,7 @@ from lakegate.ingest.outcomes import (
     out_of_memory,
 )
 from lakegate.ingest.routing import LANDING, Route, Router
-from lakegate.keys import derived_key, held_key, name_problem, storable, with_suffix
+from lakegate.keys import held_key, name_problem, storable, with_suffix
 from lakegate.storage import ObjectStore
 from lakegate.storage.base import Scan
 
@@ -315,7 +315,7 @@ class Pipeline:
         duplicate = self.catalog.duplicate_in_table(route.database, route.table, sha)
         target = route.target_key
         dataset = route.dataset
-        derived: dict[str, str] = {}
+        derived: dict[str, Any] = {}
         policy = self.router.schema_policy(route)
         if duplicate is None:
             target = self._new_name(route, sha)
@@ -330,14 +330,10 @@ class Pipeline:
                 setup = duck.store_statements(self.store, [read_from])
             job = Job(route, read_from, obj.source_key, scan.size, detected, schema, policy,
                       admit=duplicate is None, copy_folder=work, limits=self.judges.limits,
-                      setup=tuple(setup))  # fmt: skip
+                      setup=tuple(setup), accelerate=self.router.accelerates(route))  # fmt: skip
             found = self.judges.judge(job)
             plan, warnings = found.plan, found.warnings + unterminated(detected, scan)
-            if found.copy_file:
-                # Queries read this copy: it is written before the file is taken.
-                derived = {"key": derived_key(target, sha), "why": found.copy_reason}
-                with open(found.copy_file, "rb") as copy:
-                    self.store.write(derived["key"], copy)
+            derived = judge_worker.store_copy(self.store, found, target, sha)
         decided: LedgerPlan = {
             "format": plan.format,
             "options": plan.options,
@@ -474,6 +470,9 @@ class Pipeline:
             )
         if obj.state == r.DUPLICATE and obj.target_key and self.catalog.file_sha(obj.target_key) is None:
             self.store.delete(obj.target_key)  # our own unregistered copy of content already there
+            derived = (obj.plan or {}).get("derived")
+            if derived:
+                self.store.delete(derived["key"])
         return obj
 
     def _quarantine(self, obj: ObjectRecord) -> ObjectRecord:

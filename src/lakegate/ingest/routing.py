@@ -151,6 +151,7 @@ class Dataset:
         self.timezone = zoneinfo.ZoneInfo(settings.timezone)
         self.duplicates = settings.duplicates
         self.schema_evolution = settings.schema_evolution or schema_evolution
+        self.accelerate = settings.accelerate  # None: ingest.accelerate
         self.retention_days = settings.retention_days
 
     def may_hold(self, database: str, table: str) -> bool:
@@ -252,20 +253,31 @@ class Router:
     """Datasets first, in order; then the default route, unless it is switched off."""
 
     def __init__(
-        self, datasets: list[Dataset], default: bool = True, schema_evolution: str = "evolve"
+        self,
+        datasets: list[Dataset],
+        default: bool = True,
+        schema_evolution: str = "evolve",
+        accelerate: str = "parquet",
     ) -> None:
         self.datasets = datasets
         self.default = default
         self.schema_evolution = schema_evolution  # of tables the default route makes
+        self.accelerate = accelerate  # ingest.accelerate: the datasets' default
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Router:
-        policy = settings.ingest.schema_evolution
-        return cls([Dataset(d, policy) for d in settings.datasets], settings.ingest.default_route, policy)
+        ingest = settings.ingest
+        datasets = [Dataset(d, ingest.schema_evolution) for d in settings.datasets]
+        return cls(datasets, ingest.default_route, ingest.schema_evolution, ingest.accelerate)
 
     def schema_policy(self, route: Route) -> str:
         """The schema evolution policy a routed file is held to."""
         return route.dataset.schema_evolution if route.dataset else self.schema_evolution
+
+    def accelerates(self, route: Route) -> bool:
+        """Whether queries read a routed file through a Parquet copy made for speed."""
+        choice = route.dataset.accelerate if route.dataset and route.dataset.accelerate else self.accelerate
+        return choice == "parquet"
 
     def route(self, source_key: str, arrival: dt.datetime | None = None) -> Route:
         """Raises: Rejection ``reject.route`` when no dataset matches and the default route is off
