@@ -246,13 +246,10 @@ def test_a_file_that_no_longer_reads_as_cataloged_stays_in_place_and_the_rest_go
     assert sorted(d.outcome for d in done.values()) == ["accelerated", "accelerated", "failed"]
 
 
-def _deliver_copied_later(app: App, key: str, data: bytes) -> None:
-    """Deliver a file whose dataset is not accelerated at ingest: its copy is the accelerator's."""
+def _deliver(app: App, key: str, data: bytes, router: Router) -> None:
     outcomes: list[Outcome] = []
     app.store.write(key, data)
-    Pipeline(app.catalog, app.store, router=Router([], accelerate="off"), on_outcome=outcomes.append).process(
-        key
-    )
+    Pipeline(app.catalog, app.store, router=router, on_outcome=outcomes.append).process(key)
     assert [o.kind for o in outcomes] == ["accepted"]
 
 
@@ -272,13 +269,13 @@ def test_a_copy_keeps_the_files_row_order_so_its_clustering_skips_row_groups(app
     days = sorted(f"2026-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}" for _ in range(300_000))
     rows = [(rng.randrange(10**6), d, round(rng.random(), 6)) for d in days]
     body = ("id,day,v\n" + "".join(f"{i},{d},{v:.6f}\n" for i, d, v in rows)).encode()
-    assert len(body) > duck.LARGE_FILE  # a large file: copied as it is judged, if accelerated
+    assert len(body) > duck.LARGE_FILE  # large: copied as it is judged, if asked
     if when == "judged":
-        deliver(app, "landing/big/events/a.csv", body)
+        _deliver(app, "landing/big/events/a.csv", body, Router([], copy_while_judging=True))
         assert a.progress(app.catalog) == {"accelerated": 1, "in_place": 0}  # at once
         assert _accelerator(app).run_pending() == []
     else:
-        _deliver_copied_later(app, "landing/big/events/a.csv", body)
+        deliver(app, "landing/big/events/a.csv", body)  # copied by the accelerator
         assert a.progress(app.catalog) == {"accelerated": 0, "in_place": 1}
         [done] = _accelerator(app).run_pending()
         assert done.outcome == "accelerated"

@@ -123,6 +123,15 @@ class IngestSettings(_Section):
         "per core of the machine, as DuckDB's own conversion uses. While deliveries are being taken "
         "a copy uses one thread, so that new files become queryable first.",
     )
+    copy_while_judging: bool = Field(
+        False,
+        description="Write the Parquet copy of a large CSV or JSON file (4 MB and more) of an "
+        "accelerated dataset in the very read that judges it, instead of in the background: one "
+        "parse of its bytes, and the file is fast to query the moment it is queryable, but it "
+        "becomes queryable later (TPC-H scale 1 on 2 cores: queryable and accelerated both at about "
+        "2x DuckDB's own CSV-to-Parquet conversion, instead of queryable at 1.3x and accelerated at "
+        "2.7x).",
+    )
 
 
 class EventsSettings(_Section):

@@ -59,7 +59,7 @@ class Job:
     copy_folder: str  # where the derived Parquet copy is written, if the file needs one
     limits: Limits = field(default_factory=Limits)
     setup: tuple[str, ...] = ()  # statements that let the engine read ``read_from`` (S3 secrets)
-    accelerate: bool = False  # its dataset's files are read through Parquet copies made for speed
+    accelerate: bool = False  # a large file's copy for speed is written in the judging read
 
 
 @dataclass
@@ -112,9 +112,9 @@ def run(job: Job, conn: Any) -> Verdict:
 
 
 def _copies_while_judged(job: Job) -> bool:
-    """Whether a file's Parquet copy for speed is written in the read that judges it: a large
-    local CSV or JSON file of an accelerated dataset, to be taken (small files, and files on
-    S3, are copied in the background)."""
+    """Whether a file's Parquet copy for speed is written in the read that judges it (the job
+    asks for it): a large local CSV or JSON file to be taken (small files, and files on S3, are
+    copied in the background)."""
     from lakegate import duck
 
     large = job.size >= duck.LARGE_FILE and job.detected.format in ("csv", "json")

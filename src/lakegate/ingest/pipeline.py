@@ -330,7 +330,7 @@ class Pipeline:
                 setup = duck.store_statements(self.store, [read_from])
             job = Job(route, read_from, obj.source_key, scan.size, detected, schema, policy,
                       admit=duplicate is None, copy_folder=work, limits=self.judges.limits,
-                      setup=tuple(setup), accelerate=self.router.accelerates(route))  # fmt: skip
+                      setup=tuple(setup), accelerate=self.router.copies_while_judging(route))  # fmt: skip
             found = self.judges.judge(job)
             plan, warnings = found.plan, found.warnings + unterminated(detected, scan)
             derived = judge_worker.store_copy(self.store, found, target, sha)

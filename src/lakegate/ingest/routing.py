@@ -258,26 +258,35 @@ class Router:
         default: bool = True,
         schema_evolution: str = "evolve",
         accelerate: str = "parquet",
+        copy_while_judging: bool = False,
     ) -> None:
         self.datasets = datasets
         self.default = default
         self.schema_evolution = schema_evolution  # of tables the default route makes
         self.accelerate = accelerate  # ingest.accelerate: the datasets' default
+        self.copy_while_judging = copy_while_judging  # ingest.copy_while_judging
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Router:
         ingest = settings.ingest
         datasets = [Dataset(d, ingest.schema_evolution) for d in settings.datasets]
-        return cls(datasets, ingest.default_route, ingest.schema_evolution, ingest.accelerate)
+        return cls(
+            datasets,
+            ingest.default_route,
+            ingest.schema_evolution,
+            ingest.accelerate,
+            ingest.copy_while_judging,
+        )
 
     def schema_policy(self, route: Route) -> str:
         """The schema evolution policy a routed file is held to."""
         return route.dataset.schema_evolution if route.dataset else self.schema_evolution
 
-    def accelerates(self, route: Route) -> bool:
-        """Whether queries read a routed file through a Parquet copy made for speed."""
+    def copies_while_judging(self, route: Route) -> bool:
+        """Whether a routed file's Parquet copy for speed is written in the read that judges it
+        (``ingest.copy_while_judging``, for a dataset that accelerates)."""
         choice = route.dataset.accelerate if route.dataset and route.dataset.accelerate else self.accelerate
-        return choice == "parquet"
+        return self.copy_while_judging and choice == "parquet"
 
     def route(self, source_key: str, arrival: dt.datetime | None = None) -> Route:
         """Raises: Rejection ``reject.route`` when no dataset matches and the default route is off

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import BinaryIO
 
 from lakegate.errors import StorageError
-from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, Sink, validate_key
+from lakegate.storage.base import ObjectInfo, ObjectStore, Scan, Sink, validate_key, write_hashed
 from lakegate.storage.local import LocalStore
 from lakegate.storage.s3 import S3Store
 
@@ -121,7 +121,7 @@ class AreaStore(ObjectStore):
                         f"{source.url(src_rest)} was replaced since it was read", code="storage.changed"
                     )
             with source.open(src_rest) as stream:
-                info = target.write(dst_rest, stream)
+                info = write_hashed(target, dst_rest, stream)
         return replace(info, key=dst)
 
     def check(self) -> None:

@@ -27,7 +27,6 @@ class _Hashing(io.RawIOBase):
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.hash = hashlib.sha256()
-        self.size = 0
 
     def readable(self) -> bool:
         return True
@@ -35,8 +34,7 @@ class _Hashing(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         chunk = self.stream.read(size)
         self.hash.update(chunk)
-        self.size += len(chunk)
-        return bytes(chunk)
+        return chunk
 
 
 @dataclass(frozen=True)
@@ -185,9 +183,7 @@ class ObjectStore(ABC):
                 ETag is no longer ``if_etag``.
         """
         with self.open(src) as stream:
-            hashing = _Hashing(stream)
-            written = self.write(dst, cast(BinaryIO, hashing))
-        return replace(written, sha256=hashing.hash.hexdigest())
+            return write_hashed(self, dst, stream)
 
     def scan(self, key: str, head_bytes: int = 0, tail_bytes: int = 0, spool: Sink | None = None) -> Scan:
         """Read ``key`` once: its hash, first and last bytes, and a copy into ``spool`` if given.
@@ -236,12 +232,20 @@ def not_found(key: str, where: str) -> StorageError:
     return StorageError(f"object {key!r} not found in {where}", code="storage.not_found")
 
 
+def write_hashed(store: ObjectStore, key: str, stream: BinaryIO) -> ObjectInfo:
+    """Write ``stream`` to ``key``, hashing it as it is written: its ``sha256`` is that of the
+    bytes written, with no second read."""
+    hashing = _Hashing(stream)
+    written = store.write(key, cast(BinaryIO, hashing))
+    return replace(written, sha256=hashing.hash.hexdigest())
+
+
 def upload(store: ObjectStore, key: str, local: str) -> tuple[int, str]:
     """Write the local file ``local`` to ``key`` of ``store``; its size and SHA-256."""
     with open(local, "rb") as data:
-        hashing = _Hashing(data)  # hashed as it is written: one read
-        store.write(key, cast(BinaryIO, hashing))
-    return hashing.size, hashing.hash.hexdigest()
+        written = write_hashed(store, key, data)
+    assert written.sha256 is not None
+    return written.size, written.sha256
 
 
 def local_path(store: ObjectStore, key: str, work: Path, name: str | None = None) -> str:
