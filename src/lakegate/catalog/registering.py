@@ -37,6 +37,15 @@ def _fingerprint(cols: list[Column]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _derived_columns(derived: dict[str, Any] | None) -> dict[str, Any]:
+    """A file's derived-copy columns from its plan's ``derived``: a copy queries need is
+    ``current``; one made for speed in the judging read is ``accelerated``, with its hash."""
+    if not derived:
+        return {"derived_key": None, "derived_sha256": None, "derived_state": None}
+    state = "accelerated" if derived.get("accelerated") else "current"
+    return {"derived_key": derived["key"], "derived_sha256": derived.get("sha256"), "derived_state": state}
+
+
 class Registering(Ledger, Archiving):
     """Registering an accepted object's file in its table: the partition, the schema version it
     makes, and undoing all of it when the object is abandoned."""
@@ -66,7 +75,6 @@ class Registering(Ledger, Archiving):
                     obj.qualified_table, obj.partition_path or "", 0, int(version or 0), None, dup
                 )
             delivered_as = plan.get("delivered_as") or obj.target_key
-            derived = plan.get("derived") or {}
             earlier = conn.execute(
                 sa.select(files).where(files.c.table_id == table_id, files.c.delivered_as == delivered_as)
             ).all()
@@ -107,11 +115,7 @@ class Registering(Ledger, Archiving):
                     options=plan["options"],
                     columns=[c.as_dict() for c in file_cols],
                     stats=plan.get("stats"),
-                    derived_key=derived.get("key"),
-                    derived_sha256=derived.get("sha256"),
-                    derived_state=("accelerated" if derived.get("accelerated") else "current")
-                    if derived
-                    else None,
+                    **_derived_columns(plan.get("derived")),
                     created_at=now,
                     changed_in=generation,
                 )
