@@ -267,6 +267,9 @@ class LocalStore(ObjectStore):
                             shutil.copyfileobj(data, out, CHUNK)
                         out.flush()
                         os.fsync(out.fileno())
+                        # what was written, from the file itself: once renamed, the object may be
+                        # taken at once (ingest holds a landing file as soon as it appears)
+                        written = os.fstat(out.fileno())
                     os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
                 except BaseException:
                     with contextlib.suppress(FileNotFoundError):
@@ -275,9 +278,7 @@ class LocalStore(ObjectStore):
                 os.fsync(folder)
         except OSError as exc:
             raise _error("write", key, exc) from exc
-        info = self.stat(key)
-        assert info is not None
-        return info
+        return ObjectInfo(key, written.st_size, written.st_mtime_ns, inode=written.st_ino)
 
     def remove_stale_temp_files(self, prefix: str) -> int:
         """Remove temp files a killed writer left under ``prefix``; call only when no writer runs there."""
