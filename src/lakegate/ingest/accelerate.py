@@ -226,12 +226,14 @@ class Accelerator:
                     "%s: the copy of %s stays typed: %s", retexted.table, retexted.key, retexted.failed
                 )
         done: list[Converted] = []
+        waited_out = False  # deliveries outlasted a wait: this round no longer waits
         while limit is None or len(done) < limit:
             batch = self.pending(16 if limit is None else min(16, limit - len(done)))
             if not batch or self._stop.is_set():
                 break
             for candidate in batch:
-                self._yield_to_deliveries()
+                if not waited_out:
+                    waited_out = not self._yield_to_deliveries()
                 done.append(self.convert(candidate))
         if limit is None:
             done += self.compact()
@@ -284,12 +286,14 @@ class Accelerator:
         rows = sum(m.row_count for m in members)
         return Converted(folder, "compacted", time.perf_counter() - started, rows, len(members))
 
-    def _yield_to_deliveries(self) -> None:
+    def _yield_to_deliveries(self) -> bool:
         """Wait while deliveries are being taken, at most ``YIELD_SECONDS``: the cores go to
-        making them queryable; a steady stream of them still leaves time for copies."""
+        making them queryable. Whether they were done in time; when not (a steady stream of
+        them), the round's copies go on without waiting again, so copies keep pace."""
         deadline = time.monotonic() + YIELD_SECONDS
         while self.busy() and time.monotonic() < deadline and not self._stop.is_set():
             self._stop.wait(0.05)
+        return not self.busy()
 
     def rebuild(self, database: str | None = None, table: str | None = None) -> list[Converted]:
         """Forget the copies (of a database or a table), delete them, and write them again."""
