@@ -5,6 +5,7 @@ cancel and timeouts stop Spark's work. Runs on the Spark Connect server of the p
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,8 @@ from lakegate.ingest.pipeline import Pipeline
 from lakegate.pgwire.server import PgServer
 from lakegate.query.engines.duck_engine import QueryEngine
 from lakegate.query.engines.spark_engine import SparkEngine
-from lakegate.query.engines.spark_views import spark_views
+from lakegate.query.engines.spark_sessions import Session
+from lakegate.query.engines.spark_views import SparkViews, spark_views
 from lakegate.query.gateway import Gateway
 from lakegate.query.history import History
 from lakegate.query.permissions import Grants
@@ -200,6 +202,55 @@ def test_closing_a_stream_and_a_timeout_stop_sparks_work(engines: tuple[QueryEng
     with pytest.raises(QueryError) as err:
         spark.execute(RUNAWAY, limits=short)
     assert err.value.code == "query.timeout" and time.monotonic() - began < 30
+
+
+@pytest.mark.parametrize("after", [0.0, 0.05, 0.2, 0.5, 1.0, "while its views load"])
+def test_a_query_closed_at_any_moment_leaves_spark_free(
+    engines: tuple[QueryEngine, SparkEngine], after: float | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closed while its session is still being readied, its views loaded, its statement
+    analyzed or its work sent: whichever moment, none of its work goes on holding Spark's cores
+    (the next query would wait behind it for as long as the timeout)."""
+    _duck, spark = engines
+    loading = threading.Event()
+    if after == "while its views load":  # a slow server: the moment is held open for the test
+        load = Session.load
+
+        def slow_load(session: Session, views: SparkViews) -> None:
+            loading.set()
+            time.sleep(1.5)
+            load(session, views)
+
+        monkeypatch.setattr(Session, "load", slow_load)
+    stream = spark.stream(RUNAWAY)
+    if isinstance(after, str):
+        assert loading.wait(30)
+    else:
+        time.sleep(after)
+    stream.close()
+    with pytest.raises(QueryError) as err:
+        list(stream)
+    assert err.value.code == "query.cancelled"
+    quick = spark.settings.model_copy(update={"timeout_seconds": 20.0})
+    assert spark.execute(
+        "SELECT count(*) AS n FROM range(1000) a, range(100) b", limits=quick
+    ).table.to_pylist() == [{"n": 100000}]
+
+
+def test_closing_the_engine_stops_the_queries_it_still_runs(lake: App, spark_url: str) -> None:
+    spark = SparkEngine(lake.catalog, lake.store, lake.settings.query, spark_url)
+    stream = spark.stream(RUNAWAY)
+    time.sleep(1.0)
+    spark.close()
+    with pytest.raises(QueryError) as err:
+        list(stream)
+    assert err.value.code == "query.cancelled", err.value
+    quick = lake.settings.query.model_copy(update={"timeout_seconds": 20.0})
+    after = SparkEngine(lake.catalog, lake.store, quick, spark_url)
+    try:
+        assert after.execute("SELECT count(*) AS n FROM range(1000) a, range(100) b").table.num_rows == 1
+    finally:
+        after.close()
 
 
 def test_spark_views_read_each_file_group_with_an_explicit_schema(lake: App, tmp_path: Path) -> None:

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 65536
 RETRIES = 3  # of a call the server did not answer (backing off 0.2, 0.8, 2 s)
+INTERRUPT_EVERY_SECONDS = 0.5  # while a cancelled query's feed has not ended
+SETTLE_SECONDS = 1.5  # an execution is not interrupted sooner (see _Stopper)
 
 
 def spark_for(catalog: Catalog, store: ObjectStore, settings: Settings) -> dict[str, Any]:
@@ -113,6 +115,45 @@ def _failure(exc: BaseException, url: str, *, cancelled: bool, timed_out: float 
     return QueryError(f"Spark failed on the query: {message}", code="query.failed")
 
 
+class _Stopper:
+    """How one Spark query is stopped (closed, timed out, its engine closing). Its operations
+    carry ``tag``; once stopped, they are interrupted — only they — until its feed has ended:
+    a single interrupt misses an operation sent a moment later, which would then hold Spark's
+    cores for as long as it runs.
+
+    Its execution is not interrupted in its first ``SETTLE_SECONDS``: Spark's adaptive
+    execution submits the first stages of a query from threads of its own, and a stage
+    submitted just after the interrupt runs on, orphaned (nothing can stop it then)."""
+
+    def __init__(self) -> None:
+        self.tag = f"lakegate-{uuid.uuid4().hex}"
+        self.stopped = threading.Event()
+        self.finished = threading.Event()  # its feed has ended
+        self.timed_out: float | None = None  # the limit it ran past, when that stopped it
+        self.held: list[Session] = []  # the session running it, once it has one
+        self.executing_since: float | None = None  # when its execution was asked for
+        self._lock = threading.Lock()
+
+    def stop(self, timed_out: float | None = None) -> None:
+        with self._lock:
+            if self.stopped.is_set():
+                return
+            self.timed_out = timed_out
+            self.stopped.set()
+        threading.Thread(target=self._interrupt, name="lakegate-spark-interrupt", daemon=True).start()
+
+    def _interrupt(self) -> None:
+        while True:
+            since = self.executing_since
+            if since is not None and self.finished.wait(max(0.0, since + SETTLE_SECONDS - time.monotonic())):
+                return
+            for session in list(self.held):
+                with contextlib.suppress(Exception):
+                    session.spark.interruptTag(self.tag)
+            if self.finished.wait(INTERRUPT_EVERY_SECONDS):
+                return
+
+
 class SparkEngine:
     """The ``Engine`` for a Spark Connect server at ``url`` (``sc://host:port[/;token=...]``)."""
 
@@ -127,6 +168,8 @@ class SparkEngine:
         self.s3_scheme = s3_scheme
         self.planner = Planner(catalog, settings)
         self.sessions = SessionPool(self._session, keep=keep_sessions)
+        self._lock = threading.Lock()
+        self._running: dict[str, _Stopper] = {}  # how each running query is stopped, by its tag
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -178,42 +221,31 @@ class SparkEngine:
         described = self.describe(sql, len(params or []), access=access, dialect=dialect)[0]
         stream = Stream(sorted(plan.tables), plan.bytes_estimated, plan.charged_by_grant)
         stream.engine = "spark"
+        stopper = _Stopper()  # before the feed starts: a stream closed at once is stopped too
+        stream._interrupt = stopper.stop
+        with self._lock:
+            self._running[stopper.tag] = stopper
         threading.Thread(
             target=self._feed, args=(views, statement, list(params or []), settings, stream),
-            kwargs={"described": described},
+            kwargs={"described": described, "stopper": stopper},
             name="lakegate-spark", daemon=True,
         ).start()  # fmt: skip
         return stream
 
     def _feed(
         self, views: SparkViews, statement: str, params: list[Any], settings: QuerySettings, stream: Stream,
-        *, described: pa.Schema,
+        *, described: pa.Schema, stopper: _Stopper,
     ) -> None:  # fmt: skip
-        tag = f"lakegate-{uuid.uuid4().hex}"
-        stopped = threading.Event()
-        timed_out: list[float] = []
-        held: list[Session] = []  # the session running the query, once it has one
-
-        def interrupt() -> None:
-            stopped.set()
-            for session in list(held):  # only this query's operations, by their tag
-                with contextlib.suppress(Exception):
-                    session.spark.interruptTag(tag)
-
-        def too_long() -> None:
-            timed_out.append(settings.timeout_seconds)
-            interrupt()
-
-        stream._interrupt = interrupt
-        timer = threading.Timer(settings.timeout_seconds, too_long)
+        timer = threading.Timer(settings.timeout_seconds, stopper.stop, args=(settings.timeout_seconds,))
         timer.daemon = True
         timer.start()
         try:
-            session, frame = self._open(
-                views, statement, params, tag, settings=settings, stopped=stopped, held=held
-            )
+            session, frame = self._open(views, statement, params, settings=settings, stopper=stopper)
             healthy = False
             try:
+                stopper.executing_since = time.monotonic()  # set before the last look (see _Stopper)
+                if stopper.stopped.is_set():
+                    raise QueryError("the query was cancelled", code="query.cancelled")
                 self._deliver(session, frame, described, settings, stream)
                 healthy = True
             except BaseException as exc:
@@ -221,37 +253,40 @@ class SparkEngine:
                 raise
             finally:
                 with contextlib.suppress(Exception):
-                    session.spark.removeTag(tag)
+                    session.spark.removeTag(stopper.tag)
                 self.sessions.give(session, healthy=healthy)
         except BaseException as exc:
-            timeout = timed_out[0] if timed_out else None
-            stream._fail(_failure(exc, self.url, cancelled=stopped.is_set(), timed_out=timeout))
+            cancelled = stopper.stopped.is_set()
+            stream._fail(_failure(exc, self.url, cancelled=cancelled, timed_out=stopper.timed_out))
         finally:
             timer.cancel()
+            stopper.finished.set()
+            with self._lock:
+                self._running.pop(stopper.tag, None)
 
     def _open(
-        self, views: SparkViews, statement: str, params: list[Any], tag: str, *, settings: QuerySettings,
-        stopped: threading.Event, held: list[Session],
+        self, views: SparkViews, statement: str, params: list[Any], *, settings: QuerySettings,
+        stopper: _Stopper,
     ) -> tuple[Session, Any]:  # fmt: skip
         """A session holding the query's views, and its statement analyzed there (a DataFrame to
-        fetch), under ``tag`` (what cancel interrupts). A kept session the server dropped
+        fetch), under ``stopper.tag`` (what cancel interrupts). A kept session the server dropped
         (restarted, idle) fails at its first call, and is replaced once by a new one."""
         capped = statement  # Spark's LIMIT is an INT: a larger cap is no cap
         if settings.max_rows < 2**31 - 2:
             capped = f"SELECT * FROM ({statement}) AS lakegate_result LIMIT {settings.max_rows + 1}"
         for attempt in (1, 2):
             session = self.sessions.take()
-            held[:] = [session]
-            session.spark.addTag(tag)
+            stopper.held[:] = [session]
+            session.spark.addTag(stopper.tag)
             try:
-                if stopped.is_set():
+                if stopper.stopped.is_set():
                     raise QueryError("the query was cancelled", code="query.cancelled")
                 session.load(views)
                 return session, session.spark.sql(capped, args=params or None)
             except BaseException as exc:
                 with contextlib.suppress(Exception):
-                    session.spark.removeTag(tag)
-                lost = _session_lost(exc) and not stopped.is_set()
+                    session.spark.removeTag(stopper.tag)
+                lost = _session_lost(exc) and not stopper.stopped.is_set()
                 self.sessions.give(session, healthy=not lost and not _unavailable(exc))
                 if not (lost and session.reused and attempt == 1):
                     raise
@@ -327,6 +362,11 @@ class SparkEngine:
         return self._duckdb.answer_catalog(catalog, sql, params, snapshot, settings)
 
     def close(self) -> None:
+        """Stop the queries still running (their Spark work with them) and the kept sessions."""
+        with self._lock:
+            running = list(self._running.values())
+        for stopper in running:
+            stopper.stop()
         self.sessions.close()
         if "_duckdb" in self.__dict__:
             self._duckdb.close()
