@@ -17,6 +17,7 @@ from lakegate.storage import LocalStore, MemoryStore, ObjectStore
 from lakegate.storage.s3 import S3Store
 from tests import s3server, sqsserver
 from tests.s3server import SeaweedS3
+from tests.sparkserver import SparkConnect
 from tests.sqsserver import MotoSQS
 
 PG_ADMIN = os.environ.get("LAKEGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -63,7 +64,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
 
 
 @pytest.fixture(scope="session")
-def spark_url(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Iterator[str]:
+def spark_server(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Iterator[SparkConnect]:
     """The Spark Connect server of the pyspark wheel, started once for the tests that ask; it reads
     lakes on local folders and, as the read-only identity, on the run's S3 server."""
     from tests import s3server, sparkserver
@@ -74,8 +75,39 @@ def spark_url(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> I
         "spark.hadoop.fs.s3a.secret.key": s3server.QUERY[1],
     }
     server = sparkserver.start(tmp_path_factory.mktemp("spark"), conf=s3, jars=sparkserver.s3a_jars())
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_url(spark_server: SparkConnect) -> str:
+    return spark_server.url
+
+
+_spark_suspect: list[str] = []  # the Spark test that last failed, until the server is looked at
+
+
+@pytest.fixture(autouse=True)
+def _spark_usable(request: pytest.FixtureRequest) -> None:
+    """After a Spark test failed, the next one first checks that the run's server still answers
+    (out of memory, or its cores held by work a failure left running, it does not), and restarts
+    it on the same ports if not: one failure must not fail every Spark test after it, each only
+    after its timeout."""
+    if not _spark_suspect or "spark_url" not in request.fixturenames:
+        return
+    failed = _spark_suspect.pop()
+    server: SparkConnect = request.getfixturevalue("spark_server")
+    if not server.usable():
+        print(f"\nthe Spark Connect server stopped answering after {failed}: restarted (log: {server.log})")
+        server.restart()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if getattr(report, "failed", False) and "spark_url" in getattr(item, "fixturenames", ()):
+        _spark_suspect[:] = [item.nodeid]
+    return report
 
 
 @pytest.fixture

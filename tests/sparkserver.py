@@ -5,6 +5,7 @@ test's, and the S3A jars ``make dev`` puts in ``.venv/spark-jars`` (``scripts/sp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,17 +40,62 @@ def s3a_jars() -> list[Path]:
 @dataclass
 class SparkConnect:
     url: str
-    process: subprocess.Popen[bytes]
     log: Path
+    args: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=30)
+
+    def usable(self, timeout: float = 30) -> bool:
+        """Whether the server answers a small query within ``timeout`` (a server out of memory,
+        or whose cores some runaway work holds, does not)."""
+        import threading
+
+        from pyspark.sql import SparkSession
+
+        answered: list[object] = []
+
+        def ask() -> None:
+            with contextlib.suppress(Exception):
+                session = SparkSession.builder.remote(self.url).create()
+                try:
+                    answered.append(session.sql("SELECT count(*) FROM range(1000)").collect())
+                finally:
+                    session.stop()
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        asking.join(timeout)
+        return bool(answered)
+
+    def restart(self, timeout: float = 180) -> None:
+        """The same server again, on the same ports: its clients reconnect to the same URL."""
+        self.stop()
+        self._launch(timeout)
+
+    def _launch(self, timeout: float) -> None:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            process = subprocess.Popen(
+                self.args, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+            )
+        self.process = process
+        deadline = time.monotonic() + timeout
+        while STARTED not in self.log.read_bytes()[offset:].decode(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"the Spark Connect server did not start:\n{self.log.read_text(errors='replace')[-3000:]}"
+                )
+            time.sleep(0.5)
 
 
 def start(
@@ -82,17 +128,6 @@ def start(
     if jars:
         args += ["--jars", ",".join(str(jar) for jar in jars)]
     args.append("spark-internal")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    server = SparkConnect(f"sc://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + timeout
-    while STARTED not in log.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(
-                f"the Spark Connect server did not start:\n{log.read_text(errors='replace')[-3000:]}"
-            )
-        time.sleep(0.5)
+    server = SparkConnect(f"sc://127.0.0.1:{port}", log, args, env)
+    server._launch(timeout)
     return server
