@@ -245,6 +245,7 @@ def test_closing_the_engine_stops_the_queries_it_still_runs(lake: App, spark_url
     with pytest.raises(QueryError) as err:
         list(stream)
     assert err.value.code == "query.cancelled", err.value
+    assert spark.sessions._idle == []  # its session was not kept by the closed engine
     quick = lake.settings.query.model_copy(update={"timeout_seconds": 20.0})
     after = SparkEngine(lake.catalog, lake.store, quick, spark_url)
     try:

@@ -68,6 +68,7 @@ class SessionPool:
         self.keep = keep
         self._idle: list[Session] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def take(self) -> Session:
         """A kept session (the most recently used, whose views are likeliest wanted), or a new one."""
@@ -89,13 +90,15 @@ class SessionPool:
         session.last_used = time.monotonic()
         if healthy and len(session.holds) < MAX_VIEWS:
             with self._lock:
-                if len(self._idle) < self.keep:
+                if not self._closed and len(self._idle) < self.keep:
                     self._idle.append(session)
                     return
         session.stop()
 
     def close(self) -> None:
+        """Stop the kept sessions; those still running a query are stopped when it ends."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for session in idle:
             session.stop()
